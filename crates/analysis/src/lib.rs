@@ -1,0 +1,2 @@
+//! neurogen-analysis (work in progress).
+#![warn(missing_docs)]

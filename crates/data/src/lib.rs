@@ -1,0 +1,2 @@
+//! neurogen-data (work in progress).
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! neurogen-model (work in progress).
+#![warn(missing_docs)]

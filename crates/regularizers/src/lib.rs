@@ -1,0 +1,2 @@
+//! neurogen-regularizers (work in progress).
+#![warn(missing_docs)]
