@@ -1,0 +1,42 @@
+//! Statistics used in the paper's figures: descriptive summaries, t-tests, one-way ANOVA with
+//! Tukey's HSD, two-way repeated-measures ANOVA, correlations and the studentized range
+//! distribution.
+pub mod anova;
+pub mod correlation;
+pub mod descriptive;
+pub mod ptukey;
+pub mod rm_anova;
+pub mod ttest;
+pub mod tukey;
+
+pub use anova::{one_way_anova, Anova};
+pub use correlation::{pearson, spearman, Correlation};
+pub use descriptive::{mean, sample_sd, summarize, z_scores, Summary};
+pub use ptukey::{ptukey, qtukey};
+pub use rm_anova::{rm_anova_2way, RmAnova2, RmEffect};
+pub use ttest::{student_t_test, welch_t_test, TTest, TTestKind};
+pub use tukey::{tukey_hsd, TukeyPair};
+
+use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
+
+/// Two-sided p-value of a t statistic with `df` degrees of freedom.
+pub(crate) fn t_two_sided_p(t: f64, df: f64) -> crate::Result<f64> {
+    let dist = StudentsT::new(0.0, 1.0, df)
+        .map_err(|e| crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}")))?;
+    Ok((2.0 * dist.sf(t.abs())).min(1.0))
+}
+
+/// Two-sided critical t value: the `1 - alpha/2` quantile.
+pub(crate) fn t_critical(alpha: f64, df: f64) -> crate::Result<f64> {
+    let dist = StudentsT::new(0.0, 1.0, df)
+        .map_err(|e| crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}")))?;
+    Ok(dist.inverse_cdf(1.0 - alpha / 2.0))
+}
+
+/// Upper-tail p-value of an F statistic.
+pub(crate) fn f_upper_p(f: f64, df1: f64, df2: f64) -> crate::Result<f64> {
+    let dist = FisherSnedecor::new(df1, df2).map_err(|e| {
+        crate::AnalysisError::InvalidArgument(format!("F distribution df=({df1}, {df2}): {e}"))
+    })?;
+    Ok(dist.sf(f))
+}
