@@ -1,0 +1,79 @@
+//! Seeded index permutations: the paper's random validation split (45,000 / 5,000 of the
+//! CIFAR-10 training set) and a freshly shuffled minibatch order every epoch, both reproducible
+//! from a seed (ChaCha8, so the same on every platform).
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// A random permutation of `0..n` from `seed`, on ChaCha8 stream `stream`.
+fn permutation(n: usize, seed: u64, stream: u64) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut rng);
+    idx
+}
+
+/// Stream used for the validation split (epochs use streams `0..`, far below this).
+const VAL_STREAM: u64 = u64::MAX;
+
+/// Splits `0..n` into `(train, val)` index lists with `val.len() == n_val`, chosen at random by
+/// `seed`; both lists are sorted ascending. Requires `n_val <= n`.
+pub(crate) fn train_val_indices(n: usize, n_val: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let perm = permutation(n, seed, VAL_STREAM);
+    let mut val = perm[..n_val].to_vec();
+    let mut train = perm[n_val..].to_vec();
+    val.sort_unstable();
+    train.sort_unstable();
+    (train, val)
+}
+
+/// Deterministic shuffled minibatch order for one epoch: a permutation of `0..n` (drawn from
+/// `seed` and `epoch`) cut into batches of `batch_size`; the last, partial batch is kept.
+/// Same `(n, batch_size, seed, epoch)`, same batches; different epochs, different orders.
+///
+/// ```
+/// let b = neurogen_data::epoch_batches(10, 4, 42, 0);
+/// assert_eq!(b.iter().map(|x| x.len()).collect::<Vec<_>>(), vec![4, 4, 2]);
+/// assert_eq!(b, neurogen_data::epoch_batches(10, 4, 42, 0));
+/// ```
+///
+/// # Panics
+/// If `batch_size == 0`.
+pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
+    assert!(
+        batch_size > 0,
+        "epoch_batches: batch_size must be at least 1"
+    );
+    permutation(n, seed, epoch as u64)
+        .chunks(batch_size)
+        .map(|c| c.to_vec())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cover_all_once_and_are_deterministic() {
+        let b = epoch_batches(103, 10, 7, 3);
+        assert_eq!(b.len(), 11);
+        assert_eq!(b.last().unwrap().len(), 3);
+        let mut all: Vec<usize> = b.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..103).collect::<Vec<_>>());
+        assert_eq!(b, epoch_batches(103, 10, 7, 3));
+        assert_ne!(b, epoch_batches(103, 10, 7, 4));
+        assert_ne!(b, epoch_batches(103, 10, 8, 3));
+    }
+
+    #[test]
+    fn val_split_is_disjoint_and_seeded() {
+        let (t, v) = train_val_indices(50, 5, 1);
+        assert_eq!((t.len(), v.len()), (45, 5));
+        assert!(v.iter().all(|i| !t.contains(i)));
+        assert_eq!((t.clone(), v.clone()), train_val_indices(50, 5, 1));
+        assert_ne!(v, train_val_indices(50, 5, 2).1);
+    }
+}
