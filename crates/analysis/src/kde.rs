@@ -46,7 +46,9 @@ pub fn bandwidth(samples: &[f64], rule: Bandwidth) -> Result<f64> {
             h
         }
     };
-    if h == 0.0 {
+    // Rounding can leave a constant sample with an SD of ~1e-17 instead of 0.
+    let scale = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if h <= 1e-12 * scale || h == 0.0 {
         return Err(AnalysisError::ZeroVariance {
             what: "KDE samples (bandwidth rule needs spread)".into(),
         });
