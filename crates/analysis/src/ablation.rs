@@ -172,7 +172,11 @@ where
             accs.push(acc);
         }
         accuracy_mean.push(mean(&accs));
-        accuracy_sd.push(if accs.len() > 1 { sample_sd(&accs) } else { 0.0 });
+        accuracy_sd.push(if accs.len() > 1 {
+            sample_sd(&accs)
+        } else {
+            0.0
+        });
     }
     let denom = acc_none - acc_all;
     let normalized = (denom != 0.0).then(|| {

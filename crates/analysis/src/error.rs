@@ -77,7 +77,9 @@ pub enum AnalysisError {
         available: Vec<String>,
     },
     /// A CSV cell that must hold a number does not.
-    #[error("{path}: row {row} (line {line}), column {column:?}: {value:?} is not a finite number")]
+    #[error(
+        "{path}: row {row} (line {line}), column {column:?}: {value:?} is not a finite number"
+    )]
     NonNumeric {
         /// The file concerned.
         path: PathBuf,

@@ -38,7 +38,10 @@ pub fn class_selectivity(
     }
     if activations.len() != labels.len() * n_units {
         return Err(AnalysisError::LengthMismatch {
-            what: format!("activations (labels.len() × n_units = {} × {n_units})", labels.len()),
+            what: format!(
+                "activations (labels.len() × n_units = {} × {n_units})",
+                labels.len()
+            ),
             expected: labels.len() * n_units,
             got: activations.len(),
         });

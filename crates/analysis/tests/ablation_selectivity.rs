@@ -39,8 +39,17 @@ fn accuracy(silenced: &[usize]) -> Result<f64, std::convert::Infallible> {
         .zip(Y)
         .filter(|(x, y)| {
             let h = hidden(x, silenced);
-            let l: Vec<f32> = W2.iter().map(|w| w.iter().zip(&h).map(|(a, b)| a * b).sum()).collect();
-            let pred = if l[0] > l[1] { Some(0) } else if l[1] > l[0] { Some(1) } else { None };
+            let l: Vec<f32> = W2
+                .iter()
+                .map(|w| w.iter().zip(&h).map(|(a, b)| a * b).sum())
+                .collect();
+            let pred = if l[0] > l[1] {
+                Some(0)
+            } else if l[1] > l[0] {
+                Some(1)
+            } else {
+                None
+            };
             pred == Some(*y)
         })
         .count();
@@ -69,16 +78,34 @@ fn network_matches_hand_analysis_on_every_subset() {
 #[test]
 fn given_order_ablation_curve() {
     let fractions = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
-    let curve = ablation_curve(5, &fractions, AblationOrder::Given(vec![0, 2, 1, 3, 4]), accuracy).unwrap();
+    let curve = ablation_curve(
+        5,
+        &fractions,
+        AblationOrder::Given(vec![0, 2, 1, 3, 4]),
+        accuracy,
+    )
+    .unwrap();
     assert_eq!(curve.n_silenced, vec![0, 1, 2, 3, 4, 5]);
     // {} -> 1, {0} -> 1, {0,2} -> 0.5, {0,1,2} -> 0, ... -> 0
     assert_eq!(curve.accuracy_mean, vec![1.0, 1.0, 0.5, 0.0, 0.0, 0.0]);
     assert_eq!(curve.accuracy_sd, vec![0.0; 6]);
-    assert_eq!((curve.acc_none_silenced, curve.acc_all_silenced), (1.0, 0.0));
-    assert_eq!(curve.normalized.unwrap(), vec![1.0, 1.0, 0.5, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        (curve.acc_none_silenced, curve.acc_all_silenced),
+        (1.0, 0.0)
+    );
+    assert_eq!(
+        curve.normalized.unwrap(),
+        vec![1.0, 1.0, 0.5, 0.0, 0.0, 0.0]
+    );
 
     // Least important first: the dead and the unselective unit cost nothing.
-    let curve = ablation_curve(5, &fractions, AblationOrder::Given(vec![4, 3, 0, 1, 2]), accuracy).unwrap();
+    let curve = ablation_curve(
+        5,
+        &fractions,
+        AblationOrder::Given(vec![4, 3, 0, 1, 2]),
+        accuracy,
+    )
+    .unwrap();
     assert_eq!(curve.accuracy_mean, vec![1.0, 1.0, 1.0, 1.0, 0.5, 0.0]);
 }
 
@@ -87,10 +114,15 @@ fn random_ablation_is_seeded_nested_and_matches_expectation() {
     // Record every silenced set handed to eval.
     let run = |seed: u64, draws: usize| {
         let mut calls: Vec<Vec<usize>> = Vec::new();
-        let curve = ablation_curve(5, &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], AblationOrder::Random { draws, seed }, |s: &[usize]| {
-            calls.push(s.to_vec());
-            accuracy(s)
-        })
+        let curve = ablation_curve(
+            5,
+            &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            AblationOrder::Random { draws, seed },
+            |s: &[usize]| {
+                calls.push(s.to_vec());
+                accuracy(s)
+            },
+        )
         .unwrap();
         (curve, calls)
     };
@@ -100,14 +132,20 @@ fn random_ablation_is_seeded_nested_and_matches_expectation() {
     assert_eq!(calls1, calls2);
     // 2 endpoint calls + 3 draws × 4 interior fractions (0 and 1 reuse the endpoints).
     assert_eq!(calls1.len(), 2 + 3 * 4);
-    assert!(calls1.iter().all(|s| s.windows(2).all(|w| w[0] < w[1])), "sorted, distinct");
+    assert!(
+        calls1.iter().all(|s| s.windows(2).all(|w| w[0] < w[1])),
+        "sorted, distinct"
+    );
     // Nested within a draw: the fraction loop is outer, so draw d's set at fraction i is
     // calls[2 + i*3 + d].
     for d in 0..3 {
         for i in 0..3 {
             let small = &calls1[2 + i * 3 + d];
             let big = &calls1[2 + (i + 1) * 3 + d];
-            assert!(small.iter().all(|u| big.contains(u)), "{small:?} not in {big:?}");
+            assert!(
+                small.iter().all(|u| big.contains(u)),
+                "{small:?} not in {big:?}"
+            );
         }
     }
     let (c3, _) = run(8, 3);
@@ -129,9 +167,12 @@ fn default_fractions_are_five_percent_steps() {
     let f = default_fractions();
     assert_eq!(f.len(), 21);
     assert_eq!((f[0], f[1], f[20]), (0.0, 0.05, 1.0));
-    let curve = ablation_curve(20, &f, AblationOrder::Random { draws: 2, seed: 0 }, |s: &[usize]| {
-        Ok::<_, std::convert::Infallible>(1.0 - s.len() as f64 / 20.0)
-    })
+    let curve = ablation_curve(
+        20,
+        &f,
+        AblationOrder::Random { draws: 2, seed: 0 },
+        |s: &[usize]| Ok::<_, std::convert::Infallible>(1.0 - s.len() as f64 / 20.0),
+    )
     .unwrap();
     assert_eq!(curve.n_silenced, (0..=20).collect::<Vec<_>>());
 }
@@ -148,26 +189,40 @@ fn ablation_rejects_bad_input_and_propagates_eval_errors() {
         Err(AnalysisError::LengthMismatch { .. })
     ));
     assert!(matches!(
-        ablation_curve(5, &[0.5, 1.5], AblationOrder::Random { draws: 1, seed: 0 }, accuracy),
+        ablation_curve(
+            5,
+            &[0.5, 1.5],
+            AblationOrder::Random { draws: 1, seed: 0 },
+            accuracy
+        ),
         Err(AnalysisError::InvalidArgument(_))
     ));
     assert!(matches!(
         ablation_curve(5, &f, AblationOrder::Random { draws: 0, seed: 0 }, accuracy),
         Err(AnalysisError::InvalidArgument(_))
     ));
-    let err = ablation_curve(5, &f, AblationOrder::Random { draws: 1, seed: 0 }, |_: &[usize]| {
-        Err::<f64, _>("model exploded")
-    })
+    let err = ablation_curve(
+        5,
+        &f,
+        AblationOrder::Random { draws: 1, seed: 0 },
+        |_: &[usize]| Err::<f64, _>("model exploded"),
+    )
     .unwrap_err();
     assert!(err.to_string().contains("model exploded"), "{err}");
-    let nan = ablation_curve(5, &f, AblationOrder::Random { draws: 1, seed: 0 }, |_: &[usize]| {
-        Ok::<_, std::convert::Infallible>(f64::NAN)
-    });
+    let nan = ablation_curve(
+        5,
+        &f,
+        AblationOrder::Random { draws: 1, seed: 0 },
+        |_: &[usize]| Ok::<_, std::convert::Infallible>(f64::NAN),
+    );
     assert!(matches!(nan, Err(AnalysisError::NonFinite { .. })));
     // Silencing changes nothing: the curve exists, normalisation is undefined.
-    let flat = ablation_curve(5, &f, AblationOrder::Random { draws: 1, seed: 0 }, |_: &[usize]| {
-        Ok::<_, std::convert::Infallible>(0.7)
-    })
+    let flat = ablation_curve(
+        5,
+        &f,
+        AblationOrder::Random { draws: 1, seed: 0 },
+        |_: &[usize]| Ok::<_, std::convert::Infallible>(0.7),
+    )
     .unwrap();
     assert!(flat.normalized.is_none());
 }
@@ -214,10 +269,22 @@ fn importance_and_correlation() {
 #[test]
 fn selectivity_rejects_bad_input() {
     let a = activations();
-    assert!(matches!(class_selectivity(&a, 4, &Y, 2), Err(AnalysisError::LengthMismatch { .. })));
-    assert!(matches!(class_selectivity(&a, 5, &[0, 0, 0, 0], 2), Err(AnalysisError::TooFewObservations { .. })));
-    assert!(matches!(class_selectivity(&a, 5, &[0, 0, 1, 5], 2), Err(AnalysisError::InvalidArgument(_))));
+    assert!(matches!(
+        class_selectivity(&a, 4, &Y, 2),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        class_selectivity(&a, 5, &[0, 0, 0, 0], 2),
+        Err(AnalysisError::TooFewObservations { .. })
+    ));
+    assert!(matches!(
+        class_selectivity(&a, 5, &[0, 0, 1, 5], 2),
+        Err(AnalysisError::InvalidArgument(_))
+    ));
     let mut bad = a.clone();
     bad[3] = f32::NAN;
-    assert!(matches!(class_selectivity(&bad, 5, &Y, 2), Err(AnalysisError::NonFinite { index: 3, .. })));
+    assert!(matches!(
+        class_selectivity(&bad, 5, &Y, 2),
+        Err(AnalysisError::NonFinite { index: 3, .. })
+    ));
 }

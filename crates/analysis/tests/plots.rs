@@ -2,16 +2,27 @@
 //! must appear as <text>) and to PNG (decoded: right size, not blank, text pixels present in
 //! the title band). Set NEUROGEN_PLOT_DIR to keep the rendered files for inspection.
 use neurogen_analysis::kde::Bandwidth;
-use neurogen_analysis::plot::{self, BoxPlot, Curve, DensityPlot, Figure, Heatmap, Labels, LinePlot, ViolinPlot};
+use neurogen_analysis::plot::{
+    self, BoxPlot, Curve, DensityPlot, Figure, Heatmap, Labels, LinePlot, ViolinPlot,
+};
 use neurogen_analysis::AnalysisError;
 
 const SIZE: (u32, u32) = (800, 600);
 
 fn groups() -> Vec<(String, Vec<f64>)> {
     vec![
-        ("control".into(), vec![0.71, 0.69, 0.74, 0.70, 0.68, 0.73, 0.72]),
-        ("neurogenesis".into(), vec![0.75, 0.77, 0.74, 0.78, 0.76, 0.79, 0.73]),
-        ("dropout".into(), vec![0.74, 0.72, 0.75, 0.73, 0.76, 0.71, 0.74]),
+        (
+            "control".into(),
+            vec![0.71, 0.69, 0.74, 0.70, 0.68, 0.73, 0.72],
+        ),
+        (
+            "neurogenesis".into(),
+            vec![0.75, 0.77, 0.74, 0.78, 0.76, 0.79, 0.73],
+        ),
+        (
+            "dropout".into(),
+            vec![0.74, 0.72, 0.75, 0.73, 0.76, 0.71, 0.74],
+        ),
     ]
 }
 
@@ -28,25 +39,39 @@ fn svg_texts(svg: &str) -> Vec<String> {
 }
 
 fn check_png(png: &[u8], name: &str) {
-    let img = image::load_from_memory_with_format(png, image::ImageFormat::Png).expect("PNG decodes").to_rgb8();
+    let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("PNG decodes")
+        .to_rgb8();
     assert_eq!(img.dimensions(), SIZE, "{name}");
     let non_white = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
     let total = (SIZE.0 * SIZE.1) as usize;
-    assert!(non_white > total / 100, "{name}: nearly blank ({non_white} non-white pixels)");
-    assert!(non_white < total * 9 / 10, "{name}: nearly filled ({non_white} non-white pixels)");
+    assert!(
+        non_white > total / 100,
+        "{name}: nearly blank ({non_white} non-white pixels)"
+    );
+    assert!(
+        non_white < total * 9 / 10,
+        "{name}: nearly filled ({non_white} non-white pixels)"
+    );
     // The title is drawn with the embedded font in the top 45 pixel rows: dark glyph pixels.
     let dark_in_title = (0..45)
         .flat_map(|y| (0..SIZE.0).map(move |x| (x, y)))
         .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
         .count();
-    assert!(dark_in_title > 100, "{name}: no title text rendered ({dark_in_title} dark pixels)");
+    assert!(
+        dark_in_title > 100,
+        "{name}: no title text rendered ({dark_in_title} dark pixels)"
+    );
 }
 
 fn render_both<F: Figure>(fig: &F, name: &str, expected_texts: &[&str]) {
     let svg = plot::to_svg(fig, SIZE).unwrap();
     let texts = svg_texts(&svg);
     for t in expected_texts {
-        assert!(texts.iter().any(|x| x == t), "{name}: <text>{t}</text> missing; have {texts:?}");
+        assert!(
+            texts.iter().any(|x| x == t),
+            "{name}: <text>{t}</text> missing; have {texts:?}"
+        );
     }
     let png = plot::to_png(fig, SIZE).unwrap();
     check_png(&png, name);
@@ -59,39 +84,110 @@ fn render_both<F: Figure>(fig: &F, name: &str, expected_texts: &[&str]) {
 
 #[test]
 fn box_plot_renders() {
-    let fig = BoxPlot { groups: groups(), labels: Labels::new("Test accuracy by regulariser", "Regulariser", "Test accuracy") };
-    render_both(&fig, "box", &["Test accuracy by regulariser", "Regulariser", "Test accuracy", "control", "neurogenesis", "dropout"]);
+    let fig = BoxPlot {
+        groups: groups(),
+        labels: Labels::new(
+            "Test accuracy by regulariser",
+            "Regulariser",
+            "Test accuracy",
+        ),
+    };
+    render_both(
+        &fig,
+        "box",
+        &[
+            "Test accuracy by regulariser",
+            "Regulariser",
+            "Test accuracy",
+            "control",
+            "neurogenesis",
+            "dropout",
+        ],
+    );
 }
 
 #[test]
 fn violin_plot_renders_including_a_constant_group() {
     let mut g = groups();
     g.push(("constant".into(), vec![0.72, 0.72, 0.72]));
-    let fig = ViolinPlot { groups: g, bandwidth: Bandwidth::Scott, labels: Labels::new("Accuracy distributions", "Regulariser", "Test accuracy") };
-    render_both(&fig, "violin", &["Accuracy distributions", "Regulariser", "Test accuracy", "neurogenesis", "constant"]);
+    let fig = ViolinPlot {
+        groups: g,
+        bandwidth: Bandwidth::Scott,
+        labels: Labels::new("Accuracy distributions", "Regulariser", "Test accuracy"),
+    };
+    render_both(
+        &fig,
+        "violin",
+        &[
+            "Accuracy distributions",
+            "Regulariser",
+            "Test accuracy",
+            "neurogenesis",
+            "constant",
+        ],
+    );
 }
 
 #[test]
 fn density_plot_renders_with_legend() {
     let series = vec![
-        ("trained without neurogenesis".to_string(), vec![0.1, 0.15, 0.2, 0.22, 0.3, 0.35, 0.4, 0.5]),
-        ("trained with neurogenesis".to_string(), vec![0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3]),
+        (
+            "trained without neurogenesis".to_string(),
+            vec![0.1, 0.15, 0.2, 0.22, 0.3, 0.35, 0.4, 0.5],
+        ),
+        (
+            "trained with neurogenesis".to_string(),
+            vec![0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3],
+        ),
     ];
-    let fig = DensityPlot { series, bandwidth: Bandwidth::Silverman, labels: Labels::new("Class selectivity", "Selectivity index", "Density") };
-    render_both(&fig, "density", &["Class selectivity", "Selectivity index", "Density", "trained without neurogenesis", "trained with neurogenesis"]);
+    let fig = DensityPlot {
+        series,
+        bandwidth: Bandwidth::Silverman,
+        labels: Labels::new("Class selectivity", "Selectivity index", "Density"),
+    };
+    render_both(
+        &fig,
+        "density",
+        &[
+            "Class selectivity",
+            "Selectivity index",
+            "Density",
+            "trained without neurogenesis",
+            "trained with neurogenesis",
+        ],
+    );
 }
 
 #[test]
 fn heatmap_renders_with_colour_bar() {
-    let names: Vec<String> = ["none", "dropout", "neurogenesis"].iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = ["none", "dropout", "neurogenesis"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let fig = Heatmap {
-        matrix: vec![vec![f64::NAN, -2.1, -3.4], vec![2.1, f64::NAN, -1.2], vec![3.4, 1.2, f64::NAN]],
+        matrix: vec![
+            vec![f64::NAN, -2.1, -3.4],
+            vec![2.1, f64::NAN, -1.2],
+            vec![3.4, 1.2, f64::NAN],
+        ],
         row_labels: names.clone(),
         col_labels: names,
         colour_bar_label: "z-score".into(),
         labels: Labels::new("Pairwise z-scores", "Regulariser B", "Regulariser A"),
     };
-    render_both(&fig, "heatmap", &["Pairwise z-scores", "Regulariser A", "Regulariser B", "z-score", "dropout", "-3.40", "n/a"]);
+    render_both(
+        &fig,
+        "heatmap",
+        &[
+            "Pairwise z-scores",
+            "Regulariser A",
+            "Regulariser B",
+            "z-score",
+            "dropout",
+            "-3.40",
+            "n/a",
+        ],
+    );
 }
 
 #[test]
@@ -105,21 +201,56 @@ fn line_plot_renders_ablation_curves() {
     };
     let fig = LinePlot {
         curves: vec![curve("control", 1.5), curve("neurogenesis", 3.0)],
-        labels: Labels::new("Ablation", "Fraction of units silenced", "Normalised accuracy"),
+        labels: Labels::new(
+            "Ablation",
+            "Fraction of units silenced",
+            "Normalised accuracy",
+        ),
     };
-    render_both(&fig, "ablation", &["Ablation", "Fraction of units silenced", "Normalised accuracy", "control", "neurogenesis"]);
+    render_both(
+        &fig,
+        "ablation",
+        &[
+            "Ablation",
+            "Fraction of units silenced",
+            "Normalised accuracy",
+            "control",
+            "neurogenesis",
+        ],
+    );
 }
 
 #[test]
 fn plots_reject_bad_input_and_write_atomically() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = BoxPlot { groups: vec![("a".into(), vec![1.0, f64::NAN])], labels: Labels::default() };
-    assert!(matches!(plot::to_svg(&bad, SIZE), Err(AnalysisError::NonFinite { .. })));
-    let empty = BoxPlot { groups: vec![], labels: Labels::default() };
-    assert!(matches!(plot::to_png(&empty, SIZE), Err(AnalysisError::InvalidArgument(_))));
-    let good = BoxPlot { groups: groups(), labels: Labels::new("t", "x", "y") };
-    assert!(matches!(plot::save(&good, &dir.path().join("fig.jpg"), SIZE), Err(AnalysisError::InvalidArgument(_))));
-    assert!(matches!(plot::to_svg(&good, (10, 10)), Err(AnalysisError::InvalidArgument(_))));
+    let bad = BoxPlot {
+        groups: vec![("a".into(), vec![1.0, f64::NAN])],
+        labels: Labels::default(),
+    };
+    assert!(matches!(
+        plot::to_svg(&bad, SIZE),
+        Err(AnalysisError::NonFinite { .. })
+    ));
+    let empty = BoxPlot {
+        groups: vec![],
+        labels: Labels::default(),
+    };
+    assert!(matches!(
+        plot::to_png(&empty, SIZE),
+        Err(AnalysisError::InvalidArgument(_))
+    ));
+    let good = BoxPlot {
+        groups: groups(),
+        labels: Labels::new("t", "x", "y"),
+    };
+    assert!(matches!(
+        plot::save(&good, &dir.path().join("fig.jpg"), SIZE),
+        Err(AnalysisError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        plot::to_svg(&good, (10, 10)),
+        Err(AnalysisError::InvalidArgument(_))
+    ));
     let ragged = Heatmap {
         matrix: vec![vec![1.0, 2.0], vec![1.0]],
         row_labels: vec!["a".into(), "b".into()],
@@ -127,15 +258,33 @@ fn plots_reject_bad_input_and_write_atomically() {
         colour_bar_label: "z".into(),
         labels: Labels::default(),
     };
-    assert!(matches!(plot::to_svg(&ragged, SIZE), Err(AnalysisError::LengthMismatch { .. })));
+    assert!(matches!(
+        plot::to_svg(&ragged, SIZE),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
     let mismatched = LinePlot {
-        curves: vec![Curve { label: "c".into(), x: vec![0.0, 1.0], y: vec![1.0], err: None }],
+        curves: vec![Curve {
+            label: "c".into(),
+            x: vec![0.0, 1.0],
+            y: vec![1.0],
+            err: None,
+        }],
         labels: Labels::default(),
     };
-    assert!(matches!(plot::to_svg(&mismatched, SIZE), Err(AnalysisError::LengthMismatch { .. })));
+    assert!(matches!(
+        plot::to_svg(&mismatched, SIZE),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
     let path = dir.path().join("fig.svg");
     plot::save(&good, &path, SIZE).unwrap();
     assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers.len(), 1, "temporary file left behind: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "temporary file left behind: {leftovers:?}"
+    );
 }

@@ -57,9 +57,24 @@ fn tukey_hsd_matches_scipy() {
     // t = stats.tukey_hsd(A, B, C); ci = t.confidence_interval(0.95)
     // (i, j, statistic[i,j], pvalue[i,j], ci.low[i,j], ci.high[i,j])
     let expected = [
-        (-1.3875000000000002, 4.434168142886108e-06, -1.916835001552692, -0.8581649984473082),
-        (-0.4986111111111109, 0.04915627269838663, -0.9955891620489455, -0.0016330601732762462),
-        (0.8888888888888893, 0.0007951606691054547, 0.37346005186232656, 1.404317725915452),
+        (
+            -1.3875000000000002,
+            4.434168142886108e-06,
+            -1.916835001552692,
+            -0.8581649984473082,
+        ),
+        (
+            -0.4986111111111109,
+            0.04915627269838663,
+            -0.9955891620489455,
+            -0.0016330601732762462,
+        ),
+        (
+            0.8888888888888893,
+            0.0007951606691054547,
+            0.37346005186232656,
+            1.404317725915452,
+        ),
     ];
     let pairs = tukey_hsd(&[("A", &A), ("B", &B), ("C", &C)], 0.05).unwrap();
     assert_eq!(pairs.len(), 3);
@@ -69,7 +84,10 @@ fn tukey_hsd_matches_scipy() {
         rel(p.ci_low, e.2);
         rel(p.ci_high, e.3);
     }
-    assert_eq!((pairs[0].group_a.as_str(), pairs[0].group_b.as_str()), ("A", "B"));
+    assert_eq!(
+        (pairs[0].group_a.as_str(), pairs[0].group_b.as_str()),
+        ("A", "B")
+    );
     assert!(pairs.iter().all(|p| p.reject));
 }
 
@@ -95,7 +113,10 @@ fn ptukey_matches_scipy_studentized_range() {
         // Copenhaver & Holland's quadrature (as R's ptukey) loses a little accuracy at df = 2,
         // where the studentizing chi density makes the integrand non-smooth near 0.
         let tol = if df < 5.0 { 1e-5 } else { 1e-6 };
-        assert!((got - p).abs() < tol, "ptukey({q}, {k}, {df}) = {got}, scipy {p}");
+        assert!(
+            (got - p).abs() < tol,
+            "ptukey({q}, {k}, {df}) = {got}, scipy {p}"
+        );
     }
 }
 
@@ -108,7 +129,10 @@ fn ptukey_k2_equals_folded_t() {
         for q in [0.3, 1.2, 2.8, 4.5] {
             let exact = 2.0 * t.cdf(q / std::f64::consts::SQRT_2) - 1.0;
             let got = ptukey(q, 2.0, df);
-            assert!((got - exact).abs() < 1e-6, "q={q} df={df}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() < 1e-6,
+                "q={q} df={df}: {got} vs {exact}"
+            );
         }
     }
 }
@@ -176,12 +200,24 @@ fn kde_matches_scipy_gaussian_kde() {
         (
             Bandwidth::Scott,
             0.32019193364900955,
-            [0.10638123716503382, 0.4517078408876749, 0.5697782338860743, 0.6240694963315112, 0.23341063980543245],
+            [
+                0.10638123716503382,
+                0.4517078408876749,
+                0.5697782338860743,
+                0.6240694963315112,
+                0.23341063980543245,
+            ],
         ),
         (
             Bandwidth::Silverman,
             0.33915492983255036,
-            [0.11520633319582345, 0.44264380706309114, 0.5719480426070023, 0.6071393543515238, 0.24206491677908998],
+            [
+                0.11520633319582345,
+                0.44264380706309114,
+                0.5719480426070023,
+                0.6071393543515238,
+                0.24206491677908998,
+            ],
         ),
     ];
     for (rule, h, dens) in cases {
@@ -194,7 +230,9 @@ fn kde_matches_scipy_gaussian_kde() {
 }
 
 fn cube(rows: &[[[f64; 2]; 2]]) -> Vec<Vec<Vec<f64>>> {
-    rows.iter().map(|s| s.iter().map(|a| a.to_vec()).collect()).collect()
+    rows.iter()
+        .map(|s| s.iter().map(|a| a.to_vec()).collect())
+        .collect()
 }
 
 #[test]
@@ -229,12 +267,33 @@ fn rm_anova_3x2_matches_statsmodels() {
         [[0.9, 1.7], [2.8, 2.9], [3.1, 5.0]],
         [[1.2, 2.6], [2.2, 3.3], [3.6, 4.4]],
     ];
-    let data: Vec<Vec<Vec<f64>>> = raw.iter().map(|s| s.iter().map(|a| a.to_vec()).collect()).collect();
+    let data: Vec<Vec<Vec<f64>>> = raw
+        .iter()
+        .map(|s| s.iter().map(|a| a.to_vec()).collect())
+        .collect();
     let r = rm_anova_2way(&data).unwrap();
     for (eff, f, df, df_err, p) in [
-        (r.factor_a, 184.4696629213483, 2.0, 6.0, 4.097988814323184e-06),
-        (r.factor_b, 202.30049261083818, 1.0, 3.0, 0.0007530094847575963),
-        (r.interaction, 0.22724603640634122, 2.0, 6.0, 0.8032810761523622),
+        (
+            r.factor_a,
+            184.4696629213483,
+            2.0,
+            6.0,
+            4.097988814323184e-06,
+        ),
+        (
+            r.factor_b,
+            202.30049261083818,
+            1.0,
+            3.0,
+            0.0007530094847575963,
+        ),
+        (
+            r.interaction,
+            0.22724603640634122,
+            2.0,
+            6.0,
+            0.8032810761523622,
+        ),
     ] {
         rel(eff.f, f);
         pval(eff.p, p);
@@ -244,22 +303,70 @@ fn rm_anova_3x2_matches_statsmodels() {
 
 #[test]
 fn bad_input_gives_typed_errors() {
-    assert!(matches!(welch_t_test(&[1.0], &B), Err(AnalysisError::TooFewObservations { .. })));
-    assert!(matches!(student_t_test(&A, &[1.0, f64::NAN]), Err(AnalysisError::NonFinite { index: 1, .. })));
-    assert!(matches!(welch_t_test(&[2.0, 2.0], &[3.0, 3.0]), Err(AnalysisError::ZeroVariance { .. })));
-    assert!(matches!(one_way_anova(&[&A]), Err(AnalysisError::TooFewObservations { .. })));
-    assert!(matches!(one_way_anova(&[&[1.0, 1.0], &[2.0, 2.0]]), Err(AnalysisError::ZeroVariance { .. })));
-    assert!(matches!(tukey_hsd(&[("a", &A), ("b", &[1.0])], 0.05), Err(AnalysisError::TooFewObservations { .. })));
-    assert!(matches!(tukey_hsd(&[("a", &A), ("b", &B)], 1.5), Err(AnalysisError::InvalidArgument(_))));
-    assert!(matches!(pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]), Err(AnalysisError::LengthMismatch { .. })));
-    assert!(matches!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), Err(AnalysisError::ZeroVariance { .. })));
-    assert!(matches!(summarize(&[1.0]), Err(AnalysisError::TooFewObservations { .. })));
-    assert!(matches!(z_scores(&[3.0, 3.0, 3.0]), Err(AnalysisError::ZeroVariance { .. })));
-    assert!(matches!(bandwidth(&[3.0, 3.0], Bandwidth::Scott), Err(AnalysisError::ZeroVariance { .. })));
-    let ragged = vec![vec![vec![1.0, 2.0], vec![3.0, 4.0]], vec![vec![1.0, 2.0], vec![3.0]]];
-    assert!(matches!(rm_anova_2way(&ragged), Err(AnalysisError::LengthMismatch { .. })));
+    assert!(matches!(
+        welch_t_test(&[1.0], &B),
+        Err(AnalysisError::TooFewObservations { .. })
+    ));
+    assert!(matches!(
+        student_t_test(&A, &[1.0, f64::NAN]),
+        Err(AnalysisError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        welch_t_test(&[2.0, 2.0], &[3.0, 3.0]),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        one_way_anova(&[&A]),
+        Err(AnalysisError::TooFewObservations { .. })
+    ));
+    assert!(matches!(
+        one_way_anova(&[&[1.0, 1.0], &[2.0, 2.0]]),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        tukey_hsd(&[("a", &A), ("b", &[1.0])], 0.05),
+        Err(AnalysisError::TooFewObservations { .. })
+    ));
+    assert!(matches!(
+        tukey_hsd(&[("a", &A), ("b", &B)], 1.5),
+        Err(AnalysisError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        summarize(&[1.0]),
+        Err(AnalysisError::TooFewObservations { .. })
+    ));
+    assert!(matches!(
+        z_scores(&[3.0, 3.0, 3.0]),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
+    assert!(matches!(
+        bandwidth(&[3.0, 3.0], Bandwidth::Scott),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
+    let ragged = vec![
+        vec![vec![1.0, 2.0], vec![3.0, 4.0]],
+        vec![vec![1.0, 2.0], vec![3.0]],
+    ];
+    assert!(matches!(
+        rm_anova_2way(&ragged),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
     let flat = vec![vec![vec![1.0, 1.0], vec![1.0, 1.0]]; 3];
-    assert!(matches!(rm_anova_2way(&flat), Err(AnalysisError::ZeroVariance { .. })));
+    assert!(matches!(
+        rm_anova_2way(&flat),
+        Err(AnalysisError::ZeroVariance { .. })
+    ));
     let with_nan = vec![vec![vec![1.0, 2.0], vec![3.0, f64::NAN]]; 3];
-    assert!(matches!(rm_anova_2way(&with_nan), Err(AnalysisError::NonFinite { .. })));
+    assert!(matches!(
+        rm_anova_2way(&with_nan),
+        Err(AnalysisError::NonFinite { .. })
+    ));
 }

@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{categorical_chart, check_plot_groups, colour, jitter, padded_range, plot_err, Figure, Labels};
+use super::{
+    categorical_chart, check_plot_groups, colour, jitter, padded_range, plot_err, Figure, Labels,
+};
 use crate::error::Result;
 
 /// A box plot of named groups.
@@ -45,11 +47,25 @@ pub struct BoxStats {
 pub fn box_stats(xs: &[f64]) -> BoxStats {
     let mut s = xs.to_vec();
     s.sort_by(f64::total_cmp);
-    let (q1, median, q3) = (quantile_sorted(&s, 0.25), quantile_sorted(&s, 0.5), quantile_sorted(&s, 0.75));
+    let (q1, median, q3) = (
+        quantile_sorted(&s, 0.25),
+        quantile_sorted(&s, 0.5),
+        quantile_sorted(&s, 0.75),
+    );
     let iqr = q3 - q1;
     let whisker_low = *s.iter().find(|&&v| v >= q1 - 1.5 * iqr).unwrap_or(&s[0]);
-    let whisker_high = *s.iter().rev().find(|&&v| v <= q3 + 1.5 * iqr).unwrap_or(&s[s.len() - 1]);
-    BoxStats { q1, median, q3, whisker_low, whisker_high }
+    let whisker_high = *s
+        .iter()
+        .rev()
+        .find(|&&v| v <= q3 + 1.5 * iqr)
+        .unwrap_or(&s[s.len() - 1]);
+    BoxStats {
+        q1,
+        median,
+        q3,
+        whisker_low,
+        whisker_high,
+    }
 }
 
 impl Figure for BoxPlot {
@@ -77,11 +93,19 @@ impl Figure for BoxPlot {
                 vec![(x - w / 2.0, b.whisker_low), (x + w / 2.0, b.whisker_low)],
             ];
             chart
-                .draw_series(lines.into_iter().map(|l| PathElement::new(l, c.stroke_width(2))))
+                .draw_series(
+                    lines
+                        .into_iter()
+                        .map(|l| PathElement::new(l, c.stroke_width(2))),
+                )
                 .map_err(plot_err)?;
             chart
                 .draw_series(xs.iter().enumerate().map(|(j, &v)| {
-                    Circle::new((x + 0.4 * w * jitter(j) * 2.0, v), 4, BLACK.mix(0.7).filled())
+                    Circle::new(
+                        (x + 0.4 * w * jitter(j) * 2.0, v),
+                        4,
+                        BLACK.mix(0.7).filled(),
+                    )
                 }))
                 .map_err(plot_err)?;
         }

@@ -32,21 +32,35 @@ pub struct LinePlot {
 impl LinePlot {
     fn check(&self) -> Result<()> {
         if self.curves.is_empty() {
-            return Err(AnalysisError::InvalidArgument("a line plot needs at least one curve".into()));
+            return Err(AnalysisError::InvalidArgument(
+                "a line plot needs at least one curve".into(),
+            ));
         }
         for c in &self.curves {
             let what = format!("curve {:?}", c.label);
             if c.x.is_empty() {
-                return Err(AnalysisError::TooFewObservations { what, min: 1, got: 0 });
+                return Err(AnalysisError::TooFewObservations {
+                    what,
+                    min: 1,
+                    got: 0,
+                });
             }
             if c.y.len() != c.x.len() {
-                return Err(AnalysisError::LengthMismatch { what: format!("{what}: y"), expected: c.x.len(), got: c.y.len() });
+                return Err(AnalysisError::LengthMismatch {
+                    what: format!("{what}: y"),
+                    expected: c.x.len(),
+                    got: c.y.len(),
+                });
             }
             check_finite(&format!("{what}: x"), &c.x)?;
             check_finite(&format!("{what}: y"), &c.y)?;
             if let Some(e) = &c.err {
                 if e.len() != c.x.len() {
-                    return Err(AnalysisError::LengthMismatch { what: format!("{what}: err"), expected: c.x.len(), got: e.len() });
+                    return Err(AnalysisError::LengthMismatch {
+                        what: format!("{what}: err"),
+                        expected: c.x.len(),
+                        got: e.len(),
+                    });
                 }
                 check_finite(&format!("{what}: err"), e)?;
             }
@@ -64,7 +78,10 @@ impl Figure for LinePlot {
             .iter()
             .flat_map(|c| {
                 let e = c.err.clone().unwrap_or_else(|| vec![0.0; c.y.len()]);
-                c.y.iter().zip(e).flat_map(|(y, e)| [y - e.abs(), y + e.abs()]).collect::<Vec<_>>()
+                c.y.iter()
+                    .zip(e)
+                    .flat_map(|(y, e)| [y - e.abs(), y + e.abs()])
+                    .collect::<Vec<_>>()
             })
             .collect();
         let y_range = padded_range(ys.iter());
@@ -86,17 +103,39 @@ impl Figure for LinePlot {
         for (i, c) in self.curves.iter().enumerate() {
             let col = colour(i);
             if let Some(err) = &c.err {
-                let mut band: Vec<(f64, f64)> = c.x.iter().zip(&c.y).zip(err).map(|((&x, &y), &e)| (x, y + e.abs())).collect();
-                band.extend(c.x.iter().zip(&c.y).zip(err).rev().map(|((&x, &y), &e)| (x, y - e.abs())));
-                chart.draw_series([Polygon::new(band, col.mix(0.2).filled())]).map_err(plot_err)?;
+                let mut band: Vec<(f64, f64)> =
+                    c.x.iter()
+                        .zip(&c.y)
+                        .zip(err)
+                        .map(|((&x, &y), &e)| (x, y + e.abs()))
+                        .collect();
+                band.extend(
+                    c.x.iter()
+                        .zip(&c.y)
+                        .zip(err)
+                        .rev()
+                        .map(|((&x, &y), &e)| (x, y - e.abs())),
+                );
+                chart
+                    .draw_series([Polygon::new(band, col.mix(0.2).filled())])
+                    .map_err(plot_err)?;
             }
             chart
-                .draw_series(LineSeries::new(c.x.iter().copied().zip(c.y.iter().copied()), col.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    c.x.iter().copied().zip(c.y.iter().copied()),
+                    col.stroke_width(3),
+                ))
                 .map_err(plot_err)?
                 .label(c.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
+                });
             chart
-                .draw_series(c.x.iter().zip(&c.y).map(|(&x, &y)| Circle::new((x, y), 3, col.filled())))
+                .draw_series(
+                    c.x.iter()
+                        .zip(&c.y)
+                        .map(|(&x, &y)| Circle::new((x, y), 3, col.filled())),
+                )
                 .map_err(plot_err)?;
         }
         chart

@@ -29,7 +29,11 @@ impl Figure for DensityPlot {
             .map(|(_, xs)| kde_curve(xs, 256, self.bandwidth))
             .collect::<Result<Vec<_>>>()?;
         let x_range = padded_range(curves.iter().flat_map(|d| d.x.iter()));
-        let y_max = curves.iter().flat_map(|d| d.y.iter().copied()).fold(0.0, f64::max) * 1.1;
+        let y_max = curves
+            .iter()
+            .flat_map(|d| d.y.iter().copied())
+            .fold(0.0, f64::max)
+            * 1.1;
         let mut chart = ChartBuilder::on(root)
             .caption(&self.labels.title, (font::FAMILY, 26))
             .margin(15)
@@ -49,12 +53,20 @@ impl Figure for DensityPlot {
         for (i, ((name, xs), d)) in self.series.iter().zip(&curves).enumerate() {
             let c = colour(i);
             chart
-                .draw_series(LineSeries::new(d.x.iter().copied().zip(d.y.iter().copied()), c.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    d.x.iter().copied().zip(d.y.iter().copied()),
+                    c.stroke_width(3),
+                ))
                 .map_err(plot_err)?
                 .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
             chart
-                .draw_series(xs.iter().map(|&v| PathElement::new(vec![(v, 0.0), (v, rug)], c.mix(0.6))))
+                .draw_series(
+                    xs.iter()
+                        .map(|&v| PathElement::new(vec![(v, 0.0), (v, rug)], c.mix(0.6))),
+                )
                 .map_err(plot_err)?;
         }
         chart

@@ -150,10 +150,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| AnalysisError::InvalidArgument(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let name = path.file_name().ok_or_else(|| {
+        AnalysisError::InvalidArgument(format!("{}: not a file path", path.display()))
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -187,7 +191,9 @@ pub fn colour(i: usize) -> RGBColor {
 /// finite.
 pub(crate) fn check_plot_groups(groups: &[(String, Vec<f64>)]) -> Result<()> {
     if groups.is_empty() {
-        return Err(AnalysisError::InvalidArgument("a group plot needs at least one group".into()));
+        return Err(AnalysisError::InvalidArgument(
+            "a group plot needs at least one group".into(),
+        ));
     }
     for (name, g) in groups {
         crate::error::check_sample(&format!("group {name:?}"), g, 1)?;
@@ -213,8 +219,13 @@ pub(crate) fn categorical_chart<'a, DB: DrawingBackend>(
     labels: &Labels,
     names: &'a [String],
     y_range: (f64, f64),
-) -> Result<ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>>
-{
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
     let k = names.len();
     let mut chart = ChartBuilder::on(root)
         .caption(&labels.title, (font::FAMILY, 26))

@@ -29,7 +29,11 @@ impl Figure for ViolinPlot {
             .iter()
             .map(|(_, xs)| kde_curve(xs, 200, self.bandwidth).ok())
             .collect();
-        let mut extent: Vec<f64> = self.groups.iter().flat_map(|g| g.1.iter().copied()).collect();
+        let mut extent: Vec<f64> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.1.iter().copied())
+            .collect();
         for d in curves.iter().flatten() {
             extent.push(d.x[0]);
             extent.push(d.x[d.x.len() - 1]);
@@ -43,7 +47,11 @@ impl Figure for ViolinPlot {
                 Some(d) => {
                     let peak = d.y.iter().copied().fold(0.0, f64::max);
                     let half = |y: f64| 0.4 * y / peak;
-                    let mut pts: Vec<(f64, f64)> = d.x.iter().zip(&d.y).map(|(&v, &y)| (x + half(y), v)).collect();
+                    let mut pts: Vec<(f64, f64)> =
+                        d.x.iter()
+                            .zip(&d.y)
+                            .map(|(&v, &y)| (x + half(y), v))
+                            .collect();
                     pts.extend(d.x.iter().zip(&d.y).rev().map(|(&v, &y)| (x - half(y), v)));
                     chart
                         .draw_series([Polygon::new(pts.clone(), c.mix(0.35).filled())])
@@ -55,14 +63,20 @@ impl Figure for ViolinPlot {
                 }
                 _ => {
                     chart
-                        .draw_series([PathElement::new(vec![(x - 0.3, xs[0]), (x + 0.3, xs[0])], c.stroke_width(3))])
+                        .draw_series([PathElement::new(
+                            vec![(x - 0.3, xs[0]), (x + 0.3, xs[0])],
+                            c.stroke_width(3),
+                        )])
                         .map_err(plot_err)?;
                 }
             }
             let b = box_stats(xs);
             chart
                 .draw_series([
-                    PathElement::new(vec![(x, b.whisker_low), (x, b.whisker_high)], BLACK.stroke_width(1)),
+                    PathElement::new(
+                        vec![(x, b.whisker_low), (x, b.whisker_high)],
+                        BLACK.stroke_width(1),
+                    ),
                     PathElement::new(vec![(x, b.q1), (x, b.q3)], BLACK.stroke_width(5)),
                 ])
                 .map_err(plot_err)?;

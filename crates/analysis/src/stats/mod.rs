@@ -21,15 +21,17 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
 pub(crate) fn t_two_sided_p(t: f64, df: f64) -> crate::Result<f64> {
-    let dist = StudentsT::new(0.0, 1.0, df)
-        .map_err(|e| crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}")))?;
+    let dist = StudentsT::new(0.0, 1.0, df).map_err(|e| {
+        crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}"))
+    })?;
     Ok((2.0 * dist.sf(t.abs())).min(1.0))
 }
 
 /// Two-sided critical t value: the `1 - alpha/2` quantile.
 pub(crate) fn t_critical(alpha: f64, df: f64) -> crate::Result<f64> {
-    let dist = StudentsT::new(0.0, 1.0, df)
-        .map_err(|e| crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}")))?;
+    let dist = StudentsT::new(0.0, 1.0, df).map_err(|e| {
+        crate::AnalysisError::InvalidArgument(format!("t distribution df={df}: {e}"))
+    })?;
     Ok(dist.inverse_cdf(1.0 - alpha / 2.0))
 }
 

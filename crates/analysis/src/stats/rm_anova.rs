@@ -126,10 +126,22 @@ pub fn rm_anova_2way(data: &[Vec<Vec<f64>>]) -> Result<RmAnova2> {
     let y = |s: usize, i: usize, j: usize| data[s][i][j];
     let grand = data.iter().flatten().flatten().sum::<f64>() / (nf * af * bf);
     let m_a: Vec<f64> = (0..a)
-        .map(|i| (0..n).flat_map(|s| (0..b).map(move |j| (s, j))).map(|(s, j)| y(s, i, j)).sum::<f64>() / (nf * bf))
+        .map(|i| {
+            (0..n)
+                .flat_map(|s| (0..b).map(move |j| (s, j)))
+                .map(|(s, j)| y(s, i, j))
+                .sum::<f64>()
+                / (nf * bf)
+        })
         .collect();
     let m_b: Vec<f64> = (0..b)
-        .map(|j| (0..n).flat_map(|s| (0..a).map(move |i| (s, i))).map(|(s, i)| y(s, i, j)).sum::<f64>() / (nf * af))
+        .map(|j| {
+            (0..n)
+                .flat_map(|s| (0..a).map(move |i| (s, i)))
+                .map(|(s, i)| y(s, i, j))
+                .sum::<f64>()
+                / (nf * af)
+        })
         .collect();
     let m_s: Vec<f64> = (0..n)
         .map(|s| data[s].iter().flatten().sum::<f64>() / (af * bf))
@@ -138,7 +150,12 @@ pub fn rm_anova_2way(data: &[Vec<Vec<f64>>]) -> Result<RmAnova2> {
     let m_as = |i: usize, s: usize| (0..b).map(|j| y(s, i, j)).sum::<f64>() / bf;
     let m_bs = |j: usize, s: usize| (0..a).map(|i| y(s, i, j)).sum::<f64>() / af;
 
-    let ss_total: f64 = data.iter().flatten().flatten().map(|v| (v - grand).powi(2)).sum();
+    let ss_total: f64 = data
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|v| (v - grand).powi(2))
+        .sum();
     let ss_a = nf * bf * m_a.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     let ss_b = nf * af * m_b.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
     let ss_s = af * bf * m_s.iter().map(|m| (m - grand).powi(2)).sum::<f64>();
@@ -172,6 +189,12 @@ pub fn rm_anova_2way(data: &[Vec<Vec<f64>>]) -> Result<RmAnova2> {
         n_subjects: n,
         factor_a: effect("factor A", ss_a, dfa, ss_as, dfa * dfs)?,
         factor_b: effect("factor B", ss_b, dfb, ss_bs, dfb * dfs)?,
-        interaction: effect("A x B interaction", ss_ab, dfa * dfb, ss_abs, dfa * dfb * dfs)?,
+        interaction: effect(
+            "A x B interaction",
+            ss_ab,
+            dfa * dfb,
+            ss_abs,
+            dfa * dfb * dfs,
+        )?,
     })
 }
