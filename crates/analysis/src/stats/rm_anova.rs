@@ -11,6 +11,8 @@
 //! against its own error term: `F_A = (SS_A / (a-1)) / (SS_AxS / ((a-1)(n-1)))`, etc. (no
 //! sphericity correction; with two-level factors, as in Fig. 5D, none is needed). Matches
 //! `statsmodels.stats.anova.AnovaRM`.
+#![allow(clippy::needless_range_loop)] // index-based sums mirror the formulas
+
 use serde::Serialize;
 
 use crate::error::{check_finite, AnalysisError, Result};
