@@ -160,7 +160,12 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<Entry>) -> Result<(
         }
         let path = item.path();
         // Follow symlinks (the Hugging Face cache links snapshot files to blobs).
-        let meta = std::fs::metadata(&path).map_err(|e| DataError::io(&path, e))?;
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            // A dangling symlink is not part of any dataset.
+            Err(_) if path.symlink_metadata().is_ok_and(|m| m.is_symlink()) => continue,
+            Err(e) => return Err(DataError::io(&path, e)),
+        };
         if meta.is_dir() {
             walk(root, &path, depth + 1, out)?;
         } else if meta.is_file() {

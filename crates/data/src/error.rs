@@ -6,13 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A file or directory could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file's bytes break its format: truncated record, wrong magic number, bad header, ...
     #[error("{path}: {msg}")]
@@ -105,10 +104,10 @@ impl DataError {
     }
 
     /// Shorthand for [`DataError::Io`].
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 

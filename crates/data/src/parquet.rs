@@ -19,7 +19,7 @@ const IMAGE_COLUMNS: [&str; 2] = ["img", "image"];
 
 /// Whether a source's files include parquet files.
 pub(crate) fn matches(entries: &[Entry]) -> bool {
-    entries.iter().any(|e| is_parquet(e))
+    entries.iter().any(is_parquet)
 }
 
 fn is_parquet(e: &Entry) -> bool {
