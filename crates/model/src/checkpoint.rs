@@ -1,0 +1,170 @@
+//! Safetensors checkpoints that load into the reference PyTorch model.
+//!
+//! Tensors are named and shaped as in PyTorch (`conv1.weight` … `fc3.weight`), stored as f32.
+//! The safetensors metadata (`__metadata__`, string to string) holds `format` = `pt` and
+//! `neurogen` = a JSON [`CheckpointMeta`] (model config, regulariser config, epoch, seed,
+//! dataset, metrics, version). Writes are atomic: a temporary file in the same directory,
+//! fsync, then rename, so an existing checkpoint is never left half-written.
+//!
+//! In Python: `torch_model.load_state_dict(safetensors.torch.load_file("model.safetensors"))`.
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ModelConfig;
+use crate::error::{ModelError, Result};
+use crate::network::Cnn;
+
+/// The metadata key holding neurogen's JSON metadata.
+pub const META_KEY: &str = "neurogen";
+
+/// What a checkpoint records beside the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    /// The network's shape (hidden widths after any growth).
+    pub model: ModelConfig,
+    /// The regularisers' configuration (JSON, as given by `Regularizer::config`).
+    pub regularizer: serde_json::Value,
+    /// Number of epochs trained.
+    pub epoch: usize,
+    /// Seed of the initial weights.
+    pub seed: u64,
+    /// Dataset name (e.g. `cifar10`).
+    pub dataset: String,
+    /// Metrics of the run (JSON; `TrainMetrics` when written by `cargo xtask train`).
+    pub metrics: serde_json::Value,
+    /// Version of neurogen that wrote the file.
+    pub version: String,
+}
+
+impl CheckpointMeta {
+    /// Metadata for `model` with everything else empty.
+    pub fn for_model(model: &Cnn) -> Self {
+        CheckpointMeta {
+            model: model.config().clone(),
+            regularizer: serde_json::Value::Null,
+            epoch: 0,
+            seed: 0,
+            dataset: String::new(),
+            metrics: serde_json::Value::Null,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file beside it, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| ModelError::Config(format!("{} is not a file path", path.display())))?
+        .to_string_lossy()
+        .to_string();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ModelError::io(path, e)
+    })
+}
+
+/// Saves `model`'s weights (as f32) and `meta` to `path`, atomically.
+pub fn save(model: &Cnn, meta: &CheckpointMeta, path: &Path) -> Result<()> {
+    let tensors: Vec<(String, Tensor)> = model
+        .named_params()
+        .into_iter()
+        .map(|(n, v)| {
+            Ok((
+                n,
+                v.as_tensor()
+                    .to_dtype(DType::F32)?
+                    .to_device(&Device::Cpu)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let json =
+        serde_json::to_string(meta).map_err(|e| ModelError::Config(format!("metadata: {e}")))?;
+    let metadata: HashMap<String, String> = [
+        ("format".to_string(), "pt".to_string()),
+        (META_KEY.to_string(), json),
+    ]
+    .into();
+    let bytes =
+        safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
+            .map_err(|e| ModelError::Checkpoint {
+                path: path.to_path_buf(),
+                reason: format!("serialising failed: {e}"),
+            })?;
+    write_atomic(path, &bytes)
+}
+
+/// A loaded checkpoint.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The network, on the requested device.
+    pub model: Cnn,
+    /// Its metadata.
+    pub meta: CheckpointMeta,
+}
+
+/// Loads a checkpoint written by [`save`], validating names, shapes and dtypes.
+pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
+    load_bytes(&bytes, path, device)
+}
+
+/// Like [`load`] from bytes in memory; `path` is used in error messages.
+pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoint> {
+    let bad = |reason: String| ModelError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+    let json = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .ok_or_else(|| bad(format!("no `{META_KEY}` metadata: not written by neurogen")))?;
+    let meta: CheckpointMeta = serde_json::from_str(json)
+        .map_err(|e| bad(format!("`{META_KEY}` metadata is not valid: {e}")))?;
+    meta.model.validate().map_err(|e| bad(e.to_string()))?;
+    let mut tensors = HashMap::new();
+    for (name, view) in st.tensors() {
+        let dtype = view.dtype();
+        if !matches!(
+            dtype,
+            safetensors::Dtype::F32
+                | safetensors::Dtype::F64
+                | safetensors::Dtype::F16
+                | safetensors::Dtype::BF16
+        ) {
+            return Err(bad(format!(
+                "tensor {name} has dtype {dtype:?}, expected F32"
+            )));
+        }
+        let t = candle_core::safetensors::Load::load(&view, &Device::Cpu)
+            .map_err(|e| bad(format!("tensor {name}: {e}")))?
+            .to_dtype(DType::F32)?;
+        tensors.insert(name, t);
+    }
+    let model = Cnn::from_tensors(&meta.model, &tensors, device).map_err(|e| bad(e.to_string()))?;
+    Ok(Checkpoint { model, meta })
+}

@@ -1,0 +1,200 @@
+//! The regulariser plug-in trait: hooks into the forward pass, the loss, and the optimiser step.
+//!
+//! A training step runs, in this order (see `docs/ARCHITECTURE.md`):
+//! 1. [`Regularizer::before_batch`] (may change parameters, e.g. the reference code's
+//!    neurogenesis which fires before a minibatch);
+//! 2. the forward pass: for every hidden fully connected layer `l`,
+//!    `z = fcs[l](x)`, then [`Regularizer::pre_activation`] (e.g. multiplicative neural noise),
+//!    `a = relu(z)`, then [`Regularizer::activation`] (e.g. excitability, dropout + max-norm,
+//!    unit silencing);
+//! 3. the loss: cross-entropy plus every [`Regularizer::loss_term`];
+//! 4. backward and the Adam step (whose settings [`Regularizer::configure_optimizer`] may change,
+//!    e.g. L2 weight decay);
+//! 5. [`Regularizer::after_step`] (may change parameters and the optimiser's per-parameter
+//!    state, e.g. neurogenesis turnover).
+//!
+//! At the end of each epoch, [`Regularizer::end_epoch`] runs.
+//!
+//! The trait is object-safe: training takes `&mut dyn Regularizer`, and `Box<dyn Regularizer>`
+//! implements it too. Every method has a default that does nothing, so a regulariser overrides
+//! only the hooks it needs.
+//!
+//! ```
+//! use candle_core::Tensor;
+//! use neurogen_model::{ForwardCtx, Regularizer, Result};
+//!
+//! /// Scales the activations of hidden layer 1 by 0.5 during training.
+//! struct Halve;
+//!
+//! impl Regularizer for Halve {
+//!     fn name(&self) -> String {
+//!         "halve".into()
+//!     }
+//!     fn activation(&mut self, layer: usize, x: Tensor, ctx: &ForwardCtx) -> Result<Tensor> {
+//!         if ctx.train && layer == 1 {
+//!             Ok((x * 0.5)?)
+//!         } else {
+//!             Ok(x)
+//!         }
+//!     }
+//! }
+//! ```
+use candle_core::Tensor;
+
+use crate::adam::{Adam, AdamConfig};
+use crate::error::Result;
+use crate::network::Cnn;
+
+/// What a forward-pass hook knows about the pass it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardCtx {
+    /// Training (true) or evaluation (false) mode.
+    pub train: bool,
+    /// Zero-based epoch (0 outside training).
+    pub epoch: usize,
+    /// Global optimiser step about to be taken (number of steps already taken).
+    pub step: usize,
+}
+
+impl ForwardCtx {
+    /// An evaluation-mode context.
+    pub fn eval() -> Self {
+        ForwardCtx {
+            train: false,
+            epoch: 0,
+            step: 0,
+        }
+    }
+
+    /// A training-mode context at `epoch` and global `step`.
+    pub fn train(epoch: usize, step: usize) -> Self {
+        ForwardCtx {
+            train: true,
+            epoch,
+            step,
+        }
+    }
+}
+
+/// What a step hook knows about where training is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepCtx {
+    /// Zero-based epoch.
+    pub epoch: usize,
+    /// Zero-based minibatch index within the epoch.
+    pub batch: usize,
+    /// Global optimiser steps taken so far (after the step, for `after_step`).
+    pub step: usize,
+    /// Minibatches per epoch.
+    pub batches_per_epoch: usize,
+}
+
+/// A regulariser: any combination of forward-pass, loss and optimiser-step hooks.
+pub trait Regularizer {
+    /// A short name (used in errors, metadata and reports), e.g. `neurogenesis`.
+    fn name(&self) -> String;
+
+    /// The regulariser's settings as JSON, stored in checkpoint metadata and metrics.json.
+    fn config(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    /// Changes the optimiser's settings before training starts (e.g. weight decay).
+    fn configure_optimizer(&self, _config: &mut AdamConfig) {}
+
+    /// Called once before the first step, with the freshly built optimiser.
+    fn start_training(&mut self, _model: &mut Cnn, _optimizer: &mut Adam) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called before each minibatch's forward pass (may change parameters).
+    fn before_batch(
+        &mut self,
+        _model: &mut Cnn,
+        _optimizer: &mut Adam,
+        _ctx: &StepCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Hidden layer `layer`'s pre-activations `z = W x + b`, before the ReLU.
+    fn pre_activation(&mut self, _layer: usize, z: Tensor, _ctx: &ForwardCtx) -> Result<Tensor> {
+        Ok(z)
+    }
+
+    /// Hidden layer `layer`'s activations `relu(z)`, as passed on to the next layer.
+    fn activation(&mut self, _layer: usize, a: Tensor, _ctx: &ForwardCtx) -> Result<Tensor> {
+        Ok(a)
+    }
+
+    /// A term added to the minibatch loss (a scalar tensor), if any.
+    fn loss_term(&mut self, _model: &Cnn, _ctx: &StepCtx) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+
+    /// Called after each optimiser step; may change parameters and the optimiser's state.
+    fn after_step(
+        &mut self,
+        _model: &mut Cnn,
+        _optimizer: &mut Adam,
+        _ctx: &StepCtx,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after each epoch (zero-based `epoch` just finished).
+    fn end_epoch(&mut self, _model: &mut Cnn, _optimizer: &mut Adam, _epoch: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// A summary of what the regulariser did (event counts, ...), stored in metrics.json.
+    fn report(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+impl<R: Regularizer + ?Sized> Regularizer for Box<R> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn config(&self) -> serde_json::Value {
+        (**self).config()
+    }
+    fn configure_optimizer(&self, config: &mut AdamConfig) {
+        (**self).configure_optimizer(config)
+    }
+    fn start_training(&mut self, model: &mut Cnn, optimizer: &mut Adam) -> Result<()> {
+        (**self).start_training(model, optimizer)
+    }
+    fn before_batch(&mut self, model: &mut Cnn, optimizer: &mut Adam, ctx: &StepCtx) -> Result<()> {
+        (**self).before_batch(model, optimizer, ctx)
+    }
+    fn pre_activation(&mut self, layer: usize, z: Tensor, ctx: &ForwardCtx) -> Result<Tensor> {
+        (**self).pre_activation(layer, z, ctx)
+    }
+    fn activation(&mut self, layer: usize, a: Tensor, ctx: &ForwardCtx) -> Result<Tensor> {
+        (**self).activation(layer, a, ctx)
+    }
+    fn loss_term(&mut self, model: &Cnn, ctx: &StepCtx) -> Result<Option<Tensor>> {
+        (**self).loss_term(model, ctx)
+    }
+    fn after_step(&mut self, model: &mut Cnn, optimizer: &mut Adam, ctx: &StepCtx) -> Result<()> {
+        (**self).after_step(model, optimizer, ctx)
+    }
+    fn end_epoch(&mut self, model: &mut Cnn, optimizer: &mut Adam, epoch: usize) -> Result<()> {
+        (**self).end_epoch(model, optimizer, epoch)
+    }
+    fn report(&self) -> serde_json::Value {
+        (**self).report()
+    }
+}
+
+/// The regulariser that does nothing: plain training (the paper's control group).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRegularizer;
+
+impl Regularizer for NoRegularizer {
+    fn name(&self) -> String {
+        "none".into()
+    }
+}

@@ -1,0 +1,21 @@
+//! Helpers shared by the model crate's tests.
+#![allow(dead_code)]
+use neurogen_data::{ImageShape, Split};
+
+/// A small synthetic split (only for tests that check mechanics, never accuracy claims):
+/// `n` images of `shape` whose class is encoded in their mean brightness.
+pub fn toy_split(n: usize, shape: ImageShape, classes: u8) -> Split {
+    let mut images = Vec::with_capacity(n * shape.numel());
+    let mut labels = Vec::with_capacity(n);
+    let mut s: u32 = 12345;
+    for i in 0..n {
+        let label = (i % classes as usize) as u8;
+        labels.push(label);
+        for _ in 0..shape.numel() {
+            s = s.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let noise = (s >> 16) % 64;
+            images.push((label as u32 * 180 / classes as u32 + noise) as u8);
+        }
+    }
+    Split::new(shape, images, labels).unwrap()
+}
