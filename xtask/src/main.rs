@@ -2,7 +2,11 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod common;
 mod data;
+mod eval;
+mod regs;
+mod train;
 
 /// neurogen: reproduce Tran et al. (PNAS 2022) and study brain-inspired regularisers.
 #[derive(Parser)]
@@ -18,6 +22,10 @@ enum Command {
     Data(data::DataArgs),
     /// Compare groups in a results CSV: one-way ANOVA, Tukey's HSD, pairwise Welch t-tests.
     Analyze(analyze::AnalyzeArgs),
+    /// Train one network; writes model.safetensors and metrics.json.
+    Train(train::TrainArgs),
+    /// Loss and accuracy of a checkpoint on a split.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,5 +33,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Data(args) => data::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

@@ -14,6 +14,19 @@ fn permutation(n: usize, seed: u64, stream: u64) -> Vec<usize> {
     idx
 }
 
+/// Stream used for [`sample_indices`].
+const SAMPLE_STREAM: u64 = u64::MAX - 1;
+
+/// `k` distinct indices of `0..n` chosen at random by `seed`, sorted ascending (a seeded random
+/// subset: the same for every group of an experiment that passes the same seed). `k` is capped
+/// at `n`.
+pub fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut idx = permutation(n, seed, SAMPLE_STREAM);
+    idx.truncate(k.min(n));
+    idx.sort_unstable();
+    idx
+}
+
 /// Stream used for the validation split (epochs use streams `0..`, far below this).
 const VAL_STREAM: u64 = u64::MAX;
 
@@ -54,6 +67,16 @@ pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_is_seeded_sorted_and_distinct() {
+        let a = sample_indices(1000, 100, 5);
+        assert_eq!(a.len(), 100);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a, sample_indices(1000, 100, 5));
+        assert_ne!(a, sample_indices(1000, 100, 6));
+        assert_eq!(sample_indices(10, 50, 1).len(), 10);
+    }
 
     #[test]
     fn batches_cover_all_once_and_are_deterministic() {

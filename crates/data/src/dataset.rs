@@ -209,6 +209,19 @@ impl Split {
         }
     }
 
+    /// A random subset of `n` images chosen by `seed` (kept in their original order), so that a
+    /// subset of a class-sorted image folder still holds every class. Fails if `n` is 0 or
+    /// larger than the split.
+    pub fn sample(&self, n: usize, seed: u64) -> Result<Split, DataError> {
+        if n == 0 || n > self.len() {
+            return Err(DataError::InvalidArgument(format!(
+                "cannot sample {n} images from a split of {}",
+                self.len()
+            )));
+        }
+        Ok(self.subset(&crate::batches::sample_indices(self.len(), n, seed)))
+    }
+
     /// Number of images per label `0..num_classes` (labels `>= num_classes` are not counted).
     pub fn class_counts(&self, num_classes: usize) -> Vec<usize> {
         let mut counts = vec![0usize; num_classes];

@@ -126,8 +126,8 @@ fn learns_real_fashion_mnist() {
     let data = neurogen_data::load(&dir, &LoadOptions::with_cache_dir(cache.path()))
         .unwrap()
         .dataset;
-    let train_split = data.train.subset(&(0..3000).collect::<Vec<_>>());
-    let test_split = data.test.subset(&(0..1000).collect::<Vec<_>>());
+    let train_split = data.train.sample(3000, 0).unwrap();
+    let test_split = data.test.sample(1000, 0).unwrap();
     let mut m = Cnn::new(&ModelConfig::fashion_mnist(), 0, &Device::Cpu).unwrap();
     let before = evaluate(&m, &test_split, 500).unwrap().accuracy;
     let tc = TrainConfig {

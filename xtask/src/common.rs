@@ -1,0 +1,128 @@
+//! Pieces shared by the subcommands: loading data, progress bars, writing JSON atomically.
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use neurogen_data::{LoadOptions, Loaded};
+use neurogen_model::{EpochMetrics, TrainObserver};
+
+/// Loads the dataset at `path` (any supported form), or the default (hub cache / download).
+pub fn load_data(path: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result<Loaded> {
+    let opts = match cache_dir {
+        Some(d) => LoadOptions::with_cache_dir(d),
+        None => LoadOptions::default(),
+    };
+    match path {
+        Some(p) => {
+            if !p.exists() {
+                anyhow::bail!("--data {}: no such file or directory", p.display());
+            }
+            neurogen_data::load(p, &opts)
+                .with_context(|| format!("loading data from {}", p.display()))
+        }
+        None => neurogen_data::load_default(&opts).context("loading the default dataset"),
+    }
+}
+
+/// Writes `value` as pretty JSON to `path` atomically (temporary file, fsync, rename).
+pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    neurogen_model::checkpoint::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Creates `dir` (and parents), with a clear error if it cannot be created or is a file.
+pub fn ensure_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("--out {}: exists and is not a directory", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    Ok(dir.to_path_buf())
+}
+
+/// A progress bar over training steps: epoch, step, loss, images per second.
+pub struct ProgressObserver {
+    bar: ProgressBar,
+    batch_size: usize,
+    loss_ema: Option<f64>,
+    prefix: String,
+}
+
+impl ProgressObserver {
+    /// A bar for `epochs` epochs of `batches` steps; hidden when `quiet` (e.g. `--json`).
+    pub fn new(
+        epochs: usize,
+        batches: usize,
+        batch_size: usize,
+        prefix: &str,
+        quiet: bool,
+    ) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new((epochs * batches) as u64)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{elapsed_precise}<{eta_precise}] {bar:30.cyan/blue} {pos}/{len} steps {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(prefix.to_string());
+        bar.enable_steady_tick(Duration::from_millis(500));
+        ProgressObserver {
+            bar,
+            batch_size,
+            loss_ema: None,
+            prefix: prefix.to_string(),
+        }
+    }
+
+    /// Finishes and clears the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl TrainObserver for ProgressObserver {
+    fn on_step(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) {
+        let ema = match self.loss_ema {
+            Some(e) => 0.98 * e + 0.02 * loss,
+            None => loss,
+        };
+        self.loss_ema = Some(ema);
+        self.bar.inc(1);
+        if batch % 20 == 0 || batch + 1 == batches {
+            let per_sec = self.bar.per_sec() * self.batch_size as f64;
+            self.bar.set_message(format!(
+                "epoch {} step {}/{} loss {ema:.4} {per_sec:.0} img/s",
+                epoch + 1,
+                batch + 1,
+                batches
+            ));
+        }
+    }
+
+    fn on_epoch(&mut self, m: &EpochMetrics) {
+        let eval = m
+            .eval
+            .map(|e| {
+                format!(
+                    ", held-out loss {:.4} accuracy {:.2}%",
+                    e.loss,
+                    100.0 * e.accuracy
+                )
+            })
+            .unwrap_or_default();
+        self.bar.println(format!(
+            "{} epoch {}: train loss {:.4}{eval}, {:.0} img/s",
+            self.prefix,
+            m.epoch + 1,
+            m.train_loss,
+            m.images_per_second
+        ));
+    }
+}

@@ -1,0 +1,93 @@
+//! `cargo xtask eval`: loss and accuracy of a checkpoint on a split.
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use neurogen_model::{checkpoint, parse_device};
+
+use crate::common::load_data;
+
+/// Which split to evaluate on.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SplitName {
+    /// The test split.
+    Test,
+    /// The whole training split.
+    Train,
+}
+
+/// Arguments of `cargo xtask eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A checkpoint written by `cargo xtask train` (model.safetensors).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Dataset location; default: the hub cache.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Split to evaluate on.
+    #[arg(long, value_enum, default_value = "test")]
+    pub split: SplitName,
+    /// Evaluate on N images only (the same fixed random subset as `train --eval-subset`).
+    #[arg(long)]
+    pub subset: Option<usize>,
+    /// Compute device: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Decode-cache directory.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `cargo xtask eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let device = parse_device(&args.device)?;
+    let ck = checkpoint::load(&args.checkpoint, &device)?;
+    let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    let ds = &loaded.dataset;
+    let cfg = ck.model.config();
+    anyhow::ensure!(
+        (cfg.in_channels, cfg.in_height, cfg.in_width)
+            == (ds.shape.channels, ds.shape.height, ds.shape.width),
+        "checkpoint {} takes {}x{}x{} images but {} has {}",
+        args.checkpoint.display(),
+        cfg.in_channels,
+        cfg.in_height,
+        cfg.in_width,
+        loaded.source.display(),
+        ds.shape
+    );
+    let (name, mut split) = match args.split {
+        SplitName::Test => ("test", ds.test.clone()),
+        SplitName::Train => ("train", ds.train.clone()),
+    };
+    if let Some(n) = args.subset {
+        anyhow::ensure!(
+            n >= 1 && n <= split.len(),
+            "--subset must be in 1..={}",
+            split.len()
+        );
+        split = split.sample(n, 0)?;
+    }
+    let r = neurogen_model::evaluate(&ck.model, &split, 500).context("evaluation failed")?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "checkpoint": args.checkpoint, "split": name, "n": r.n, "loss": r.loss, "accuracy": r.accuracy,
+                "dataset": ds.kind.to_string(), "epoch": ck.meta.epoch, "seed": ck.meta.seed,
+            }))?
+        );
+    } else {
+        println!(
+            "{name}: {} images, loss {:.4}, accuracy {:.2}%",
+            r.n,
+            r.loss,
+            100.0 * r.accuracy
+        );
+    }
+    Ok(())
+}
