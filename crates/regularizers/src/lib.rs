@@ -1,2 +1,47 @@
-//! neurogen-regularizers (work in progress).
+//! Regularisers for the neurogen CNN (Tran et al., PNAS 2022, "Adult neurogenesis acts as a
+//! neural regulariser"): neurogenesis (turnover, targeted, additive growth, excitability),
+//! dropout with max-norm, weight decay and neural noise, combinable in a [`Stack`], with a
+//! `reference_quirks` mode that reproduces the authors' code (`neurodl/cnn.py`).
+//!
+//! All of them implement [`Regularizer`], the trait of `neurogen_model::regularizer`
+//! (re-exported here). Third-party crates implement that same trait to write their own
+//! regulariser — see `examples/activity_l1.rs` and `docs/regularizers.md` — and can combine it
+//! with ours in a [`Stack`].
+//!
+//! ```
+//! use neurogen_regularizers::{build, Regularizer, RegularizerSet};
+//! let set = RegularizerSet::from_toml_str(r#"
+//!     [[regularizer]]
+//!     kind = "neurogenesis"
+//!     n = 8
+//!     every = 640
+//!     [[regularizer]]
+//!     kind = "dropout"
+//! "#)?;
+//! let mut stack = build(&set, 0)?;
+//! // then: neurogen_model::train(&mut model, &train, eval, &config, &mut stack, &mut observer)
+//! assert_eq!(stack.name(), "neurogenesis+dropout");
+//! # Ok::<(), neurogen_regularizers::RegError>(())
+//! ```
 #![warn(missing_docs)]
+
+pub mod dropout;
+pub mod error;
+pub mod maxnorm;
+pub mod neural_noise;
+pub mod neurogenesis;
+pub mod spec;
+pub mod stack;
+pub mod units;
+pub mod weight_decay;
+
+pub use dropout::{Dropout, DropoutConfig};
+pub use error::RegError;
+pub use maxnorm::renorm_l1;
+pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
+pub use neurogen_model::{ForwardCtx, NoRegularizer, Regularizer, StepCtx};
+pub use neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, NeurogenesisEvent, Selection};
+pub use spec::{build, RegularizerSet, RegularizerSpec};
+pub use stack::Stack;
+pub use units::UnitCount;
+pub use weight_decay::{WeightDecay, WeightDecayConfig};

@@ -1,0 +1,139 @@
+//! Dropout followed by max-norm renormalisation, after every hidden fully connected layer, as in
+//! the reference code (`NgnCnn.forward`, `neurodl/cnn.py`):
+//!
+//! ```text
+//! x = F.dropout(x, p=self.dropout, training=self.training)
+//! x = torch.renorm(x, 1, 1, 3)  # max norm
+//! ```
+//!
+//! - **Dropout** (training only): each activation is kept with probability `1 − p` and scaled
+//!   by `1 / (1 − p)` (inverted dropout, PyTorch's `F.dropout`), so its expectation is
+//!   unchanged; in evaluation dropout is the identity. Masks are drawn on the CPU from the
+//!   regulariser's own seeded generator, then moved to the activations' device.
+//! - **Max-norm** ([`crate::renorm_l1`]): every unit whose activations across the minibatch
+//!   have an L1 norm above `max_norm` (3) is rescaled to norm `max_norm`. The reference calls
+//!   `torch.renorm` unconditionally after `F.dropout`, so **it also runs in evaluation**, where
+//!   its effect depends on the evaluation minibatch size (the reference's test loader uses 4).
+//!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
+use candle_core::{Device, Tensor};
+use neurogen_model::{ForwardCtx, Regularizer};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::RegError;
+use crate::maxnorm::renorm_l1;
+
+/// Dropout settings. `Default` is the paper's: p = 0.2, max-norm 3, renorm also in evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DropoutConfig {
+    /// Probability of dropping an activation, in [0, 1).
+    pub p: f64,
+    /// Maximum L1 norm of a unit's activations across the minibatch (0 = no renormalisation).
+    pub max_norm: f64,
+    /// Renormalise in evaluation too (the reference's behaviour).
+    pub eval_renorm: bool,
+}
+
+impl Default for DropoutConfig {
+    fn default() -> Self {
+        DropoutConfig {
+            p: 0.2,
+            max_norm: 3.0,
+            eval_renorm: true,
+        }
+    }
+}
+
+impl DropoutConfig {
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<(), RegError> {
+        if !(self.p.is_finite() && (0.0..1.0).contains(&self.p)) {
+            return Err(RegError::invalid(
+                "dropout",
+                format!("p must be in [0, 1), got {}", self.p),
+            ));
+        }
+        if !(self.max_norm.is_finite() && self.max_norm >= 0.0) {
+            return Err(RegError::invalid(
+                "dropout",
+                format!(
+                    "max_norm must be a finite number >= 0 (0 turns max-norm off), got {}",
+                    self.max_norm
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The dropout + max-norm regulariser.
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    config: DropoutConfig,
+    rng: ChaCha8Rng,
+}
+
+impl Dropout {
+    /// Dropout drawing its masks from `rng`.
+    pub fn new(config: DropoutConfig, rng: ChaCha8Rng) -> Result<Self, RegError> {
+        config.validate()?;
+        Ok(Dropout { config, rng })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &DropoutConfig {
+        &self.config
+    }
+
+    /// An inverted-dropout mask for `a`: entries `1/(1-p)` with probability `1-p`, else 0.
+    fn mask(&mut self, a: &Tensor) -> candle_core::Result<Tensor> {
+        let keep = 1.0 - self.config.p;
+        let scale = (1.0 / keep) as f32;
+        let n = a.elem_count();
+        let m: Vec<f32> = (0..n)
+            .map(|_| {
+                if self.rng.random_bool(keep) {
+                    scale
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Tensor::from_vec(m, a.dims(), &Device::Cpu)?
+            .to_dtype(a.dtype())?
+            .to_device(a.device())
+    }
+}
+
+impl Regularizer for Dropout {
+    fn name(&self) -> String {
+        "dropout".into()
+    }
+
+    fn config(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.config).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("kind".into(), "dropout".into());
+        }
+        v
+    }
+
+    fn activation(
+        &mut self,
+        _layer: usize,
+        a: Tensor,
+        ctx: &ForwardCtx,
+    ) -> neurogen_model::Result<Tensor> {
+        let mut a = a;
+        if ctx.train && self.config.p > 0.0 {
+            let m = self.mask(&a)?;
+            a = (a * m)?;
+        }
+        if self.config.max_norm > 0.0 && (ctx.train || self.config.eval_renorm) {
+            a = renorm_l1(&a, self.config.max_norm)?;
+        }
+        Ok(a)
+    }
+}
