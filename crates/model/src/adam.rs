@@ -184,6 +184,14 @@ impl Adam {
                 }),
             };
             st.step += 1;
+            let coef = crate::kernels::AdamCoefficients::new(&c, st.step);
+            if let Some((m, v)) =
+                crate::kernels::adam_update(var.as_tensor(), &g, &st.m, &st.v, &coef)?
+            {
+                st.m = m;
+                st.v = v;
+                continue;
+            }
             st.m = ((&st.m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
             st.v = ((&st.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
             let t = st.step as i32;

@@ -18,6 +18,7 @@ pub mod config;
 pub mod device;
 pub mod error;
 pub mod init;
+pub mod kernels;
 pub mod metrics;
 pub mod network;
 pub mod regularizer;

@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::init::{default_bound, uniform};
+use crate::kernels;
 use crate::regularizer::{ForwardCtx, NoRegularizer, Regularizer};
 
 /// A weight and an optional bias.
@@ -301,13 +302,12 @@ impl Cnn {
         }
         let mut h = x.to_dtype(self.dtype)?;
         for (i, l) in self.convs.iter().enumerate() {
-            h = h.conv2d(l.weight.as_tensor(), 1, 1, 1, 1)?;
-            if let Some(b) = &l.bias {
-                h = h.broadcast_add(&b.as_tensor().reshape((1, b.dim(0)?, 1, 1))?)?;
-            }
-            h = h.relu()?;
+            h = match &l.bias {
+                Some(b) => kernels::conv2d_bias_relu(&h, l.weight.as_tensor(), b.as_tensor(), 1)?,
+                None => h.conv2d(l.weight.as_tensor(), 1, 1, 1, 1)?.relu()?,
+            };
             if i % 2 == 1 {
-                h = max_pool2x2(&h)?;
+                h = kernels::max_pool2x2(&h)?;
             }
         }
         Ok(h.flatten_from(1)?)

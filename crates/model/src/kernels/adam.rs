@@ -1,0 +1,182 @@
+//! One fused pass of Adam (PyTorch's rule, see [`crate::adam`]) over contiguous f32 buffers.
+//!
+//! Per element, with the step's scalars rounded to f32 exactly as candle's scalar tensor ops
+//! (`affine`) round them, so the result equals the tensor version of [`crate::adam::Adam`]:
+//! ```text
+//! g  = g + wd·p                      (only when wd ≠ 0)
+//! m' = m·β1 + g·(1 − β1)
+//! v' = v·β2 + g²·(1 − β2)
+//! p' = p − (m' / (sqrt(v')·(1/sqrt(1 − β2^t)) + ε))·(lr / (1 − β1^t))
+//! ```
+//! The parameter is written in place (as [`candle_core::Var::set`] would); the moments come
+//! back as new tensors, so clones of the old state stay unchanged.
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Storage, Tensor};
+use rayon::prelude::*;
+
+use super::contiguous_slice;
+use crate::adam::AdamConfig;
+use crate::error::Result;
+
+/// The per-step scalars of Adam for one parameter, in f32.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamCoefficients {
+    /// β1.
+    pub beta1: f32,
+    /// 1 − β1.
+    pub one_minus_beta1: f32,
+    /// β2.
+    pub beta2: f32,
+    /// 1 − β2.
+    pub one_minus_beta2: f32,
+    /// 1 / sqrt(1 − β2^t).
+    pub inv_bias_correction2_sqrt: f32,
+    /// ε.
+    pub eps: f32,
+    /// lr / (1 − β1^t).
+    pub step_size: f32,
+    /// L2 penalty (0 for none).
+    pub weight_decay: f32,
+}
+
+impl AdamCoefficients {
+    /// The scalars for update number `step` (starting at 1) under `config`.
+    pub fn new(config: &AdamConfig, step: u64) -> Self {
+        let t = step.min(i32::MAX as u64) as i32;
+        let bc1 = 1.0 - config.beta1.powi(t);
+        let bc2_sqrt = (1.0 - config.beta2.powi(t)).sqrt();
+        AdamCoefficients {
+            beta1: config.beta1 as f32,
+            one_minus_beta1: (1.0 - config.beta1) as f32,
+            beta2: config.beta2 as f32,
+            one_minus_beta2: (1.0 - config.beta2) as f32,
+            inv_bias_correction2_sqrt: (1.0 / bc2_sqrt) as f32,
+            eps: config.eps as f32,
+            step_size: (config.lr / bc1) as f32,
+            weight_decay: config.weight_decay as f32,
+        }
+    }
+}
+
+/// Elements per rayon task (small parameters run on one thread).
+const CHUNK: usize = 32 * 1024;
+
+/// The element rule, on matching chunks of the five buffers.
+fn update_chunk(
+    c: &AdamCoefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &[f32],
+    v: &[f32],
+    out: (&mut [f32], &mut [f32]),
+) {
+    let (mo, vo) = out;
+    let wd = c.weight_decay;
+    for i in 0..p.len() {
+        let mut gi = g[i];
+        if wd != 0.0 {
+            gi = gi + p[i] * wd;
+        }
+        let mi = m[i] * c.beta1 + gi * c.one_minus_beta1;
+        let vi = v[i] * c.beta2 + (gi * gi) * c.one_minus_beta2;
+        let denom = vi.sqrt() * c.inv_bias_correction2_sqrt + c.eps;
+        p[i] = p[i] - (mi / denom) * c.step_size;
+        mo[i] = mi;
+        vo[i] = vi;
+    }
+}
+
+/// The in-place op on the parameter; the other buffers are borrowed from their tensors.
+struct Update<'a> {
+    c: AdamCoefficients,
+    g: &'a [f32],
+    m: &'a [f32],
+    v: &'a [f32],
+    out: Mutex<(&'a mut [f32], &'a mut [f32])>,
+}
+
+impl InplaceOp1 for Update<'_> {
+    fn name(&self) -> &'static str {
+        "neurogen-adam"
+    }
+
+    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
+        let (a, b) = l
+            .contiguous_offsets()
+            .ok_or_else(|| candle_core::Error::Msg("adam: parameter is not contiguous".into()))?;
+        let CpuStorage::F32(data) = s else {
+            candle_core::bail!("adam: parameter is not f32");
+        };
+        let p = &mut data[a..b];
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("adam: poisoned output lock".into()))?;
+        let (mo, vo) = &mut *out;
+        if p.len() != self.g.len() || p.len() != mo.len() {
+            candle_core::bail!("adam: parameter, gradient and state sizes differ");
+        }
+        let c = &self.c;
+        if p.len() <= CHUNK {
+            update_chunk(c, p, self.g, self.m, self.v, (mo, vo));
+        } else {
+            p.par_chunks_mut(CHUNK)
+                .zip(self.g.par_chunks(CHUNK))
+                .zip(self.m.par_chunks(CHUNK).zip(self.v.par_chunks(CHUNK)))
+                .zip(mo.par_chunks_mut(CHUNK).zip(vo.par_chunks_mut(CHUNK)))
+                .for_each(|(((p, g), (m, v)), (mo, vo))| update_chunk(c, p, g, m, v, (mo, vo)));
+        }
+        Ok(())
+    }
+}
+
+/// A CPU f32 tensor's contiguous data, if it is one.
+fn cpu_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
+}
+
+/// Applies one Adam update to `param` in place (a [`candle_core::Var`]'s tensor) from its
+/// gradient and moments, returning the new moments `(m, v)`.
+///
+/// Returns `Ok(None)` without touching anything when the kernel does not apply (not all four
+/// tensors are contiguous f32 CPU tensors of the same shape); the caller then uses tensor ops.
+pub fn adam_update(
+    param: &Tensor,
+    grad: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    coefficients: &AdamCoefficients,
+) -> Result<Option<(Tensor, Tensor)>> {
+    if !(cpu_f32(param) && cpu_f32(grad) && cpu_f32(m) && cpu_f32(v)) {
+        return Ok(None);
+    }
+    let shape = param.shape();
+    if grad.shape() != shape || m.shape() != shape || v.shape() != shape {
+        return Ok(None);
+    }
+    let n = param.elem_count();
+    let mut mo = vec![0f32; n];
+    let mut vo = vec![0f32; n];
+    {
+        let (gs, gl) = grad.storage_and_layout();
+        let (ms, ml) = m.storage_and_layout();
+        let (vs, vl) = v.storage_and_layout();
+        let (Storage::Cpu(gs), Storage::Cpu(ms), Storage::Cpu(vs)) = (&*gs, &*ms, &*vs) else {
+            return Ok(None);
+        };
+        let op = Update {
+            c: *coefficients,
+            g: contiguous_slice(gs, gl, "adam gradient")?,
+            m: contiguous_slice(ms, ml, "adam first moment")?,
+            v: contiguous_slice(vs, vl, "adam second moment")?,
+            out: Mutex::new((&mut mo, &mut vo)),
+        };
+        param.inplace_op1(&op)?;
+    }
+    let dev = param.device();
+    Ok(Some((
+        Tensor::from_vec(mo, shape, dev)?,
+        Tensor::from_vec(vo, shape, dev)?,
+    )))
+}

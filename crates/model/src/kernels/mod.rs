@@ -1,0 +1,121 @@
+//! Fast CPU kernels for the paper's CNN, as candle custom ops so that autograd keeps working.
+//!
+//! The network's rule is unchanged: every convolution is `relu(conv2d(x, w, stride 1, padding
+//! 1) + b)` and every second one is followed by a 2x2 max-pool with stride 2 (floor mode), and
+//! the optimiser is Adam with PyTorch's semantics (see [`crate::adam`]). On the CPU, candle 0.11
+//! computes the convolution's backward pass with a direct `conv_transpose2d` loop and a second
+//! convolution, and runs Adam as a dozen separate tensor ops per parameter; together these
+//! dominate a training step. This module replaces them, on the CPU only, with:
+//!
+//! - [`conv2d_bias_relu`]: convolution (im2col + the `gemm` crate), bias and ReLU fused in one
+//!   [`candle_core::CustomOp3`], whose backward pass computes the weight, bias and input
+//!   gradients with two gemms per image (images in parallel with rayon);
+//! - [`max_pool2x2`]: the 2x2 max-pool as a [`candle_core::CustomOp1`] with the same gradient
+//!   rule as [`crate::network::max_pool2x2`] (every tied maximum receives the gradient);
+//! - [`adam_update`]: one fused pass over contiguous f32 buffers that updates a parameter in
+//!   place and returns its new moments, with the same f32 arithmetic as the tensor version.
+//!
+//! On CUDA and Metal, and for layouts the kernels do not cover, the functions fall back to
+//! candle's own ops, so results never depend on whether a kernel ran (up to float rounding).
+//! `tests/kernels.rs` checks forward values and gradients against candle's `conv2d`, the
+//! reference max-pool and finite differences.
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, Layout, Storage, Tensor};
+
+mod adam;
+mod conv;
+mod pool;
+
+pub use adam::{adam_update, AdamCoefficients};
+pub use conv::conv2d_bias_relu;
+pub use pool::max_pool2x2;
+
+/// Float types the kernels are written for (f32 for training, f64 for gradient checks).
+pub(crate) trait Elem:
+    Copy
+    + Send
+    + Sync
+    + 'static
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::AddAssign
+{
+    const ZERO: Self;
+    const ONE: Self;
+    /// The storage's data if it holds this type.
+    fn slice(s: &CpuStorage) -> Option<&[Self]>;
+    /// Wraps a buffer as candle storage.
+    fn storage(v: Vec<Self>) -> CpuStorage;
+}
+
+impl Elem for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn slice(s: &CpuStorage) -> Option<&[Self]> {
+        match s {
+            CpuStorage::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn storage(v: Vec<Self>) -> CpuStorage {
+        CpuStorage::F32(v)
+    }
+}
+
+impl Elem for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn slice(s: &CpuStorage) -> Option<&[Self]> {
+        match s {
+            CpuStorage::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn storage(v: Vec<Self>) -> CpuStorage {
+        CpuStorage::F64(v)
+    }
+}
+
+/// The contiguous data of a CPU storage under `layout`, or an error naming `what`.
+pub(crate) fn contiguous_slice<'a, T: Elem>(
+    s: &'a CpuStorage,
+    layout: &Layout,
+    what: &str,
+) -> candle_core::Result<&'a [T]> {
+    let data = T::slice(s).ok_or_else(|| {
+        candle_core::Error::Msg(format!("{what}: unexpected dtype {:?}", s.dtype()))
+    })?;
+    match layout.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => Err(candle_core::Error::Msg(format!(
+            "{what}: the kernel needs a contiguous tensor, got strides {:?}",
+            layout.stride()
+        ))),
+    }
+}
+
+/// Runs `f` on the contiguous CPU data of `t` (made contiguous first if needed).
+pub(crate) fn with_cpu_slice<T: Elem, R>(
+    t: &Tensor,
+    what: &str,
+    f: impl FnOnce(&[T]) -> candle_core::Result<R>,
+) -> candle_core::Result<R> {
+    let t = if t.is_contiguous() {
+        t.clone()
+    } else {
+        t.contiguous()?
+    };
+    let (s, l) = t.storage_and_layout();
+    match &*s {
+        Storage::Cpu(cs) => f(contiguous_slice(cs, l, what)?),
+        _ => Err(candle_core::Error::Msg(format!(
+            "{what}: the kernel runs on the CPU only"
+        ))),
+    }
+}
+
+/// Whether the CPU kernels apply to tensors of this device and dtype.
+pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
+    t.device().is_cpu() && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
+}

@@ -1,0 +1,283 @@
+//! The CPU kernels (`neurogen_model::kernels`) against candle's reference ops, the reference
+//! max-pool and finite differences: forward values and gradients, on random shapes including
+//! batch 1 and odd sizes.
+use candle_core::{DType, Device, Tensor, Var};
+use neurogen_model::kernels::{adam_update, conv2d_bias_relu, max_pool2x2, AdamCoefficients};
+use neurogen_model::{network, AdamConfig};
+use rand::{Rng, SeedableRng};
+
+fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed)
+}
+
+fn random(r: &mut impl Rng, dims: &[usize], scale: f64, dtype: DType) -> Tensor {
+    let n: usize = dims.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| r.random_range(-scale..scale)).collect();
+    Tensor::from_vec(v, dims, &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
+}
+
+fn vec64(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+/// Asserts `a ≈ b` elementwise: |a − b| ≤ rel·max(|a|, |b|) + rel·max|b| (the second term
+/// absorbs cancellation in sums of many terms).
+fn assert_close(what: &str, a: &[f64], b: &[f64], rel: f64) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
+    let scale = b.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-30);
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let tol = rel * x.abs().max(y.abs()) + rel * scale;
+        assert!((x - y).abs() <= tol, "{what}[{i}]: {x} vs {y} (tol {tol})");
+    }
+}
+
+/// candle's own ops: conv2d, bias, ReLU.
+fn reference_conv(x: &Tensor, w: &Tensor, b: &Tensor, pad: usize) -> Tensor {
+    let co = b.dim(0).unwrap();
+    x.conv2d(w, pad, 1, 1, 1)
+        .unwrap()
+        .broadcast_add(&b.reshape((1, co, 1, 1)).unwrap())
+        .unwrap()
+        .relu()
+        .unwrap()
+}
+
+/// Shapes (batch, in, h, w, out, kernel, padding) covering batch 1, odd sizes, 1-channel
+/// input, non-square images and the network's own layers.
+const SHAPES: &[(usize, usize, usize, usize, usize, usize, usize)] = &[
+    (1, 1, 7, 7, 2, 3, 1),
+    (3, 2, 5, 8, 3, 3, 1),
+    (2, 3, 32, 32, 16, 3, 1),
+    (4, 16, 16, 16, 32, 3, 1),
+    (1, 5, 9, 6, 4, 3, 0),
+    (2, 3, 7, 7, 5, 5, 2),
+    (5, 32, 8, 8, 64, 3, 1),
+];
+
+#[test]
+fn conv_forward_and_gradients_match_candle() {
+    let mut r = rng(1);
+    for &(b, ci, h, w, co, k, pad) in SHAPES {
+        let what = format!("b{b} ci{ci} {h}x{w} co{co} k{k} p{pad}");
+        let fan = (ci * k * k) as f64;
+        let x = Var::from_tensor(&random(&mut r, &[b, ci, h, w], 1.0, DType::F32)).unwrap();
+        let wt = Var::from_tensor(&random(
+            &mut r,
+            &[co, ci, k, k],
+            1.0 / fan.sqrt(),
+            DType::F32,
+        ))
+        .unwrap();
+        let bias = Var::from_tensor(&random(&mut r, &[co], 0.3, DType::F32)).unwrap();
+        let ours = conv2d_bias_relu(&x, &wt, &bias, pad).unwrap();
+        let theirs = reference_conv(&x, &wt, &bias, pad);
+        assert_eq!(ours.dims(), theirs.dims(), "{what}");
+        assert_close(
+            &format!("{what} forward"),
+            &vec64(&ours),
+            &vec64(&theirs),
+            1e-5,
+        );
+        // A loss whose gradient is a random tensor, so every output's gradient differs.
+        let dy = random(&mut r, ours.dims(), 1.0, DType::F32);
+        let g1 = (ours * &dy).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &dy)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, v) in [("x", &x), ("weight", &wt), ("bias", &bias)] {
+            let a = vec64(g1.get(v).unwrap());
+            let c = vec64(g2.get(v).unwrap());
+            assert_close(&format!("{what} d{name}"), &a, &c, 1e-5);
+        }
+    }
+}
+
+#[test]
+fn conv_gradients_match_finite_differences_f64() {
+    let mut r = rng(2);
+    for &(b, ci, h, w, co, k, pad) in &[(1, 2, 7, 7, 3, 3, 1), (2, 1, 6, 5, 2, 3, 1)] {
+        let x = random(&mut r, &[b, ci, h, w], 1.0, DType::F64);
+        let wt = random(&mut r, &[co, ci, k, k], 0.5, DType::F64);
+        let bias = random(&mut r, &[co], 0.3, DType::F64);
+        let dy = random(
+            &mut r,
+            &[b, co, h + 2 * pad + 1 - k, w + 2 * pad + 1 - k],
+            1.0,
+            DType::F64,
+        );
+        let vars = [
+            Var::from_tensor(&x).unwrap(),
+            Var::from_tensor(&wt).unwrap(),
+            Var::from_tensor(&bias).unwrap(),
+        ];
+        let loss = |v: &[Var; 3]| -> Tensor {
+            (conv2d_bias_relu(&v[0], &v[1], &v[2], pad).unwrap() * &dy)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let grads = loss(&vars).backward().unwrap();
+        let eps = 1e-6;
+        for var in &vars {
+            let g = vec64(grads.get(var).unwrap());
+            let p0 = vec64(var.as_tensor());
+            for i in 0..p0.len() {
+                let mut p = p0.clone();
+                p[i] += eps;
+                var.set(&Tensor::from_vec(p.clone(), var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let lp = loss(&vars).to_scalar::<f64>().unwrap();
+                p[i] -= 2.0 * eps;
+                var.set(&Tensor::from_vec(p, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let lm = loss(&vars).to_scalar::<f64>().unwrap();
+                var.set(&Tensor::from_vec(p0.clone(), var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let fd = (lp - lm) / (2.0 * eps);
+                let tol = 1e-6 + 1e-5 * fd.abs().max(g[i].abs());
+                assert!(
+                    (fd - g[i]).abs() < tol,
+                    "[{i}] autograd {} vs fd {fd}",
+                    g[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn max_pool_matches_reference_forward_and_gradient() {
+    let mut r = rng(3);
+    for dims in [
+        [1, 1, 2, 2],
+        [2, 3, 8, 8],
+        [1, 4, 7, 7],
+        [3, 2, 6, 5],
+        [4, 16, 32, 32],
+    ] {
+        for dtype in [DType::F32, DType::F64] {
+            let x = Var::from_tensor(&random(&mut r, &dims, 1.0, dtype)).unwrap();
+            let ours = max_pool2x2(&x).unwrap();
+            let theirs = network::max_pool2x2(&x).unwrap();
+            assert_eq!(vec64(&ours), vec64(&theirs), "{dims:?} forward");
+            let dy = random(&mut r, ours.dims(), 1.0, dtype);
+            let g1 = (ours * &dy).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &dy)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            assert_eq!(
+                vec64(g1.get(&x).unwrap()),
+                vec64(g2.get(&x).unwrap()),
+                "{dims:?} gradient"
+            );
+        }
+    }
+}
+
+#[test]
+fn max_pool_ties_follow_the_reference_rule() {
+    // After a ReLU whole windows are zero: every tied position gets the gradient, as in the
+    // reference (reshape + max) pool.
+    let x = Var::from_tensor(
+        &Tensor::from_vec(
+            vec![
+                0f32, 0., 1., 3., 0., 0., 3., 2., 5., 5., 0., 0., 5., 4., 0., 0.,
+            ],
+            (1, 1, 4, 4),
+            &Device::Cpu,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let g1 = max_pool2x2(&x)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let g2 = network::max_pool2x2(&x)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_eq!(vec64(g1.get(&x).unwrap()), vec64(g2.get(&x).unwrap()));
+}
+
+/// Adam written with candle tensor ops, as `Adam::step` does for tensors the kernel skips.
+fn adam_tensor_ops(
+    p: &Tensor,
+    g: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    c: &AdamConfig,
+    t: i32,
+) -> (Tensor, Tensor, Tensor) {
+    let g = if c.weight_decay != 0.0 {
+        (g + (p * c.weight_decay).unwrap()).unwrap()
+    } else {
+        g.clone()
+    };
+    let m = ((m * c.beta1).unwrap() + (&g * (1.0 - c.beta1)).unwrap()).unwrap();
+    let v = ((v * c.beta2).unwrap() + (g.sqr().unwrap() * (1.0 - c.beta2)).unwrap()).unwrap();
+    let bc1 = 1.0 - c.beta1.powi(t);
+    let bc2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
+    let denom = ((v.sqrt().unwrap() / bc2_sqrt).unwrap() + c.eps).unwrap();
+    let update = ((&m / &denom).unwrap() * (c.lr / bc1)).unwrap();
+    ((p - update).unwrap(), m, v)
+}
+
+#[test]
+fn fused_adam_equals_tensor_ops() {
+    let mut r = rng(4);
+    for (n, wd) in [(7usize, 0.0), (1000, 1e-2), (100_003, 0.0), (70_001, 5e-4)] {
+        let cfg = AdamConfig {
+            lr: 1e-3,
+            weight_decay: wd,
+            ..AdamConfig::default()
+        };
+        let var = Var::from_tensor(&random(&mut r, &[n], 1.0, DType::F32)).unwrap();
+        let mut pr = var.as_tensor().copy().unwrap();
+        let zeros = Tensor::zeros(n, DType::F32, &Device::Cpu).unwrap();
+        let (mut m, mut v) = (zeros.clone(), zeros.clone());
+        let (mut mr, mut vr) = (zeros.clone(), zeros);
+        for t in 1..=4u64 {
+            let g = random(&mut r, &[n], 0.1, DType::F32);
+            let coef = AdamCoefficients::new(&cfg, t);
+            let m_before = vec64(&m);
+            let (m2, v2) = adam_update(var.as_tensor(), &g, &m, &v, &coef)
+                .unwrap()
+                .expect("the kernel applies to contiguous f32 CPU tensors");
+            // The old moments are not modified in place.
+            assert_eq!(vec64(&m), m_before);
+            (m, v) = (m2, v2);
+            (pr, mr, vr) = adam_tensor_ops(&pr, &g, &mr, &vr, &cfg, t as i32);
+        }
+        assert_close("param", &vec64(var.as_tensor()), &vec64(&pr), 1e-6);
+        assert_close("m", &vec64(&m), &vec64(&mr), 1e-6);
+        assert_close("v", &vec64(&v), &vec64(&vr), 1e-6);
+    }
+}
+
+#[test]
+fn fused_adam_declines_other_dtypes() {
+    let p = Tensor::zeros(4, DType::F64, &Device::Cpu).unwrap();
+    let c = AdamCoefficients::new(&AdamConfig::default(), 1);
+    assert!(adam_update(&p, &p.ones_like().unwrap(), &p, &p, &c)
+        .unwrap()
+        .is_none());
+}
