@@ -81,6 +81,16 @@ impl ProgressObserver {
         }
     }
 
+    /// Shows the bar inside `multi` (below the other bars there).
+    pub fn in_multi(self, multi: &indicatif::MultiProgress) -> Self {
+        let bar = if self.bar.is_hidden() {
+            self.bar
+        } else {
+            multi.add(self.bar)
+        };
+        ProgressObserver { bar, ..self }
+    }
+
     /// Finishes and clears the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

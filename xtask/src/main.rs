@@ -2,10 +2,12 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod bench;
 mod common;
 mod data;
 mod eval;
 mod regs;
+mod reproduce;
 mod train;
 
 /// neurogen: reproduce Tran et al. (PNAS 2022) and study brain-inspired regularisers.
@@ -26,6 +28,10 @@ enum Command {
     Train(train::TrainArgs),
     /// Loss and accuracy of a checkpoint on a split.
     Eval(eval::EvalArgs),
+    /// Reproduce a figure of Tran et al. (PNAS 2022) end to end.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Measure speed: training and evaluation images per second.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,5 +41,7 @@ fn main() -> anyhow::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

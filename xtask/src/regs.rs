@@ -1,30 +1,64 @@
-//! Building the regulariser stack from command-line specs and TOML files.
+//! Building the regulariser stack from `--regularizer` specs and TOML files.
 use std::path::Path;
 
-use neurogen_model::{NoRegularizer, Regularizer};
+use anyhow::Context;
+use neurogen_model::Regularizer;
+use neurogen_regularizers::RegularizerSet;
 
-/// The parsed regulariser settings (placeholder type until the regularizers crate is wired in).
-pub type Set = Vec<String>;
+/// The parsed regulariser settings.
+pub type Set = RegularizerSet;
 
-/// Parses `--regularizer` specs and an optional TOML file.
+/// Parses `--regularizer` specs, then appends those of an optional TOML file; `quirks` (or the
+/// file's `reference_quirks`) switches on the published code's behaviour.
 pub fn parse_set(specs: &[String], file: Option<&Path>, quirks: bool) -> anyhow::Result<Set> {
-    anyhow::ensure!(
-        specs.is_empty() && file.is_none() && !quirks,
-        "regularisers are not wired into the command line yet"
-    );
-    Ok(Vec::new())
+    let mut set = RegularizerSet::from_specs(specs, quirks).context("--regularizer")?;
+    if let Some(path) = file {
+        let more = RegularizerSet::from_toml_file(path)
+            .with_context(|| format!("--regularizer-config {}", path.display()))?;
+        set.specs.extend(more.specs);
+        set.reference_quirks |= more.reference_quirks;
+        set.validate().context("combined regularisers")?;
+    }
+    Ok(set)
 }
 
-/// Builds the stack.
-pub fn build(_set: &Set, _seed: u64) -> anyhow::Result<Box<dyn Regularizer>> {
-    Ok(Box::new(NoRegularizer))
+/// Builds the regulariser stack, seeded.
+pub fn build(set: &Set, seed: u64) -> anyhow::Result<Box<dyn Regularizer>> {
+    Ok(Box::new(neurogen_regularizers::build(set, seed)?))
 }
 
-/// A one-line description.
+/// A one-line description, e.g. `neurogenesis:n=8,... + dropout:p=0.2`.
 pub fn describe(set: &Set) -> String {
-    if set.is_empty() {
+    if set.specs.is_empty() {
         "control (no regulariser)".into()
     } else {
-        set.join(" + ")
+        let s: Vec<String> = set.specs.iter().map(|r| r.to_string()).collect();
+        format!(
+            "{}{}",
+            s.join(" + "),
+            if set.reference_quirks {
+                " (reference quirks)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Number of neurogenesis events in a regulariser report (0 if none): the length of every
+/// `events` array, or the value of every `events`/`event_count` number, found anywhere in it.
+pub fn event_count(report: &serde_json::Value) -> u64 {
+    use serde_json::Value;
+    match report {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| match (k.as_str(), v) {
+                ("events" | "event_count", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("events", Value::Array(a)) => a.len() as u64,
+                _ => event_count(v),
+            })
+            .sum(),
+        Value::Array(a) => a.iter().map(event_count).sum(),
+        _ => 0,
     }
 }

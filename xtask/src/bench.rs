@@ -1,0 +1,280 @@
+//! `cargo xtask bench throughput`: training and evaluation images per second of the paper's CNN.
+//!
+//! Training is what `neurogen_model::train` does per step: `Split::batch`, forward,
+//! cross-entropy, backward, Adam (PyTorch's rule, lr 2e-4). Evaluation is the forward pass and
+//! loss in eval mode. After warm-up steps, steps run in windows of about `--window-secs`; the
+//! figure reported is the median of the windows' images per second (all windows are listed).
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use neurogen_data::{LoadOptions, Split};
+use neurogen_model::train::training_batches;
+use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+use serde::Serialize;
+
+/// Arguments of `cargo xtask bench`.
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Images per second for training (forward, backward, Adam) and evaluation.
+    Throughput(ThroughputArgs),
+}
+
+#[derive(Args)]
+struct ThroughputArgs {
+    /// Training minibatch size (the paper uses 4).
+    #[arg(long, default_value_t = 4)]
+    batch_size: usize,
+    /// Evaluation minibatch size.
+    #[arg(long, default_value_t = 500)]
+    eval_batch_size: usize,
+    /// Device: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Independent networks trained as one batched model (not supported yet; must be 1).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+    /// Dataset (any form `cargo xtask data summary` reads). Default: the shared CIFAR-10
+    /// archive (../shared/data/cifar10-jpeg.tar.gz).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Number of timed windows (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    windows: usize,
+    /// Length of a timed window in seconds (a window runs at least one step).
+    #[arg(long, default_value_t = 2.0)]
+    window_secs: f64,
+    /// Untimed steps before the first window.
+    #[arg(long, default_value_t = 20)]
+    warmup_steps: usize,
+    /// Use candle's own ops instead of neurogen's CPU kernels (plain-candle baseline).
+    #[arg(long)]
+    reference_ops: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Windows of one measurement.
+#[derive(Serialize)]
+struct Measure {
+    batch_size: usize,
+    /// Median images per second over the windows.
+    images_per_second: f64,
+    /// Every window's images per second, in order.
+    windows: Vec<f64>,
+    /// Steps (minibatches) timed in all windows.
+    steps: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    device: String,
+    cpu: String,
+    threads: usize,
+    kernels: bool,
+    dataset: String,
+    train: Measure,
+    eval: Measure,
+}
+
+/// Runs `cargo xtask bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    match args.command {
+        BenchCommand::Throughput(a) => throughput(a),
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+/// Runs `step` (which returns the images it processed) for warm-up, then in timed windows.
+fn measure(
+    a: &ThroughputArgs,
+    batch_size: usize,
+    mut step: impl FnMut(usize) -> anyhow::Result<usize>,
+) -> anyhow::Result<Measure> {
+    let mut i = 0usize;
+    for _ in 0..a.warmup_steps {
+        step(i)?;
+        i += 1;
+    }
+    let mut windows = Vec::with_capacity(a.windows);
+    let mut steps = 0;
+    for _ in 0..a.windows {
+        let t0 = Instant::now();
+        let mut images = 0;
+        loop {
+            images += step(i)?;
+            i += 1;
+            steps += 1;
+            if t0.elapsed().as_secs_f64() >= a.window_secs {
+                break;
+            }
+        }
+        windows.push(images as f64 / t0.elapsed().as_secs_f64());
+    }
+    Ok(Measure {
+        batch_size,
+        images_per_second: median(&windows),
+        windows,
+        steps,
+    })
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
+    if a.replicas != 1 {
+        anyhow::bail!(
+            "--replicas {}: training several networks as one batched model is not supported yet; use --replicas 1",
+            a.replicas
+        );
+    }
+    if a.batch_size == 0 || a.eval_batch_size == 0 {
+        anyhow::bail!("--batch-size and --eval-batch-size must be at least 1");
+    }
+    if a.windows == 0 {
+        anyhow::bail!("--windows must be at least 1");
+    }
+    if !(a.window_secs.is_finite() && a.window_secs > 0.0) {
+        anyhow::bail!(
+            "--window-secs must be a positive number, got {}",
+            a.window_secs
+        );
+    }
+    Ok(())
+}
+
+fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
+    check_args(&a)?;
+    let device = neurogen_model::parse_device(&a.device)
+        .with_context(|| format!("--device {}", a.device))?;
+    let path = match &a.data {
+        Some(p) => p.clone(),
+        None => neurogen_data::cifar10_archive().context(
+            "no dataset: pass --data PATH (the shared CIFAR-10 archive ../shared/data/cifar10-jpeg.tar.gz was not found)",
+        )?,
+    };
+    if !path.exists() {
+        anyhow::bail!("--data {}: no such file or directory", path.display());
+    }
+    let loaded = neurogen_data::load(&path, &LoadOptions::default())
+        .with_context(|| format!("loading data from {}", path.display()))?;
+    let ds = &loaded.dataset;
+    let shape = ds.shape;
+    let config = ModelConfig::for_input(
+        shape.channels,
+        shape.height,
+        shape.width,
+        ds.class_names.len(),
+    );
+    neurogen_model::kernels::set_enabled(!a.reference_ops);
+    let train_split: &Split = &ds.train;
+    let eval_split: &Split = &ds.test;
+    if train_split.len() < a.batch_size {
+        anyhow::bail!(
+            "--batch-size {} is larger than the training split ({} images)",
+            a.batch_size,
+            train_split.len()
+        );
+    }
+
+    // Training: the steps of `neurogen_model::train`, in the paper's minibatch order.
+    let model = Cnn::new(&config, 0, &device)?;
+    let mut opt = Adam::new(AdamConfig::default())?;
+    let per_epoch = training_batches(train_split.len(), a.batch_size, 0, 0).len();
+    let mut batches = training_batches(train_split.len(), a.batch_size, 0, 0);
+    let mut epoch = 0;
+    let train = measure(&a, a.batch_size, |i| {
+        if i > 0 && i % per_epoch == 0 {
+            epoch += 1;
+            batches = training_batches(train_split.len(), a.batch_size, 0, epoch);
+        }
+        let idx = &batches[i % per_epoch];
+        let (x, y) = train_split.batch(idx, &device)?;
+        let out = model.forward(&x, &mut NoRegularizer, &ForwardCtx::train(epoch, i))?;
+        let loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
+        let lv = loss.to_scalar::<f32>()?;
+        if !lv.is_finite() {
+            anyhow::bail!("training diverged at step {i}: loss is {lv}");
+        }
+        let grads = loss.backward()?;
+        opt.step(&model, &grads)?;
+        Ok(idx.len())
+    })?;
+
+    // Evaluation: forward and loss in eval mode over the test split, in order.
+    let all: Vec<usize> = (0..eval_split.len()).collect();
+    let chunks: Vec<&[usize]> = all.chunks(a.eval_batch_size).collect();
+    let eval = measure(&a, a.eval_batch_size, |i| {
+        let idx = chunks[i % chunks.len()];
+        let (x, y) = eval_split.batch(idx, &device)?;
+        let logits = model.predict(&x)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        loss.to_scalar::<f32>()?;
+        Ok(idx.len())
+    })?;
+
+    let report = Report {
+        device: neurogen_model::device_name(&device),
+        cpu: cpu_model(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        kernels: neurogen_model::kernels::enabled() && device.is_cpu(),
+        dataset: format!("{} ({})", ds.kind, path.display()),
+        train,
+        eval,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "device {} ({}, {} threads), {}, dataset {}",
+            report.device,
+            report.cpu,
+            report.threads,
+            if report.kernels {
+                "neurogen CPU kernels"
+            } else {
+                "candle ops"
+            },
+            report.dataset
+        );
+        for (name, m) in [("train", &report.train), ("eval", &report.eval)] {
+            let w: Vec<String> = m.windows.iter().map(|v| format!("{v:.0}")).collect();
+            println!(
+                "{name:5} batch {:4}: {:8.1} images/s (median of {} windows: {})",
+                m.batch_size,
+                m.images_per_second,
+                m.windows.len(),
+                w.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

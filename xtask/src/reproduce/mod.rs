@@ -1,0 +1,264 @@
+//! `cargo xtask reproduce fig2|fig3|fig4|fig5|all`: the paper's figures end to end.
+//!
+//! Each figure trains its groups for every repeat (each repeat starts every group from the same
+//! initial weights and minibatch order, seeded by the repeat index, as the reference does),
+//! records one row per run in `OUT/figN/runs.csv`, saves checkpoints and curves, draws plots
+//! (SVG and PNG) and writes `report.md` with the statistics and the paper's claims.
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::MultiProgress;
+use neurogen_data::{sample_indices, Split};
+use neurogen_model::{device_name, parse_device, ModelConfig};
+
+pub mod fig2;
+pub mod fig3;
+pub mod fig4;
+pub mod fig5;
+pub mod plots;
+pub mod report;
+pub mod runner;
+pub mod scale;
+
+use runner::{FigureData, RunOptions};
+use scale::{Scale, ScaleName};
+
+/// Which figure to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FigureName {
+    /// Control vs neurogenesis (and with excitability).
+    Fig2,
+    /// Neurogenesis vs dropout, weight decay, neural noise, and their combinations.
+    Fig3,
+    /// Random vs targeted neurogenesis.
+    Fig4,
+    /// Ablation, class selectivity, new units after training.
+    Fig5,
+    /// All four figures.
+    All,
+}
+
+/// Arguments of `cargo xtask reproduce`.
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// The figure to reproduce.
+    #[arg(value_enum)]
+    pub figure: FigureName,
+    /// CIFAR-10 location (any form `cargo xtask data summary` accepts); default: the hub cache.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// smoke (minutes), quick (about an hour a figure on 2 CPU cores) or paper (the protocol).
+    #[arg(long, value_enum, default_value = "quick")]
+    pub scale: ScaleName,
+    /// Compute device: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Repeats per group (overrides the scale's).
+    #[arg(long)]
+    pub repeats: Option<usize>,
+    /// Epochs per run (overrides the scale's; dropout groups get the scale's extra epochs).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Reproduce the published code's behaviour (see docs/regularizers.md).
+    #[arg(long)]
+    pub reference_quirks: bool,
+    /// Decode-cache directory.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Output directory; each figure writes into OUT/figN/.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress bars (for logs).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Everything a figure needs.
+pub struct FigureCtx<'a> {
+    /// The scale (after overrides).
+    pub scale: Scale,
+    /// The figure's output directory.
+    pub dir: PathBuf,
+    /// Run options (device, quirks, progress).
+    pub opts: RunOptions<'a>,
+    /// The loaded dataset.
+    pub dataset: &'a neurogen_data::Dataset,
+    /// Where the data came from.
+    pub source: String,
+}
+
+impl FigureCtx<'_> {
+    /// Training and test data at this scale; with `validation`, `validation_images` of the
+    /// training images are held out for per-epoch curves.
+    pub fn data(&self, validation: bool) -> anyhow::Result<FigureData> {
+        let ds = self.dataset;
+        let s = &self.scale;
+        let n_train = s.train_images.unwrap_or(ds.train.len()).min(ds.train.len());
+        let n_val = if validation { s.validation_images } else { 0 };
+        anyhow::ensure!(
+            n_val < ds.train.len(),
+            "the training split ({} images) is too small to hold out {n_val} validation images",
+            ds.train.len()
+        );
+        let pool = if validation && s.train_images.is_none() {
+            ds.train.clone()
+        } else {
+            ds.train.sample((n_train + n_val).min(ds.train.len()), 0)?
+        };
+        let (train, curve, curve_name) = if validation {
+            let val_idx = sample_indices(pool.len(), n_val, 1);
+            let mut is_val = vec![false; pool.len()];
+            for &i in &val_idx {
+                is_val[i] = true;
+            }
+            let train_idx: Vec<usize> = (0..pool.len()).filter(|&i| !is_val[i]).collect();
+            (
+                pool.subset(&train_idx),
+                pool.subset(&val_idx),
+                "validation".to_string(),
+            )
+        } else {
+            let test = self.test()?;
+            (pool, test, "test".to_string())
+        };
+        Ok(FigureData {
+            dataset: ds.kind.to_string(),
+            train,
+            curve,
+            curve_name,
+            test: self.test()?,
+            model: ModelConfig::for_input(
+                ds.shape.channels,
+                ds.shape.height,
+                ds.shape.width,
+                ds.num_classes(),
+            ),
+        })
+    }
+
+    fn test(&self) -> anyhow::Result<Split> {
+        let ds = self.dataset;
+        match self.scale.test_images {
+            Some(n) => Ok(ds.test.sample(n.min(ds.test.len()), 0)?),
+            None => Ok(ds.test.clone()),
+        }
+    }
+
+    /// Epochs for a group (dropout groups train longer, as in the reference).
+    pub fn epochs(&self, dropout: bool) -> usize {
+        self.scale.epochs
+            + if dropout {
+                self.scale.dropout_extra_epochs
+            } else {
+                0
+            }
+    }
+
+    /// Starts a report with the common header.
+    pub fn report(&self, title: &str, rows: &[runner::RunRecord]) -> report::Report {
+        report::Report::new(
+            title,
+            &self.scale,
+            rows,
+            self.opts.reference_quirks,
+            &self.source,
+            &device_name(&self.opts.device),
+        )
+    }
+
+    /// Writes `report.md` atomically and returns its path.
+    pub fn write_report(&self, text: &str) -> anyhow::Result<PathBuf> {
+        let path = self.dir.join("report.md");
+        neurogen_model::checkpoint::write_atomic(&path, text.as_bytes())?;
+        Ok(path)
+    }
+}
+
+/// Runs `cargo xtask reproduce`.
+pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
+    let mut scale = Scale::new(args.scale);
+    if let Some(r) = args.repeats {
+        anyhow::ensure!(
+            r >= 2,
+            "--repeats must be at least 2 (the statistics need two runs per group)"
+        );
+        scale.repeats = r;
+    }
+    if let Some(e) = args.epochs {
+        anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+        scale.epochs = e;
+        scale = scale.rescaled();
+    }
+    let device = parse_device(&args.device)?;
+    crate::common::ensure_dir(&args.out)?;
+    let loaded = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    anyhow::ensure!(
+        loaded.dataset.kind == neurogen_data::DatasetKind::Cifar10,
+        "the paper's figures use CIFAR-10, but {} holds {}",
+        loaded.source.display(),
+        loaded.dataset.kind
+    );
+    let progress = if args.quiet {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    } else {
+        MultiProgress::new()
+    };
+    let figures: Vec<FigureName> = match args.figure {
+        FigureName::All => vec![
+            FigureName::Fig2,
+            FigureName::Fig3,
+            FigureName::Fig4,
+            FigureName::Fig5,
+        ],
+        f => vec![f],
+    };
+    for f in figures {
+        let name = format!("{f:?}").to_lowercase();
+        let dir = args.out.join(&name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let ctx = FigureCtx {
+            scale: scale.clone(),
+            dir: dir.clone(),
+            opts: RunOptions {
+                dir: dir.clone(),
+                figure: name.clone(),
+                device: device.clone(),
+                reference_quirks: args.reference_quirks,
+                batch_size: scale.batch_size,
+                lr: scale.lr,
+                progress: &progress,
+                quiet: args.quiet,
+            },
+            dataset: &loaded.dataset,
+            source: loaded.source.display().to_string(),
+        };
+        let t0 = std::time::Instant::now();
+        let report = match f {
+            FigureName::Fig2 => fig2::run(&ctx)?,
+            FigureName::Fig3 => fig3::run(&ctx)?,
+            FigureName::Fig4 => fig4::run(&ctx)?,
+            FigureName::Fig5 => fig5::run(&ctx)?,
+            FigureName::All => unreachable!("expanded above"),
+        };
+        println!(
+            "{name}: wrote {} ({:.0} s)",
+            report.display(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Saves a figure as SVG and PNG (`stem.svg`, `stem.png`) in `dir`; returns the SVG's file name.
+pub fn save_plot<F: neurogen_analysis::plot::Figure>(
+    dir: &Path,
+    stem: &str,
+    fig: &F,
+) -> anyhow::Result<String> {
+    let size = neurogen_analysis::plot::DEFAULT_SIZE;
+    neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.svg")), size)?;
+    neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.png")), size)?;
+    Ok(format!("{stem}.svg"))
+}

@@ -1,0 +1,254 @@
+//! Writing a figure's `report.md`: what was run, tables of mean ± SD, statistical tests, and
+//! the paper's claims beside what this run found.
+use std::fmt::Write as _;
+
+use neurogen_analysis::stats::{one_way_anova, summarize, tukey_hsd, welch_t_test};
+
+use super::runner::RunRecord;
+use super::scale::Scale;
+
+/// Whether a claim of the paper holds in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The effect has the paper's direction and is significant (p < 0.05).
+    Holds,
+    /// The direction matches but the test is not significant at this scale.
+    DirectionOnly,
+    /// The effect is absent or reversed.
+    DoesNotHold,
+    /// Not enough successful runs to test.
+    Untestable,
+}
+
+impl Verdict {
+    /// A verdict from an effect's sign (`expected_positive`) and its p-value.
+    pub fn from_test(diff: f64, p: f64, expected_positive: bool) -> Verdict {
+        if !diff.is_finite() || !p.is_finite() {
+            return Verdict::Untestable;
+        }
+        let right_way = if expected_positive {
+            diff > 0.0
+        } else {
+            diff < 0.0
+        };
+        match (right_way, p < 0.05) {
+            (true, true) => Verdict::Holds,
+            (true, false) => Verdict::DirectionOnly,
+            _ => Verdict::DoesNotHold,
+        }
+    }
+
+    /// The text used in reports.
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::DirectionOnly => "same direction, not significant at this scale",
+            Verdict::DoesNotHold => "does not hold at this scale",
+            Verdict::Untestable => "not testable (too few runs, or no variance)",
+        }
+    }
+}
+
+/// A markdown report under construction.
+pub struct Report {
+    /// The markdown text.
+    pub text: String,
+    claims: Vec<(String, String, Verdict)>,
+}
+
+impl Report {
+    /// Starts a report with the figure's title and what was run.
+    pub fn new(
+        title: &str,
+        scale: &Scale,
+        rows: &[RunRecord],
+        quirks: bool,
+        data_source: &str,
+        device: &str,
+    ) -> Report {
+        let mut text = String::new();
+        let _ = writeln!(text, "# {title}\n");
+        let ok = rows.iter().filter(|r| r.status == "ok").count();
+        let failed = rows.len() - ok;
+        let wall: f64 = rows.iter().map(|r| r.wall_seconds).sum();
+        let _ = writeln!(
+            text,
+            "Scale **{:?}**: {} training images, {} test images, batch {}, learning rate {}, {} epochs (+{} for dropout groups), {} repeats; \
+             neurogenesis {} units every {} steps until epoch {}.\n",
+            scale.name,
+            rows.first().map(|r| r.train_images).unwrap_or(0),
+            rows.first().map(|r| r.test_images).unwrap_or(0),
+            scale.batch_size,
+            scale.lr,
+            scale.epochs,
+            scale.dropout_extra_epochs,
+            scale.repeats,
+            scale.ngn_units,
+            scale.ngn_every,
+            scale.ngn_until_epoch
+        );
+        let _ = writeln!(
+            text,
+            "Data: `{data_source}`. Device: {device}. Runs: {} ({ok} ok, {failed} failed), {:.0} s of training in all. \
+             Published-code quirks: **{}**.\n",
+            rows.len(),
+            wall,
+            if quirks {
+                "on (`--reference-quirks`: batch neurogenesis only in epoch 0, frozen optimiser state after the first event, excitability at the removed units' indices)"
+            } else {
+                "off (the method as described in the paper)"
+            }
+        );
+        if failed > 0 {
+            let _ = writeln!(text, "Failed runs (excluded from the statistics):\n");
+            for r in rows.iter().filter(|r| r.status != "ok") {
+                let _ = writeln!(text, "- {} repeat {}: {}", r.group, r.repeat, r.message);
+            }
+            let _ = writeln!(text);
+        }
+        Report {
+            text,
+            claims: Vec::new(),
+        }
+    }
+
+    /// Adds a section heading.
+    pub fn section(&mut self, title: &str) {
+        let _ = writeln!(self.text, "## {title}\n");
+    }
+
+    /// Adds a paragraph.
+    pub fn para(&mut self, s: &str) {
+        let _ = writeln!(self.text, "{s}\n");
+    }
+
+    /// Adds a table of mean ± SD (and n, 95 % CI) per group of `values`.
+    pub fn summary_table(&mut self, what: &str, groups: &[(String, Vec<f64>)]) {
+        let _ = writeln!(
+            self.text,
+            "| group | n | mean {what} | SD | 95 % CI |\n|---|---|---|---|---|"
+        );
+        for (name, xs) in groups {
+            match summarize(xs) {
+                Ok(s) => {
+                    let _ = writeln!(
+                        self.text,
+                        "| {name} | {} | {:.2} | {:.2} | [{:.2}, {:.2}] |",
+                        s.n, s.mean, s.sd, s.ci95.0, s.ci95.1
+                    );
+                }
+                Err(_) => {
+                    let mean = if xs.is_empty() {
+                        f64::NAN
+                    } else {
+                        xs.iter().sum::<f64>() / xs.len() as f64
+                    };
+                    let _ = writeln!(self.text, "| {name} | {} | {mean:.2} | – | – |", xs.len());
+                }
+            }
+        }
+        let _ = writeln!(self.text);
+    }
+
+    /// One-way ANOVA and Tukey's HSD over `groups`, written as tables.
+    pub fn anova_tukey(&mut self, what: &str, groups: &[(String, Vec<f64>)]) {
+        let slices: Vec<&[f64]> = groups.iter().map(|(_, v)| v.as_slice()).collect();
+        match one_way_anova(&slices) {
+            Ok(a) => {
+                let _ = writeln!(
+                    self.text,
+                    "One-way ANOVA of {what}: F({:.0}, {:.0}) = {:.3}, p = {:.4}.\n",
+                    a.df_between, a.df_within, a.f, a.p
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(self.text, "One-way ANOVA of {what}: not computed ({e}).\n");
+            }
+        }
+        let named: Vec<(&str, &[f64])> = groups
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
+        match tukey_hsd(&named, 0.05) {
+            Ok(pairs) => {
+                let _ = writeln!(
+                    self.text,
+                    "Tukey's HSD (α = 0.05):\n\n| A | B | mean A − B | 95 % CI | q | p adj | significant |\n|---|---|---|---|---|---|---|"
+                );
+                for p in pairs {
+                    let _ = writeln!(
+                        self.text,
+                        "| {} | {} | {:.2} | [{:.2}, {:.2}] | {:.3} | {:.4} | {} |",
+                        p.group_a,
+                        p.group_b,
+                        p.mean_diff,
+                        p.ci_low,
+                        p.ci_high,
+                        p.q,
+                        p.p_adj,
+                        if p.reject { "yes" } else { "no" }
+                    );
+                }
+                let _ = writeln!(self.text);
+            }
+            Err(e) => {
+                let _ = writeln!(self.text, "Tukey's HSD: not computed ({e}).\n");
+            }
+        }
+    }
+
+    /// A Welch t-test of `a` against `b`, written as a line; returns (mean diff, p).
+    pub fn welch(
+        &mut self,
+        what: &str,
+        a_name: &str,
+        a: &[f64],
+        b_name: &str,
+        b: &[f64],
+    ) -> (f64, f64) {
+        match welch_t_test(a, b) {
+            Ok(t) => {
+                let _ = writeln!(
+                    self.text,
+                    "Welch's t-test, {what}, {a_name} vs {b_name}: difference {:.2}, t({:.1}) = {:.3}, p = {:.4}.\n",
+                    t.mean_diff, t.df, t.t, t.p
+                );
+                (t.mean_diff, t.p)
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    self.text,
+                    "Welch's t-test, {what}, {a_name} vs {b_name}: not computed ({e}).\n"
+                );
+                (f64::NAN, f64::NAN)
+            }
+        }
+    }
+
+    /// Records a claim of the paper and the verdict of this run.
+    pub fn claim(&mut self, claim: &str, found: String, verdict: Verdict) {
+        self.claims.push((claim.to_string(), found, verdict));
+    }
+
+    /// Adds an image link.
+    pub fn figure(&mut self, file: &str, caption: &str) {
+        let _ = writeln!(
+            self.text,
+            "![{caption}]({file})\n\n*{caption}* (also as `{}`)\n",
+            file.replace(".svg", ".png")
+        );
+    }
+
+    /// The finished markdown, with the claims table at the end.
+    pub fn finish(mut self) -> String {
+        let _ = writeln!(self.text, "## The paper's claims and this run\n\n| claim (Tran et al. 2022) | found here | verdict |\n|---|---|---|");
+        for (c, f, v) in &self.claims {
+            let _ = writeln!(self.text, "| {c} | {f} | {} |", v.text());
+        }
+        let _ = writeln!(
+            self.text,
+            "\n\"Holds\" means the paper's direction with p < 0.05. Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
+        );
+        self.text
+    }
+}
