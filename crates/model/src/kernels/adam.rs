@@ -76,12 +76,12 @@ fn update_chunk(
     for i in 0..p.len() {
         let mut gi = g[i];
         if wd != 0.0 {
-            gi = gi + p[i] * wd;
+            gi += p[i] * wd;
         }
         let mi = m[i] * c.beta1 + gi * c.one_minus_beta1;
         let vi = v[i] * c.beta2 + (gi * gi) * c.one_minus_beta2;
         let denom = vi.sqrt() * c.inv_bias_correction2_sqrt + c.eps;
-        p[i] = p[i] - (mi / denom) * c.step_size;
+        p[i] -= (mi / denom) * c.step_size;
         mo[i] = mi;
         vo[i] = vi;
     }
@@ -131,9 +131,9 @@ impl InplaceOp1 for Update<'_> {
     }
 }
 
-/// A CPU f32 tensor's contiguous data, if it is one.
+/// Whether `t` is a contiguous f32 CPU tensor (and the kernels are on).
 fn cpu_f32(t: &Tensor) -> bool {
-    t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
+    super::enabled() && t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
 }
 
 /// Applies one Adam update to `param` in place (a [`candle_core::Var`]'s tensor) from its

@@ -5,7 +5,7 @@
 //! the optimiser is Adam with PyTorch's semantics (see [`crate::adam`]). On the CPU, candle 0.11
 //! computes the convolution's backward pass with a direct `conv_transpose2d` loop and a second
 //! convolution, and runs Adam as a dozen separate tensor ops per parameter; together these
-//! dominate a training step. This module replaces them, on the CPU only, with:
+//! dominate a training step. This module replaces them, on the CPU only, with the following.
 //!
 //! - [`conv2d_bias_relu`]: convolution (im2col + the `gemm` crate), bias and ReLU fused in one
 //!   [`candle_core::CustomOp3`], whose backward pass computes the weight, bias and input
@@ -29,6 +29,22 @@ mod pool;
 pub use adam::{adam_update, AdamCoefficients};
 pub use conv::conv2d_bias_relu;
 pub use pool::max_pool2x2;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the CPU kernels on (the default) or off for the whole process. Off, every function of
+/// this module uses candle's own ops (and [`crate::Adam`] its tensor-op update), which is how
+/// `cargo xtask bench throughput --reference-ops` measures plain candle.
+pub fn set_enabled(enabled: bool) {
+    ENABLED.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether the CPU kernels are on (see [`set_enabled`]).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
 
 /// Float types the kernels are written for (f32 for training, f64 for gradient checks).
 pub(crate) trait Elem:
@@ -117,5 +133,7 @@ pub(crate) fn with_cpu_slice<T: Elem, R>(
 
 /// Whether the CPU kernels apply to tensors of this device and dtype.
 pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
-    t.device().is_cpu() && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
+    enabled()
+        && t.device().is_cpu()
+        && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
 }
