@@ -3,7 +3,6 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bench;
-mod bench;
 mod common;
 mod data;
 mod eval;
@@ -42,7 +41,6 @@ fn main() -> anyhow::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Bench(args) => bench::run(args),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Bench(args) => bench::run(args),
     }
