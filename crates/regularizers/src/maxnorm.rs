@@ -50,6 +50,7 @@ mod tests {
     // print([float(v) for v in x.grad.flatten()])      # G
     // ```
     // Column L1 norms: 1.807, 6.294, 2.960, 1.116, 6.098, 3.0 (columns 1 and 4 are rescaled).
+    #[allow(clippy::excessive_precision)] // PyTorch prints f32 values as f64
     const X: [f32; 24] = [
         -0.5629199147224426,
         -1.728540301322937,
@@ -76,6 +77,7 @@ mod tests {
         -1.2615971565246582,
         0.5,
     ];
+    #[allow(clippy::excessive_precision)]
     const Y: [f32; 24] = [
         -0.5629199147224426,
         -0.8239582777023315,
@@ -102,6 +104,7 @@ mod tests {
         -0.6206719875335693,
         0.5,
     ];
+    #[allow(clippy::excessive_precision)]
     const G: [f32; 24] = [
         -1.0,
         -0.20379145443439484,

@@ -142,15 +142,15 @@ proptest! {
         // The pool is exactly the k least (most) important units.
         let mut sorted = imp.clone();
         sorted.sort_by(f64::total_cmp);
-        for u in 0..width {
+        for (u, &iu) in imp.iter().enumerate() {
             let in_pool = pool.contains(&u);
             if high {
-                if in_pool { prop_assert!(imp[u] >= sorted[width - k]); }
-                else { prop_assert!(imp[u] <= sorted[width - k]); }
+                if in_pool { prop_assert!(iu >= sorted[width - k]); }
+                else { prop_assert!(iu <= sorted[width - k]); }
             } else if in_pool {
-                prop_assert!(imp[u] <= sorted[k - 1]);
+                prop_assert!(iu <= sorted[k - 1]);
             } else {
-                prop_assert!(imp[u] >= sorted[k - 1]);
+                prop_assert!(iu >= sorted[k - 1]);
             }
         }
         let cfg = NeurogenesisConfig { n: UnitCount::Count(n), mode, portion, ..Default::default() };
@@ -457,9 +457,9 @@ fn quirk_c_excites_removed_indices_and_default_excites_new_units() {
             .activation(1, ones(width), &ForwardCtx::train(1, 5))
             .unwrap();
         let f = column_factors(&a);
-        for u in 0..width {
+        for (u, &fu) in f.iter().enumerate() {
             let want = if excited.contains(&u) { 2.5 } else { 1.0 };
-            assert_eq!(f[u], want, "quirks={quirks} unit {u}");
+            assert_eq!(fu, want, "quirks={quirks} unit {u}");
         }
         // Only in training, only on the neurogenesis layer, only while neurogenesis is on.
         for (layer, c) in [
