@@ -1,0 +1,284 @@
+//! End-to-end tests of the command line on real data: train/eval, every figure at smoke scale,
+//! resuming after a kill, and refusing a changed configuration.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn xtask() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    // Keep decode caches inside the build directory, never in the user's cache.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-cache");
+    c.env("NEUROGEN_CACHE_DIR", cache);
+    c
+}
+
+fn cifar() -> Option<PathBuf> {
+    let p = neurogen_data::cifar10_archive();
+    if p.is_none() {
+        eprintln!("SKIP: ../shared/data/cifar10-jpeg.tar.gz is absent");
+    }
+    p
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn read_rows(path: &Path) -> Vec<(String, String, String, String)> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (g, r, s, a) = (
+        col("group"),
+        col("repeat"),
+        col("status"),
+        col("test_accuracy"),
+    );
+    let mut rows: Vec<_> = rdr
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                rec[g].to_string(),
+                rec[r].to_string(),
+                rec[s].to_string(),
+                rec[a].to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn train_then_eval_reports_the_saved_accuracy() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let stdout = run_ok(
+        xtask()
+            .args(["train", "--data"])
+            .arg(&data)
+            .args([
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--train-subset",
+                "256",
+                "--eval-subset",
+                "200",
+                "--seed",
+                "3",
+                "--regularizer",
+                "neurogenesis:n=4,every=2,until_epoch=1",
+                "--regularizer",
+                "dropout:p=0.2",
+                "--json",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    let metrics: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let saved = metrics["final_eval_accuracy"].as_f64().unwrap();
+    assert!(
+        metrics["regularizer"]["report"]
+            .to_string()
+            .contains("events"),
+        "{}",
+        metrics["regularizer"]
+    );
+    assert!(out.join("model.safetensors").exists() && out.join("metrics.json").exists());
+    let eval = run_ok(
+        xtask()
+            .args(["eval", "--checkpoint"])
+            .arg(out.join("model.safetensors"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--subset", "200", "--json"]),
+    );
+    let eval: serde_json::Value = serde_json::from_str(&eval).unwrap();
+    assert_eq!(eval["accuracy"].as_f64().unwrap(), saved);
+}
+
+#[test]
+fn bad_flags_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask()
+        .args(["train", "--data", "/nonexistent/cifar", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/cifar"));
+    let out = xtask()
+        .args(["train", "--regularizer", "dropout:p=1.5", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn every_figure_runs_at_smoke_scale_and_resumes() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let t0 = Instant::now();
+    run_ok(
+        xtask()
+            .args(["reproduce", "all", "--scale", "smoke", "--quiet", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    eprintln!(
+        "reproduce all --scale smoke: {:.0} s",
+        t0.elapsed().as_secs_f64()
+    );
+    for (fig, plots) in [
+        ("fig2", vec!["test_accuracy", "validation_loss"]),
+        ("fig3", vec!["single_regularisers"]),
+        ("fig4", vec!["test_accuracy"]),
+        ("fig5", vec!["ablation", "selectivity"]),
+    ] {
+        let d = out.join(fig);
+        let report = std::fs::read_to_string(d.join("report.md")).unwrap();
+        assert!(
+            report.contains("## The paper's claims and this run"),
+            "{fig}"
+        );
+        assert!(report.contains("Scale **Smoke**"), "{fig}");
+        for p in plots {
+            for ext in ["svg", "png"] {
+                let f = d.join(format!("{p}.{ext}"));
+                assert!(
+                    std::fs::metadata(&f)
+                        .map(|m| m.len() > 1000)
+                        .unwrap_or(false),
+                    "{}",
+                    f.display()
+                );
+            }
+        }
+        let rows = read_rows(&d.join("runs.csv"));
+        assert!(rows.iter().all(|r| r.2 == "ok"), "{fig}: {rows:?}");
+        let ck = std::fs::read_dir(d.join("checkpoints")).unwrap().count();
+        assert_eq!(ck, rows.len(), "{fig}: one checkpoint per run");
+    }
+    assert_eq!(read_rows(&out.join("fig3/runs.csv")).len(), 12 * 2);
+    let fig3 = std::fs::read_to_string(out.join("fig3/report.md")).unwrap();
+    assert!(
+        fig3.contains("One-way ANOVA of test accuracy: F("),
+        "{fig3}"
+    );
+    assert!(fig3.contains("Tukey's HSD"), "{fig3}");
+
+    // Rerunning the same command does no training and changes nothing.
+    let before = std::fs::read(out.join("fig4/runs.csv")).unwrap();
+    run_ok(
+        xtask()
+            .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(before, std::fs::read(out.join("fig4/runs.csv")).unwrap());
+
+    // A changed configuration is refused, never silently mixed with old runs.
+    let res = xtask()
+        .args([
+            "reproduce",
+            "fig4",
+            "--scale",
+            "smoke",
+            "--epochs",
+            "3",
+            "--quiet",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!res.status.success());
+    assert!(String::from_utf8_lossy(&res.stderr).contains("different configuration"));
+}
+
+#[test]
+fn a_killed_reproduction_resumes_without_losing_or_duplicating_runs() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let killed = dir.path().join("killed");
+    let clean = dir.path().join("clean");
+    // Uninterrupted reference.
+    run_ok(
+        xtask()
+            .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&clean),
+    );
+    // Kill (SIGKILL) once some runs are recorded, then rerun.
+    let mut child = xtask()
+        .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&killed)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = killed.join("fig4/runs.csv");
+    let t0 = Instant::now();
+    loop {
+        let n = if csv.exists() {
+            read_rows(&csv).len()
+        } else {
+            0
+        };
+        if n >= 2 || t0.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+    let partial = read_rows(&csv);
+    assert!(
+        !partial.is_empty() && partial.len() < 8,
+        "killed after {} runs",
+        partial.len()
+    );
+    // No temporary files are mistaken for results; the rerun completes the rest.
+    run_ok(
+        xtask()
+            .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&killed),
+    );
+    let resumed = read_rows(&csv);
+    assert_eq!(resumed.len(), 8, "{resumed:?}");
+    // Same runs, same results as without the kill (runs are seeded and deterministic).
+    assert_eq!(resumed, read_rows(&clean.join("fig4/runs.csv")));
+    for r in &partial {
+        assert!(
+            resumed.contains(r),
+            "run {r:?} recorded before the kill was lost or changed"
+        );
+    }
+}
