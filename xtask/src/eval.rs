@@ -72,7 +72,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         );
         split = split.sample(n, 0)?;
     }
-    let r = neurogen_model::evaluate(&ck.model, &split, 500).context("evaluation failed")?;
+    // Evaluate as training did: with the run's regularisers in evaluation mode.
+    let mut reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
+    let r = neurogen_model::evaluate_with(&ck.model, &split, 500, &mut reg)
+        .context("evaluation failed")?;
     if args.json {
         println!(
             "{}",

@@ -45,6 +45,26 @@ pub fn describe(set: &Set) -> String {
     }
 }
 
+/// What checkpoints store under `regularizer`: the description, the set, and the run's report.
+pub fn metadata(set: &Set, report: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    Ok(
+        serde_json::json!({ "spec": describe(set), "config": serde_json::to_value(set)?, "report": report }),
+    )
+}
+
+/// Rebuilds a checkpoint's regularisers (for evaluation-mode hooks such as the reference's
+/// dropout max-norm) from its metadata; no regulariser if the metadata has none.
+pub fn from_metadata(meta: &serde_json::Value) -> anyhow::Result<Box<dyn Regularizer>> {
+    match meta.get("config") {
+        Some(cfg) if !cfg.is_null() => {
+            let set: Set = serde_json::from_value(cfg.clone())
+                .context("checkpoint metadata: regulariser config")?;
+            build(&set, 0)
+        }
+        _ => Ok(Box::new(neurogen_model::NoRegularizer)),
+    }
+}
+
 /// Number of neurogenesis events in a regulariser report (0 if none): the length of every
 /// `events` array, or the value of every `events`/`event_count` number, found anywhere in it.
 pub fn event_count(report: &serde_json::Value) -> u64 {

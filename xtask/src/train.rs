@@ -191,7 +191,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         model: model.config().clone(),
         train: train_cfg.clone(),
         train_images: train_split.len(),
-        regularizer: serde_json::json!({ "spec": reg_config, "config": serde_json::to_value(&set)?, "report": metrics.regularizer }),
+        regularizer: regs::metadata(&set, &metrics.regularizer)?,
         final_train_accuracy: metrics.final_train.map(|e| e.accuracy),
         final_eval_accuracy: metrics.final_eval.map(|e| e.accuracy),
         eval_split: eval_name.to_string(),

@@ -5,7 +5,9 @@
 //! non-finite loss stops the run with [`ModelError::Diverged`]. The minibatch order of epoch `e`
 //! is `neurogen_data::epoch_batches(n, batch_size, seed, e)`; like the reference code's
 //! `DataLoader(drop_last=True)`, a last partial minibatch is dropped when at least one full one
-//! exists.
+//! exists. Evaluation runs the regulariser's hooks in evaluation mode (`ForwardCtx::train` is
+//! false), so a regulariser that acts at test time too (the reference's dropout max-norm) is
+//! evaluated as it was trained.
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
@@ -162,7 +164,7 @@ pub fn train(
         train_images += images;
         let eval_res = match eval {
             Some((_, split)) if config.eval_every_epoch || epoch + 1 == config.epochs => {
-                Some(evaluate(model, split, config.eval_batch_size)?)
+                Some(evaluate_with(model, split, config.eval_batch_size, reg)?)
             }
             _ => None,
         };
@@ -178,7 +180,7 @@ pub fn train(
     }
     let final_eval = epochs.last().and_then(|e| e.eval);
     let final_train = if config.eval_train_at_end {
-        Some(evaluate(model, train, config.eval_batch_size)?)
+        Some(evaluate_with(model, train, config.eval_batch_size, reg)?)
     } else {
         None
     };

@@ -13,7 +13,9 @@
 //! - **Max-norm** ([`crate::renorm_l1`]): every unit whose activations across the minibatch
 //!   have an L1 norm above `max_norm` (3) is rescaled to norm `max_norm`. The reference calls
 //!   `torch.renorm` unconditionally after `F.dropout`, so **it also runs in evaluation**, where
-//!   its effect depends on the evaluation minibatch size (the reference's test loader uses 4).
+//!   its effect depends on the evaluation minibatch size (the reference's test loader uses 4);
+//!   we renormalise consecutive blocks of [`REFERENCE_EVAL_BATCH`] = 4 examples, so results
+//!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
 use candle_core::{Device, Tensor};
 use neurogen_model::{ForwardCtx, Regularizer};
@@ -23,6 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
 use crate::maxnorm::renorm_l1;
+
+/// Minibatch size of the reference's evaluation loader: in evaluation, max-norm
+/// renormalisation acts on consecutive blocks of this many examples.
+pub const REFERENCE_EVAL_BATCH: usize = 4;
 
 /// Dropout settings. `Default` is the paper's: p = 0.2, max-norm 3, renorm also in evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -131,8 +137,23 @@ impl Regularizer for Dropout {
             let m = self.mask(&a)?;
             a = (a * m)?;
         }
-        if self.config.max_norm > 0.0 && (ctx.train || self.config.eval_renorm) {
+        if self.config.max_norm > 0.0 && ctx.train {
             a = renorm_l1(&a, self.config.max_norm)?;
+        } else if self.config.max_norm > 0.0 && self.config.eval_renorm {
+            // The reference evaluates in minibatches of 4; renormalise each block of
+            // REFERENCE_EVAL_BATCH rows on its own so results do not depend on our (larger)
+            // evaluation batch size.
+            let n = a.dim(0)?;
+            if n <= REFERENCE_EVAL_BATCH {
+                a = renorm_l1(&a, self.config.max_norm)?;
+            } else {
+                let mut parts = Vec::with_capacity(n.div_ceil(REFERENCE_EVAL_BATCH));
+                for start in (0..n).step_by(REFERENCE_EVAL_BATCH) {
+                    let len = REFERENCE_EVAL_BATCH.min(n - start);
+                    parts.push(renorm_l1(&a.narrow(0, start, len)?, self.config.max_norm)?);
+                }
+                a = Tensor::cat(&parts, 0)?;
+            }
         }
         Ok(a)
     }

@@ -59,9 +59,15 @@ proptest! {
         // No max-norm: bit-identical in evaluation.
         let y = dropout(p, 0.0, seed).activation(1, x.clone(), &ForwardCtx::eval()).unwrap();
         prop_assert_eq!(vals(&y), vals(&x));
-        // With max-norm 3 (the reference): evaluation applies only the renorm.
+        // With max-norm 3 (the reference): evaluation applies only the renorm, on consecutive
+        // blocks of 4 examples (the reference's evaluation minibatch).
         let y = dropout(p, 3.0, seed).activation(1, x.clone(), &ForwardCtx::eval()).unwrap();
-        prop_assert_eq!(vals(&y), vals(&renorm_l1(&x, 3.0).unwrap()));
+        let mut expected = Vec::new();
+        for start in (0..rows).step_by(4) {
+            let block = x.narrow(0, start, 4.min(rows - start)).unwrap();
+            expected.extend(vals(&renorm_l1(&block, 3.0).unwrap()));
+        }
+        prop_assert_eq!(vals(&y), expected);
         // eval_renorm = false: the identity.
         let mut d = Dropout::new(DropoutConfig { p, max_norm: 3.0, eval_renorm: false }, stream(seed, 3, 0)).unwrap();
         prop_assert_eq!(vals(&d.activation(1, x.clone(), &ForwardCtx::eval()).unwrap()), vals(&x));

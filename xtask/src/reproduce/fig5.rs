@@ -88,6 +88,9 @@ fn analyse(
         .with_context(|| format!("loading {}", path.display()))?;
     let model = ck.model;
     let width = model.hidden_width(LAYER)?;
+    let reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
+    let mut stack =
+        neurogen_regularizers::Stack::new(vec![reg, Box::new(Silence::new(LAYER, vec![]))]);
     let curve = ablation_curve(
         width,
         &default_fractions(),
@@ -96,10 +99,9 @@ fn analyse(
             seed: row.repeat as u64,
         },
         |units: &[usize]| -> Result<f64, neurogen_model::ModelError> {
-            Ok(
-                evaluate_with(&model, split, 500, &mut Silence::new(LAYER, units.to_vec()))?
-                    .accuracy,
-            )
+            // The run's own evaluation-mode hooks first (e.g. dropout's max-norm), then silencing.
+            stack.0[1] = Box::new(Silence::new(LAYER, units.to_vec()));
+            Ok(evaluate_with(&model, split, 500, &mut stack)?.accuracy)
         },
     )?;
     let acts = hidden_activations(&model, split, LAYER, 500)?;

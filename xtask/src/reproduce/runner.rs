@@ -15,7 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use neurogen_data::Split;
 use neurogen_model::checkpoint::{self, CheckpointMeta};
 use neurogen_model::{
-    device_name, evaluate, AdamConfig, Cnn, ModelConfig, ModelError, TrainConfig,
+    device_name, evaluate_with, AdamConfig, Cnn, ModelConfig, ModelError, TrainConfig,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -410,7 +410,7 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
     let test = if data.curve_name == "test" {
         metrics.final_eval.expect("evaluated at the last epoch")
     } else {
-        evaluate(&model, &data.test, 500)?
+        evaluate_with(&model, &data.test, 500, &mut reg)?
     };
     let train = metrics.final_train.expect("eval_train_at_end is set");
     row.train_accuracy = Some(100.0 * train.accuracy);
@@ -436,7 +436,7 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
         regularizer: metrics.regularizer.clone(),
     };
     let meta = CheckpointMeta {
-        regularizer: serde_json::json!({"specs": spec.specs, "reference_quirks": spec.reference_quirks, "report": metrics.regularizer}),
+        regularizer: regs::metadata(&set, &metrics.regularizer)?,
         epoch: spec.epochs,
         seed,
         dataset: data.dataset.clone(),
