@@ -80,24 +80,36 @@ pub(crate) fn gunzip(bytes: &[u8], display: &Path) -> Result<Vec<u8>, DataError>
     Ok(out)
 }
 
+/// Largest buffer reserved up front for an archive member: a member's size comes from its tar
+/// header, which a corrupt archive can make anything; beyond this the buffer grows only as
+/// bytes actually arrive.
+const MAX_MEMBER_RESERVE: u64 = 64 << 20;
+
 /// Reads every regular file of a `.tar` or `.tar.gz` archive into memory.
 pub(crate) fn read_archive(path: &Path) -> Result<Vec<Entry>, DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    read_archive_from(BufReader::with_capacity(1 << 20, file), path)
+}
+
+/// Reads every regular file of a `.tar` or `.tar.gz` archive from `reader` (gzip detected by
+/// its magic bytes); `path` names the archive in errors and entries.
+pub(crate) fn read_archive_from<R: std::io::BufRead>(
+    mut reader: R,
+    path: &Path,
+) -> Result<Vec<Entry>, DataError> {
     let bad = |msg: String| DataError::Archive {
         path: path.to_path_buf(),
         msg,
     };
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 2];
     let gz = {
-        use std::io::BufRead;
         let buf = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
         if buf.len() >= 2 {
             magic.copy_from_slice(&buf[..2]);
         }
         magic == [0x1f, 0x8b]
     };
-    let stream: Box<dyn Read> = if gz {
+    let stream: Box<dyn Read + '_> = if gz {
         Box::new(GzDecoder::new(reader))
     } else {
         Box::new(reader)
@@ -118,7 +130,7 @@ pub(crate) fn read_archive(path: &Path) -> Result<Vec<Entry>, DataError> {
             .to_string_lossy()
             .trim_start_matches("./")
             .to_string();
-        let mut data = Vec::with_capacity(entry.size() as usize);
+        let mut data = Vec::with_capacity(entry.size().min(MAX_MEMBER_RESERVE) as usize);
         entry
             .read_to_end(&mut data)
             .map_err(|e| bad(format!("member {rel}: corrupt or truncated: {e}")))?;

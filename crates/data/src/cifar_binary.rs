@@ -70,6 +70,25 @@ pub(crate) fn parse_batch(
     Ok(())
 }
 
+/// Parses one batch file of the binary release held in memory (`data_batch_N.bin` or
+/// `test_batch.bin`: 3073-byte records, label 0..=9 then the R, G, B planes) into a split.
+/// `name` is used in error messages only. A truncated record, an empty file or a label
+/// above 9 is an error that names the record.
+///
+/// ```
+/// use std::path::Path;
+/// let mut rec = vec![3u8]; // label 3 (cat)
+/// rec.extend([0u8; 3072]);
+/// let split = neurogen_data::cifar_binary::parse(&rec, Path::new("test_batch.bin"))?;
+/// assert_eq!(split.labels(), &[3]);
+/// # Ok::<(), neurogen_data::DataError>(())
+/// ```
+pub fn parse(bytes: &[u8], name: &std::path::Path) -> Result<Split, DataError> {
+    let (mut images, mut labels) = (Vec::new(), Vec::new());
+    parse_batch(name, bytes, &mut images, &mut labels)?;
+    Split::new(DatasetKind::Cifar10.shape(), images, labels)
+}
+
 /// Reads the binary release from a source's files (all six batch files are required).
 pub(crate) fn read(root: &std::path::Path, entries: &[Entry]) -> Result<Dataset, DataError> {
     let find = |name: &str| -> Result<&Entry, DataError> {

@@ -17,12 +17,27 @@ fn wanted_color(shape: ImageShape) -> Option<ColorType> {
     }
 }
 
+/// Largest width or height decoded: dataset images are 32x32 or 28x28, and a corrupt header
+/// must not make a tiny file allocate gigabytes.
+const MAX_SIDE: u32 = 4096;
+/// Largest allocation the decoder may make for one image.
+const MAX_ALLOC: u64 = 128 << 20;
+
 /// Decodes an encoded image (format guessed from its bytes).
 pub(crate) fn decode(display: &Path, bytes: &[u8]) -> Result<DynamicImage, DataError> {
-    image::load_from_memory(bytes).map_err(|e| DataError::Image {
+    let err = |e: image::ImageError| DataError::Image {
         path: display.to_path_buf(),
         msg: format!("cannot decode image: {e}"),
-    })
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| err(e.into()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    reader.decode().map_err(err)
 }
 
 /// Decodes an encoded image into `out` (`shape.numel()` bytes, CHW), checking size and colour.

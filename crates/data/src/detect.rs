@@ -85,19 +85,24 @@ pub(crate) fn detect(path: &Path) -> Result<(SourceForm, Vec<Entry>), DataError>
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     let entries = archive::list_source(path)?;
     let archive = !meta.is_dir();
-    let format = if cifar_binary::matches(&entries) {
+    let format = detect_entries(path, &entries)?;
+    Ok((SourceForm { format, archive }, entries))
+}
+
+/// Recognises the format of a source's files; `path` names the source in errors.
+pub(crate) fn detect_entries(path: &Path, entries: &[Entry]) -> Result<Format, DataError> {
+    Ok(if cifar_binary::matches(entries) {
         Format::CifarBinary
-    } else if idx::matches(&entries) {
+    } else if idx::matches(entries) {
         Format::Idx
-    } else if parquet::matches(&entries) {
+    } else if parquet::matches(entries) {
         Format::Parquet
-    } else if image_folder::matches(&entries) {
+    } else if image_folder::matches(entries) {
         Format::ImageFolder
     } else {
         return Err(DataError::Unrecognised {
             path: path.to_path_buf(),
             msg: format!("found {} files but no dataset; {SUPPORTED}", entries.len()),
         });
-    };
-    Ok((SourceForm { format, archive }, entries))
+    })
 }

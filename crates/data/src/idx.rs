@@ -70,8 +70,14 @@ pub(crate) fn parse_idx(
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
-    let want: usize = dims.iter().product();
     let have = bytes.len() - header;
+    // Checked: three u32 dimensions can multiply past usize (a corrupt header, not a real size).
+    let Some(want) = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
+        return Err(DataError::format(
+            display,
+            format!("dimensions {dims:?} are impossibly large ({have} bytes after the header)"),
+        ));
+    };
     if have != want {
         return Err(DataError::format(
             display,
@@ -84,37 +90,78 @@ pub(crate) fn parse_idx(
     Ok((dims, bytes[header..].to_vec()))
 }
 
+/// Parses one IDX file of unsigned bytes held in memory (plain or gzip-compressed): checks the
+/// magic number (`0x0000 08 ndims`) and that the data is exactly as long as the dimensions say.
+/// `name` is used in error messages only. Returns the dimensions and the data.
+///
+/// ```
+/// use std::path::Path;
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 4, 7]; // 1-D, 2 labels: 4 and 7
+/// let (dims, data) = neurogen_data::idx::parse(&bytes, Path::new("labels"), 1)?;
+/// assert_eq!((dims, data), (vec![2], vec![4, 7]));
+/// # Ok::<(), neurogen_data::DataError>(())
+/// ```
+pub fn parse(bytes: &[u8], name: &Path, ndims: u8) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    parse_idx(name, bytes, ndims)
+}
+
+/// Parses one Fashion-MNIST split from the bytes of its image file (`N x 28 x 28`) and label
+/// file (`N`), each plain or gzip-compressed, checking shape, count and label range as
+/// loading from disk does. `images_name` / `labels_name` are used in error messages only.
+pub fn parse_split(
+    images: &[u8],
+    images_name: &Path,
+    labels: &[u8],
+    labels_name: &Path,
+) -> Result<Split, DataError> {
+    split_from_bytes(images_name, images, labels_name, labels)
+}
+
 /// Reads one split (images + labels file) and checks shape, count and label range.
 fn read_split(images: &Entry, labels: &Entry) -> Result<Split, DataError> {
+    split_from_bytes(
+        &images.display,
+        &images.read()?,
+        &labels.display,
+        &labels.read()?,
+    )
+}
+
+fn split_from_bytes(
+    images_name: &Path,
+    images: &[u8],
+    labels_name: &Path,
+    labels: &[u8],
+) -> Result<Split, DataError> {
     let shape = DatasetKind::FashionMnist.shape();
-    let (idims, pixels) = parse_idx(&images.display, &images.read()?, 3)?;
+    let (idims, pixels) = parse_idx(images_name, images, 3)?;
     if idims[1] != shape.height || idims[2] != shape.width {
         return Err(DataError::Image {
-            path: images.display.clone(),
+            path: images_name.to_path_buf(),
             msg: format!(
                 "images are {}x{}, Fashion-MNIST images are {}x{}",
                 idims[1], idims[2], shape.height, shape.width
             ),
         });
     }
-    let (ldims, labs) = parse_idx(&labels.display, &labels.read()?, 1)?;
+    let (ldims, labs) = parse_idx(labels_name, labels, 1)?;
     if ldims[0] != idims[0] {
         return Err(DataError::format(
-            &labels.display,
+            labels_name,
             format!(
                 "{} labels for {} images in {}",
                 ldims[0],
                 idims[0],
-                images.display.display()
+                images_name.display()
             ),
         ));
     }
     if idims[0] == 0 {
-        return Err(DataError::missing(&images.display, "empty split: 0 images"));
+        return Err(DataError::missing(images_name, "empty split: 0 images"));
     }
     if let Some((i, &l)) = labs.iter().enumerate().find(|(_, &l)| l > 9) {
         return Err(DataError::LabelOutOfRange {
-            path: labels.display.clone(),
+            path: labels_name.to_path_buf(),
             label: l as i64,
             max: 9,
             what: format!("label {}", i + 1),

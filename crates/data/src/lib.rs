@@ -33,6 +33,7 @@ mod error;
 pub mod hub;
 pub mod idx;
 mod image_folder;
+pub mod memory;
 mod parquet;
 
 use std::path::{Path, PathBuf};

@@ -107,3 +107,37 @@ fn unwritable_cache_is_reported_not_fatal() {
     assert_eq!(l.dataset.train.len(), 10);
     assert!(l.cache_note.as_deref().unwrap().contains("could not write"));
 }
+
+#[test]
+fn cache_of_another_format_version_is_rebuilt() {
+    let d = tmp();
+    let c = tmp();
+    write_cifar_binary(d.path(), 2);
+    let first = load(d.path(), &opts(c.path())).unwrap();
+    let cp = first.cache_path.clone().unwrap();
+    let mut bytes = std::fs::read(&cp).unwrap();
+    // The version follows the 8-byte magic (little-endian u32).
+    let v = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    assert_eq!(v, cache::FORMAT_VERSION);
+    bytes[8..12].copy_from_slice(&(v + 1).to_le_bytes());
+    std::fs::write(&cp, &bytes).unwrap();
+    let again = load(d.path(), &opts(c.path())).unwrap();
+    assert!(!again.from_cache);
+    assert!(
+        again
+            .cache_note
+            .as_deref()
+            .unwrap()
+            .contains("another format version"),
+        "{:?}",
+        again.cache_note
+    );
+    assert_eq!(again.dataset, first.dataset);
+    // Rewritten with the current version: served from the cache again.
+    let bytes = std::fs::read(&cp).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+        cache::FORMAT_VERSION
+    );
+    assert!(load(d.path(), &opts(c.path())).unwrap().from_cache);
+}

@@ -145,7 +145,28 @@ pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoi
         .ok_or_else(|| bad(format!("no `{META_KEY}` metadata: not written by neurogen")))?;
     let meta: CheckpointMeta = serde_json::from_str(json)
         .map_err(|e| bad(format!("`{META_KEY}` metadata is not valid: {e}")))?;
+    // Before anything is allocated for the model (or `validate` multiplies sizes), check that
+    // the config's parameter shapes are computable and are exactly the tensors the file holds:
+    // a corrupt config must not make a small file allocate a huge network.
+    let expected = expected_shapes(&meta.model).ok_or_else(|| {
+        bad(format!(
+            "model config is impossibly large (sizes overflow): {:?}",
+            meta.model
+        ))
+    })?;
     meta.model.validate().map_err(|e| bad(e.to_string()))?;
+    for (name, dims) in &expected {
+        let view = st
+            .tensor(name)
+            .map_err(|_| bad(format!("missing tensor {name}")))?;
+        if view.shape() != dims.as_slice() {
+            return Err(bad(format!(
+                "tensor {name} has shape {:?}, the model config needs {:?}",
+                view.shape(),
+                dims
+            )));
+        }
+    }
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
         let dtype = view.dtype();
@@ -167,4 +188,31 @@ pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoi
     }
     let model = Cnn::from_tensors(&meta.model, &tensors, device).map_err(|e| bad(e.to_string()))?;
     Ok(Checkpoint { model, meta })
+}
+
+/// The parameter names and shapes a config implies (`conv1.weight` … `fc3.weight`, as
+/// [`Cnn::named_params`] lists them), computed with checked arithmetic: `None` when a size
+/// overflows `usize`, as only a corrupt config can make it.
+fn expected_shapes(cfg: &ModelConfig) -> Option<Vec<(String, Vec<usize>)>> {
+    let numel = |d: &[usize]| d.iter().try_fold(1usize, |a, &x| a.checked_mul(x));
+    let mut out = Vec::new();
+    let mut c_in = cfg.in_channels;
+    for (i, &c_out) in cfg.conv_channels.iter().enumerate() {
+        out.push((format!("conv{}.weight", i + 1), vec![c_out, c_in, 3, 3]));
+        out.push((format!("conv{}.bias", i + 1), vec![c_out]));
+        c_in = c_out;
+    }
+    let (h, w) = cfg.conv_output_hw();
+    let mut fan_in = numel(&[c_in, h, w])?;
+    for (i, &width) in cfg.hidden_sizes.iter().enumerate() {
+        out.push((format!("fcs.{i}.weight"), vec![width, fan_in]));
+        out.push((format!("fcs.{i}.bias"), vec![width]));
+        fan_in = width;
+    }
+    out.push(("fc3.weight".to_string(), vec![cfg.num_classes, fan_in]));
+    let mut total = 0usize;
+    for (_, d) in &out {
+        total = total.checked_add(numel(d)?)?;
+    }
+    Some(out)
 }
