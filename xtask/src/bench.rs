@@ -54,7 +54,8 @@ struct ThroughputArgs {
     /// Untimed steps before the first window.
     #[arg(long, default_value_t = 20)]
     warmup_steps: usize,
-    /// Use candle's own ops instead of neurogen's CPU kernels (plain-candle baseline).
+    /// Use candle's own ops instead of neurogen's CPU kernels (plain-candle baseline; leaves
+    /// candle's thread pool at its default unless CANDLE_NUM_THREADS is set).
     #[arg(long)]
     reference_ops: bool,
     /// Print JSON instead of text.
@@ -80,6 +81,8 @@ struct Report {
     cpu: String,
     threads: usize,
     kernels: bool,
+    /// CANDLE_NUM_THREADS in effect (candle's elementwise pool; "default" when unset).
+    candle_num_threads: String,
     dataset: String,
     train: Measure,
     eval: Measure,
@@ -173,6 +176,13 @@ fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
 
 fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
     check_args(&a)?;
+    // Before any thread or tensor op exists: keep candle's spin-waiting pool out of the
+    // kernels' way (see neurogen_model::kernels::prefer_rayon_threads).
+    let candle_num_threads = if a.reference_ops {
+        std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "default".into())
+    } else {
+        neurogen_model::kernels::prefer_rayon_threads()
+    };
     let device = neurogen_model::parse_device(&a.device)
         .with_context(|| format!("--device {}", a.device))?;
     let path = match &a.data {
@@ -246,6 +256,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         cpu: cpu_model(),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         kernels: neurogen_model::kernels::enabled() && device.is_cpu(),
+        candle_num_threads,
         dataset: format!("{} ({})", ds.kind, path.display()),
         train,
         eval,
@@ -254,10 +265,11 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "device {} ({}, {} threads), {}, dataset {}",
+            "device {} ({}, {} threads, CANDLE_NUM_THREADS {}), {}, dataset {}",
             report.device,
             report.cpu,
             report.threads,
+            report.candle_num_threads,
             if report.kernels {
                 "neurogen CPU kernels"
             } else {

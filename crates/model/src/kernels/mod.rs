@@ -41,6 +41,26 @@ pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
 }
 
+/// Makes candle's own CPU worker pool single-threaded (`CANDLE_NUM_THREADS=1`) unless the
+/// variable is already set, and returns the value in effect.
+///
+/// candle 0.11 runs large elementwise ops on a pool whose calling thread spin-waits for its
+/// workers, while these kernels (like candle's matmul) use rayon. On a small machine the two
+/// pools compete for the same cores: measured on 2 cores, training at batch 4 ran about 3x
+/// faster with candle's pool off (see `docs/performance.md`). Call this at the very start of
+/// `main`, before any thread is spawned or any tensor op has run (the pool is created on first
+/// use, and changing the environment while other threads read it is not safe).
+pub fn prefer_rayon_threads() -> String {
+    const VAR: &str = "CANDLE_NUM_THREADS";
+    match std::env::var(VAR) {
+        Ok(v) => v,
+        Err(_) => {
+            std::env::set_var(VAR, "1");
+            "1".into()
+        }
+    }
+}
+
 /// Whether the CPU kernels are on (see [`set_enabled`]).
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)

@@ -1,0 +1,47 @@
+//! One neurogenesis event (the paper's default: 8 random units of `fcs.1` replaced, with their
+//! Adam state reset) on the CIFAR-10 network after one real training step.
+use candle_core::Device;
+use criterion::{BatchSize, Criterion};
+use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+use neurogen_regularizers::neurogenesis::{Neurogenesis, NeurogenesisConfig};
+use rand::SeedableRng;
+
+mod common;
+
+fn bench(c: &mut Criterion) {
+    let Some(train) = common::cifar10_train() else {
+        return;
+    };
+    let dev = Device::Cpu;
+    let model = Cnn::new(&ModelConfig::cifar10(), 0, &dev).unwrap();
+    let mut opt = Adam::new(AdamConfig::default()).unwrap();
+    let (x, y) = train.batch(&[0, 1, 2, 3], &dev).unwrap();
+    let out = model
+        .forward(&x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+        .unwrap();
+    let loss = candle_nn::loss::cross_entropy(&out.logits, &y).unwrap();
+    opt.step(&model, &loss.backward().unwrap()).unwrap();
+    let mut ng = Neurogenesis::new(
+        NeurogenesisConfig::default(),
+        false,
+        rand_chacha::ChaCha8Rng::seed_from_u64(0),
+    )
+    .unwrap();
+    c.bench_function("neurogenesis_event", |b| {
+        b.iter_batched(
+            || (model.clone(), opt.clone()),
+            |(mut m, mut o)| {
+                ng.event(&mut m, &mut o, 0, 0).unwrap();
+                (m, o)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn main() {
+    neurogen_model::kernels::prefer_rayon_threads();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

@@ -1,0 +1,55 @@
+//! One training step of the paper's CNN on the CPU: forward + backward, and forward + backward
+//! + Adam, at batch 4 (the paper's) and 128, on real CIFAR-10 minibatches.
+use candle_core::Device;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+
+mod common;
+
+fn bench(c: &mut Criterion) {
+    let Some(train) = common::cifar10_train() else {
+        return;
+    };
+    let dev = Device::Cpu;
+    let mut g = c.benchmark_group("train_step");
+    g.sample_size(20);
+    for bs in [4usize, 128] {
+        let idx: Vec<usize> = (0..bs).map(|i| (i * 7919) % train.len()).collect();
+        let (x, y) = train.batch(&idx, &dev).unwrap();
+        let model = Cnn::new(&ModelConfig::cifar10(), 0, &dev).unwrap();
+        g.throughput(Throughput::Elements(bs as u64));
+        g.bench_with_input(BenchmarkId::new("forward_backward", bs), &bs, |b, _| {
+            b.iter(|| {
+                let out = model
+                    .forward(&x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+                    .unwrap();
+                let loss = candle_nn::loss::cross_entropy(&out.logits, &y).unwrap();
+                loss.backward().unwrap()
+            })
+        });
+        let mut opt = Adam::new(AdamConfig::default()).unwrap();
+        g.bench_with_input(
+            BenchmarkId::new("forward_backward_adam", bs),
+            &bs,
+            |b, _| {
+                b.iter(|| {
+                    let out = model
+                        .forward(&x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+                        .unwrap();
+                    let loss = candle_nn::loss::cross_entropy(&out.logits, &y).unwrap();
+                    let grads = loss.backward().unwrap();
+                    opt.step(&model, &grads).unwrap();
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+fn main() {
+    // Before any thread or tensor op: keep candle's spin-waiting pool out of the kernels' way.
+    neurogen_model::kernels::prefer_rayon_threads();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}
