@@ -25,6 +25,13 @@ pub struct AnalyzeArgs {
 
 /// Runs the analysis and prints a table (or JSON with `--json`).
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    if args.csv.is_dir() {
+        anyhow::bail!(
+            "--csv {}: is a directory, expected a CSV file (e.g. {})",
+            args.csv.display(),
+            args.csv.join("runs.csv").display()
+        );
+    }
     let analysis = neurogen_analysis::report::analyze_csv(&args.csv, &args.value, &args.group)
         .with_context(|| format!("cannot analyse {}", args.csv.display()))?;
     if args.json {

@@ -32,13 +32,31 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> anyhow:
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Creates `dir` (and parents), with a clear error if it cannot be created or is a file.
+/// Creates the `--out` directory `dir` (and parents) and checks that files can be written in
+/// it (by creating and removing a probe file), so that a bad `--out` fails before any work
+/// rather than after hours of training. Errors name the path and what is wrong with it.
 pub fn ensure_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     if dir.exists() && !dir.is_dir() {
-        anyhow::bail!("--out {}: exists and is not a directory", dir.display());
+        anyhow::bail!(
+            "--out {}: exists and is not a directory (pass a directory; it is created if absent)",
+            dir.display()
+        );
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "--out {}: cannot create the output directory",
+            dir.display()
+        )
+    })?;
+    let probe = dir.join(format!(".neurogen-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| {
+            format!(
+                "--out {}: the output directory is not writable",
+                dir.display()
+            )
+        })?;
     Ok(dir.to_path_buf())
 }
 

@@ -44,8 +44,23 @@ pub struct EvalArgs {
 
 /// Runs `cargo xtask eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.subset != Some(0), "--subset must be at least 1, got 0");
     let device = parse_device(&args.device)?;
-    let ck = checkpoint::load(&args.checkpoint, &device)?;
+    let cp = &args.checkpoint;
+    if !cp.exists() {
+        anyhow::bail!(
+            "--checkpoint {}: no such file (expected model.safetensors written by `cargo xtask train`)",
+            cp.display()
+        );
+    }
+    if cp.is_dir() {
+        anyhow::bail!(
+            "--checkpoint {}: is a directory, expected a checkpoint file (e.g. {})",
+            cp.display(),
+            cp.join("model.safetensors").display()
+        );
+    }
+    let ck = checkpoint::load(cp, &device)?;
     let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
     let ds = &loaded.dataset;
     let cfg = ck.model.config();
@@ -67,7 +82,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(n) = args.subset {
         anyhow::ensure!(
             n >= 1 && n <= split.len(),
-            "--subset must be in 1..={}",
+            "--subset {n} must be in 1..={} (the {name} split's size)",
             split.len()
         );
         split = split.sample(n, 0)?;

@@ -98,8 +98,28 @@ pub struct MetricsFile {
 
 /// Runs `cargo xtask train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let out = ensure_dir(&args.out)?;
+    // Flags first, so a typo fails in a second, not after loading data or training.
+    anyhow::ensure!(args.epochs >= 1, "--epochs must be at least 1, got 0");
+    anyhow::ensure!(
+        args.batch_size >= 1,
+        "--batch-size must be at least 1, got 0"
+    );
+    anyhow::ensure!(
+        args.lr.is_finite() && args.lr > 0.0,
+        "--lr {}: the learning rate must be a finite number > 0",
+        args.lr
+    );
+    anyhow::ensure!(args.hidden >= 1, "--hidden must be at least 1, got 0");
+    anyhow::ensure!(
+        args.train_subset != Some(0),
+        "--train-subset must be at least 1, got 0"
+    );
+    anyhow::ensure!(
+        args.eval_subset != Some(0),
+        "--eval-subset must be at least 1, got 0"
+    );
     let device = parse_device(&args.device)?;
+    let out = ensure_dir(&args.out)?;
     let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
     let ds = &loaded.dataset;
     let (mut train_split, mut eval_split, eval_name) = if args.validation {
@@ -122,7 +142,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(n) = args.eval_subset {
         anyhow::ensure!(
             n >= 1 && n <= eval_split.len(),
-            "--eval-subset must be in 1..={}",
+            "--eval-subset {n} must be in 1..={} (the {eval_name} split's size)",
             eval_split.len()
         );
         eval_split = eval_split.sample(n, 0)?;

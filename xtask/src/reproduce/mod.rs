@@ -60,6 +60,10 @@ pub struct ReproduceArgs {
     /// Epochs per run (overrides the scale's; dropout groups get the scale's extra epochs).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Adam learning rate (overrides the scale's); any finite value > 0 (huge values make runs
+    /// diverge, which is recorded as failed runs).
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Reproduce the published code's behaviour (see docs/regularizers.md).
     #[arg(long)]
     pub reference_quirks: bool,
@@ -189,6 +193,13 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         anyhow::ensure!(e >= 1, "--epochs must be at least 1");
         scale.epochs = e;
         scale = scale.rescaled();
+    }
+    if let Some(lr) = args.lr {
+        anyhow::ensure!(
+            lr.is_finite() && lr > 0.0,
+            "--lr {lr}: the learning rate must be a finite number > 0"
+        );
+        scale.lr = lr;
     }
     let device = parse_device(&args.device)?;
     crate::common::ensure_dir(&args.out)?;
