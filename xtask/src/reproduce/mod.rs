@@ -263,13 +263,27 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
 }
 
 /// Saves a figure as SVG and PNG (`stem.svg`, `stem.png`) in `dir`; returns the SVG's file name.
+///
+/// A figure that cannot be drawn from its data (e.g. every run of a group failed, so a group
+/// has no values) does not stop the pipeline: `stem.svg` then holds a short note saying why,
+/// the reason goes to stderr, and the report still lists the failed runs.
 pub fn save_plot<F: neurogen_analysis::plot::Figure>(
     dir: &Path,
     stem: &str,
     fig: &F,
 ) -> anyhow::Result<String> {
     let size = neurogen_analysis::plot::DEFAULT_SIZE;
-    neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.svg")), size)?;
+    let svg = dir.join(format!("{stem}.svg"));
+    if let Err(e) = neurogen_analysis::plot::save(fig, &svg, size) {
+        eprintln!("{}: plot not drawn: {e}", svg.display());
+        let note = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"40\">\
+             <text x=\"10\" y=\"25\">plot not drawn: {}</text></svg>\n",
+            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
+        );
+        neurogen_model::checkpoint::write_atomic(&svg, note.as_bytes())?;
+        return Ok(format!("{stem}.svg"));
+    }
     neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.png")), size)?;
     Ok(format!("{stem}.svg"))
 }
