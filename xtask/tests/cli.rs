@@ -215,6 +215,47 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     assert!(String::from_utf8_lossy(&res.stderr).contains("different configuration"));
 }
 
+/// Spawns `reproduce fig4 --scale smoke` into `out`, kills it (SIGKILL) once `kill_when` says
+/// so (or it finished by itself), and returns the rows recorded at that moment.
+fn spawn_and_kill(
+    data: &Path,
+    out: &Path,
+    mut kill_when: impl FnMut(Duration, usize) -> bool,
+) -> Vec<(String, String, String, String)> {
+    let mut child = xtask()
+        .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let csv = out.join("fig4/runs.csv");
+    let t0 = Instant::now();
+    loop {
+        let n = if csv.exists() {
+            read_rows(&csv).len()
+        } else {
+            0
+        };
+        if kill_when(t0.elapsed(), n) || t0.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+    if csv.exists() {
+        read_rows(&csv)
+    } else {
+        Vec::new()
+    }
+}
+
 #[test]
 fn a_killed_reproduction_resumes_without_losing_or_duplicating_runs() {
     let Some(data) = cifar() else { return };
@@ -229,39 +270,61 @@ fn a_killed_reproduction_resumes_without_losing_or_duplicating_runs() {
             .arg("--out")
             .arg(&clean),
     );
-    // Kill (SIGKILL) once some runs are recorded, then rerun.
-    let mut child = xtask()
-        .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&killed)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let csv = killed.join("fig4/runs.csv");
-    let t0 = Instant::now();
-    loop {
-        let n = if csv.exists() {
-            read_rows(&csv).len()
-        } else {
-            0
-        };
-        if n >= 2 || t0.elapsed() > Duration::from_secs(300) {
-            break;
+    let reference = read_rows(&clean.join("fig4/runs.csv"));
+    assert_eq!(reference.len(), 8);
+    // Three kills (SIGKILL), each run resuming the previous one: very early (start-up, data
+    // loading), at a random moment, and a random moment after the next run is recorded. The
+    // random delays come from the clock and are printed, so a failure can be replayed.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let random_ms = |k: u64, max: u64| (nanos / (k * 7 + 1)).wrapping_mul(2654435761) % max;
+    let delay2 = Duration::from_millis(300 + random_ms(1, 3000));
+    let extra3 = Duration::from_millis(random_ms(2, 1500));
+    eprintln!("kill delays: 150 ms, {delay2:?}, first new row + {extra3:?}");
+    let mut recorded: Vec<(String, String, String, String)> = Vec::new();
+    let mut kills: Vec<Box<dyn FnMut(Duration, usize) -> bool>> = vec![
+        Box::new(|t, _| t >= Duration::from_millis(150)),
+        Box::new(move |t, _| t >= delay2),
+        {
+            let before = std::cell::Cell::new(None::<usize>);
+            let seen = std::cell::Cell::new(None::<Duration>);
+            Box::new(move |t, n| {
+                let b = before.get().unwrap_or(n);
+                before.set(Some(b));
+                if n > b && seen.get().is_none() {
+                    seen.set(Some(t));
+                }
+                seen.get().is_some_and(|s| t >= s + extra3)
+            })
+        },
+    ];
+    for (k, kill) in kills.iter_mut().enumerate() {
+        let rows = spawn_and_kill(&data, &killed, kill);
+        eprintln!("kill {}: {} runs recorded", k + 1, rows.len());
+        // Nothing recorded before is lost or changed, nothing is duplicated, and every
+        // recorded run is exactly the uninterrupted run's.
+        for r in &recorded {
+            assert!(rows.contains(r), "kill {}: run {r:?} was lost", k + 1);
         }
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
+        let mut dedup = rows.clone();
+        dedup.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        assert_eq!(
+            dedup.len(),
+            rows.len(),
+            "kill {}: duplicates {rows:?}",
+            k + 1
+        );
+        for r in &rows {
+            assert!(reference.contains(r), "kill {}: {r:?} differs", k + 1);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        recorded = rows;
     }
-    child.kill().ok();
-    child.wait().unwrap();
-    let partial = read_rows(&csv);
     assert!(
-        !partial.is_empty() && partial.len() < 8,
-        "killed after {} runs",
-        partial.len()
+        recorded.len() < 8,
+        "the kills came too late to interrupt anything ({} runs recorded)",
+        recorded.len()
     );
     // No temporary files are mistaken for results; the rerun completes the rest.
     run_ok(
@@ -271,14 +334,48 @@ fn a_killed_reproduction_resumes_without_losing_or_duplicating_runs() {
             .arg("--out")
             .arg(&killed),
     );
-    let resumed = read_rows(&csv);
-    assert_eq!(resumed.len(), 8, "{resumed:?}");
-    // Same runs, same results as without the kill (runs are seeded and deterministic).
-    assert_eq!(resumed, read_rows(&clean.join("fig4/runs.csv")));
-    for r in &partial {
-        assert!(
-            resumed.contains(r),
-            "run {r:?} recorded before the kill was lost or changed"
-        );
+    let resumed = read_rows(&killed.join("fig4/runs.csv"));
+    // Same runs, same results as without the kills (runs are seeded and deterministic).
+    assert_eq!(resumed, reference);
+    let report = std::fs::read_to_string(killed.join("fig4/report.md")).unwrap();
+    assert!(report.contains("(8 ok, 0 failed)"), "{report}");
+}
+
+#[test]
+fn a_diverging_learning_rate_fails_every_run_and_the_pipeline_goes_on() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_ok(
+        xtask()
+            .args([
+                "reproduce",
+                "fig4",
+                "--scale",
+                "smoke",
+                "--lr",
+                "1e30",
+                "--quiet",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    let csv = out.join("fig4/runs.csv");
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (s, m, lr) = (col("status"), col("message"), col("lr"));
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 8);
+    for r in &rows {
+        assert_eq!(&r[s], "failed", "{r:?}");
+        assert!(r[m].contains("diverged"), "{r:?}");
+        assert_eq!(r[lr].parse::<f64>().unwrap(), 1e30, "{r:?}");
     }
+    let report = std::fs::read_to_string(out.join("fig4/report.md")).unwrap();
+    assert!(report.contains("(0 ok, 8 failed)"), "{report}");
+    assert!(report.contains("Failed runs"), "{report}");
+    assert_eq!(report.matches("training diverged").count(), 8, "{report}");
 }
