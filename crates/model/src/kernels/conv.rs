@@ -254,7 +254,8 @@ fn forward<T: Elem>(d: &Dims, x: &[T], wt: &[T], bias: &[T]) -> Vec<T> {
                     );
                 }
                 for v in y.iter_mut() {
-                    if !(*v > T::ZERO) {
+                    // NaN stays NaN, so a diverging run is still detected.
+                    if *v < T::ZERO {
                         *v = T::ZERO;
                     }
                 }

@@ -1,7 +1,7 @@
 //! Fast CPU kernels for the paper's CNN, as candle custom ops so that autograd keeps working.
 //!
-//! The network's rule is unchanged: every convolution is `relu(conv2d(x, w, stride 1, padding
-//! 1) + b)` and every second one is followed by a 2x2 max-pool with stride 2 (floor mode), and
+//! The network's rule is unchanged: every convolution is
+//! `relu(conv2d(x, w, stride 1, padding 1) + b)` and every second one is followed by a 2x2 max-pool with stride 2 (floor mode), and
 //! the optimiser is Adam with PyTorch's semantics (see [`crate::adam`]). On the CPU, candle 0.11
 //! computes the convolution's backward pass with a direct `conv_transpose2d` loop and a second
 //! convolution, and runs Adam as a dozen separate tensor ops per parameter; together these
