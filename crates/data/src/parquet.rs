@@ -46,18 +46,66 @@ fn perr(path: &Path, msg: impl Into<String>) -> DataError {
 }
 
 /// Encoded image bytes and label of every row of one parquet file.
+///
+/// The parquet crate panics on some corrupt files (e.g. negative column offsets, found by
+/// fuzzing): column-chunk ranges are checked against the file size first, and any remaining
+/// panic inside the parquet crate is turned into an error naming the file.
 pub(crate) fn read_rows(e: &Entry) -> Result<(Vec<Vec<u8>>, Vec<i64>), DataError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_rows_checked(e))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown error".into());
+            Err(perr(&e.display, format!("corrupt parquet file ({msg})")))
+        }
+    }
+}
+
+/// Checks that every column chunk's byte range lies inside a file of `len` bytes.
+fn check_column_ranges(reader: &dyn FileReader, len: u64, path: &Path) -> Result<(), DataError> {
+    for (g, rg) in reader.metadata().row_groups().iter().enumerate() {
+        for (c, col) in rg.columns().iter().enumerate() {
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            let size = col.compressed_size();
+            let end = (start as i128) + (size as i128);
+            if start < 0 || size < 0 || end > len as i128 {
+                return Err(perr(
+                    path,
+                    format!(
+                        "row group {g}, column {c}: byte range {start}+{size} lies outside the file ({len} bytes); the file is corrupt"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_rows_checked(e: &Entry) -> Result<(Vec<Vec<u8>>, Vec<i64>), DataError> {
     let path = &e.display;
-    let reader: Box<dyn FileReader> = match &e.content {
+    let (reader, len): (Box<dyn FileReader>, u64) = match &e.content {
         Content::File(p) => {
             let f = std::fs::File::open(p).map_err(|err| DataError::io(p, err))?;
-            Box::new(SerializedFileReader::new(f).map_err(|err| perr(path, err.to_string()))?)
+            let len = f.metadata().map_err(|err| DataError::io(p, err))?.len();
+            (
+                Box::new(SerializedFileReader::new(f).map_err(|err| perr(path, err.to_string()))?),
+                len,
+            )
         }
-        Content::Bytes(b) => Box::new(
-            SerializedFileReader::new(bytes::Bytes::from(b.clone()))
-                .map_err(|err| perr(path, err.to_string()))?,
+        Content::Bytes(b) => (
+            Box::new(
+                SerializedFileReader::new(bytes::Bytes::from(b.clone()))
+                    .map_err(|err| perr(path, err.to_string()))?,
+            ),
+            b.len() as u64,
         ),
     };
+    check_column_ranges(reader.as_ref(), len, path)?;
     let fields: Vec<String> = reader
         .metadata()
         .file_metadata()

@@ -276,3 +276,13 @@ fn seed_corpora_are_valid_inputs() {
         }
     }
 }
+
+#[test]
+fn parquet_with_negative_column_offsets_is_an_error_not_a_panic() {
+    // Found by `cargo fuzz run parquet`: the parquet crate asserts that column offsets are
+    // non-negative (`ColumnChunkMetaData::byte_range`) and panicked on this file.
+    let bytes = include_bytes!("fixtures/fuzz-parquet-negative-offset.parquet");
+    let e = neurogen_data::memory::parquet_rows(bytes, name()).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("corrupt"), "{msg}");
+}
