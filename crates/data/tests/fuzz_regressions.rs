@@ -286,3 +286,13 @@ fn parquet_with_negative_column_offsets_is_an_error_not_a_panic() {
     let msg = e.to_string();
     assert!(msg.contains("corrupt"), "{msg}");
 }
+
+#[test]
+fn a_panic_inside_the_parquet_crate_is_an_error_naming_the_file() {
+    // Found by `cargo fuzz run parquet`: the parquet crate panics in `util/bit_util.rs` while
+    // decoding this corrupt file; the reader turns the panic into an error.
+    let bytes = include_bytes!("fixtures/fuzz-parquet-bit-util-panic.parquet");
+    let e = neurogen_data::memory::parquet_rows(bytes, name()).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("corrupt") && msg.contains("fuzzed"), "{msg}");
+}
