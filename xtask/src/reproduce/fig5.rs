@@ -5,14 +5,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use candle_core::{Device, Tensor};
 use neurogen_analysis::plot::{Curve, DensityPlot, Labels, LinePlot};
 use neurogen_analysis::{
     ablation_curve, class_selectivity, default_fractions, kde::Bandwidth, stats, AblationOrder,
 };
-use neurogen_model::{checkpoint, evaluate, evaluate_with, hidden_activations, init, Cnn, Silence};
-use rand::seq::index::sample;
-use rand::SeedableRng;
+use neurogen_model::{
+    checkpoint, evaluate, evaluate_with, hidden_activations, Adam, AdamConfig, Cnn, Silence,
+};
+use neurogen_regularizers::spec::stream;
+use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 
 use super::report::Verdict;
 use super::runner::{run_groups, Group, RunRecord};
@@ -21,53 +22,24 @@ use super::{save_plot, FigureCtx};
 /// The hidden layer analysed (the reference's neurogenesis layer, `fcs.1`).
 pub const LAYER: usize = 1;
 
-/// Replaces `n` random units of hidden layer `layer` with fresh ones (PyTorch's default Linear
-/// initialisation for their incoming weights, bias and outgoing weights), as a neurogenesis
-/// event after training would. Returns the replaced units.
+/// Replaces `n` random units of hidden layer `layer` with fresh ones, as one neurogenesis
+/// turnover event after training (the regularizers crate's own event: PyTorch's default Linear
+/// initialisation of their incoming weights, bias and outgoing weights). Returns the units.
 pub fn add_new_units(
     model: &mut Cnn,
     layer: usize,
     n: usize,
     seed: u64,
 ) -> anyhow::Result<Vec<usize>> {
-    let width = model.hidden_width(layer)?;
-    anyhow::ensure!(n <= width, "cannot add {n} new units to a layer of {width}");
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let units: Vec<usize> = sample(&mut rng, width, n).into_vec();
-    let (w_in, b_in, w_out) = model.hidden_param_names(layer)?;
-    let mut win: Vec<Vec<f32>> = model
-        .param(&w_in)?
-        .as_tensor()
-        .to_device(&Device::Cpu)?
-        .to_vec2()?;
-    let mut bin: Vec<f32> = model
-        .param(&b_in)?
-        .as_tensor()
-        .to_device(&Device::Cpu)?
-        .to_vec1()?;
-    let mut wout: Vec<Vec<f32>> = model
-        .param(&w_out)?
-        .as_tensor()
-        .to_device(&Device::Cpu)?
-        .to_vec2()?;
-    let fan_in = win[0].len();
-    let b_in_bound = init::default_bound(fan_in) as f32;
-    let b_out_bound = init::default_bound(width) as f32;
-    use rand::Rng;
-    for &u in &units {
-        for w in win[u].iter_mut() {
-            *w = rng.random_range(-b_in_bound..b_in_bound);
-        }
-        bin[u] = rng.random_range(-b_in_bound..b_in_bound);
-        for row in wout.iter_mut() {
-            row[u] = rng.random_range(-b_out_bound..b_out_bound);
-        }
-    }
-    let dev = model.device().clone();
-    model.set_param(&w_in, &Tensor::new(win, &dev)?)?;
-    model.set_param(&b_in, &Tensor::new(bin, &dev)?)?;
-    model.set_param(&w_out, &Tensor::new(wout, &dev)?)?;
-    Ok(units)
+    let config = NeurogenesisConfig {
+        n: UnitCount::Count(n),
+        layer,
+        ..NeurogenesisConfig::default()
+    };
+    let mut ngn = Neurogenesis::new(config, false, stream(seed, 0, 0))?;
+    ngn.check_model(model)?;
+    let mut adam = Adam::new(AdamConfig::default())?;
+    Ok(ngn.event(model, &mut adam, 0, 0)?.units.clone())
 }
 
 struct RunAnalysis {
@@ -338,4 +310,49 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         Verdict::from_test(d_new, p_new, true),
     );
     ctx.write_report(&rep.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_new_units_redraws_exactly_the_chosen_units() {
+        let dev = candle_core::Device::Cpu;
+        let mut model = Cnn::new(&neurogen_model::ModelConfig::cifar10(), 0, &dev).unwrap();
+        let before: Vec<Vec<f32>> = model
+            .param("fcs.1.weight")
+            .unwrap()
+            .as_tensor()
+            .to_vec2()
+            .unwrap();
+        let out_before: Vec<Vec<f32>> = model
+            .param("fcs.2.weight")
+            .unwrap()
+            .as_tensor()
+            .to_vec2()
+            .unwrap();
+        let units = add_new_units(&mut model, LAYER, 8, 3).unwrap();
+        assert_eq!(units.len(), 8);
+        let after: Vec<Vec<f32>> = model
+            .param("fcs.1.weight")
+            .unwrap()
+            .as_tensor()
+            .to_vec2()
+            .unwrap();
+        let out_after: Vec<Vec<f32>> = model
+            .param("fcs.2.weight")
+            .unwrap()
+            .as_tensor()
+            .to_vec2()
+            .unwrap();
+        for u in 0..250 {
+            assert_eq!(before[u] == after[u], !units.contains(&u), "row {u}");
+            assert_eq!(
+                out_before[0][u] == out_after[0][u],
+                !units.contains(&u),
+                "column {u}"
+            );
+        }
+    }
 }

@@ -460,23 +460,21 @@ pub fn read_curves(dir: &Path, row: &RunRecord) -> anyhow::Result<RunCurves> {
     serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))
 }
 
-/// Test accuracies of the successful runs of `group`, ordered by repeat.
+/// Test accuracies (percent) of the successful runs of `group`, ordered by repeat.
 pub fn accuracies(rows: &[RunRecord], group: &str) -> Vec<f64> {
-    let mut v: Vec<(usize, f64)> = rows
-        .iter()
-        .filter(|r| r.group == group && r.status == "ok")
-        .filter_map(|r| r.test_accuracy.map(|a| (r.repeat, a)))
-        .collect();
-    v.sort_by_key(|(k, _)| *k);
-    v.into_iter().map(|(_, a)| a).collect()
+    values(rows, group, |r| r.test_accuracy)
 }
 
-/// Training accuracies of the successful runs of `group`, ordered by repeat.
+/// Training accuracies (percent) of the successful runs of `group`, ordered by repeat.
 pub fn train_accuracies(rows: &[RunRecord], group: &str) -> Vec<f64> {
+    values(rows, group, |r| r.train_accuracy)
+}
+
+fn values(rows: &[RunRecord], group: &str, pick: impl Fn(&RunRecord) -> Option<f64>) -> Vec<f64> {
     let mut v: Vec<(usize, f64)> = rows
         .iter()
         .filter(|r| r.group == group && r.status == "ok")
-        .filter_map(|r| r.train_accuracy.map(|a| (r.repeat, a)))
+        .filter_map(|r| pick(r).map(|a| (r.repeat, a)))
         .collect();
     v.sort_by_key(|(k, _)| *k);
     v.into_iter().map(|(_, a)| a).collect()
