@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::report::Verdict;
-use super::runner::{accuracies, run_groups, train_accuracies, Group};
+use super::runner::{accuracies, run_groups, train_accuracies};
 use super::{plots, save_plot, FigureCtx};
 
 /// Excitability factor of new units used for the third group. The reference scripts pass
@@ -14,21 +14,12 @@ pub const EXCITE_FACTOR: f64 = 2.0;
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
     let groups = vec![
-        Group {
-            name: "Control".into(),
-            specs: vec![],
-            epochs: ctx.epochs(false),
-        },
-        Group {
-            name: "Neurogenesis".into(),
-            specs: vec![s.neurogenesis("")],
-            epochs: ctx.epochs(false),
-        },
-        Group {
-            name: "Neurogenesis + excitability".into(),
-            specs: vec![s.neurogenesis(&format!("excite={EXCITE_FACTOR}"))],
-            epochs: ctx.epochs(false),
-        },
+        ctx.group("Control", &[]),
+        ctx.group("Neurogenesis", &[s.neurogenesis("")]),
+        ctx.group(
+            "Neurogenesis + excitability",
+            &[s.neurogenesis(&format!("excite={EXCITE_FACTOR}"))],
+        ),
     ];
     let data = ctx.data(true)?;
     let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;

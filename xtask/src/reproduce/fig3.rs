@@ -7,7 +7,7 @@ use neurogen_analysis::plot::{Heatmap, Labels};
 use neurogen_analysis::stats::{mean, sample_sd, tukey_hsd};
 
 use super::report::Verdict;
-use super::runner::{accuracies, run_groups, Group};
+use super::runner::{accuracies, run_groups};
 use super::{plots, save_plot, FigureCtx};
 
 /// The four regularisers: display name, spec, whether it is dropout.
@@ -38,32 +38,22 @@ fn pair_name(regs: &[(&str, String, bool)], i: usize, j: usize) -> String {
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
     let regs = regularisers(&s.neurogenesis(""));
-    let mut groups = vec![Group {
-        name: "Control".into(),
-        specs: vec![],
-        epochs: ctx.epochs(false),
-    }];
-    for (name, spec, dropout) in regs.iter() {
-        groups.push(Group {
-            name: name.to_string(),
-            specs: vec![spec.clone()],
-            epochs: ctx.epochs(*dropout),
-        });
+    let mut groups = vec![ctx.group("Control", &[])];
+    for (name, spec, _) in regs.iter() {
+        groups.push(ctx.group(name, &[spec.clone()]));
     }
     for i in 0..regs.len() {
         for j in i + 1..regs.len() {
-            groups.push(Group {
-                name: pair_name(&regs, i, j),
-                specs: vec![regs[i].1.clone(), regs[j].1.clone()],
-                epochs: ctx.epochs(regs[i].2 || regs[j].2),
-            });
+            groups.push(ctx.group(
+                &pair_name(&regs, i, j),
+                &[regs[i].1.clone(), regs[j].1.clone()],
+            ));
         }
     }
-    groups.push(Group {
-        name: "Neurogenesis + Dropout (p = 0.1)".into(),
-        specs: vec![regs[0].1.clone(), "dropout:p=0.1".into()],
-        epochs: ctx.epochs(true),
-    });
+    groups.push(ctx.group(
+        "Neurogenesis + Dropout (p = 0.1)",
+        &[regs[0].1.clone(), "dropout:p=0.1".into()],
+    ));
     let data = ctx.data(false)?;
     let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;
     let acc = |n: &str| accuracies(&rows, n);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::report::Verdict;
-use super::runner::{accuracies, run_groups, Group};
+use super::runner::{accuracies, run_groups};
 use super::{plots, save_plot, FigureCtx};
 
 /// Portion of the layer (least or most important) from which targeted units are drawn; the
@@ -13,28 +13,17 @@ pub const TARGETED_PORTION: f64 = 0.2;
 /// Runs figure 4 and returns the report's path.
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
-    let e = ctx.epochs(false);
     let groups = vec![
-        Group {
-            name: "Control".into(),
-            specs: vec![],
-            epochs: e,
-        },
-        Group {
-            name: "Random neurogenesis".into(),
-            specs: vec![s.neurogenesis("mode=random")],
-            epochs: e,
-        },
-        Group {
-            name: "Targeted (low importance)".into(),
-            specs: vec![s.neurogenesis(&format!("mode=targeted-low,portion={TARGETED_PORTION}"))],
-            epochs: e,
-        },
-        Group {
-            name: "Targeted (high importance)".into(),
-            specs: vec![s.neurogenesis(&format!("mode=targeted-high,portion={TARGETED_PORTION}"))],
-            epochs: e,
-        },
+        ctx.group("Control", &[]),
+        ctx.group("Random neurogenesis", &[s.neurogenesis("mode=random")]),
+        ctx.group(
+            "Targeted (low importance)",
+            &[s.neurogenesis(&format!("mode=targeted-low,portion={TARGETED_PORTION}"))],
+        ),
+        ctx.group(
+            "Targeted (high importance)",
+            &[s.neurogenesis(&format!("mode=targeted-high,portion={TARGETED_PORTION}"))],
+        ),
     ];
     let data = ctx.data(false)?;
     let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;

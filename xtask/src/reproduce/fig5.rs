@@ -16,7 +16,7 @@ use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 
 use super::report::Verdict;
-use super::runner::{run_groups, Group, RunRecord};
+use super::runner::{run_groups, RunRecord};
 use super::{save_plot, FigureCtx};
 
 /// The hidden layer analysed (the reference's neurogenesis layer, `fcs.1`).
@@ -93,21 +93,9 @@ fn analyse(
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
     let groups = vec![
-        Group {
-            name: "Control".into(),
-            specs: vec![],
-            epochs: ctx.epochs(false),
-        },
-        Group {
-            name: "Neurogenesis".into(),
-            specs: vec![s.neurogenesis("")],
-            epochs: ctx.epochs(false),
-        },
-        Group {
-            name: "Dropout".into(),
-            specs: vec!["dropout:p=0.2".into()],
-            epochs: ctx.epochs(true),
-        },
+        ctx.group("Control", &[]),
+        ctx.group("Neurogenesis", &[s.neurogenesis("")]),
+        ctx.group("Dropout", &["dropout:p=0.2".into()]),
     ];
     let data = ctx.data(false)?;
     let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;

@@ -159,6 +159,17 @@ impl FigureCtx<'_> {
             }
     }
 
+    /// A group named `name` with regulariser `specs`; groups with dropout train longer, as in
+    /// the reference.
+    pub fn group(&self, name: &str, specs: &[String]) -> runner::Group {
+        let dropout = specs.iter().any(|s| s.starts_with("dropout"));
+        runner::Group {
+            name: name.to_string(),
+            specs: specs.to_vec(),
+            epochs: self.epochs(dropout),
+        }
+    }
+
     /// Starts a report with the common header.
     pub fn report(&self, title: &str, rows: &[runner::RunRecord]) -> report::Report {
         report::Report::new(
