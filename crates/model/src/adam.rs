@@ -161,11 +161,6 @@ impl Adam {
                 continue;
             };
             let p = var.as_detached_tensor();
-            let g = if c.weight_decay != 0.0 {
-                (g + (&p * c.weight_decay)?)?
-            } else {
-                g.clone()
-            };
             let st = match self.state.get_mut(&name) {
                 Some(st) => {
                     if st.m.shape() != p.shape() || st.v.shape() != p.shape() {
@@ -184,23 +179,46 @@ impl Adam {
                 }),
             };
             st.step += 1;
+            // The fused kernel applies the L2 penalty itself: it takes the raw gradient.
             let coef = crate::kernels::AdamCoefficients::new(&c, st.step);
             if let Some((m, v)) =
-                crate::kernels::adam_update(var.as_tensor(), &g, &st.m, &st.v, &coef)?
+                crate::kernels::adam_update(var.as_tensor(), g, &st.m, &st.v, &coef)?
             {
                 st.m = m;
                 st.v = v;
                 continue;
             }
-            st.m = ((&st.m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
-            st.v = ((&st.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
-            let t = st.step as i32;
-            let bc1 = 1.0 - c.beta1.powi(t);
-            let bc2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
-            let denom = ((st.v.sqrt()? / bc2_sqrt)? + c.eps)?;
-            let update = ((&st.m / &denom)? * (c.lr / bc1))?;
-            var.set(&(p - update)?)?;
+            let (np, m, v) = adam_tensor_update(&p, g, &st.m, &st.v, &c, st.step)?;
+            st.m = m;
+            st.v = v;
+            var.set(&np)?;
         }
         Ok(())
     }
+}
+
+/// One Adam update of parameter `p` from its raw gradient `g` (the L2 penalty is added here)
+/// and moments `m`, `v` at update number `step` (from 1), with tensor ops on any device:
+/// returns the new parameter and moments.
+pub(crate) fn adam_tensor_update(
+    p: &Tensor,
+    g: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    c: &AdamConfig,
+    step: u64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let g = if c.weight_decay != 0.0 {
+        (g + (p * c.weight_decay)?)?
+    } else {
+        g.clone()
+    };
+    let m = ((m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
+    let v = ((v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+    let t = step.min(i32::MAX as u64) as i32;
+    let bc1 = 1.0 - c.beta1.powi(t);
+    let bc2_sqrt = (1.0 - c.beta2.powi(t)).sqrt();
+    let denom = ((v.sqrt()? / bc2_sqrt)? + c.eps)?;
+    let update = ((&m / &denom)? * (c.lr / bc1))?;
+    Ok(((p - update)?, m, v))
 }

@@ -22,6 +22,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod network;
 pub mod regularizer;
+pub mod replica;
 pub mod silence;
 pub mod train;
 
@@ -32,7 +33,8 @@ pub use device::{device_name, parse_device};
 pub use error::{ModelError, Result};
 pub use metrics::{EpochMetrics, EvalResult, TrainMetrics};
 pub use network::{argmax, max_pool2x2, Cnn, ForwardOutput};
-pub use regularizer::{ForwardCtx, NoRegularizer, Regularizer, StepCtx};
+pub use regularizer::{ForwardCtx, NoRegularizer, Regularizer, StepCtx, StepHook};
+pub use replica::{train_replicas, ReplicaAdam, ReplicaCnn, ReplicaRun};
 pub use silence::Silence;
 pub use train::{
     evaluate, evaluate_with, hidden_activations, train, Silent, TrainConfig, TrainObserver,

@@ -373,6 +373,51 @@ impl Cnn {
         })
     }
 
+    /// A network whose parameters are `tensors`, given in [`Cnn::named_params`] order with the
+    /// shapes of `config` (hidden widths included); no random draw. Used by replica training to
+    /// hand out one replica as a network of its own.
+    pub(crate) fn from_ordered(
+        config: &ModelConfig,
+        dtype: DType,
+        device: &Device,
+        tensors: Vec<Tensor>,
+    ) -> Result<Cnn> {
+        let n_conv = config.conv_channels.len();
+        let n_fc = config.hidden_sizes.len();
+        if tensors.len() != 2 * n_conv + 2 * n_fc + 1 {
+            return Err(ModelError::Config(format!(
+                "{} tensors given, the network has {} parameters",
+                tensors.len(),
+                2 * n_conv + 2 * n_fc + 1
+            )));
+        }
+        let var = |t: &Tensor| -> Result<Var> { Ok(Var::from_tensor(&t.to_dtype(dtype)?)?) };
+        let layer = |i: usize| -> Result<Layer> {
+            Ok(Layer {
+                weight: var(&tensors[i])?,
+                bias: Some(var(&tensors[i + 1])?),
+            })
+        };
+        let convs = (0..n_conv).map(|l| layer(2 * l)).collect::<Result<_>>()?;
+        let fcs = (0..n_fc)
+            .map(|l| layer(2 * n_conv + 2 * l))
+            .collect::<Result<_>>()?;
+        let out = Layer {
+            weight: var(&tensors[2 * n_conv + 2 * n_fc])?,
+            bias: None,
+        };
+        let model = Cnn {
+            config: config.clone(),
+            device: device.clone(),
+            dtype,
+            convs,
+            fcs,
+            out,
+        };
+        model.check_shapes()?;
+        Ok(model)
+    }
+
     /// Builds a network from named tensors (as read from a checkpoint), checking names and shapes.
     pub fn from_tensors(
         config: &ModelConfig,

@@ -89,6 +89,16 @@ pub struct StepCtx {
     pub batches_per_epoch: usize,
 }
 
+/// The step hooks that may change the model or the optimiser (see
+/// [`Regularizer::modifies_model`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepHook {
+    /// [`Regularizer::before_batch`].
+    BeforeBatch,
+    /// [`Regularizer::after_step`].
+    AfterStep,
+}
+
 /// A regulariser: any combination of forward-pass, loss and optimiser-step hooks.
 pub trait Regularizer {
     /// A short name (used in errors, metadata and reports), e.g. `neurogenesis`.
@@ -105,6 +115,19 @@ pub trait Regularizer {
     /// Called once before the first step, with the freshly built optimiser.
     fn start_training(&mut self, _model: &mut Cnn, _optimizer: &mut Adam) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether `hook` may change the model or the optimiser's state at the step described by
+    /// `ctx` (for [`StepHook::AfterStep`], `ctx.step` counts the step just taken, as in
+    /// [`Regularizer::after_step`]).
+    ///
+    /// Replica training ([`crate::replica`]) keeps K networks in stacked tensors and hands a
+    /// regulariser a separate [`Cnn`] and [`Adam`] only at the steps where this is true, so a
+    /// regulariser that changes parameters must answer true at those steps. The default, true
+    /// at every step, is always correct (only slower with replicas); override it to answer
+    /// false where the hook does nothing to the model.
+    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
+        true
     }
 
     /// Called before each minibatch's forward pass (may change parameters).
@@ -166,6 +189,9 @@ impl<R: Regularizer + ?Sized> Regularizer for Box<R> {
     fn start_training(&mut self, model: &mut Cnn, optimizer: &mut Adam) -> Result<()> {
         (**self).start_training(model, optimizer)
     }
+    fn modifies_model(&self, hook: StepHook, ctx: &StepCtx) -> bool {
+        (**self).modifies_model(hook, ctx)
+    }
     fn before_batch(&mut self, model: &mut Cnn, optimizer: &mut Adam, ctx: &StepCtx) -> Result<()> {
         (**self).before_batch(model, optimizer, ctx)
     }
@@ -196,5 +222,8 @@ pub struct NoRegularizer;
 impl Regularizer for NoRegularizer {
     fn name(&self) -> String {
         "none".into()
+    }
+    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
+        false
     }
 }

@@ -45,6 +45,10 @@ impl Regularizer for Silence {
         "silence".into()
     }
 
+    fn modifies_model(&self, _hook: crate::StepHook, _ctx: &crate::StepCtx) -> bool {
+        false
+    }
+
     fn activation(&mut self, layer: usize, a: Tensor, _ctx: &ForwardCtx) -> Result<Tensor> {
         if layer != self.layer || self.units.is_empty() {
             return Ok(a);

@@ -18,7 +18,7 @@
 //!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
 use candle_core::{Device, Tensor};
-use neurogen_model::{ForwardCtx, Regularizer};
+use neurogen_model::{ForwardCtx, Regularizer, StepCtx, StepHook};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -124,6 +124,10 @@ impl Regularizer for Dropout {
             o.insert("kind".into(), "dropout".into());
         }
         v
+    }
+
+    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
+        false
     }
 
     fn activation(

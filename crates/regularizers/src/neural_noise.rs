@@ -4,7 +4,7 @@
 //! std)`), before the ReLU. The paper's setting is mean −0.2, std 0.5. The noise is drawn on
 //! the CPU from the regulariser's own seeded generator, then moved to the model's device.
 use candle_core::{Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, Regularizer};
+use neurogen_model::{Adam, Cnn, ForwardCtx, Regularizer, StepCtx, StepHook};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,10 @@ impl Regularizer for NeuralNoise {
             .into());
         }
         Ok(())
+    }
+
+    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
+        false
     }
 
     fn pre_activation(

@@ -52,7 +52,7 @@
 //! position `-(round(portion·W) - 1)` with a strict `<`, which makes the candidate set
 //! `W - round(portion·W) + 1` units rather than `round(portion·W)`.
 use candle_core::{DType, Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, ModelError, Regularizer, StepCtx};
+use neurogen_model::{Adam, Cnn, ForwardCtx, ModelError, Regularizer, StepCtx, StepHook};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -621,6 +621,18 @@ impl Regularizer for Neurogenesis {
         _optimizer: &mut Adam,
     ) -> neurogen_model::Result<()> {
         self.check_model(model).map_err(hook_err)
+    }
+
+    fn modifies_model(&self, hook: StepHook, ctx: &StepCtx) -> bool {
+        // The exact conditions under which `before_batch` and `after_step` run an event.
+        match hook {
+            StepHook::BeforeBatch => {
+                self.quirks && self.active(ctx.epoch) && ctx.epoch % self.config.every == 0
+            }
+            StepHook::AfterStep => {
+                !self.quirks && self.active(ctx.epoch) && ctx.step % self.config.every == 0
+            }
+        }
     }
 
     fn before_batch(

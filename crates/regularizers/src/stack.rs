@@ -10,7 +10,7 @@
 use std::fmt;
 
 use candle_core::Tensor;
-use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, Regularizer, Result, StepCtx};
+use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, Regularizer, Result, StepCtx, StepHook};
 
 /// Several regularisers applied in order; itself a [`Regularizer`].
 ///
@@ -96,6 +96,10 @@ impl Regularizer for Stack {
             r.start_training(model, optimizer)?;
         }
         Ok(())
+    }
+
+    fn modifies_model(&self, hook: StepHook, ctx: &StepCtx) -> bool {
+        self.0.iter().any(|r| r.modifies_model(hook, ctx))
     }
 
     fn before_batch(&mut self, model: &mut Cnn, optimizer: &mut Adam, ctx: &StepCtx) -> Result<()> {

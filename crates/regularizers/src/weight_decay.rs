@@ -2,7 +2,7 @@
 //! parameter's gradient before Adam's moments are updated (the paper: λ = 1e-5). Implemented by
 //! setting [`neurogen_model::AdamConfig::weight_decay`] in
 //! [`Regularizer::configure_optimizer`].
-use neurogen_model::{AdamConfig, Regularizer};
+use neurogen_model::{AdamConfig, Regularizer, StepCtx, StepHook};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
@@ -55,6 +55,10 @@ impl Regularizer for WeightDecay {
 
     fn config(&self) -> serde_json::Value {
         serde_json::json!({"kind": "weight-decay", "lambda": self.config.lambda})
+    }
+
+    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
+        false
     }
 
     fn configure_optimizer(&self, config: &mut AdamConfig) {
