@@ -10,8 +10,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use neurogen_data::{LoadOptions, Split};
+use neurogen_model::replica::replica_losses;
 use neurogen_model::train::training_batches;
-use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+use neurogen_model::{
+    Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer, ReplicaAdam, ReplicaCnn,
+};
 use serde::Serialize;
 
 /// Arguments of `cargo xtask bench`.
@@ -38,7 +41,8 @@ struct ThroughputArgs {
     /// Device: cpu, cuda, cuda:N or metal.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Independent networks trained as one batched model (not supported yet; must be 1).
+    /// Networks trained together as one batched model, each at `--batch-size` with its own
+    /// seed and minibatch order (images/s then count every replica's images).
     #[arg(long, default_value_t = 1)]
     replicas: usize,
     /// Dataset (any form `cargo xtask data summary` reads). Default: the shared CIFAR-10
@@ -84,6 +88,8 @@ struct Report {
     /// CANDLE_NUM_THREADS in effect (candle's elementwise pool; "default" when unset).
     candle_num_threads: String,
     dataset: String,
+    /// Networks trained together (1: a single network).
+    replicas: usize,
     train: Measure,
     eval: Measure,
 }
@@ -153,11 +159,8 @@ fn cpu_model() -> String {
 }
 
 fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
-    if a.replicas != 1 {
-        anyhow::bail!(
-            "--replicas {}: training several networks as one batched model is not supported yet; use --replicas 1",
-            a.replicas
-        );
+    if a.replicas == 0 {
+        anyhow::bail!("--replicas must be at least 1");
     }
     if a.batch_size == 0 || a.eval_batch_size == 0 {
         anyhow::bail!("--batch-size and --eval-batch-size must be at least 1");
@@ -215,31 +218,14 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         );
     }
 
-    // Training: the steps of `neurogen_model::train`, in the paper's minibatch order.
-    let model = Cnn::new(&config, 0, &device)?;
-    let mut opt = Adam::new(AdamConfig::default())?;
-    let per_epoch = training_batches(train_split.len(), a.batch_size, 0, 0).len();
-    let mut batches = training_batches(train_split.len(), a.batch_size, 0, 0);
-    let mut epoch = 0;
-    let train = measure(&a, a.batch_size, |i| {
-        if i > 0 && i % per_epoch == 0 {
-            epoch += 1;
-            batches = training_batches(train_split.len(), a.batch_size, 0, epoch);
-        }
-        let idx = &batches[i % per_epoch];
-        let (x, y) = train_split.batch(idx, &device)?;
-        let out = model.forward(&x, &mut NoRegularizer, &ForwardCtx::train(epoch, i))?;
-        let loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
-        let lv = loss.to_scalar::<f32>()?;
-        if !lv.is_finite() {
-            anyhow::bail!("training diverged at step {i}: loss is {lv}");
-        }
-        let grads = loss.backward()?;
-        opt.step(&model, &grads)?;
-        Ok(idx.len())
-    })?;
+    let train = if a.replicas > 1 {
+        replica_train(&a, &config, train_split, &device)?
+    } else {
+        single_train(&a, &config, train_split, &device)?
+    };
 
     // Evaluation: forward and loss in eval mode over the test split, in order.
+    let model = Cnn::new(&config, 0, &device)?;
     let all: Vec<usize> = (0..eval_split.len()).collect();
     let chunks: Vec<&[usize]> = all.chunks(a.eval_batch_size).collect();
     let eval = measure(&a, a.eval_batch_size, |i| {
@@ -258,9 +244,96 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         kernels: neurogen_model::kernels::enabled() && device.is_cpu(),
         candle_num_threads,
         dataset: format!("{} ({})", ds.kind, path.display()),
+        replicas: a.replicas,
         train,
         eval,
     };
+    print_report(&a, &report)
+}
+
+/// Training of one network: the steps of `neurogen_model::train`, in the paper's minibatch order.
+fn single_train(
+    a: &ThroughputArgs,
+    config: &ModelConfig,
+    train_split: &Split,
+    device: &candle_core::Device,
+) -> anyhow::Result<Measure> {
+    let model = Cnn::new(config, 0, device)?;
+    let mut opt = Adam::new(AdamConfig::default())?;
+    let per_epoch = training_batches(train_split.len(), a.batch_size, 0, 0).len();
+    let mut batches = training_batches(train_split.len(), a.batch_size, 0, 0);
+    let mut epoch = 0;
+    measure(a, a.batch_size, |i| {
+        if i > 0 && i % per_epoch == 0 {
+            epoch += 1;
+            batches = training_batches(train_split.len(), a.batch_size, 0, epoch);
+        }
+        let idx = &batches[i % per_epoch];
+        let (x, y) = train_split.batch(idx, device)?;
+        let out = model.forward(&x, &mut NoRegularizer, &ForwardCtx::train(epoch, i))?;
+        let loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
+        let lv = loss.to_scalar::<f32>()?;
+        if !lv.is_finite() {
+            anyhow::bail!("training diverged at step {i}: loss is {lv}");
+        }
+        let grads = loss.backward()?;
+        opt.step(&model, &grads)?;
+        Ok(idx.len())
+    })
+}
+
+/// Training of `--replicas` networks as one batched model: the steps of
+/// `neurogen_model::train_replicas` (each replica its own seed and minibatch order); images per
+/// second count every replica's images.
+fn replica_train(
+    a: &ThroughputArgs,
+    config: &ModelConfig,
+    train_split: &Split,
+    device: &candle_core::Device,
+) -> anyhow::Result<Measure> {
+    let k = a.replicas;
+    let models = (0..k)
+        .map(|r| Cnn::new(config, r as u64, device))
+        .collect::<neurogen_model::Result<Vec<_>>>()?;
+    let net = ReplicaCnn::stack(&models)?;
+    let mut opt = ReplicaAdam::new(AdamConfig::default(), k)?;
+    let live = vec![true; k];
+    let mut regs = vec![NoRegularizer; k];
+    let n = train_split.len();
+    let per_epoch = training_batches(n, a.batch_size, 0, 0).len();
+    let order = |epoch| -> Vec<Vec<Vec<usize>>> {
+        (0..k)
+            .map(|r| training_batches(n, a.batch_size, r as u64, epoch))
+            .collect()
+    };
+    let mut batches = order(0);
+    let mut epoch = 0;
+    measure(a, a.batch_size * k, |i| {
+        if i > 0 && i % per_epoch == 0 {
+            epoch += 1;
+            batches = order(epoch);
+        }
+        let (mut xs, mut ys) = (Vec::with_capacity(k), Vec::with_capacity(k));
+        for b in &batches {
+            let (x, y) = train_split.batch(&b[i % per_epoch], device)?;
+            xs.push(x);
+            ys.push(y);
+        }
+        let x = candle_core::Tensor::stack(&xs, 0)?;
+        let y = candle_core::Tensor::stack(&ys, 0)?;
+        let out = net.forward(&x, &mut regs, &ForwardCtx::train(epoch, i))?;
+        let losses = replica_losses(&out.logits, &y)?;
+        let lv: Vec<f32> = losses.to_vec1()?;
+        if let Some(l) = lv.iter().find(|l| !l.is_finite()) {
+            anyhow::bail!("training diverged at step {i}: a replica's loss is {l}");
+        }
+        let grads = losses.sum_all()?.backward()?;
+        opt.step(&net, &grads, &live)?;
+        Ok(a.batch_size * k)
+    })
+}
+
+fn print_report(a: &ThroughputArgs, report: &Report) -> anyhow::Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -277,6 +350,13 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
             },
             report.dataset
         );
+        if report.replicas > 1 {
+            println!(
+                "train: {} replicas, each at batch {} (images/s count all replicas)",
+                report.replicas,
+                report.train.batch_size / report.replicas
+            );
+        }
         for (name, m) in [("train", &report.train), ("eval", &report.eval)] {
             let w: Vec<String> = m.windows.iter().map(|v| format!("{v:.0}")).collect();
             println!(

@@ -305,18 +305,39 @@ impl ReplicaCnn {
             let z = h
                 .matmul(&w.as_tensor().t()?)?
                 .broadcast_add(&b.as_tensor().unsqueeze(1)?)?;
-            let mut outs = Vec::with_capacity(self.replicas);
-            for (r, reg) in regs.iter_mut().enumerate() {
-                let zr = reg.pre_activation(l, z.i(r)?, ctx)?;
-                outs.push(reg.activation(l, zr.relu()?, ctx)?);
-            }
-            let a = Tensor::stack(&outs, 0)?;
+            let z = per_replica(&z, regs, |reg, zr| reg.pre_activation(l, zr, ctx))?;
+            let a = per_replica(&z.relu()?, regs, |reg, ar| reg.activation(l, ar, ctx))?;
             hidden.push(a.clone());
             h = a;
         }
         let logits = h.matmul(&self.out().as_tensor().t()?)?;
         Ok(ReplicaForward { logits, hidden })
     }
+}
+
+/// Applies `hook` to each replica's slice of `x` (`[K, ...]`) with that replica's regulariser,
+/// and stacks the results. When every hook returns its slice unchanged (no regulariser acts
+/// here), `x` itself is returned: slices are views, so nothing was copied and the backward pass
+/// does not see them (on a GPU this saves 2K small launches per hook).
+fn per_replica<R: Regularizer>(
+    x: &Tensor,
+    regs: &mut [R],
+    mut hook: impl FnMut(&mut R, Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let mut outs = Vec::with_capacity(regs.len());
+    let mut changed = false;
+    for (r, reg) in regs.iter_mut().enumerate() {
+        let slice = x.i(r)?;
+        let id = slice.id();
+        let out = hook(reg, slice)?;
+        changed |= out.id() != id;
+        outs.push(out);
+    }
+    Ok(if changed {
+        Tensor::stack(&outs, 0)?
+    } else {
+        x.clone()
+    })
 }
 
 /// `relu(conv2d(x, w, padding) + b)` for every replica at once, from candle ops that run on any
@@ -643,6 +664,37 @@ impl<R: Regularizer> Replicas<'_, R> {
 ///
 /// The `observer` sees the mean loss of the live replicas at every step and, at each epoch's
 /// end, their mean metrics with the throughput of all replicas together.
+///
+/// ```
+/// use candle_core::Device;
+/// use neurogen_data::{ImageShape, Split};
+/// use neurogen_model::{train_replicas, Cnn, ModelConfig, NoRegularizer, Silent, TrainConfig};
+/// // 16 tiny 1x28x28 images (a real run loads CIFAR-10 or Fashion-MNIST with neurogen_data).
+/// let shape = ImageShape { channels: 1, height: 28, width: 28 };
+/// let images: Vec<u8> = (0..16 * 784).map(|i| (i * 7 % 251) as u8).collect();
+/// let labels: Vec<u8> = (0..16).map(|i| (i % 10) as u8).collect();
+/// let train = Split::new(shape, images, labels)?;
+///
+/// let cfg = ModelConfig::fashion_mnist().with_hidden_width(16);
+/// let seeds = [0u64, 1, 2];
+/// let models = seeds
+///     .iter()
+///     .map(|&s| Cnn::new(&cfg, s, &Device::Cpu))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// let configs: Vec<TrainConfig> = seeds
+///     .iter()
+///     .map(|&seed| TrainConfig { epochs: 1, seed, ..TrainConfig::default() })
+///     .collect();
+/// // One regulariser per replica (e.g. one `neurogen_regularizers::build(&set, seed)` each).
+/// let mut regs = [NoRegularizer; 3];
+/// let runs = train_replicas(models, &train, Some(("train", &train)), &configs, &mut regs, &mut Silent)?;
+/// for run in &runs {
+///     let (metrics, _adam) = run.result.as_ref().expect("trained");
+///     assert_eq!(metrics.steps, 4);
+///     assert!(metrics.final_eval.is_some());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn train_replicas<R: Regularizer>(
     models: Vec<Cnn>,
     train: &Split,

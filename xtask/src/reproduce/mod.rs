@@ -76,6 +76,10 @@ pub struct ReproduceArgs {
     /// No progress bars (for logs).
     #[arg(long)]
     pub quiet: bool,
+    /// Repeats of a group trained together as one batched model (results equal separate
+    /// runs): a number >= 1, or auto (4 on the CPU, 20 on a GPU). 1 trains one run at a time.
+    #[arg(long, default_value = "auto")]
+    pub replicas: String,
 }
 
 /// Everything a figure needs.
@@ -190,6 +194,29 @@ impl FigureCtx<'_> {
     }
 }
 
+/// Replicas trained together on the CPU by `--replicas auto`: measured ~1.4x the throughput of
+/// one run at a time at batch 4 (docs/performance.md), and 4 and 8 were alike; fewer keeps the
+/// work lost to an interruption small.
+const AUTO_REPLICAS_CPU: usize = 4;
+/// Replicas trained together on a GPU by `--replicas auto`: the paper's 20 repeats of a group
+/// in one batched model (one run at batch 4 leaves a GPU idle).
+const AUTO_REPLICAS_GPU: usize = 20;
+
+/// `--replicas`: `auto` or a number >= 1.
+pub fn parse_replicas(value: &str, device: &candle_core::Device) -> anyhow::Result<usize> {
+    if value == "auto" {
+        return Ok(if device.is_cpu() {
+            AUTO_REPLICAS_CPU
+        } else {
+            AUTO_REPLICAS_GPU
+        });
+    }
+    match value.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => anyhow::bail!("--replicas {value}: expected auto or a whole number >= 1"),
+    }
+}
+
 /// Runs `cargo xtask reproduce`.
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let mut scale = Scale::new(args.scale);
@@ -213,6 +240,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         scale.lr = lr;
     }
     let device = parse_device(&args.device)?;
+    let replicas = parse_replicas(&args.replicas, &device)?;
     crate::common::ensure_dir(&args.out)?;
     let loaded = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
     anyhow::ensure!(
@@ -250,6 +278,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 reference_quirks: args.reference_quirks,
                 batch_size: scale.batch_size,
                 lr: scale.lr,
+                replicas,
                 progress: &progress,
                 quiet: args.quiet,
             },

@@ -15,7 +15,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use neurogen_data::Split;
 use neurogen_model::checkpoint::{self, CheckpointMeta};
 use neurogen_model::{
-    device_name, evaluate_with, AdamConfig, Cnn, ModelConfig, ModelError, TrainConfig,
+    device_name, evaluate_with, Adam, AdamConfig, Cnn, ModelConfig, ModelError, NoRegularizer,
+    Regularizer, TrainConfig, TrainMetrics,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -157,6 +158,14 @@ pub struct RunRecord {
     pub images_per_second: f64,
     /// Checkpoint file, relative to the figure's directory.
     pub checkpoint: String,
+    /// Networks trained together with this one as replicas (1: alone). `wall_seconds` is the
+    /// whole replica batch's time. Replicas give the same results as separate runs.
+    #[serde(default = "one")]
+    pub replicas: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Per-run curves, saved beside the checkpoint.
@@ -213,6 +222,8 @@ pub struct RunOptions<'a> {
     pub batch_size: usize,
     /// Learning rate.
     pub lr: f64,
+    /// Repeats of a group trained together as replicas (1: one run at a time).
+    pub replicas: usize,
     /// Progress display (hidden in tests).
     pub progress: &'a MultiProgress,
     /// Whether to show bars.
@@ -299,20 +310,25 @@ pub fn run_groups(
         ));
     }
     let mut todo_time = 0.0;
-    for (k, spec) in todo.iter().enumerate() {
-        overall.set_message(format!("{} r{}", spec.group, spec.repeat));
+    let mut finished = 0usize;
+    for batch in replica_batches(&todo, groups, opts.replicas.max(1)) {
+        overall.set_message(batch_label(&batch));
         let t0 = Instant::now();
-        let row = run_one(opts, data, spec)?;
+        let new_rows = run_batch(opts, data, &batch)?;
         todo_time += t0.elapsed().as_secs_f64();
-        rows.retain(|r| !(r.group == row.group && r.repeat == row.repeat));
-        rows.push(row);
+        for row in new_rows {
+            rows.retain(|r| !(r.group == row.group && r.repeat == row.repeat));
+            rows.push(row);
+        }
+        // One atomic write per batch: a kill leaves either all of its runs or none.
         write_runs(&csv_path, &rows)?;
-        overall.inc(1);
-        let left = todo.len() - k - 1;
+        overall.inc(batch.len() as u64);
+        finished += batch.len();
+        let left = todo.len() - finished;
         if left > 0 {
             overall.set_message(format!(
                 "~{:.0} s left",
-                todo_time / (k + 1) as f64 * left as f64
+                todo_time / finished as f64 * left as f64
             ));
         }
     }
@@ -324,11 +340,42 @@ pub fn run_groups(
         .collect())
 }
 
-fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Result<RunRecord> {
+/// The runs still to do, as batches of at most `k` repeats of one group (trained together as
+/// replicas), groups in figure order, repeats in order.
+fn replica_batches(todo: &[RunSpec], groups: &[Group], k: usize) -> Vec<Vec<RunSpec>> {
+    let mut out = Vec::new();
+    for g in groups {
+        let mine: Vec<RunSpec> = todo.iter().filter(|s| s.group == g.name).cloned().collect();
+        for chunk in mine.chunks(k) {
+            out.push(chunk.to_vec());
+        }
+    }
+    out
+}
+
+/// `Neurogenesis r0` or `Neurogenesis r0-r3`.
+fn batch_label(batch: &[RunSpec]) -> String {
+    match (batch.first(), batch.last()) {
+        (Some(a), Some(b)) if batch.len() > 1 => format!("{} r{}-r{}", a.group, a.repeat, b.repeat),
+        (Some(a), _) => format!("{} r{}", a.group, a.repeat),
+        _ => String::new(),
+    }
+}
+
+/// What one run trains with: seed (= repeat), regularisers, initial network and settings.
+struct Prepared {
+    seed: u64,
+    set: regs::Set,
+    reg: Box<dyn Regularizer>,
+    model: Cnn,
+    cfg: TrainConfig,
+}
+
+fn prepare(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Result<Prepared> {
     let seed = spec.repeat as u64;
     let set = regs::parse_set(&spec.specs, None, spec.reference_quirks)?;
-    let mut reg = regs::build(&set, seed)?;
-    let mut model = Cnn::new(&data.model, seed, &opts.device)?;
+    let reg = regs::build(&set, seed)?;
+    let model = Cnn::new(&data.model, seed, &opts.device)?;
     let cfg = TrainConfig {
         epochs: spec.epochs,
         batch_size: spec.batch_size,
@@ -341,26 +388,97 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
         eval_train_at_end: true,
         eval_batch_size: 500,
     };
-    let batches =
-        neurogen_model::train::training_batches(data.train.len(), spec.batch_size, 0, 0).len();
+    Ok(Prepared {
+        seed,
+        set,
+        reg,
+        model,
+        cfg,
+    })
+}
+
+/// Trains one batch of runs (one group's repeats) as replicas, or alone when the batch holds
+/// one run, and records each (checkpoint, curves, row).
+fn run_batch(
+    opts: &RunOptions,
+    data: &FigureData,
+    batch: &[RunSpec],
+) -> anyhow::Result<Vec<RunRecord>> {
+    let mut prepared = batch
+        .iter()
+        .map(|s| prepare(opts, data, s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let spec0 = &batch[0];
+    let steps =
+        neurogen_model::train::training_batches(data.train.len(), spec0.batch_size, 0, 0).len();
     let mut obs = ProgressObserver::new(
-        spec.epochs,
-        batches,
-        spec.batch_size,
-        &format!("  {} r{}", spec.group, spec.repeat),
+        spec0.epochs,
+        steps,
+        spec0.batch_size * batch.len(),
+        &format!("  {}", batch_label(batch)),
         opts.quiet,
     )
     .in_multi(opts.progress);
     let t0 = Instant::now();
-    let result = neurogen_model::train(
-        &mut model,
-        &data.train,
-        Some((&data.curve_name, &data.curve)),
-        &cfg,
-        &mut reg,
-        &mut obs,
-    );
+    let eval = Some((data.curve_name.as_str(), &data.curve));
+    let results: Vec<(Cnn, Result<(TrainMetrics, Adam), ModelError>)> = if batch.len() == 1 {
+        let p = &mut prepared[0];
+        let r = neurogen_model::train(
+            &mut p.model,
+            &data.train,
+            eval,
+            &p.cfg,
+            &mut p.reg,
+            &mut obs,
+        );
+        vec![(p.model.clone(), r)]
+    } else {
+        let models: Vec<Cnn> = prepared.iter().map(|p| p.model.clone()).collect();
+        let cfgs: Vec<TrainConfig> = prepared.iter().map(|p| p.cfg.clone()).collect();
+        let mut stacks: Vec<Box<dyn Regularizer>> = prepared
+            .iter_mut()
+            .map(|p| std::mem::replace(&mut p.reg, Box::new(NoRegularizer)))
+            .collect();
+        let runs =
+            neurogen_model::train_replicas(models, &data.train, eval, &cfgs, &mut stacks, &mut obs)
+                .with_context(|| format!("training {}", batch_label(batch)))?;
+        for (p, s) in prepared.iter_mut().zip(stacks) {
+            p.reg = s;
+        }
+        runs.into_iter().map(|r| (r.model, r.result)).collect()
+    };
     obs.finish();
+    let wall = t0.elapsed().as_secs_f64();
+    let mut rows = Vec::with_capacity(batch.len());
+    for ((spec, mut p), (model, result)) in batch.iter().zip(prepared).zip(results) {
+        rows.push(record(
+            opts,
+            data,
+            spec,
+            &mut p,
+            &model,
+            result,
+            wall,
+            batch.len(),
+        )?);
+    }
+    Ok(rows)
+}
+
+/// Saves one finished run (checkpoint and curves, atomically) and returns its row; a diverged
+/// run becomes a `failed` row.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    opts: &RunOptions,
+    data: &FigureData,
+    spec: &RunSpec,
+    p: &mut Prepared,
+    model: &Cnn,
+    result: Result<(TrainMetrics, Adam), ModelError>,
+    wall: f64,
+    replicas: usize,
+) -> anyhow::Result<RunRecord> {
+    let seed = p.seed;
     let stem = spec.stem();
     let ck_rel = format!("checkpoints/{stem}.safetensors");
     let mut row = RunRecord {
@@ -388,16 +506,16 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
         test_accuracy: None,
         test_loss: None,
         neurogenesis_events: 0,
-        wall_seconds: 0.0,
+        wall_seconds: wall,
         images_per_second: 0.0,
         checkpoint: String::new(),
+        replicas,
     };
     let (metrics, _) = match result {
         Ok(m) => m,
         Err(e @ ModelError::Diverged { .. }) => {
             row.status = "failed".into();
             row.message = e.to_string();
-            row.wall_seconds = t0.elapsed().as_secs_f64();
             opts.progress
                 .println(format!("  {} r{}: FAILED: {e}", spec.group, spec.repeat))
                 .ok();
@@ -410,7 +528,7 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
     let test = if data.curve_name == "test" {
         metrics.final_eval.expect("evaluated at the last epoch")
     } else {
-        evaluate_with(&model, &data.test, 500, &mut reg)?
+        evaluate_with(model, &data.test, 500, &mut p.reg)?
     };
     let train = metrics.final_train.expect("eval_train_at_end is set");
     row.train_accuracy = Some(100.0 * train.accuracy);
@@ -418,7 +536,6 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
     row.test_accuracy = Some(100.0 * test.accuracy);
     row.test_loss = Some(test.loss);
     row.neurogenesis_events = regs::event_count(&metrics.regularizer);
-    row.wall_seconds = t0.elapsed().as_secs_f64();
     row.images_per_second = metrics.images_per_second;
     row.checkpoint = ck_rel.clone();
     let curves = RunCurves {
@@ -436,14 +553,14 @@ fn run_one(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
         regularizer: metrics.regularizer.clone(),
     };
     let meta = CheckpointMeta {
-        regularizer: regs::metadata(&set, &metrics.regularizer)?,
+        regularizer: regs::metadata(&p.set, &metrics.regularizer)?,
         epoch: spec.epochs,
         seed,
         dataset: data.dataset.clone(),
         metrics: serde_json::to_value(&metrics)?,
-        ..CheckpointMeta::for_model(&model)
+        ..CheckpointMeta::for_model(model)
     };
-    checkpoint::save(&model, &meta, &opts.dir.join(&ck_rel))?;
+    checkpoint::save(model, &meta, &opts.dir.join(&ck_rel))?;
     write_json_atomic(&opts.dir.join(format!("curves/{stem}.json")), &curves)?;
     Ok(row)
 }
@@ -478,4 +595,95 @@ fn values(rows: &[RunRecord], group: &str, pick: impl Fn(&RunRecord) -> Option<f
         .collect();
     v.sort_by_key(|(k, _)| *k);
     v.into_iter().map(|(_, a)| a).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(group: &str, repeat: usize) -> RunSpec {
+        RunSpec {
+            figure: "fig3".into(),
+            group: group.into(),
+            repeat,
+            specs: vec![],
+            reference_quirks: false,
+            epochs: 1,
+            batch_size: 4,
+            lr: 2e-4,
+            dataset: "cifar10".into(),
+            train_images: 8,
+            test_images: 8,
+            curve_split: "test".into(),
+            model: ModelConfig::cifar10(),
+        }
+    }
+
+    #[test]
+    fn batches_hold_one_group_and_at_most_k_repeats() {
+        let groups: Vec<Group> = ["A", "B"]
+            .iter()
+            .map(|n| Group {
+                name: n.to_string(),
+                specs: vec![],
+                epochs: 1,
+            })
+            .collect();
+        // Repeat-major, as run_groups lists them; repeat 1 of A already done.
+        let todo = vec![
+            spec("A", 0),
+            spec("B", 0),
+            spec("B", 1),
+            spec("A", 2),
+            spec("B", 2),
+        ];
+        let b = replica_batches(&todo, &groups, 2);
+        let names: Vec<String> = b.iter().map(|x| batch_label(x)).collect();
+        assert_eq!(names, ["A r0-r2", "B r0-r1", "B r2"]);
+        assert_eq!(replica_batches(&todo, &groups, 1).len(), 5);
+    }
+
+    #[test]
+    fn runs_csv_without_the_replicas_column_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let row = RunRecord {
+            figure: "fig3".into(),
+            group: "Control".into(),
+            repeat: 0,
+            seed: 0,
+            config_hash: "ab".into(),
+            regularizers: "none".into(),
+            reference_quirks: false,
+            epochs: 1,
+            batch_size: 4,
+            lr: 2e-4,
+            train_images: 8,
+            test_images: 8,
+            device: "cpu".into(),
+            status: "ok".into(),
+            message: String::new(),
+            train_accuracy: Some(50.0),
+            train_loss: Some(1.0),
+            test_accuracy: Some(40.0),
+            test_loss: Some(1.2),
+            neurogenesis_events: 0,
+            wall_seconds: 1.0,
+            images_per_second: 8.0,
+            checkpoint: "c".into(),
+            replicas: 3,
+        };
+        w.serialize(&row).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        // Drop the last column, as files written before it existed lack it.
+        let old: String = text
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+            .collect();
+        std::fs::write(&path, old).unwrap();
+        let rows = read_runs(&path).unwrap();
+        assert_eq!(rows[0].replicas, 1);
+        assert_eq!(rows[0].test_accuracy, Some(40.0));
+    }
 }
