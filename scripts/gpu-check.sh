@@ -73,6 +73,8 @@ def num(v):
     return f"{v:9.1f}" if isinstance(v, (int, float)) else f"{'-':>9}"
 for b in (4, 128):
     ours, torch = load(f"bench-cuda-b{b}"), load(f"torch-cuda-b{b}")
+    if not (ours or torch):
+        continue
     for part in ("train", "eval"):
         o = ours[part]["images_per_second"] if ours else None
         t = torch[part]["images_per_second"] if torch else None
