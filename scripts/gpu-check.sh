@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Run ON the GPU machine (device tool), after scripts/gpu-prepare.sh here. It unpacks the cuda
+# build of xtask from .carry/ and writes everything under $OUT:
+#   bench-cuda-b4.json, bench-cuda-b128.json   `xtask bench throughput --device cuda --json`
+#   torch-cuda-b4.json, torch-cuda-b128.json   benches/pytorch_baseline.py --device cuda --json
+#   train-cuda/, train-cpu/ (+ .json)          one epoch, same settings and seed, cuda vs cpu
+#   summary.txt                                images/s and accuracies side by side
+# Each step's stderr is in <step>.err; a failed step is reported and the others still run; the
+# script exits 1 if any failed. See docs/cuda.md.
+#
+#   scripts/gpu-check.sh [all|bench|train]     (default all; split across two calls if the
+#                                               10-minute command limit is tight)
+# Environment: CARRY (default .carry), TRAIN_ARGS (default "--epochs 1 --batch-size 4 --seed 0"),
+# STEP_TIMEOUT seconds per step (default 280).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${OUT:?run through the device tool, which sets OUT}"
+what=${1:-all}
+carry=${CARRY:-.carry}
+read -r -a train_args <<<"${TRAIN_ARGS:---epochs 1 --batch-size 4 --seed 0}"
+step_timeout=${STEP_TIMEOUT:-280}
+data=$carry/cifar10-jpeg.tar.gz
+[ -f "$carry/xtask.gz" ] && [ -f "$data" ] || {
+  echo "need $carry/xtask.gz and $data (run scripts/gpu-prepare.sh, carry .carry)" >&2
+  exit 1
+}
+
+export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export NEUROGEN_CACHE_DIR=/tmp/neurogen-cache # decode CIFAR-10 once for all steps
+bin=/tmp/xtask
+gunzip -c "$carry/xtask.gz" >"$bin"
+chmod +x "$bin"
+nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || true
+
+failed=()
+# step NAME COMMAND...: stdout to $OUT/NAME.json, stderr to $OUT/NAME.err.
+step() {
+  local name=$1 t0=$SECONDS rc=0
+  shift
+  echo "== $name: $*"
+  timeout "$step_timeout" "$@" >"$OUT/$name.json" 2>"$OUT/$name.err" || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    echo "   ok, $((SECONDS - t0)) s"
+  else
+    echo "   FAILED (exit $rc$([ "$rc" -eq 124 ] && echo ', timed out'))"
+    tail -n 5 "$OUT/$name.err" | sed 's/^/   | /'
+    failed+=("$name")
+  fi
+}
+
+if [ "$what" = all ] || [ "$what" = bench ]; then
+  for b in 4 128; do
+    step "bench-cuda-b$b" "$bin" bench throughput --device cuda --batch-size "$b" --data "$data" --json
+    step "torch-cuda-b$b" python3 benches/pytorch_baseline.py --device cuda --batch-size "$b" --json
+  done
+fi
+if [ "$what" = all ] || [ "$what" = train ]; then
+  for d in cuda cpu; do
+    step "train-$d" "$bin" train --device "$d" --data "$data" "${train_args[@]}" --out "$OUT/train-$d" --json
+  done
+fi
+
+python3 - "$OUT" >"$OUT/summary.txt" <<'PY' || true
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        with open(os.path.join(out, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+def num(v):
+    return f"{v:9.1f}" if isinstance(v, (int, float)) else f"{'-':>9}"
+for b in (4, 128):
+    ours, torch = load(f"bench-cuda-b{b}"), load(f"torch-cuda-b{b}")
+    if not (ours or torch):
+        continue
+    for part in ("train", "eval"):
+        o = ours[part]["images_per_second"] if ours else None
+        t = torch[part]["images_per_second"] if torch else None
+        bs = (ours or torch or {}).get(part, {}).get("batch_size", b if part == "train" else "?")
+        ratio = f"{o / t:.2f}" if o and t else "-"
+        print(f"{part:5} batch {bs:>4}: candle cuda {num(o)} img/s, pytorch cuda {num(t)} img/s, "
+              f"candle/pytorch {ratio}")
+for d in ("cuda", "cpu"):
+    m = load(f"train-{d}")
+    if m:
+        print(f"train --device {d}: {m['eval_split']} accuracy {m['final_eval_accuracy']}, "
+              f"train accuracy {m['final_train_accuracy']}, "
+              f"{m['metrics']['images_per_second']:.0f} img/s, {m['metrics']['wall_seconds']:.0f} s")
+PY
+cat "$OUT/summary.txt"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed steps: ${failed[*]}" >&2
+  exit 1
+fi
