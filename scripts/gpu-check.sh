@@ -3,6 +3,8 @@
 # build of xtask from .carry/ and writes everything under $OUT:
 #   bench-cuda-b4.json, bench-cuda-b128.json   `xtask bench throughput --device cuda --json`
 #   torch-cuda-b4.json, torch-cuda-b128.json   benches/pytorch_baseline.py --device cuda --json
+#   bench-cuda-b4-k20.json                     20 replicas at batch 4 each (issue #6's target:
+#                                              >= 10x PyTorch's single-run batch-4 images/s)
 #   train-cuda/, train-cpu/ (+ .json)          one epoch, same settings and seed, cuda vs cpu
 #   summary.txt                                images/s and accuracies side by side
 # Each step's stderr is in <step>.err; a failed step is reported and the others still run; the
@@ -53,6 +55,7 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     step "bench-cuda-b$b" "$bin" bench throughput --device cuda --batch-size "$b" --data "$data" --json
     step "torch-cuda-b$b" python3 benches/pytorch_baseline.py --device cuda --batch-size "$b" --json
   done
+  step "bench-cuda-b4-k20" "$bin" bench throughput --device cuda --batch-size 4 --replicas 20 --data "$data" --json
 fi
 if [ "$what" = all ] || [ "$what" = train ]; then
   for d in cuda cpu; do
@@ -82,6 +85,13 @@ for b in (4, 128):
         ratio = f"{o / t:.2f}" if o and t else "-"
         print(f"{part:5} batch {bs:>4}: candle cuda {num(o)} img/s, pytorch cuda {num(t)} img/s, "
               f"candle/pytorch {ratio}")
+k20, t4 = load("bench-cuda-b4-k20"), load("torch-cuda-b4")
+if k20:
+    o = k20["train"]["images_per_second"]
+    t = t4["train"]["images_per_second"] if t4 else None
+    ratio = f"{o / t:.2f}" if t else "-"
+    print(f"train 20 replicas x batch 4: candle cuda {num(o)} img/s in aggregate, "
+          f"pytorch single run batch 4 {num(t)} img/s, ratio {ratio} (target >= 10)")
 for d in ("cuda", "cpu"):
     m = load(f"train-{d}")
     if m:
