@@ -204,10 +204,10 @@ fn im2col_general<T: Elem>(d: &Dims, x: &[T], cols: &mut [T]) {
     }
 }
 
-/// The adjoint of [`im2col`]: `dx[c, oy + ky − p, ox + kx − p] += dcols[(c, ky, kx), (oy, ox)]`.
+/// The adjoint of [`im2col`]: `dx[c, oy + ky − p, ox + kx − p] += dcols[(c, ky, kx), (oy, ox)]`,
+/// accumulated onto `dx` (zero it first for `dx = col2im(dcols)`).
 fn col2im<T: Elem>(d: &Dims, dcols: &[T], dx: &mut [T]) {
     let n = d.n();
-    dx.fill(T::ZERO);
     for c in 0..d.ci {
         let plane = &mut dx[c * d.h * d.w..(c + 1) * d.h * d.w];
         for ky in 0..d.kh {
@@ -282,7 +282,14 @@ fn min_len(batch: usize) -> usize {
 
 fn forward<T: Elem>(d: &Dims, x: &[T], wt: &[T], bias: &[T]) -> Vec<T> {
     let (k, n) = (d.k(), d.n());
-    let mut out = vec![T::ZERO; d.b * d.out_len()];
+    // The output starts as the bias broadcast over each image's pixels (the gemm accumulates
+    // onto it); written once here instead of zero-filled and then overwritten.
+    let mut out = Vec::with_capacity(d.b * d.out_len());
+    for _ in 0..d.b {
+        for &bv in bias {
+            out.extend(std::iter::repeat_n(bv, n));
+        }
+    }
     out.par_chunks_mut(d.out_len())
         .zip(x.par_chunks(d.in_len()))
         .with_min_len(min_len(d.b))
@@ -290,9 +297,6 @@ fn forward<T: Elem>(d: &Dims, x: &[T], wt: &[T], bias: &[T]) -> Vec<T> {
             || vec![T::ZERO; k * n],
             |cols, (y, xi)| {
                 im2col(d, xi, cols);
-                for (row, &bv) in y.chunks_mut(n).zip(bias) {
-                    row.fill(bv);
-                }
                 // SAFETY: y is [co×n], wt [co×k], cols [k×n], all row-major and disjoint.
                 unsafe {
                     gemm_rs(
@@ -413,7 +417,8 @@ fn backward<T: Elem>(
                     );
                 }
                 let p = dx_ptr;
-                // SAFETY: image bi's slice of dx is written by this worker only.
+                // SAFETY: image bi's slice of dx (zero from `vec!`) is written by this worker
+                // only.
                 let dxi =
                     unsafe { std::slice::from_raw_parts_mut(p.0.add(bi * d.in_len()), d.in_len()) };
                 col2im(d, &a.dcols, dxi);
