@@ -252,6 +252,17 @@ fn reproduce_rejects_bad_repeats_epochs_and_learning_rates() {
         let e = fails(&mut reproduce(&[&format!("--lr={lr}")]));
         assert_mentions(&e, &["--lr", "finite number > 0"]);
     }
+    for k in ["0", "-2", "many"] {
+        let e = fails(&mut reproduce(&[&format!("--replicas={k}")]));
+        assert_mentions(&e, &["--replicas", "auto", ">= 1"]);
+    }
+    let e = fails(
+        xtask()
+            .args(["bench", "throughput", "--replicas", "0"])
+            .arg("--data")
+            .arg(&data),
+    );
+    assert_mentions(&e, &["--replicas", "at least 1"]);
     let e = fails(
         xtask()
             .args(["reproduce", "fig4", "--scale", "huge", "--data"])

@@ -61,6 +61,29 @@ pub fn prefer_rayon_threads() -> String {
     }
 }
 
+/// Makes glibc's allocator keep freed memory instead of returning it to the system (once per
+/// process, called by the kernels on first use; a no-op on other platforms).
+///
+/// A training step allocates and frees tens of megabytes of activations and gradients (at batch
+/// 128). With glibc's defaults, blocks above the dynamic mmap threshold and the top of the heap
+/// above the trim threshold go back to the kernel when freed, so every step page-faults the
+/// same memory in again, and the kernel zeroes each page: measured at 15–20% of a batch-128
+/// step (`perf`: `clear_page_erms`, `exc_page_fault`). With a fixed mmap threshold of 32 MiB
+/// (glibc's largest) and no trimming, the memory is reused from step to step; the process keeps
+/// its peak heap, which a training process reaches in its first step anyway.
+pub(crate) fn tune_allocator() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes allocator parameters (it takes the arena lock itself).
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+            libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        }
+    });
+}
+
 /// Whether the CPU kernels are on (see [`set_enabled`]).
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
@@ -153,7 +176,11 @@ pub(crate) fn with_cpu_slice<T: Elem, R>(
 
 /// Whether the CPU kernels apply to tensors of this device and dtype.
 pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
-    enabled()
+    let ok = enabled()
         && t.device().is_cpu()
-        && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
+        && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64);
+    if ok {
+        tune_allocator();
+    }
+    ok
 }
