@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
 
 fn main() {
     neurogen_model::kernels::prefer_rayon_threads();
+    neurogen_model::kernels::tune_allocator();
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();

@@ -61,8 +61,12 @@ pub fn prefer_rayon_threads() -> String {
     }
 }
 
-/// Makes glibc's allocator keep freed memory instead of returning it to the system (once per
-/// process, called by the kernels on first use; a no-op on other platforms).
+/// Makes glibc's allocator keep freed memory instead of returning it to the system (a no-op on
+/// other platforms; calling it again does nothing).
+///
+/// This changes the whole process's allocator, so the library never does it on its own: a
+/// binary that trains calls it first thing in `main`, next to [`prefer_rayon_threads`] (`cargo
+/// xtask` and the criterion benches do).
 ///
 /// A training step allocates and frees tens of megabytes of activations and gradients (at batch
 /// 128). With glibc's defaults, blocks above the dynamic mmap threshold and the top of the heap
@@ -71,7 +75,7 @@ pub fn prefer_rayon_threads() -> String {
 /// step (`perf`: `clear_page_erms`, `exc_page_fault`). With a fixed mmap threshold of 32 MiB
 /// (glibc's largest) and no trimming, the memory is reused from step to step; the process keeps
 /// its peak heap, which a training process reaches in its first step anyway.
-pub(crate) fn tune_allocator() {
+pub fn tune_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -176,11 +180,7 @@ pub(crate) fn with_cpu_slice<T: Elem, R>(
 
 /// Whether the CPU kernels apply to tensors of this device and dtype.
 pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
-    let ok = enabled()
+    enabled()
         && t.device().is_cpu()
-        && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64);
-    if ok {
-        tune_allocator();
-    }
-    ok
+        && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
 }
