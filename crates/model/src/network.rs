@@ -324,7 +324,7 @@ impl Cnn {
         let mut h = self.features(x)?;
         let mut hidden = Vec::with_capacity(self.fcs.len());
         for (i, l) in self.fcs.iter().enumerate() {
-            let mut z = h.matmul(&l.weight.as_tensor().t()?)?;
+            let mut z = kernels::linear(&h, l.weight.as_tensor())?;
             if let Some(b) = &l.bias {
                 z = z.broadcast_add(b.as_tensor())?;
             }
@@ -333,7 +333,7 @@ impl Cnn {
             hidden.push(a.clone());
             h = a;
         }
-        let logits = h.matmul(&self.out.weight.as_tensor().t()?)?;
+        let logits = kernels::linear(&h, self.out.weight.as_tensor())?;
         Ok(ForwardOutput { logits, hidden })
     }
 

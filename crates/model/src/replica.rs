@@ -302,15 +302,14 @@ impl ReplicaCnn {
         let mut hidden = Vec::with_capacity(self.config.hidden_sizes.len());
         for l in 0..self.config.hidden_sizes.len() {
             let (w, b) = self.fc(l);
-            let z = h
-                .matmul(&w.as_tensor().t()?)?
-                .broadcast_add(&b.as_tensor().unsqueeze(1)?)?;
+            let z =
+                kernels::linear(&h, w.as_tensor())?.broadcast_add(&b.as_tensor().unsqueeze(1)?)?;
             let z = per_replica(&z, regs, |reg, zr| reg.pre_activation(l, zr, ctx))?;
             let a = per_replica(&z.relu()?, regs, |reg, ar| reg.activation(l, ar, ctx))?;
             hidden.push(a.clone());
             h = a;
         }
-        let logits = h.matmul(&self.out().as_tensor().t()?)?;
+        let logits = kernels::linear(&h, self.out().as_tensor())?;
         Ok(ReplicaForward { logits, hidden })
     }
 }

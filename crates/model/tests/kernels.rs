@@ -2,7 +2,9 @@
 //! max-pool and finite differences: forward values and gradients, on random shapes including
 //! batch 1 and odd sizes.
 use candle_core::{DType, Device, Tensor, Var};
-use neurogen_model::kernels::{adam_update, conv2d_bias_relu, max_pool2x2, AdamCoefficients};
+use neurogen_model::kernels::{
+    adam_update, conv2d_bias_relu, linear, max_pool2x2, AdamCoefficients, LINEAR_MAX_ROWS,
+};
 use neurogen_model::{network, AdamConfig};
 use rand::{Rng, SeedableRng};
 
@@ -280,4 +282,58 @@ fn fused_adam_declines_other_dtypes() {
     assert!(adam_update(&p, &p.ones_like().unwrap(), &p, &p, &c)
         .unwrap()
         .is_none());
+}
+
+/// The small-batch linear kernel against candle's matmul: values and both gradients, with and
+/// without a replica axis, at and past the row limit (where candle's matmul takes over), f32
+/// and f64.
+#[test]
+fn linear_matches_matmul_with_gradients() {
+    let mut r = rng(41);
+    let cases: &[(&[usize], &[usize])] = &[
+        (&[4, 1024], &[250, 1024]),
+        (&[1, 7], &[3, 7]),
+        (&[LINEAR_MAX_ROWS, 33], &[5, 33]),
+        (&[LINEAR_MAX_ROWS + 1, 20], &[6, 20]),
+        (&[3, 5, 17], &[3, 6, 17]),
+        (&[2, 4, 250], &[2, 10, 250]),
+    ];
+    for &(dtype, rel) in &[(DType::F32, 1e-5), (DType::F64, 1e-12)] {
+        for &(xd, wd) in cases {
+            let x = Var::from_tensor(&random(&mut r, xd, 1.0, dtype)).unwrap();
+            let w = Var::from_tensor(&random(&mut r, wd, 0.5, dtype)).unwrap();
+            let y = linear(x.as_tensor(), w.as_tensor()).unwrap();
+            let y2 = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
+            let what = format!("{dtype:?} {xd:?}x{wd:?}");
+            assert_eq!(y.dims(), y2.dims(), "{what}");
+            assert_close(&format!("{what} forward"), &vec64(&y), &vec64(&y2), rel);
+            let weights = random(&mut r, y.dims(), 1.0, dtype);
+            let g1 = (&y * &weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let g2 = (&y2 * &weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for (name, v) in [("dx", &x), ("dw", &w)] {
+                let (a, b) = (
+                    g1.get(v.as_tensor()).unwrap(),
+                    g2.get(v.as_tensor()).unwrap(),
+                );
+                assert_close(&format!("{what} {name}"), &vec64(a), &vec64(b), rel);
+            }
+        }
+    }
+    let bad = linear(
+        &Tensor::zeros((4, 8), DType::F32, &Device::Cpu).unwrap(),
+        &Tensor::zeros((3, 9), DType::F32, &Device::Cpu).unwrap(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("[4, 8]") && bad.contains("[3, 9]"), "{bad}");
 }

@@ -24,10 +24,12 @@ use candle_core::{CpuStorage, Layout, Storage, Tensor};
 
 mod adam;
 mod conv;
+mod linear;
 mod pool;
 
 pub use adam::{adam_update, AdamCoefficients};
 pub use conv::conv2d_bias_relu;
+pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
 pub use pool::max_pool2x2;
 
 use std::sync::atomic::{AtomicBool, Ordering};
