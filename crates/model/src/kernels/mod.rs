@@ -12,6 +12,9 @@
 //!   gradients with two gemms per image (images in parallel with rayon);
 //! - [`max_pool2x2`]: the 2x2 max-pool as a [`candle_core::CustomOp1`] with the same gradient
 //!   rule as [`crate::network::max_pool2x2`] (every tied maximum receives the gradient);
+//! - [`linear`]: `x · wᵀ` for at most [`LINEAR_MAX_ROWS`] rows (per replica) as dot products
+//!   of rows read in place, with its own backward pass (candle's matmul packed the whole weight
+//!   on every call, which dominated the fully connected layers at batch 4);
 //! - [`adam_update`]: one fused pass over contiguous f32 buffers that updates a parameter in
 //!   place and returns its new moments, with the same f32 arithmetic as the tensor version.
 //!
