@@ -116,6 +116,8 @@ impl ProgressObserver {
 }
 
 impl TrainObserver for ProgressObserver {
+    // `is_multiple_of` needs Rust 1.87; the workspace supports 1.85.
+    #[allow(unknown_lints, clippy::manual_is_multiple_of)]
     fn on_step(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) {
         let ema = match self.loss_ema {
             Some(e) => 0.98 * e + 0.02 * loss,

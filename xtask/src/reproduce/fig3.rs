@@ -40,7 +40,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let regs = regularisers(&s.neurogenesis(""));
     let mut groups = vec![ctx.group("Control", &[])];
     for (name, spec, _) in regs.iter() {
-        groups.push(ctx.group(name, &[spec.clone()]));
+        groups.push(ctx.group(name, std::slice::from_ref(spec)));
     }
     for i in 0..regs.len() {
         for j in i + 1..regs.len() {

@@ -362,6 +362,9 @@ fn batch_label(batch: &[RunSpec]) -> String {
     }
 }
 
+/// A finished run's metrics and optimiser, or what stopped it.
+type Outcome = Result<(TrainMetrics, Adam), ModelError>;
+
 /// What one run trains with: seed (= repeat), regularisers, initial network and settings.
 struct Prepared {
     seed: u64,
@@ -421,7 +424,7 @@ fn run_batch(
     .in_multi(opts.progress);
     let t0 = Instant::now();
     let eval = Some((data.curve_name.as_str(), &data.curve));
-    let results: Vec<(Cnn, Result<(TrainMetrics, Adam), ModelError>)> = if batch.len() == 1 {
+    let results: Vec<(Cnn, Outcome)> = if batch.len() == 1 {
         let p = &mut prepared[0];
         let r = neurogen_model::train(
             &mut p.model,
@@ -474,7 +477,7 @@ fn record(
     spec: &RunSpec,
     p: &mut Prepared,
     model: &Cnn,
-    result: Result<(TrainMetrics, Adam), ModelError>,
+    result: Outcome,
     wall: f64,
     replicas: usize,
 ) -> anyhow::Result<RunRecord> {
