@@ -4,32 +4,14 @@
 //! regularizers crate, `tests/replica.rs`.)
 mod common;
 
-use candle_core::{DType, Device, IndexOp, Tensor, Var};
-use common::toy_split;
+use candle_core::{Device, IndexOp, Tensor, Var};
+use common::{max_diff, toy_split};
 use neurogen_data::ImageShape;
 use neurogen_model::replica::batched_conv_bias_relu;
 use neurogen_model::{
     kernels, train, train_replicas, Cnn, ForwardCtx, ModelConfig, ModelError, NoRegularizer,
     Regularizer, ReplicaCnn, Result, Silent, StepCtx, TrainConfig,
 };
-
-fn vals(t: &Tensor) -> Vec<f32> {
-    t.to_dtype(DType::F32)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap()
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims());
-    vals(a)
-        .iter()
-        .zip(vals(b))
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 #[test]
 fn batched_conv_matches_the_kernel_per_replica_with_gradients() {

@@ -3,31 +3,13 @@
 //! test binary, because `kernels::set_enabled` acts on the whole process.
 mod common;
 
-use candle_core::{DType, Device, IndexOp, Tensor};
-use common::toy_split;
+use candle_core::{Device, IndexOp, Tensor};
+use common::{max_diff, toy_split};
 use neurogen_data::ImageShape;
 use neurogen_model::{
     kernels, train, train_replicas, Cnn, ForwardCtx, ModelConfig, NoRegularizer, ReplicaCnn,
     Silent, TrainConfig,
 };
-
-fn vals(t: &Tensor) -> Vec<f32> {
-    t.to_dtype(DType::F32)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap()
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims());
-    vals(a)
-        .iter()
-        .zip(vals(b))
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 #[test]
 fn generic_replica_path_matches_separate_networks() {

@@ -19,3 +19,23 @@ pub fn toy_split(n: usize, shape: ImageShape, classes: u8) -> Split {
     }
     Split::new(shape, images, labels).unwrap()
 }
+
+/// A tensor's values as f32.
+pub fn vals(t: &candle_core::Tensor) -> Vec<f32> {
+    t.to_dtype(candle_core::DType::F32)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+/// The largest absolute difference between two tensors of one shape.
+pub fn max_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    vals(a)
+        .iter()
+        .zip(vals(b))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
