@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run ON the GPU machine (device tool), after scripts/gpu-prepare.sh here. It unpacks the cuda
-# build of xtask from .carry/ and writes everything under $OUT:
+# build of xtask (and of the GPU tests) from .carry/ and writes everything under $OUT:
+#   cuda-tests.json                            output of tests/cuda.rs (GPU kernels vs the CPU)
 #   bench-cuda-b4.json, bench-cuda-b128.json   `xtask bench throughput --device cuda --json`
 #   torch-cuda-b4.json, torch-cuda-b128.json   benches/pytorch_baseline.py --device cuda --json
 #   bench-cuda-b4-k20.json                     20 replicas at batch 4 each (issue #6's target:
@@ -10,9 +11,11 @@
 # Each step's stderr is in <step>.err; a failed step is reported and the others still run; the
 # script exits 1 if any failed. See docs/cuda.md.
 #
-#   scripts/gpu-check.sh [all|bench|train]     (default all; split across two calls if the
-#                                               10-minute command limit is tight)
+#   scripts/gpu-check.sh [all|tests|bench|train|train-cuda|train-cpu]
+#                          (default all; split across calls if the 10-minute command limit is
+#                          tight; train-cpu can run beside the others under taskset)
 # Environment: CARRY (default .carry), TRAIN_ARGS (default "--epochs 1 --batch-size 4 --seed 0"),
+# REPLICAS replica counts to bench at batch 4 (default "20"), TORCH=0 skips the PyTorch runs,
 # STEP_TIMEOUT seconds per step (default 280).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ what=${1:-all}
 carry=${CARRY:-.carry}
 read -r -a train_args <<<"${TRAIN_ARGS:---epochs 1 --batch-size 4 --seed 0}"
 step_timeout=${STEP_TIMEOUT:-280}
+replicas=${REPLICAS:-20}
 data=$carry/cifar10-jpeg.tar.gz
 [ -f "$carry/xtask.gz" ] && [ -f "$data" ] || {
   echo "need $carry/xtask.gz and $data (run scripts/gpu-prepare.sh, carry .carry)" >&2
@@ -50,18 +54,31 @@ step() {
   fi
 }
 
+if [ "$what" = all ] || [ "$what" = tests ]; then
+  if [ -f "$carry/cuda-tests.gz" ]; then
+    gunzip -c "$carry/cuda-tests.gz" >/tmp/cuda-tests
+    chmod +x /tmp/cuda-tests
+    step "cuda-tests" /tmp/cuda-tests --test-threads 1 --nocapture
+  else
+    echo "no $carry/cuda-tests.gz: skipping the GPU tests"
+  fi
+fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   for b in 4 128; do
     step "bench-cuda-b$b" "$bin" bench throughput --device cuda --batch-size "$b" --data "$data" --json
-    step "torch-cuda-b$b" python3 benches/pytorch_baseline.py --device cuda --batch-size "$b" --json
+    if [ "${TORCH:-1}" != 0 ]; then
+      step "torch-cuda-b$b" python3 benches/pytorch_baseline.py --device cuda --batch-size "$b" --json
+    fi
   done
-  step "bench-cuda-b4-k20" "$bin" bench throughput --device cuda --batch-size 4 --replicas 20 --data "$data" --json
+  for k in $replicas; do
+    step "bench-cuda-b4-k$k" "$bin" bench throughput --device cuda --batch-size 4 --replicas "$k" --data "$data" --json
+  done
 fi
-if [ "$what" = all ] || [ "$what" = train ]; then
-  for d in cuda cpu; do
+for d in cuda cpu; do
+  if [ "$what" = all ] || [ "$what" = train ] || [ "$what" = "train-$d" ]; then
     step "train-$d" "$bin" train --device "$d" --data "$data" "${train_args[@]}" --out "$OUT/train-$d" --json
-  done
-fi
+  fi
+done
 
 python3 - "$OUT" >"$OUT/summary.txt" <<'PY' || true
 import json, os, sys
@@ -85,12 +102,15 @@ for b in (4, 128):
         ratio = f"{o / t:.2f}" if o and t else "-"
         print(f"{part:5} batch {bs:>4}: candle cuda {num(o)} img/s, pytorch cuda {num(t)} img/s, "
               f"candle/pytorch {ratio}")
-k20, t4 = load("bench-cuda-b4-k20"), load("torch-cuda-b4")
-if k20:
-    o = k20["train"]["images_per_second"]
+t4 = load("torch-cuda-b4")
+for name in sorted(n[:-5] for n in os.listdir(out) if n.startswith("bench-cuda-b4-k") and n.endswith(".json")):
+    kr = load(name)
+    if not kr:
+        continue
+    o = kr["train"]["images_per_second"]
     t = t4["train"]["images_per_second"] if t4 else None
     ratio = f"{o / t:.2f}" if t else "-"
-    print(f"train 20 replicas x batch 4: candle cuda {num(o)} img/s in aggregate, "
+    print(f"train {kr['replicas']} replicas x batch 4: candle cuda {num(o)} img/s in aggregate, "
           f"pytorch single run batch 4 {num(t)} img/s, ratio {ratio} (target >= 10)")
 for d in ("cuda", "cpu"):
     m = load(f"train-{d}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run HERE (the build machine, no GPU): builds xtask with `--features cuda` (CUDA 13.0, sm_90),
-# strips and gzips it into .carry/ next to the CIFAR-10 archive, ready for scripts/gpu-check.sh
+# Run HERE (the build machine, no GPU): builds xtask and the GPU tests of neurogen-model
+# (tests/cuda.rs) with `--features cuda` (CUDA 13.0, sm_90), strips and gzips them into .carry/
+# next to the CIFAR-10 archive, ready for scripts/gpu-check.sh
 # on the device machine. See docs/cuda.md.
 #
 #   scripts/gpu-prepare.sh     # then, device tool with carry [".carry"], two calls:
@@ -21,11 +22,20 @@ cargo fetch                      # cuda-env.sh reads cudarc's sources from ~/.ca
 source "$cuda_env"
 start=$(date +%s)
 cargo build --release --features cuda -p xtask
+# The GPU tests of neurogen-model (tests/cuda.rs) as one binary.
+tests=$(cargo test --release --features cuda -p neurogen-model --test cuda --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "cuda":
+        print(m["executable"])')
 echo "build: $(($(date +%s) - start)) s"
 
 mkdir -p .carry
 strip -o .carry/xtask "$target/release/xtask"
 gzip -9 -f .carry/xtask              # -> .carry/xtask.gz
+strip -o .carry/cuda-tests "$tests"
+gzip -9 -f .carry/cuda-tests         # -> .carry/cuda-tests.gz
 install -m 0644 "$data" .carry/cifar10-jpeg.tar.gz
 ls -l .carry
 total=$(du -cb .carry/* | tail -n 1 | cut -f1)

@@ -10,10 +10,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use neurogen_data::{LoadOptions, Split};
-use neurogen_model::replica::replica_losses;
+use neurogen_model::replica::{replica_batch, replica_losses};
 use neurogen_model::train::training_batches;
 use neurogen_model::{
-    Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer, ReplicaAdam, ReplicaCnn,
+    Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer, Regularizer, ReplicaAdam,
+    ReplicaCnn,
 };
 use serde::Serialize;
 
@@ -45,6 +46,12 @@ struct ThroughputArgs {
     /// seed and minibatch order (images/s then count every replica's images).
     #[arg(long, default_value_t = 1)]
     replicas: usize,
+    /// Regulariser of every network (repeatable; the forms `cargo xtask train --regularizer`
+    /// takes, e.g. `dropout:p=0.2`): its forward hooks and optimiser settings are part of the
+    /// timed step (each replica its own, seeded by its index). Step hooks (neurogenesis events)
+    /// are not run: time those with `cargo xtask train` or `reproduce`.
+    #[arg(long = "regularizer", value_name = "SPEC")]
+    regularizers: Vec<String>,
     /// Dataset (any form `cargo xtask data summary` reads). Default: the shared CIFAR-10
     /// archive (../shared/data/cifar10-jpeg.tar.gz).
     #[arg(long)]
@@ -90,6 +97,8 @@ struct Report {
     dataset: String,
     /// Networks trained together (1: a single network).
     replicas: usize,
+    /// The `--regularizer` specs (empty: none).
+    regularizers: Vec<String>,
     train: Measure,
     eval: Measure,
 }
@@ -186,7 +195,8 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
     } else {
         neurogen_model::kernels::prefer_rayon_threads()
     };
-    let device = neurogen_model::parse_device(&a.device)
+    // SAFETY: the benchmark uses the device from its main thread only.
+    let device = unsafe { neurogen_model::parse_device_single_stream(&a.device) }
         .with_context(|| format!("--device {}", a.device))?;
     let path = match &a.data {
         Some(p) => p.clone(),
@@ -241,14 +251,27 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         device: neurogen_model::device_name(&device),
         cpu: cpu_model(),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        kernels: neurogen_model::kernels::enabled() && device.is_cpu(),
+        kernels: neurogen_model::kernels::enabled() && !device.is_metal(),
         candle_num_threads,
         dataset: format!("{} ({})", ds.kind, path.display()),
         replicas: a.replicas,
+        regularizers: a.regularizers.clone(),
         train,
         eval,
     };
     print_report(&a, &report)
+}
+
+/// One regulariser stack per network from `--regularizer` (none: no regulariser), seeded by
+/// the network's index.
+fn bench_regs(a: &ThroughputArgs, k: usize) -> anyhow::Result<Vec<Box<dyn Regularizer>>> {
+    if a.regularizers.is_empty() {
+        return Ok((0..k)
+            .map(|_| Box::new(NoRegularizer) as Box<dyn Regularizer>)
+            .collect());
+    }
+    let set = crate::regs::parse_set(&a.regularizers, None, false)?;
+    (0..k).map(|r| crate::regs::build(&set, r as u64)).collect()
 }
 
 /// Training of one network: the steps of `neurogen_model::train`, in the paper's minibatch order.
@@ -259,7 +282,10 @@ fn single_train(
     device: &candle_core::Device,
 ) -> anyhow::Result<Measure> {
     let model = Cnn::new(config, 0, device)?;
-    let mut opt = Adam::new(AdamConfig::default())?;
+    let mut reg = bench_regs(a, 1)?.remove(0);
+    let mut adam = AdamConfig::default();
+    reg.configure_optimizer(&mut adam);
+    let mut opt = Adam::new(adam)?;
     let per_epoch = training_batches(train_split.len(), a.batch_size, 0, 0).len();
     let mut batches = training_batches(train_split.len(), a.batch_size, 0, 0);
     let mut epoch = 0;
@@ -270,13 +296,16 @@ fn single_train(
         }
         let idx = &batches[i % per_epoch];
         let (x, y) = train_split.batch(idx, device)?;
-        let out = model.forward(&x, &mut NoRegularizer, &ForwardCtx::train(epoch, i))?;
+        let out = model.forward(&x, &mut reg, &ForwardCtx::train(epoch, i))?;
         let loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
         let lv = loss.to_scalar::<f32>()?;
         if !lv.is_finite() {
             anyhow::bail!("training diverged at step {i}: loss is {lv}");
         }
-        let grads = loss.backward()?;
+        let grads = {
+            let _cache = neurogen_model::kernels::cuda_param_cache(device);
+            loss.backward()?
+        };
         opt.step(&model, &grads)?;
         Ok(idx.len())
     })
@@ -296,9 +325,11 @@ fn replica_train(
         .map(|r| Cnn::new(config, r as u64, device))
         .collect::<neurogen_model::Result<Vec<_>>>()?;
     let net = ReplicaCnn::stack(&models)?;
-    let mut opt = ReplicaAdam::new(AdamConfig::default(), k)?;
+    let mut regs = bench_regs(a, k)?;
+    let mut adam = AdamConfig::default();
+    regs[0].configure_optimizer(&mut adam);
+    let mut opt = ReplicaAdam::new(adam, k)?;
     let live = vec![true; k];
-    let mut regs = vec![NoRegularizer; k];
     let n = train_split.len();
     let per_epoch = training_batches(n, a.batch_size, 0, 0).len();
     let order = |epoch| -> Vec<Vec<Vec<usize>>> {
@@ -313,21 +344,21 @@ fn replica_train(
             epoch += 1;
             batches = order(epoch);
         }
-        let (mut xs, mut ys) = (Vec::with_capacity(k), Vec::with_capacity(k));
-        for b in &batches {
-            let (x, y) = train_split.batch(&b[i % per_epoch], device)?;
-            xs.push(x);
-            ys.push(y);
-        }
-        let x = candle_core::Tensor::stack(&xs, 0)?;
-        let y = candle_core::Tensor::stack(&ys, 0)?;
+        let picks: Vec<&[usize]> = batches
+            .iter()
+            .map(|b| b[i % per_epoch].as_slice())
+            .collect();
+        let (x, y) = replica_batch(train_split, &picks, device)?;
         let out = net.forward(&x, &mut regs, &ForwardCtx::train(epoch, i))?;
         let losses = replica_losses(&out.logits, &y)?;
         let lv: Vec<f32> = losses.to_vec1()?;
         if let Some(l) = lv.iter().find(|l| !l.is_finite()) {
             anyhow::bail!("training diverged at step {i}: a replica's loss is {l}");
         }
-        let grads = losses.sum_all()?.backward()?;
+        let grads = {
+            let _cache = neurogen_model::kernels::cuda_param_cache(device);
+            losses.sum_all()?.backward()?
+        };
         opt.step(&net, &grads, &live)?;
         Ok(a.batch_size * k)
     })

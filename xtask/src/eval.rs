@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use neurogen_model::{checkpoint, parse_device};
+use neurogen_model::{checkpoint, parse_device_single_stream};
 
 use crate::common::load_data;
 
@@ -45,7 +45,8 @@ pub struct EvalArgs {
 /// Runs `cargo xtask eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.subset != Some(0), "--subset must be at least 1, got 0");
-    let device = parse_device(&args.device)?;
+    // SAFETY: xtask uses the device from its main thread only.
+    let device = unsafe { parse_device_single_stream(&args.device)? };
     let cp = &args.checkpoint;
     if !cp.exists() {
         anyhow::bail!(

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use neurogen_model::checkpoint::{self, CheckpointMeta};
-use neurogen_model::{device_name, parse_device, AdamConfig, Cnn, ModelConfig, TrainConfig};
+use neurogen_model::{
+    device_name, parse_device_single_stream, AdamConfig, Cnn, ModelConfig, TrainConfig,
+};
 use serde::Serialize;
 
 use crate::common::{ensure_dir, load_data, write_json_atomic, ProgressObserver};
@@ -118,7 +120,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         args.eval_subset != Some(0),
         "--eval-subset must be at least 1, got 0"
     );
-    let device = parse_device(&args.device)?;
+    // SAFETY: xtask uses the device from its main thread only.
+    let device = unsafe { parse_device_single_stream(&args.device)? };
     let out = ensure_dir(&args.out)?;
     let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
     let ds = &loaded.dataset;

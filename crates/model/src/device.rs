@@ -51,6 +51,33 @@ pub fn parse_device(name: &str) -> Result<Device> {
     )))
 }
 
+/// Opens the device named `name` as [`parse_device`] does and, on CUDA, switches off cudarc's
+/// event tracking for the buffers made afterwards, unless the environment variable
+/// `NEUROGEN_CUDA_EVENT_TRACKING` is set.
+///
+/// With tracking on (candle's default), every kernel launch records and waits on CUDA events
+/// for each buffer it touches so that buffers can be shared between streams safely; a training
+/// step of this small network launches a few hundred kernels, and at batch 4 this bookkeeping
+/// is a visible part of the step. A program that uses the device's tensors from one thread
+/// only runs all its work on that thread's stream, where the events order nothing.
+///
+/// # Safety
+///
+/// Every tensor of the returned device (and of any device opened later in the process on the
+/// same GPU) must be created, used and dropped on the calling thread, so that all work is on
+/// one CUDA stream. `cargo xtask` trains on its main thread and meets this.
+pub unsafe fn parse_device_single_stream(name: &str) -> Result<Device> {
+    let device = parse_device(name)?;
+    #[cfg(feature = "cuda")]
+    if let Device::Cuda(d) = &device {
+        if std::env::var_os("NEUROGEN_CUDA_EVENT_TRACKING").is_none() {
+            // SAFETY: the caller keeps all of this device's work on one thread (one stream).
+            unsafe { d.disable_event_tracking() };
+        }
+    }
+    Ok(device)
+}
+
 /// A short name of `device` for metadata and reports: `cpu`, `cuda:N` or `metal`.
 pub fn device_name(device: &Device) -> String {
     match device.location() {

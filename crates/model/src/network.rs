@@ -301,6 +301,27 @@ impl Cnn {
             )));
         }
         let mut h = x.to_dtype(self.dtype)?;
+        if kernels::gpu_kernel_ok(&h) && self.convs.iter().all(|l| l.bias.is_some()) {
+            // GPU: im2col + one matrix product per layer (one replica of the replica path).
+            let _cache = kernels::cuda_param_cache(h.device());
+            let layers = self
+                .convs
+                .iter()
+                .filter_map(|l| {
+                    l.bias
+                        .as_ref()
+                        .map(|b| (l.weight.as_tensor(), b.as_tensor()))
+                })
+                .map(|(w, b)| Ok((w.unsqueeze(0)?, b.unsqueeze(0)?)))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let cnhw = h.unsqueeze(0)?.transpose(1, 2)?.contiguous()?;
+            let f = crate::replica::features_cnhw(&cnhw, layers.into_iter())?;
+            return Ok(f
+                .squeeze(0)?
+                .transpose(0, 1)?
+                .contiguous()?
+                .flatten_from(1)?);
+        }
         for (i, l) in self.convs.iter().enumerate() {
             h = match &l.bias {
                 Some(b) => kernels::conv2d_bias_relu(&h, l.weight.as_tensor(), b.as_tensor(), 1)?,

@@ -43,6 +43,7 @@ use candle_core::Tensor;
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::Result;
+pub use crate::hookplan::HookStep;
 use crate::network::Cnn;
 
 /// What a forward-pass hook knows about the pass it is in.
@@ -174,6 +175,38 @@ pub trait Regularizer {
     fn report(&self) -> serde_json::Value {
         serde_json::Value::Null
     }
+
+    /// Whether [`Regularizer::plan_pre_activation`] and [`Regularizer::plan_activation`]
+    /// describe this regulariser's training-mode forward hooks (default `false`: replica
+    /// training then calls the hooks on each replica's slice, which is always correct but costs
+    /// a few operations per replica and hook; see [`crate::hookplan`]).
+    fn plans_hooks(&self) -> bool {
+        false
+    }
+
+    /// What [`Regularizer::pre_activation`] would do in training mode (`ctx.train`) to
+    /// activations of shape `dims` (`[batch, width]`), as steps, advancing any random state
+    /// exactly as the hook would. Called instead of the hook (never both for one forward pass),
+    /// only when [`Regularizer::plans_hooks`] is true. The default (no steps) suits regularisers
+    /// without this hook.
+    fn plan_pre_activation(
+        &mut self,
+        _layer: usize,
+        _dims: (usize, usize),
+        _ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        Ok(Vec::new())
+    }
+
+    /// As [`Regularizer::plan_pre_activation`], for [`Regularizer::activation`].
+    fn plan_activation(
+        &mut self,
+        _layer: usize,
+        _dims: (usize, usize),
+        _ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        Ok(Vec::new())
+    }
 }
 
 impl<R: Regularizer + ?Sized> Regularizer for Box<R> {
@@ -213,6 +246,25 @@ impl<R: Regularizer + ?Sized> Regularizer for Box<R> {
     fn report(&self) -> serde_json::Value {
         (**self).report()
     }
+    fn plans_hooks(&self) -> bool {
+        (**self).plans_hooks()
+    }
+    fn plan_pre_activation(
+        &mut self,
+        layer: usize,
+        dims: (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        (**self).plan_pre_activation(layer, dims, ctx)
+    }
+    fn plan_activation(
+        &mut self,
+        layer: usize,
+        dims: (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        (**self).plan_activation(layer, dims, ctx)
+    }
 }
 
 /// The regulariser that does nothing: plain training (the paper's control group).
@@ -225,5 +277,8 @@ impl Regularizer for NoRegularizer {
     }
     fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
         false
+    }
+    fn plans_hooks(&self) -> bool {
+        true
     }
 }

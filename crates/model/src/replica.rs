@@ -24,9 +24,11 @@
 //!   [`ModelError::Diverged`] while the others train on (no operation mixes replicas).
 //!
 //! Convolutions: on the CPU each replica's convolution runs the fused kernel of
-//! [`crate::kernels`] on its slice; elsewhere (CUDA, Metal) a replica-batched im2col and one
-//! batched matrix product per layer serve all K replicas, so the number of kernel launches per
-//! step does not grow with K. Fully connected layers are batched matrix products everywhere.
+//! [`crate::kernels`] on its slice; elsewhere (CUDA, Metal) one im2col of all replicas and one
+//! batched matrix product per layer serve all K replicas ([`conv_bias_relu_cnhw`]), so the
+//! number of kernel launches per step does not grow with K. Fully connected layers are batched
+//! matrix products everywhere; regulariser hooks that describe themselves as data
+//! ([`crate::hookplan`]) run batched too, the others on each replica's slice.
 //!
 //! Loss terms ([`Regularizer::loss_term`]) receive a copy of the replica's network made at the
 //! start of the epoch: a term computed from activations kept by the forward hooks (an activity
@@ -270,18 +272,13 @@ impl ReplicaCnn {
                 .collect::<candle_core::Result<Vec<_>>>()?;
             return Ok(Tensor::stack(&flat, 0)?);
         }
-        let mut h = x;
-        for i in 0..n_conv {
+        let _cache = kernels::cuda_param_cache(&self.device);
+        let layers = (0..n_conv).map(|i| {
             let (w, b) = self.conv(i);
-            h = batched_conv_bias_relu(&h, w.as_tensor(), b.as_tensor(), 1)?;
-            if i % 2 == 1 {
-                let (k, n, ch, hh, ww) = h.dims5()?;
-                let p = kernels::max_pool2x2(&h.reshape((k * n, ch, hh, ww))?)?;
-                let (_, _, h2, w2) = p.dims4()?;
-                h = p.reshape((k, n, ch, h2, w2))?;
-            }
-        }
-        Ok(h.flatten_from(2)?)
+            (w.as_tensor().clone(), b.as_tensor().clone())
+        });
+        let h = features_cnhw(&x.transpose(1, 2)?.contiguous()?, layers)?;
+        Ok(h.transpose(1, 2)?.contiguous()?.flatten_from(2)?)
     }
 
     /// The forward pass of every replica, with replica `r`'s hooks from `regs[r]`.
@@ -300,12 +297,28 @@ impl ReplicaCnn {
         }
         let mut h = self.features(x)?;
         let mut hidden = Vec::with_capacity(self.config.hidden_sizes.len());
+        // Hooks described as data run batched for all replicas (crate::hookplan).
+        let planned = ctx.train && regs.iter().all(|r| r.plans_hooks());
         for l in 0..self.config.hidden_sizes.len() {
             let (w, b) = self.fc(l);
             let z =
                 kernels::linear(&h, w.as_tensor())?.broadcast_add(&b.as_tensor().unsqueeze(1)?)?;
-            let z = per_replica(&z, regs, |reg, zr| reg.pre_activation(l, zr, ctx))?;
-            let a = per_replica(&z.relu()?, regs, |reg, ar| reg.activation(l, ar, ctx))?;
+            let (_, batch, width) = z.dims3()?;
+            let a = if planned {
+                let plans = regs
+                    .iter_mut()
+                    .map(|r| r.plan_pre_activation(l, (batch, width), ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                let z = crate::hookplan::apply_all(&z, &plans)?;
+                let plans = regs
+                    .iter_mut()
+                    .map(|r| r.plan_activation(l, (batch, width), ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                crate::hookplan::apply_all(&z.relu()?, &plans)?
+            } else {
+                let z = per_replica(&z, regs, |reg, zr| reg.pre_activation(l, zr, ctx))?;
+                per_replica(&z.relu()?, regs, |reg, ar| reg.activation(l, ar, ctx))?
+            };
             hidden.push(a.clone());
             h = a;
         }
@@ -339,20 +352,41 @@ fn per_replica<R: Regularizer>(
     })
 }
 
-/// `relu(conv2d(x, w, padding) + b)` for every replica at once, from candle ops that run on any
-/// device: a replica-batched im2col (one shifted view per kernel position) and one batched
-/// matrix product. `x` is `[K, N, Ci, H, W]`, `w` `[K, Co, Ci, kh, kw]`, `b` `[K, Co]`.
-pub fn batched_conv_bias_relu(
+/// The convolutional stack of the paper's CNN (`relu(conv + b)`, a 2x2 max-pool after every
+/// second convolution) for K replicas in the layout `[K, C, N, H, W]`; `layers` gives each
+/// convolution's weight `[K, Co, Ci, 3, 3]` and bias `[K, Co]`. Returns `[K, C, N, h, w]`.
+pub(crate) fn features_cnhw(
     x: &Tensor,
-    w: &Tensor,
-    b: &Tensor,
-    padding: usize,
+    layers: impl Iterator<Item = (Tensor, Tensor)>,
 ) -> Result<Tensor> {
-    let (k, n, ci, h, wd) = x.dims5()?;
+    let mut h = x.clone();
+    for (i, (w, b)) in layers.enumerate() {
+        let (_, _, _, kh, _) = w.dims5()?;
+        h = conv_bias_relu_cnhw(&h, &w, &b, kh / 2)?;
+        if i % 2 == 1 {
+            let (k, ch, n, hh, ww) = h.dims5()?;
+            let p = kernels::max_pool2x2(&h.reshape((k * ch, n, hh, ww))?)?;
+            let (_, _, h2, w2) = p.dims4()?;
+            h = p.reshape((k, ch, n, h2, w2))?;
+        }
+    }
+    Ok(h)
+}
+
+/// `relu(conv2d(x, w, padding) + b)` for every replica at once in the layout `[K, C, N, H, W]`
+/// (replica, channel, image, row, column): one [`kernels::im2col`] and one batched matrix
+/// product for all K replicas, so the number of kernel launches does not grow with K. `x` is
+/// `[K, Ci, N, H, W]`, `w` `[K, Co, Ci, kh, kw]`, `b` `[K, Co]`; the result `[K, Co, N, Ho, Wo]`
+/// is the next layer's input layout.
+///
+/// On the CPU and on CUDA (f32) the im2col is neurogen's custom op; elsewhere, and with the
+/// kernels switched off on a GPU, candle's own ops build the same matrix (shifted views).
+pub fn conv_bias_relu_cnhw(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -> Result<Tensor> {
+    let (k, ci, n, h, wd) = x.dims5()?;
     let (wk, co, wci, kh, kw) = w.dims5()?;
     if wk != k || wci != ci || b.dims() != [k, co] {
         return Err(ModelError::Config(format!(
-            "replica convolution shapes do not fit: input {:?}, weight {:?}, bias {:?}",
+            "replica convolution shapes do not fit: input {:?} ([K, C, N, H, W]), weight {:?}, bias {:?}",
             x.dims(),
             w.dims(),
             b.dims()
@@ -364,8 +398,26 @@ pub fn batched_conv_bias_relu(
         )));
     }
     let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
+    let cols = if x.device().is_cpu() || kernels::gpu_kernel_ok(x) {
+        kernels::im2col(x, kh, kw, padding)?
+    } else {
+        im2col_candle_ops(x, kh, kw, padding)?
+    };
+    let y = w
+        .reshape((k, co, ci * kh * kw))?
+        .matmul(&cols)?
+        .broadcast_add(&b.unsqueeze(2)?)?
+        .relu()?;
+    Ok(y.reshape((k, co, n, ho, wo))?)
+}
+
+/// [`kernels::im2col`] from candle ops (zero padding, one shifted view per kernel position,
+/// stacked), for devices without neurogen's kernels.
+fn im2col_candle_ops(x: &Tensor, kh: usize, kw: usize, padding: usize) -> Result<Tensor> {
+    let (k, c, n, h, wd) = x.dims5()?;
+    let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
     let xp = x
-        .reshape((k * n, ci, h, wd))?
+        .reshape((k * c, n, h, wd))?
         .pad_with_zeros(2, padding, padding)?
         .pad_with_zeros(3, padding, padding)?;
     let mut shifted = Vec::with_capacity(kh * kw);
@@ -374,22 +426,49 @@ pub fn batched_conv_bias_relu(
             shifted.push(xp.narrow(2, ky, ho)?.narrow(3, kx, wo)?);
         }
     }
-    // [K·N, Ci, kh·kw, Ho, Wo]: the column index ci·kh·kw + ky·kw + kx matches the weight layout.
-    let j = ci * kh * kw;
-    let cols = Tensor::stack(&shifted, 2)?
-        .reshape((k, n, j, ho * wo))?
-        .transpose(1, 2)?
-        .contiguous()?
-        .reshape((k, j, n * ho * wo))?;
-    let y = w
-        .reshape((k, co, j))?
-        .matmul(&cols)?
-        .broadcast_add(&b.unsqueeze(2)?)?
-        .relu()?;
-    Ok(y.reshape((k, co, n, ho * wo))?
-        .transpose(1, 2)?
-        .contiguous()?
-        .reshape((k, n, co, ho, wo))?)
+    // [K·C, kh·kw, N, Ho, Wo]: row c·kh·kw + ky·kw + kx, column (n·Ho + oy)·Wo + ox.
+    Ok(Tensor::stack(&shifted, 1)?.reshape((k, c * kh * kw, n * ho * wo))?)
+}
+
+/// `relu(conv2d(x, w, padding) + b)` for every replica at once in the layout `[K, N, C, H, W]`
+/// (each replica's own minibatch): [`conv_bias_relu_cnhw`] between two transposes. `x` is
+/// `[K, N, Ci, H, W]`, `w` `[K, Co, Ci, kh, kw]`, `b` `[K, Co]`; the result `[K, N, Co, Ho, Wo]`.
+pub fn batched_conv_bias_relu(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+) -> Result<Tensor> {
+    if x.rank() != 5 {
+        return Err(ModelError::Config(format!(
+            "replica convolution input has shape {:?}; it takes [K, N, C, H, W]",
+            x.dims()
+        )));
+    }
+    let y = conv_bias_relu_cnhw(&x.transpose(1, 2)?.contiguous()?, w, b, padding)?;
+    Ok(y.transpose(1, 2)?.contiguous()?)
+}
+
+/// The minibatches of all replicas as one upload: replica `r` gets the images `picks[r]` of
+/// `split` (every replica the same number). Returns images `[K, batch, C, H, W]` and labels
+/// `[K, batch]` (u32), as [`Split::batch`] builds them for one run.
+pub fn replica_batch(
+    split: &Split,
+    picks: &[&[usize]],
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let k = picks.len();
+    let b = picks.first().map_or(0, |p| p.len());
+    if k == 0 || picks.iter().any(|p| p.len() != b) {
+        return Err(ModelError::Config(format!(
+            "replica minibatches must all have one size, got {:?}",
+            picks.iter().map(|p| p.len()).collect::<Vec<_>>()
+        )));
+    }
+    let all: Vec<usize> = picks.iter().flat_map(|p| p.iter().copied()).collect();
+    let (x, y) = split.batch(&all, device)?;
+    let (_, c, h, w) = x.dims4()?;
+    Ok((x.reshape((k, b, c, h, w))?, y.reshape((k, b))?))
 }
 
 /// Each replica's mean cross-entropy: `logits` `[K, batch, classes]`, `labels` `[K, batch]`
@@ -777,14 +856,8 @@ pub fn train_replicas<R: Regularizer>(
                 |reg| reg.modifies_model(StepHook::BeforeBatch, &ctx),
                 |reg, m, o| reg.before_batch(m, o, &ctx),
             )?;
-            let (mut xs, mut ys) = (Vec::with_capacity(k), Vec::with_capacity(k));
-            for b in &batches {
-                let (x, y) = train.batch(&b[bi], &device)?;
-                xs.push(x);
-                ys.push(y);
-            }
-            let x = Tensor::stack(&xs, 0)?;
-            let y = Tensor::stack(&ys, 0)?;
+            let picks: Vec<&[usize]> = batches.iter().map(|b| b[bi].as_slice()).collect();
+            let (x, y) = replica_batch(train, &picks, &device)?;
             let out = st
                 .net
                 .forward(&x, st.regs, &ForwardCtx::train(epoch, step))?;
@@ -816,7 +889,10 @@ pub fn train_replicas<R: Regularizer>(
             if !live.iter().any(|&l| l) {
                 break;
             }
-            let grads = total.backward()?;
+            let grads = {
+                let _cache = kernels::cuda_param_cache(&device);
+                total.backward()?
+            };
             for (r, probe) in probes.iter().enumerate() {
                 if probe
                     .named_params()

@@ -149,7 +149,10 @@ pub fn train(
                     what: format!("loss is {lv}"),
                 });
             }
-            let grads = loss.backward()?;
+            let grads = {
+                let _cache = crate::kernels::cuda_param_cache(&device);
+                loss.backward()?
+            };
             opt.step(model, &grads)?;
             step += 1;
             reg.after_step(model, &mut opt, &StepCtx { step, ..ctx })?;

@@ -337,3 +337,119 @@ fn linear_matches_matmul_with_gradients() {
     .to_string();
     assert!(bad.contains("[4, 8]") && bad.contains("[3, 9]"), "{bad}");
 }
+
+#[test]
+fn im2col_convolution_matches_candle_for_every_replica() {
+    // conv_bias_relu_cnhw (im2col + batched matmul, layout [K, C, N, H, W]) against candle's
+    // conv2d per replica: values and the gradients of x, w and b (through col2im).
+    let mut r = rng(41);
+    for &(n, ci, h, w, co, k, pad) in SHAPES {
+        let reps = 2;
+        let x = Var::from_tensor(&random(&mut r, &[reps, ci, n, h, w], 1.0, DType::F64)).unwrap();
+        let wt = Var::from_tensor(&random(&mut r, &[reps, co, ci, k, k], 0.5, DType::F64)).unwrap();
+        let b = Var::from_tensor(&random(&mut r, &[reps, co], 0.5, DType::F64)).unwrap();
+        let y = neurogen_model::replica::conv_bias_relu_cnhw(&x, &wt, &b, pad).unwrap();
+        let weights = random(&mut r, y.dims(), 1.0, DType::F64);
+        let grads = (&y * &weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for rep in 0..reps {
+            let xr = Var::from_tensor(
+                &x.get(rep)
+                    .unwrap()
+                    .transpose(0, 1)
+                    .unwrap()
+                    .contiguous()
+                    .unwrap(),
+            )
+            .unwrap();
+            let wr = Var::from_tensor(&wt.get(rep).unwrap()).unwrap();
+            let br = Var::from_tensor(&b.get(rep).unwrap()).unwrap();
+            let yr = reference_conv(&xr, &wr, &br, pad);
+            let ours = y.get(rep).unwrap().transpose(0, 1).unwrap();
+            let what = format!("shape {:?} replica {rep}", (n, ci, h, w, co, k, pad));
+            assert_close(
+                &format!("{what} forward"),
+                &vec64(&ours),
+                &vec64(&yr),
+                1e-12,
+            );
+            let wr_grad = weights.get(rep).unwrap().transpose(0, 1).unwrap();
+            let g = (&yr * &wr_grad)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let dx = grads
+                .get(&x)
+                .unwrap()
+                .get(rep)
+                .unwrap()
+                .transpose(0, 1)
+                .unwrap();
+            assert_close(
+                &format!("{what} dx"),
+                &vec64(&dx),
+                &vec64(g.get(&xr).unwrap()),
+                1e-10,
+            );
+            let dw = grads.get(&wt).unwrap().get(rep).unwrap();
+            assert_close(
+                &format!("{what} dw"),
+                &vec64(&dw),
+                &vec64(g.get(&wr).unwrap()),
+                1e-10,
+            );
+            let db = grads.get(&b).unwrap().get(rep).unwrap();
+            assert_close(
+                &format!("{what} db"),
+                &vec64(&db),
+                &vec64(g.get(&br).unwrap()),
+                1e-10,
+            );
+        }
+    }
+}
+
+#[test]
+fn col2im_is_the_adjoint_of_im2col() {
+    // <im2col(x), c> = <x, col2im(c)> for random x and c, and bad shapes are errors.
+    use neurogen_model::kernels::{col2im, im2col};
+    let mut r = rng(43);
+    for &(n, ci, h, w, _, k, pad) in SHAPES {
+        let x = random(&mut r, &[3, ci, n, h, w], 1.0, DType::F64);
+        let cols = im2col(&x, k, k, pad).unwrap();
+        let c = random(&mut r, cols.dims(), 1.0, DType::F64);
+        let back = col2im(&c, ci, n, h, w, k, k, pad).unwrap();
+        assert_eq!(back.dims(), x.dims());
+        let lhs: f64 = (&cols * &c)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        let rhs: f64 = (&x * &back)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        assert!(
+            (lhs - rhs).abs() <= 1e-9 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
+        // f32 gives the same columns.
+        let c32 = im2col(&x.to_dtype(DType::F32).unwrap(), k, k, pad).unwrap();
+        assert_close("f32 columns", &vec64(&c32), &vec64(&cols), 1e-6);
+    }
+    let x = random(&mut r, &[1, 1, 1, 2, 2], 1.0, DType::F32);
+    let e = im2col(&x, 5, 5, 0).unwrap_err().to_string();
+    assert!(e.contains("does not fit"), "{e}");
+    let bad = random(&mut r, &[1, 9, 5], 1.0, DType::F32);
+    let e = col2im(&bad, 1, 1, 2, 2, 3, 3, 1).unwrap_err().to_string();
+    assert!(e.contains("expected"), "{e}");
+}

@@ -18,7 +18,7 @@
 //!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
 use candle_core::{Device, Tensor};
-use neurogen_model::{ForwardCtx, Regularizer, StepCtx, StepHook};
+use neurogen_model::{ForwardCtx, HookStep, Regularizer, StepCtx, StepHook};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -93,12 +93,11 @@ impl Dropout {
         &self.config
     }
 
-    /// An inverted-dropout mask for `a`: entries `1/(1-p)` with probability `1-p`, else 0.
-    fn mask(&mut self, a: &Tensor) -> candle_core::Result<Tensor> {
+    /// The next `n` mask values (one draw of the generator each).
+    fn mask_values(&mut self, n: usize) -> Vec<f32> {
         let keep = 1.0 - self.config.p;
         let scale = (1.0 / keep) as f32;
-        let n = a.elem_count();
-        let m: Vec<f32> = (0..n)
+        (0..n)
             .map(|_| {
                 if self.rng.random_bool(keep) {
                     scale
@@ -106,7 +105,12 @@ impl Dropout {
                     0.0
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// An inverted-dropout mask for `a`: entries `1/(1-p)` with probability `1-p`, else 0.
+    fn mask(&mut self, a: &Tensor) -> candle_core::Result<Tensor> {
+        let m = self.mask_values(a.elem_count());
         Tensor::from_vec(m, a.dims(), &Device::Cpu)?
             .to_dtype(a.dtype())?
             .to_device(a.device())
@@ -128,6 +132,27 @@ impl Regularizer for Dropout {
 
     fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
         false
+    }
+
+    fn plans_hooks(&self) -> bool {
+        true
+    }
+
+    fn plan_activation(
+        &mut self,
+        _layer: usize,
+        (batch, width): (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> neurogen_model::Result<Vec<HookStep>> {
+        // The training branch of `activation`, as steps.
+        let mut steps = Vec::new();
+        if ctx.train && self.config.p > 0.0 {
+            steps.push(HookStep::Multiply(self.mask_values(batch * width)));
+        }
+        if self.config.max_norm > 0.0 && ctx.train {
+            steps.push(HookStep::RenormL1(self.config.max_norm));
+        }
+        Ok(steps)
     }
 
     fn activation(

@@ -8,7 +8,7 @@
 use candle_core::Tensor;
 
 /// The constant PyTorch adds to the norm before dividing (`renorm`'s CPU and CUDA kernels).
-pub const RENORM_EPS: f64 = 1e-7;
+pub const RENORM_EPS: f64 = neurogen_model::hookplan::RENORM_EPS;
 
 /// `torch.renorm(x, p=1, dim=1, maxnorm=max_norm)` for a `[batch, units]` tensor: columns whose
 /// L1 norm exceeds `max_norm` are scaled to norm `max_norm`.
@@ -23,11 +23,7 @@ pub const RENORM_EPS: f64 = 1e-7;
 /// # Ok::<(), candle_core::Error>(())
 /// ```
 pub fn renorm_l1(x: &Tensor, max_norm: f64) -> candle_core::Result<Tensor> {
-    let norms = x.abs()?.sum_keepdim(0)?;
-    let over = norms.gt(max_norm)?;
-    let factor = ((norms + RENORM_EPS)?.recip()? * max_norm)?;
-    let scale = over.where_cond(&factor, &factor.ones_like()?)?;
-    x.broadcast_mul(&scale)
+    neurogen_model::hookplan::renorm_l1(x, 0, max_norm)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! std)`), before the ReLU. The paper's setting is mean −0.2, std 0.5. The noise is drawn on
 //! the CPU from the regulariser's own seeded generator, then moved to the model's device.
 use candle_core::{Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, Regularizer, StepCtx, StepHook};
+use neurogen_model::{Adam, Cnn, ForwardCtx, HookStep, Regularizer, StepCtx, StepHook};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,15 @@ impl NeuralNoise {
     }
 }
 
+impl NeuralNoise {
+    /// The next `n` noise factors (one draw of the distribution each).
+    fn noise_values(&mut self, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|_| self.dist.sample(&mut self.rng) as f32)
+            .collect()
+    }
+}
+
 impl Regularizer for NeuralNoise {
     fn name(&self) -> String {
         "noise".into()
@@ -107,6 +116,22 @@ impl Regularizer for NeuralNoise {
         false
     }
 
+    fn plans_hooks(&self) -> bool {
+        true
+    }
+
+    fn plan_pre_activation(
+        &mut self,
+        layer: usize,
+        (batch, width): (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> neurogen_model::Result<Vec<HookStep>> {
+        if !ctx.train || layer != self.config.layer {
+            return Ok(Vec::new());
+        }
+        Ok(vec![HookStep::Multiply(self.noise_values(batch * width))])
+    }
+
     fn pre_activation(
         &mut self,
         layer: usize,
@@ -116,9 +141,7 @@ impl Regularizer for NeuralNoise {
         if !ctx.train || layer != self.config.layer {
             return Ok(z);
         }
-        let noise: Vec<f32> = (0..z.elem_count())
-            .map(|_| self.dist.sample(&mut self.rng) as f32)
-            .collect();
+        let noise = self.noise_values(z.elem_count());
         let noise = Tensor::from_vec(noise, z.dims(), &Device::Cpu)?
             .to_dtype(z.dtype())?
             .to_device(z.device())?;

@@ -52,7 +52,7 @@
 //! position `-(round(portion·W) - 1)` with a strict `<`, which makes the candidate set
 //! `W - round(portion·W) + 1` units rather than `round(portion·W)`.
 use candle_core::{DType, Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, ModelError, Regularizer, StepCtx, StepHook};
+use neurogen_model::{Adam, Cnn, ForwardCtx, HookStep, ModelError, Regularizer, StepCtx, StepHook};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -465,17 +465,33 @@ impl Neurogenesis {
         }
     }
 
-    fn excitability(&self, a: Tensor) -> candle_core::Result<Tensor> {
-        let Some(c) = self.config.excite else {
-            return Ok(a);
-        };
-        let width = a.dim(1)?;
+    /// The per-unit factors of excitability for a layer of `width` units (None: no
+    /// excitability configured).
+    fn excitability_factors(&self, width: usize) -> Option<Vec<f32>> {
+        let c = self.config.excite?;
         let mut m = vec![1f32; width];
         for &u in &self.excited {
             if u < width {
                 m[u] = c as f32;
             }
         }
+        Some(m)
+    }
+
+    /// Whether the activation hook acts on `layer` now.
+    fn excites(&self, layer: usize, ctx: &ForwardCtx) -> bool {
+        layer == self.config.layer
+            && ctx.train
+            && self.active(ctx.epoch)
+            && !self.events.is_empty()
+            && !self.excited.is_empty()
+    }
+
+    fn excitability(&self, a: Tensor) -> candle_core::Result<Tensor> {
+        let width = a.dim(1)?;
+        let Some(m) = self.excitability_factors(width) else {
+            return Ok(a);
+        };
         let m = Tensor::from_vec(m, (1, width), &Device::Cpu)?
             .to_dtype(a.dtype())?
             .to_device(a.device())?;
@@ -655,15 +671,29 @@ impl Regularizer for Neurogenesis {
         a: Tensor,
         ctx: &ForwardCtx,
     ) -> neurogen_model::Result<Tensor> {
-        if layer == self.config.layer
-            && ctx.train
-            && self.active(ctx.epoch)
-            && !self.events.is_empty()
-            && !self.excited.is_empty()
-        {
+        if self.excites(layer, ctx) {
             return Ok(self.excitability(a)?);
         }
         Ok(a)
+    }
+
+    fn plans_hooks(&self) -> bool {
+        true
+    }
+
+    fn plan_activation(
+        &mut self,
+        layer: usize,
+        (_, width): (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> neurogen_model::Result<Vec<HookStep>> {
+        if !self.excites(layer, ctx) {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .excitability_factors(width)
+            .map(|m| vec![HookStep::ScaleUnits(m)])
+            .unwrap_or_default())
     }
 
     fn after_step(

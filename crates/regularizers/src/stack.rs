@@ -10,7 +10,9 @@
 use std::fmt;
 
 use candle_core::Tensor;
-use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, Regularizer, Result, StepCtx, StepHook};
+use neurogen_model::{
+    Adam, AdamConfig, Cnn, ForwardCtx, HookStep, Regularizer, Result, StepCtx, StepHook,
+};
 
 /// Several regularisers applied in order; itself a [`Regularizer`].
 ///
@@ -100,6 +102,39 @@ impl Regularizer for Stack {
 
     fn modifies_model(&self, hook: StepHook, ctx: &StepCtx) -> bool {
         self.0.iter().any(|r| r.modifies_model(hook, ctx))
+    }
+
+    /// True when every member plans its hooks.
+    fn plans_hooks(&self) -> bool {
+        self.0.iter().all(|r| r.plans_hooks())
+    }
+
+    /// The members' steps, in order.
+    fn plan_pre_activation(
+        &mut self,
+        layer: usize,
+        dims: (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        let mut steps = Vec::new();
+        for r in &mut self.0 {
+            steps.extend(r.plan_pre_activation(layer, dims, ctx)?);
+        }
+        Ok(steps)
+    }
+
+    /// The members' steps, in order.
+    fn plan_activation(
+        &mut self,
+        layer: usize,
+        dims: (usize, usize),
+        ctx: &ForwardCtx,
+    ) -> Result<Vec<HookStep>> {
+        let mut steps = Vec::new();
+        for r in &mut self.0 {
+            steps.extend(r.plan_activation(layer, dims, ctx)?);
+        }
+        Ok(steps)
     }
 
     fn before_batch(&mut self, model: &mut Cnn, optimizer: &mut Adam, ctx: &StepCtx) -> Result<()> {

@@ -61,6 +61,10 @@ impl Regularizer for WeightDecay {
         false
     }
 
+    fn plans_hooks(&self) -> bool {
+        true // no forward hooks
+    }
+
     fn configure_optimizer(&self, config: &mut AdamConfig) {
         config.weight_decay = self.config.lambda;
     }

@@ -188,3 +188,134 @@ fn replicas_with_reference_quirks_equal_separate_runs() {
         2,
     );
 }
+
+/// Forwards every hook of a stack but does not plan them, so replica training runs the hooks
+/// replica by replica (the path third-party regularisers without plans take).
+struct Unplanned(Stack);
+
+impl neurogen_model::Regularizer for Unplanned {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn configure_optimizer(&self, c: &mut neurogen_model::AdamConfig) {
+        self.0.configure_optimizer(c)
+    }
+    fn start_training(
+        &mut self,
+        m: &mut Cnn,
+        o: &mut neurogen_model::Adam,
+    ) -> neurogen_model::Result<()> {
+        self.0.start_training(m, o)
+    }
+    fn modifies_model(&self, h: neurogen_model::StepHook, c: &neurogen_model::StepCtx) -> bool {
+        self.0.modifies_model(h, c)
+    }
+    fn before_batch(
+        &mut self,
+        m: &mut Cnn,
+        o: &mut neurogen_model::Adam,
+        c: &neurogen_model::StepCtx,
+    ) -> neurogen_model::Result<()> {
+        self.0.before_batch(m, o, c)
+    }
+    fn pre_activation(
+        &mut self,
+        l: usize,
+        z: candle_core::Tensor,
+        c: &neurogen_model::ForwardCtx,
+    ) -> neurogen_model::Result<candle_core::Tensor> {
+        self.0.pre_activation(l, z, c)
+    }
+    fn activation(
+        &mut self,
+        l: usize,
+        a: candle_core::Tensor,
+        c: &neurogen_model::ForwardCtx,
+    ) -> neurogen_model::Result<candle_core::Tensor> {
+        self.0.activation(l, a, c)
+    }
+    fn after_step(
+        &mut self,
+        m: &mut Cnn,
+        o: &mut neurogen_model::Adam,
+        c: &neurogen_model::StepCtx,
+    ) -> neurogen_model::Result<()> {
+        self.0.after_step(m, o, c)
+    }
+    fn end_epoch(
+        &mut self,
+        m: &mut Cnn,
+        o: &mut neurogen_model::Adam,
+        e: usize,
+    ) -> neurogen_model::Result<()> {
+        self.0.end_epoch(m, o, e)
+    }
+    fn report(&self) -> serde_json::Value {
+        self.0.report()
+    }
+}
+
+#[test]
+fn planned_hooks_equal_hooks_run_replica_by_replica() {
+    // The batched hook plans (dropout masks + max-norm, noise, excitability) against the same
+    // regularisers' hooks called on each replica's slice.
+    let Some((train_split, _)) = common::fashion(80, 20) else {
+        return;
+    };
+    let model_cfg = ModelConfig::fashion_mnist().with_hidden_width(40);
+    let specs: [&[&str]; 3] = [
+        &[
+            "neurogenesis:n=4,every=5,until_epoch=1,excite=2",
+            "dropout:p=0.2",
+        ],
+        &["dropout:p=0.3", "noise"],
+        &["noise", "neurogenesis:n=2,every=3,until_epoch=1,excite=3"],
+    ];
+    let models = || -> Vec<Cnn> {
+        (0..3)
+            .map(|s| Cnn::new(&model_cfg, s, &Device::Cpu).unwrap())
+            .collect()
+    };
+    let configs: Vec<TrainConfig> = (0..3).map(|s| cfg(s, 1)).collect();
+    let mut planned: Vec<Stack> = (0..3).map(|s| regs(specs[s], false, s as u64)).collect();
+    let a = train_replicas(
+        models(),
+        &train_split,
+        None,
+        &configs,
+        &mut planned,
+        &mut Silent,
+    )
+    .unwrap();
+    let mut hooks: Vec<Unplanned> = (0..3)
+        .map(|s| Unplanned(regs(specs[s], false, s as u64)))
+        .collect();
+    let b = train_replicas(
+        models(),
+        &train_split,
+        None,
+        &configs,
+        &mut hooks,
+        &mut Silent,
+    )
+    .unwrap();
+    for (r, (x, y)) in a.iter().zip(&b).enumerate() {
+        let mut worst = 0f32;
+        for ((name, p), (_, q)) in params(&x.model).iter().zip(params(&y.model).iter()) {
+            assert_eq!(p.len(), q.len(), "replica {r}: {name}");
+            for (u, v) in p.iter().zip(q) {
+                worst = worst.max((u - v).abs());
+            }
+        }
+        assert!(
+            worst < 1e-5,
+            "replica {r}: planned and per-replica hooks differ by {worst}"
+        );
+        let (mx, _) = x.result.as_ref().unwrap();
+        let (my, _) = y.result.as_ref().unwrap();
+        assert_eq!(
+            mx.regularizer, my.regularizer,
+            "replica {r}: reports differ"
+        );
+    }
+}

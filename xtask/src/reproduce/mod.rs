@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::MultiProgress;
 use neurogen_data::{sample_indices, Split};
-use neurogen_model::{device_name, parse_device, ModelConfig};
+use neurogen_model::{device_name, parse_device_single_stream, ModelConfig};
 
 pub mod fig2;
 pub mod fig3;
@@ -239,7 +239,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         );
         scale.lr = lr;
     }
-    let device = parse_device(&args.device)?;
+    // SAFETY: xtask uses the device from its main thread only.
+    let device = unsafe { parse_device_single_stream(&args.device)? };
     let replicas = parse_replicas(&args.replicas, &device)?;
     crate::common::ensure_dir(&args.out)?;
     let loaded = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;

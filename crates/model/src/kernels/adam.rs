@@ -139,8 +139,11 @@ fn cpu_f32(t: &Tensor) -> bool {
 /// Applies one Adam update to `param` in place (a [`candle_core::Var`]'s tensor) from its
 /// gradient and moments, returning the new moments `(m, v)`.
 ///
+/// On CUDA (feature `cuda`) the same rule runs as one GPU kernel per parameter.
+///
 /// Returns `Ok(None)` without touching anything when the kernel does not apply (not all four
-/// tensors are contiguous f32 CPU tensors of the same shape); the caller then uses tensor ops.
+/// tensors are contiguous f32 tensors of the same shape on the CPU or CUDA); the caller then
+/// uses tensor ops.
 pub fn adam_update(
     param: &Tensor,
     grad: &Tensor,
@@ -148,6 +151,10 @@ pub fn adam_update(
     v: &Tensor,
     coefficients: &AdamCoefficients,
 ) -> Result<Option<(Tensor, Tensor)>> {
+    #[cfg(feature = "cuda")]
+    if super::enabled() && param.device().is_cuda() {
+        return Ok(super::cuda::adam_update(param, grad, m, v, coefficients)?);
+    }
     if !(cpu_f32(param) && cpu_f32(grad) && cpu_f32(m) && cpu_f32(v)) {
         return Ok(None);
     }

@@ -1,4 +1,5 @@
-//! Fast CPU kernels for the paper's CNN, as candle custom ops so that autograd keeps working.
+//! Fast CPU (and CUDA) kernels for the paper's CNN, as candle custom ops so that autograd keeps
+//! working.
 //!
 //! The network's rule is unchanged: every convolution is
 //! `relu(conv2d(x, w, stride 1, padding 1) + b)` and every second one is followed by a 2x2 max-pool with stride 2 (floor mode), and
@@ -18,8 +19,17 @@
 //! - [`adam_update`]: one fused pass over contiguous f32 buffers that updates a parameter in
 //!   place and returns its new moments, with the same f32 arithmetic as the tensor version.
 //!
-//! On CUDA and Metal, and for layouts the kernels do not cover, the functions fall back to
-//! candle's own ops, so results never depend on whether a kernel ran (up to float rounding).
+//! - [`im2col`] / [`col2im`]: the column matrices of a stride-1 convolution of replica-batched
+//!   activations `[K, C, N, H, W]` and their adjoint, each the other's gradient (used by the
+//!   replica and GPU convolution `crate::replica::conv_bias_relu_cnhw`).
+//!
+//! With the `cuda` feature, [`im2col`], [`col2im`], [`max_pool2x2`] and [`adam_update`] also run
+//! as CUDA kernels on f32 GPU tensors (`src/kernels/cuda/neurogen.cu`, compiled to PTX by
+//! build.rs with `--fmad=false`, equal to the CPU code bit for bit; `tests/cuda.rs`), and
+//! [`cuda_param_cache`] lets candle cache its kernel-parameter uploads.
+//!
+//! On Metal, and for layouts the kernels do not cover, the functions fall back to candle's own
+//! ops, so results never depend on whether a kernel ran (up to float rounding).
 //! `tests/kernels.rs` checks forward values and gradients against candle's `conv2d`, the
 //! reference max-pool and finite differences.
 use candle_core::backend::BackendStorage;
@@ -27,11 +37,15 @@ use candle_core::{CpuStorage, Layout, Storage, Tensor};
 
 mod adam;
 mod conv;
+#[cfg(feature = "cuda")]
+mod cuda;
+mod im2col;
 mod linear;
 mod pool;
 
 pub use adam::{adam_update, AdamCoefficients};
 pub use conv::conv2d_bias_relu;
+pub use im2col::{col2im, im2col};
 pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
 pub use pool::max_pool2x2;
 
@@ -181,6 +195,31 @@ pub(crate) fn with_cpu_slice<T: Elem, R>(
             "{what}: the kernel runs on the CPU only"
         ))),
     }
+}
+
+/// Whether the CUDA kernels apply to `t` (an f32 CUDA tensor, kernels on, built with `cuda`).
+pub(crate) fn gpu_kernel_ok(t: &Tensor) -> bool {
+    cfg!(feature = "cuda")
+        && enabled()
+        && t.device().is_cuda()
+        && t.dtype() == candle_core::DType::F32
+}
+
+/// While the returned guard lives, candle caches the small host-to-device uploads it makes for
+/// every strided CUDA op (each op's dims and strides), keyed by their contents, instead of
+/// copying them again at every launch (`CudaDevice::enable_cuda_graph_htod_cache`). The set of
+/// distinct shapes of a training step is small and fixed, so the cache stays small. Only code
+/// that uploads no data of its own (the convolutional stack, the backward pass) runs under it:
+/// a per-step mask of at most 4 KiB would be cached too. `None` off CUDA or with the kernels off.
+pub fn cuda_param_cache(device: &candle_core::Device) -> Option<Box<dyn std::any::Any>> {
+    #[cfg(feature = "cuda")]
+    if let candle_core::Device::Cuda(d) = device {
+        if enabled() {
+            return Some(Box::new(d.enable_cuda_graph_htod_cache()));
+        }
+    }
+    let _ = device;
+    None
 }
 
 /// Whether the CPU kernels apply to tensors of this device and dtype.

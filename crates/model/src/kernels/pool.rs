@@ -13,11 +13,11 @@ use super::{contiguous_slice, kernel_dtype_ok, with_cpu_slice, Elem};
 use crate::error::Result;
 
 /// 2x2 max-pool with stride 2 of a `[batch, channels, h, w]` tensor, giving
-/// `[batch, channels, h / 2, w / 2]`. On the CPU (f32 or f64) this is a custom op; elsewhere
-/// (and for inputs smaller than 2x2) it is [`crate::network::max_pool2x2`].
+/// `[batch, channels, h / 2, w / 2]`. On the CPU (f32 or f64) and on CUDA (f32) this is a custom
+/// op; elsewhere (and for inputs smaller than 2x2) it is [`crate::network::max_pool2x2`].
 pub fn max_pool2x2(x: &Tensor) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
-    if kernel_dtype_ok(x) && h >= 2 && w >= 2 {
+    if (kernel_dtype_ok(x) || super::gpu_kernel_ok(x)) && h >= 2 && w >= 2 {
         let x = x.contiguous()?;
         return Ok(x.apply_op1(MaxPool2x2)?);
     }
@@ -120,11 +120,70 @@ impl CustomOp1 for MaxPool2x2 {
         }
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s: &candle_core::CudaStorage,
+        l: &Layout,
+    ) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        let d = l.dims();
+        let out = super::cuda::max_pool2x2(s, l)?;
+        Ok((out, Shape::from((d[0], d[1], d[2] / 2, d[3] / 2))))
+    }
+
     fn bwd(&self, x: &Tensor, y: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        if !x.device().is_cpu() {
+            let dy = dy.contiguous()?;
+            return Ok(Some(x.apply_op3_no_bwd(y, &dy, &MaxPool2x2Backward)?));
+        }
         match x.dtype() {
             candle_core::DType::F32 => cpu_backward::<f32>(x, y, dy),
             candle_core::DType::F64 => cpu_backward::<f64>(x, y, dy),
             dt => candle_core::bail!("{}: unsupported dtype {dt:?}", self.name()),
         }
+    }
+}
+
+/// The gradient of [`MaxPool2x2`] off the CPU: `(x, y, dy)` → `dx`.
+struct MaxPool2x2Backward;
+
+impl candle_core::CustomOp3 for MaxPool2x2Backward {
+    fn name(&self) -> &'static str {
+        "neurogen-max-pool2x2-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ys: &CpuStorage,
+        yl: &Layout,
+        gs: &CpuStorage,
+        gl: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dx = match xs {
+            CpuStorage::F32(_) => CpuStorage::F32(backward(
+                xl.dims(),
+                contiguous_slice::<f32>(xs, xl, "max-pool input")?,
+                contiguous_slice::<f32>(ys, yl, "max-pool output")?,
+                contiguous_slice::<f32>(gs, gl, "max-pool output gradient")?,
+            )),
+            s => candle_core::bail!("{}: unsupported dtype {:?}", self.name(), s.dtype()),
+        };
+        Ok((dx, xl.shape().clone()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        xs: &candle_core::CudaStorage,
+        xl: &Layout,
+        ys: &candle_core::CudaStorage,
+        yl: &Layout,
+        gs: &candle_core::CudaStorage,
+        gl: &Layout,
+    ) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        let dx = super::cuda::max_pool2x2_backward((xs, xl), (ys, yl), (gs, gl))?;
+        Ok((dx, xl.shape().clone()))
     }
 }
