@@ -1,7 +1,8 @@
 //! `cargo xtask bench throughput`: training and evaluation images per second of the paper's CNN.
 //!
-//! Training is what `neurogen_model::train` does per step: `Split::batch`, forward,
-//! cross-entropy, backward, Adam (PyTorch's rule, lr 2e-4). Evaluation is the forward pass and
+//! Training is the library's own step (`neurogen_model::Trainer::step`, what `train` and
+//! `train_replicas` run): the minibatch upload, step hooks, forward, cross-entropy, backward,
+//! Adam (PyTorch's rule, lr 2e-4). Evaluation is the forward pass and
 //! loss in eval mode. After warm-up steps, steps run in windows of about `--window-secs`; the
 //! figure reported is the median of the windows' images per second (all windows are listed).
 use std::path::PathBuf;
@@ -10,11 +11,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use neurogen_data::{LoadOptions, Split};
-use neurogen_model::replica::{replica_batch, replica_losses};
-use neurogen_model::train::training_batches;
 use neurogen_model::{
-    Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer, Regularizer, ReplicaAdam,
-    ReplicaCnn,
+    replica_batch, training_batches, AdamConfig, Cnn, ModelConfig, NoRegularizer, Regularizer,
+    StepCtx, Trainer,
 };
 use serde::Serialize;
 
@@ -48,8 +47,8 @@ struct ThroughputArgs {
     replicas: usize,
     /// Regulariser of every network (repeatable; the forms `cargo xtask train --regularizer`
     /// takes, e.g. `dropout:p=0.2`): its forward hooks and optimiser settings are part of the
-    /// timed step (each replica its own, seeded by its index). Step hooks (neurogenesis events)
-    /// are not run: time those with `cargo xtask train` or `reproduce`.
+    /// timed step (each replica its own, seeded by its index), and so are its step hooks
+    /// (neurogenesis events).
     #[arg(long = "regularizer", value_name = "SPEC")]
     regularizers: Vec<String>,
     /// Dataset (any form `cargo xtask data summary` reads). Default: the shared CIFAR-10
@@ -228,11 +227,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         );
     }
 
-    let train = if a.replicas > 1 {
-        replica_train(&a, &config, train_split, &device)?
-    } else {
-        single_train(&a, &config, train_split, &device)?
-    };
+    let train = train_throughput(&a, &config, train_split, &device)?;
 
     // Evaluation: forward and loss in eval mode over the test split, in order.
     let model = Cnn::new(&config, 0, &device)?;
@@ -241,9 +236,9 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
     let eval = measure(&a, a.eval_batch_size, |i| {
         let idx = chunks[i % chunks.len()];
         let (x, y) = eval_split.batch(idx, &device)?;
-        let logits = model.predict(&x)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
-        loss.to_scalar::<f32>()?;
+        let logits = model.predict(&x)?.unsqueeze(0)?;
+        let loss = neurogen_model::cross_entropy(&logits, &y.unsqueeze(0)?)?;
+        loss.to_vec1::<f32>()?;
         Ok(idx.len())
     })?;
 
@@ -274,67 +269,28 @@ fn bench_regs(a: &ThroughputArgs, k: usize) -> anyhow::Result<Vec<Box<dyn Regula
     (0..k).map(|r| crate::regs::build(&set, r as u64)).collect()
 }
 
-/// Training of one network: the steps of `neurogen_model::train`, in the paper's minibatch order.
-fn single_train(
-    a: &ThroughputArgs,
-    config: &ModelConfig,
-    train_split: &Split,
-    device: &candle_core::Device,
-) -> anyhow::Result<Measure> {
-    let model = Cnn::new(config, 0, device)?;
-    let mut reg = bench_regs(a, 1)?.remove(0);
-    let mut adam = AdamConfig::default();
-    reg.configure_optimizer(&mut adam);
-    let mut opt = Adam::new(adam)?;
-    let per_epoch = training_batches(train_split.len(), a.batch_size, 0, 0).len();
-    let mut batches = training_batches(train_split.len(), a.batch_size, 0, 0);
-    let mut epoch = 0;
-    measure(a, a.batch_size, |i| {
-        if i > 0 && i % per_epoch == 0 {
-            epoch += 1;
-            batches = training_batches(train_split.len(), a.batch_size, 0, epoch);
-        }
-        let idx = &batches[i % per_epoch];
-        let (x, y) = train_split.batch(idx, device)?;
-        let out = model.forward(&x, &mut reg, &ForwardCtx::train(epoch, i))?;
-        let loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
-        let lv = loss.to_scalar::<f32>()?;
-        if !lv.is_finite() {
-            anyhow::bail!("training diverged at step {i}: loss is {lv}");
-        }
-        let grads = {
-            let _cache = neurogen_model::kernels::cuda_param_cache(device);
-            loss.backward()?
-        };
-        opt.step(&model, &grads)?;
-        Ok(idx.len())
-    })
-}
-
-/// Training of `--replicas` networks as one batched model: the steps of
-/// `neurogen_model::train_replicas` (each replica its own seed and minibatch order); images per
+/// Training of `--replicas` networks (1: a single network) as the library trains them: each
+/// replica its own seed and minibatch order, one [`Trainer::step`] per minibatch; images per
 /// second count every replica's images.
-fn replica_train(
+fn train_throughput(
     a: &ThroughputArgs,
     config: &ModelConfig,
     train_split: &Split,
     device: &candle_core::Device,
 ) -> anyhow::Result<Measure> {
     let k = a.replicas;
-    let models = (0..k)
-        .map(|r| Cnn::new(config, r as u64, device))
-        .collect::<neurogen_model::Result<Vec<_>>>()?;
-    let net = ReplicaCnn::stack(&models)?;
+    let seeds: Vec<u64> = (0..k as u64).collect();
+    let mut net = Cnn::from_seeds(config, &seeds, device)?;
     let mut regs = bench_regs(a, k)?;
     let mut adam = AdamConfig::default();
     regs[0].configure_optimizer(&mut adam);
-    let mut opt = ReplicaAdam::new(adam, k)?;
-    let live = vec![true; k];
+    let mut trainer = Trainer::new(&mut net, adam, &mut regs)?;
     let n = train_split.len();
     let per_epoch = training_batches(n, a.batch_size, 0, 0).len();
     let order = |epoch| -> Vec<Vec<Vec<usize>>> {
-        (0..k)
-            .map(|r| training_batches(n, a.batch_size, r as u64, epoch))
+        seeds
+            .iter()
+            .map(|&s| training_batches(n, a.batch_size, s, epoch))
             .collect()
     };
     let mut batches = order(0);
@@ -349,17 +305,16 @@ fn replica_train(
             .map(|b| b[i % per_epoch].as_slice())
             .collect();
         let (x, y) = replica_batch(train_split, &picks, device)?;
-        let out = net.forward(&x, &mut regs, &ForwardCtx::train(epoch, i))?;
-        let losses = replica_losses(&out.logits, &y)?;
-        let lv: Vec<f32> = losses.to_vec1()?;
-        if let Some(l) = lv.iter().find(|l| !l.is_finite()) {
+        let ctx = StepCtx {
+            epoch,
+            batch: i % per_epoch,
+            step: i,
+            batches_per_epoch: per_epoch,
+        };
+        let losses = trainer.step(&x, &y, ctx)?;
+        if let Some((l, _)) = losses.iter().find(|(_, live)| !live) {
             anyhow::bail!("training diverged at step {i}: a replica's loss is {l}");
         }
-        let grads = {
-            let _cache = neurogen_model::kernels::cuda_param_cache(device);
-            losses.sum_all()?.backward()?
-        };
-        opt.step(&net, &grads, &live)?;
         Ok(a.batch_size * k)
     })
 }

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod golden;
+
 fn xtask() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
     // Keep decode caches inside the build directory, never in the user's cache.
@@ -136,6 +138,7 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     let t0 = Instant::now();
     run_ok(
         xtask()
+            .env("RAYON_NUM_THREADS", golden::THREADS)
             .args(["reproduce", "all", "--scale", "smoke", "--quiet", "--data"])
             .arg(&data)
             .arg("--out")
@@ -145,6 +148,8 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
         "reproduce all --scale smoke: {:.0} s",
         t0.elapsed().as_secs_f64()
     );
+    // Bit for bit the results of main before the redesign (issue #13).
+    golden::assert_matches(&out, &["fig2", "fig3", "fig4", "fig5"], "smoke");
     for (fig, plots) in [
         ("fig2", vec!["test_accuracy", "validation_loss"]),
         ("fig3", vec!["single_regularisers"]),
@@ -378,4 +383,22 @@ fn a_diverging_learning_rate_fails_every_run_and_the_pipeline_goes_on() {
     assert!(report.contains("(0 ok, 8 failed)"), "{report}");
     assert!(report.contains("Failed runs"), "{report}");
     assert_eq!(report.matches("training diverged").count(), 8, "{report}");
+}
+
+#[test]
+fn reference_quirks_smoke_results_are_unchanged() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_ok(
+        xtask()
+            .env("RAYON_NUM_THREADS", golden::THREADS)
+            .args(["reproduce", "fig2", "--scale", "smoke", "--quiet"])
+            .arg("--reference-quirks")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    golden::assert_matches(&out, &["fig2"], "smoke-quirks");
 }

@@ -1,7 +1,8 @@
-//! Adam with PyTorch's semantics (`torch.optim.Adam`, `amsgrad=False`), with per-parameter state
-//! that regularisers can read and reset.
+//! Adam with PyTorch's semantics (`torch.optim.Adam`, `amsgrad=False`) for K replicas, with
+//! per-parameter, per-replica state that regularisers can read and reset.
 //!
-//! For each parameter `p` with gradient `g`, at its own step count `t` (starting at 1):
+//! For each parameter `p` of replica `r` with gradient `g`, at its own step count `t`
+//! (starting at 1):
 //! ```text
 //! g = g + weight_decay · p                  (L2 penalty, PyTorch's `weight_decay`)
 //! m = β1 · m + (1 − β1) · g
@@ -11,14 +12,17 @@
 //! Unlike `candle_nn::AdamW`, the default weight decay is 0, the decay is L2 (added to the
 //! gradient, not decoupled), and the moments are public so that neurogenesis can reset exactly
 //! the rows and columns of new units. Parameters without a gradient are skipped, as in PyTorch.
+//! Moments are stacked like the parameters (`[K, ...]`), step counts and frozen parameters
+//! are kept per replica; when every replica is at the same step (the usual case) one fused
+//! update serves all of them, so replica `r` is updated exactly as a network of its own.
 use std::collections::{BTreeMap, BTreeSet};
 
 use candle_core::backprop::GradStore;
-use candle_core::Tensor;
+use candle_core::{IndexOp, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::network::Cnn;
+use crate::kernels::{self, AdamCoefficients};
 
 /// Adam's settings. `Default` is the paper's: lr 2e-4, betas (0.9, 0.999), eps 1e-8, no decay.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -73,39 +77,70 @@ impl AdamConfig {
         }
         Ok(())
     }
+
+    /// The fused kernel's scalars for update number `step` (from 1).
+    pub fn coefficients(&self, step: u64) -> AdamCoefficients {
+        AdamCoefficients::new(
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+            step,
+        )
+    }
 }
 
-/// One parameter's optimiser state (PyTorch's `exp_avg`, `exp_avg_sq`, `step`).
+/// One replica's state of one parameter (PyTorch's `exp_avg`, `exp_avg_sq`, `step`).
 #[derive(Debug, Clone)]
 pub struct ParamState {
-    /// First moment (same shape as the parameter).
+    /// First moment (the parameter's shape).
     pub m: Tensor,
-    /// Second moment (same shape as the parameter).
+    /// Second moment (the parameter's shape).
     pub v: Tensor,
     /// Number of updates applied to this parameter.
     pub step: u64,
 }
 
-/// The optimiser.
+/// The state of one parameter for all replicas.
+#[derive(Debug, Clone)]
+pub(crate) struct StackedState {
+    /// `[K, ...]`.
+    pub(crate) m: Tensor,
+    /// `[K, ...]`.
+    pub(crate) v: Tensor,
+    /// Per replica.
+    pub(crate) steps: Vec<u64>,
+}
+
+/// The optimiser of a model of K replicas.
 #[derive(Debug, Clone)]
 pub struct Adam {
     config: AdamConfig,
-    state: BTreeMap<String, ParamState>,
-    frozen: BTreeSet<String>,
+    replicas: usize,
+    state: BTreeMap<String, StackedState>,
+    frozen: Vec<BTreeSet<String>>,
 }
 
 impl Adam {
-    /// A new optimiser with empty state (state is created on a parameter's first update).
-    pub fn new(config: AdamConfig) -> Result<Self> {
+    /// An optimiser for `replicas` replicas with empty state (state is created on a
+    /// parameter's first update).
+    pub fn new(config: AdamConfig, replicas: usize) -> Result<Self> {
         config.validate()?;
+        if replicas == 0 {
+            return Err(ModelError::Config(
+                "an optimiser needs at least one replica".into(),
+            ));
+        }
         Ok(Adam {
             config,
+            replicas,
             state: BTreeMap::new(),
-            frozen: BTreeSet::new(),
+            frozen: vec![BTreeSet::new(); replicas],
         })
     }
 
-    /// The settings.
+    /// The settings (shared by every replica).
     pub fn config(&self) -> &AdamConfig {
         &self.config
     }
@@ -115,19 +150,95 @@ impl Adam {
         self.config.lr = lr;
     }
 
-    /// The state of parameter `name`, if it has been updated at least once.
-    pub fn state(&self, name: &str) -> Option<&ParamState> {
-        self.state.get(name)
+    /// Number of replicas.
+    pub fn replicas(&self) -> usize {
+        self.replicas
     }
 
-    /// Mutable state of parameter `name` (to reset moments of chosen rows or columns).
-    pub fn state_mut(&mut self, name: &str) -> Option<&mut ParamState> {
-        self.state.get_mut(name)
+    /// Replica `r`'s state of parameter `name` (a copy), if it has been updated at least once.
+    pub fn state(&self, name: &str, r: usize) -> Result<Option<ParamState>> {
+        self.check_replica(r)?;
+        self.state
+            .get(name)
+            .map(|st| {
+                Ok(ParamState {
+                    m: st.m.i(r)?,
+                    v: st.v.i(r)?,
+                    step: st.steps[r],
+                })
+            })
+            .transpose()
     }
 
-    /// Replaces (or creates) the state of parameter `name`.
-    pub fn set_state(&mut self, name: &str, state: ParamState) {
-        self.state.insert(name.to_string(), state);
+    /// Replaces (or creates) replica `r`'s state of parameter `name`; the shapes must be those
+    /// of the other replicas' state (use a [`crate::StepCx`] to grow a layer).
+    pub fn set_state(&mut self, name: &str, r: usize, state: ParamState) -> Result<()> {
+        self.check_replica(r)?;
+        let mut ms: Vec<Option<Tensor>> = vec![None; self.replicas];
+        let mut vs = ms.clone();
+        let mut steps: Vec<Option<u64>> = vec![None; self.replicas];
+        ms[r] = Some(state.m);
+        vs[r] = Some(state.v);
+        steps[r] = Some(state.step);
+        self.replace_state(name, ms, vs, steps)
+    }
+
+    /// Sets the state of parameter `name` replica by replica: `Some` values replace that
+    /// replica's moments or step, `None` keeps them (zeros for a replica without state yet).
+    /// Every replica's moments end with the same shape.
+    pub(crate) fn replace_state(
+        &mut self,
+        name: &str,
+        ms: Vec<Option<Tensor>>,
+        vs: Vec<Option<Tensor>>,
+        steps: Vec<Option<u64>>,
+    ) -> Result<()> {
+        let template = ms
+            .iter()
+            .flatten()
+            .next()
+            .cloned()
+            .ok_or_else(|| ModelError::Config(format!("no state given for {name}")))?;
+        let old = self.state.get(name);
+        let pick = |new: &[Option<Tensor>], r: usize, old_t: Option<&Tensor>| -> Result<Tensor> {
+            match (&new[r], old_t) {
+                (Some(t), _) => Ok(t.clone()),
+                (None, Some(o)) => Ok(o.i(r)?),
+                (None, None) => Ok(template.zeros_like()?),
+            }
+        };
+        let mut m = Vec::with_capacity(self.replicas);
+        let mut v = Vec::with_capacity(self.replicas);
+        let mut st = Vec::with_capacity(self.replicas);
+        for r in 0..self.replicas {
+            m.push(pick(&ms, r, old.map(|o| &o.m))?);
+            v.push(pick(&vs, r, old.map(|o| &o.v))?);
+            st.push(steps[r].unwrap_or_else(|| old.map_or(0, |o| o.steps[r])));
+        }
+        for (r, t) in m.iter().chain(&v).enumerate() {
+            if t.shape() != template.shape() {
+                return Err(ModelError::Config(format!(
+                    "optimiser state for {name}: replica {} has shape {:?}, another {:?}; replicas must keep one shape",
+                    r % self.replicas,
+                    t.dims(),
+                    template.dims()
+                )));
+            }
+        }
+        let stack = |ts: &[Tensor]| -> Result<Tensor> {
+            Ok(if ts.len() == 1 {
+                ts[0].unsqueeze(0)?
+            } else {
+                Tensor::stack(ts, 0)?
+            })
+        };
+        let new = StackedState {
+            m: stack(&m)?,
+            v: stack(&v)?,
+            steps: st,
+        };
+        self.state.insert(name.to_string(), new);
+        Ok(())
     }
 
     /// Names of the parameters that have state, sorted.
@@ -135,33 +246,56 @@ impl Adam {
         self.state.keys().cloned().collect()
     }
 
-    /// Stops (true) or resumes (false) updating parameter `name`. A frozen parameter keeps its
-    /// value and state; this reproduces optimisers that lost track of a parameter.
-    pub fn set_frozen(&mut self, name: &str, frozen: bool) {
+    /// Stops (true) or resumes (false) updating parameter `name` of replica `r`. A frozen
+    /// parameter keeps its value and state; this reproduces optimisers that lost track of a
+    /// parameter.
+    pub fn set_frozen(&mut self, name: &str, r: usize, frozen: bool) -> Result<()> {
+        self.check_replica(r)?;
         if frozen {
-            self.frozen.insert(name.to_string());
+            self.frozen[r].insert(name.to_string());
         } else {
-            self.frozen.remove(name);
+            self.frozen[r].remove(name);
         }
+        Ok(())
     }
 
-    /// Whether parameter `name` is frozen.
-    pub fn is_frozen(&self, name: &str) -> bool {
-        self.frozen.contains(name)
+    /// Whether parameter `name` of replica `r` is frozen.
+    pub fn is_frozen(&self, name: &str, r: usize) -> bool {
+        self.frozen.get(r).is_some_and(|f| f.contains(name))
     }
 
-    /// Applies one update to every parameter of `model` that has a gradient in `grads`.
-    pub fn step(&mut self, model: &Cnn, grads: &GradStore) -> Result<()> {
+    fn check_replica(&self, r: usize) -> Result<()> {
+        if r >= self.replicas {
+            return Err(ModelError::Config(format!(
+                "replica {r} does not exist (the optimiser has {})",
+                self.replicas
+            )));
+        }
+        Ok(())
+    }
+
+    /// One update of every parameter in `params` (stacked `[K, ...]`, as
+    /// [`crate::Cnn::named_params`] lists them) that has a gradient in `grads`, for the
+    /// replicas where `live[r]` is true (the others keep their parameters and state).
+    pub fn step<'a>(
+        &mut self,
+        params: impl IntoIterator<Item = (&'a str, &'a Var)>,
+        grads: &GradStore,
+        live: &[bool],
+    ) -> Result<()> {
         let c = self.config;
-        for (name, var) in model.named_params() {
-            if self.frozen.contains(&name) {
-                continue;
-            }
+        for (name, var) in params {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
+            let active: Vec<bool> = (0..self.replicas)
+                .map(|r| live.get(r).copied().unwrap_or(false) && !self.frozen[r].contains(name))
+                .collect();
+            if !active.iter().any(|&a| a) {
+                continue;
+            }
             let p = var.as_detached_tensor();
-            let st = match self.state.get_mut(&name) {
+            let st = match self.state.get_mut(name) {
                 Some(st) => {
                     if st.m.shape() != p.shape() || st.v.shape() != p.shape() {
                         return Err(ModelError::Config(format!(
@@ -172,26 +306,51 @@ impl Adam {
                     }
                     st
                 }
-                None => self.state.entry(name.clone()).or_insert(ParamState {
+                None => self.state.entry(name.to_string()).or_insert(StackedState {
                     m: p.zeros_like()?,
                     v: p.zeros_like()?,
-                    step: 0,
+                    steps: vec![0; self.replicas],
                 }),
             };
-            st.step += 1;
-            // The fused kernel applies the L2 penalty itself: it takes the raw gradient.
-            let coef = crate::kernels::AdamCoefficients::new(&c, st.step);
-            if let Some((m, v)) =
-                crate::kernels::adam_update(var.as_tensor(), g, &st.m, &st.v, &coef)?
-            {
+            for (r, a) in active.iter().enumerate() {
+                if *a {
+                    st.steps[r] += 1;
+                }
+            }
+            let uniform = active.iter().all(|&a| a) && st.steps.iter().all(|&s| s == st.steps[0]);
+            if uniform {
+                // The fused kernel applies the L2 penalty itself: it takes the raw gradient.
+                let coef = c.coefficients(st.steps[0]);
+                if let Some((m, v)) = kernels::adam_update(var.as_tensor(), g, &st.m, &st.v, &coef)?
+                {
+                    st.m = m;
+                    st.v = v;
+                    continue;
+                }
+                let (np, m, v) = adam_tensor_update(&p, g, &st.m, &st.v, &c, st.steps[0])?;
+                var.set(&np)?;
                 st.m = m;
                 st.v = v;
                 continue;
             }
-            let (np, m, v) = adam_tensor_update(&p, g, &st.m, &st.v, &c, st.step)?;
-            st.m = m;
-            st.v = v;
-            var.set(&np)?;
+            // Replicas at different steps (or some skipped): one update per replica.
+            let (mut ps, mut ms, mut vs) = (Vec::new(), Vec::new(), Vec::new());
+            for (r, a) in active.iter().enumerate() {
+                let (pr, mr, vr) = (p.i(r)?, st.m.i(r)?, st.v.i(r)?);
+                if *a {
+                    let (np, m, v) = adam_tensor_update(&pr, &g.i(r)?, &mr, &vr, &c, st.steps[r])?;
+                    ps.push(np);
+                    ms.push(m);
+                    vs.push(v);
+                } else {
+                    ps.push(pr);
+                    ms.push(mr);
+                    vs.push(vr);
+                }
+            }
+            var.set(&Tensor::stack(&ps, 0)?)?;
+            st.m = Tensor::stack(&ms, 0)?;
+            st.v = Tensor::stack(&vs, 0)?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
-use crate::network::Cnn;
+use crate::net::{param_shapes, Cnn};
 
 /// The metadata key holding neurogen's JSON metadata.
 pub const META_KEY: &str = "neurogen";
@@ -83,15 +83,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Saves `model`'s weights (as f32) and `meta` to `path`, atomically.
+/// Saves the weights of `model` (one network; save `model.replica(r)` of a model of several
+/// replicas) as f32 in PyTorch's names and shapes, and `meta`, to `path`, atomically.
 pub fn save(model: &Cnn, meta: &CheckpointMeta, path: &Path) -> Result<()> {
+    if model.replicas() != 1 {
+        return Err(ModelError::Config(format!(
+            "a checkpoint holds one network, this model has {} replicas: save model.replica(r)",
+            model.replicas()
+        )));
+    }
     let tensors: Vec<(String, Tensor)> = model
         .named_params()
         .into_iter()
         .map(|(n, v)| {
             Ok((
-                n,
+                n.to_string(),
                 v.as_tensor()
+                    .squeeze(0)?
                     .to_dtype(DType::F32)?
                     .to_device(&Device::Cpu)?,
             ))
@@ -148,7 +156,7 @@ pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoi
     // Before anything is allocated for the model (or `validate` multiplies sizes), check that
     // the config's parameter shapes are computable and are exactly the tensors the file holds:
     // a corrupt config must not make a small file allocate a huge network.
-    let expected = expected_shapes(&meta.model).ok_or_else(|| {
+    let expected = param_shapes(&meta.model).ok_or_else(|| {
         bad(format!(
             "model config is impossibly large (sizes overflow): {:?}",
             meta.model
@@ -188,31 +196,4 @@ pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoi
     }
     let model = Cnn::from_tensors(&meta.model, &tensors, device).map_err(|e| bad(e.to_string()))?;
     Ok(Checkpoint { model, meta })
-}
-
-/// The parameter names and shapes a config implies (`conv1.weight` … `fc3.weight`, as
-/// [`Cnn::named_params`] lists them), computed with checked arithmetic: `None` when a size
-/// overflows `usize`, as only a corrupt config can make it.
-fn expected_shapes(cfg: &ModelConfig) -> Option<Vec<(String, Vec<usize>)>> {
-    let numel = |d: &[usize]| d.iter().try_fold(1usize, |a, &x| a.checked_mul(x));
-    let mut out = Vec::new();
-    let mut c_in = cfg.in_channels;
-    for (i, &c_out) in cfg.conv_channels.iter().enumerate() {
-        out.push((format!("conv{}.weight", i + 1), vec![c_out, c_in, 3, 3]));
-        out.push((format!("conv{}.bias", i + 1), vec![c_out]));
-        c_in = c_out;
-    }
-    let (h, w) = cfg.conv_output_hw();
-    let mut fan_in = numel(&[c_in, h, w])?;
-    for (i, &width) in cfg.hidden_sizes.iter().enumerate() {
-        out.push((format!("fcs.{i}.weight"), vec![width, fan_in]));
-        out.push((format!("fcs.{i}.bias"), vec![width]));
-        fan_in = width;
-    }
-    out.push(("fc3.weight".to_string(), vec![cfg.num_classes, fan_in]));
-    let mut total = 0usize;
-    for (_, d) in &out {
-        total = total.checked_add(numel(d)?)?;
-    }
-    Some(out)
 }

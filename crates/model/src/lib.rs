@@ -1,7 +1,12 @@
 //! The convolutional network of Tran et al. (PNAS 2022), "Adult neurogenesis acts as a neural
 //! regulariser", in candle: PyTorch-compatible initialisation and parameter names, Adam with
-//! PyTorch's semantics and inspectable state, a training loop with regulariser hooks, and
-//! safetensors checkpoints that load into PyTorch.
+//! PyTorch's semantics and inspectable state, one training loop for one network or many
+//! replicas, regulariser hooks, and safetensors checkpoints that load into PyTorch.
+//!
+//! Layers of the crate, each using only those above it: `kernels` (CPU and CUDA ops) and
+//! `hooks` (forward hooks as data); `net` (the model, K ≥ 1 replicas) and `adam`; `slot` (a
+//! step hook's view of one replica) and `regularizer` (the plug-in trait); `train` and `eval`
+//! (the loop); `checkpoint`.
 //!
 //! ```
 //! use candle_core::Device;
@@ -17,14 +22,15 @@ pub mod checkpoint;
 pub mod config;
 pub mod device;
 pub mod error;
-pub mod hookplan;
+pub mod eval;
+pub mod hooks;
 pub mod init;
 pub mod kernels;
 pub mod metrics;
-pub mod network;
+pub mod net;
 pub mod regularizer;
-pub mod replica;
 pub mod silence;
+pub mod slot;
 pub mod train;
 
 pub use adam::{Adam, AdamConfig, ParamState};
@@ -32,11 +38,15 @@ pub use checkpoint::{Checkpoint, CheckpointMeta};
 pub use config::ModelConfig;
 pub use device::{device_name, parse_device, parse_device_single_stream};
 pub use error::{ModelError, Result};
+pub use eval::{check_finite_weights, evaluate, evaluate_with, hidden_activations};
+pub use hooks::{ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point};
+pub use kernels::reference_max_pool2x2 as max_pool2x2;
 pub use metrics::{EpochMetrics, EvalResult, TrainMetrics};
-pub use network::{argmax, max_pool2x2, Cnn, ForwardOutput};
-pub use regularizer::{ForwardCtx, HookStep, NoRegularizer, Regularizer, StepCtx, StepHook};
-pub use replica::{train_replicas, ReplicaAdam, ReplicaCnn, ReplicaRun};
+pub use net::{argmax, param_shapes, Cnn, ForwardOutput};
+pub use regularizer::{LossCx, NoRegularizer, PerReplica, Phase, Regularizer};
 pub use silence::Silence;
+pub use slot::{edit_replica, StepCtx, StepCx};
 pub use train::{
-    evaluate, evaluate_with, hidden_activations, train, Silent, TrainConfig, TrainObserver,
+    cross_entropy, replica_batch, train, train_replicas, training_batches, ReplicaResult, Silent,
+    TrainConfig, TrainObserver, Trainer, EVAL_BATCH,
 };

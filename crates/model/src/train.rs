@@ -1,30 +1,42 @@
-//! The training loop: seeded minibatches, cross-entropy, Adam, regulariser hooks, evaluation.
+//! The training loop, one for any number of replicas K ≥ 1 (a single network is K = 1):
+//! seeded minibatches, cross-entropy, Adam, regulariser hooks, evaluation.
 //!
-//! One step (see [`crate::regularizer`] for the hooks): `before_batch`, forward with hooks,
-//! `loss = cross_entropy(logits, labels) + Σ loss_terms`, backward, Adam, `after_step`. A
-//! non-finite loss stops the run with [`ModelError::Diverged`]. The minibatch order of epoch `e`
-//! is `neurogen_data::epoch_batches(n, batch_size, seed, e)`; like the reference code's
-//! `DataLoader(drop_last=True)`, a last partial minibatch is dropped when at least one full one
-//! exists. Evaluation runs the regulariser's hooks in evaluation mode (`ForwardCtx::train` is
-//! false), so a regulariser that acts at test time too (the reference's dropout max-norm) is
-//! evaluated as it was trained.
+//! The order of one step is stated once, in docs/ARCHITECTURE.md ("One training step"). The
+//! minibatch order of epoch `e` for replica `r` is `neurogen_data::epoch_batches(n,
+//! batch_size, seed_r, e)`; like the reference code's `DataLoader(drop_last=True)`, a last
+//! partial minibatch is dropped when at least one full one exists. Each replica's loss is its
+//! own mean cross-entropy (plus its regulariser's loss term), and the loss that is
+//! backpropagated is their sum, so each replica's gradient is exactly its own run's. A replica
+//! whose loss or weights become non-finite, or whose hooks fail, stops with its error while the
+//! others train on. Evaluation runs the regulariser's hooks in evaluation mode, so a
+//! regulariser that acts at test time too (the reference's dropout max-norm) is evaluated as it
+//! was trained.
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor, D};
 use neurogen_data::{epoch_batches, Split};
 use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{ModelError, Result};
+use crate::eval::{check_finite_weights, evaluate_with};
+use crate::hooks::ForwardCtx;
+use crate::kernels;
 use crate::metrics::{EpochMetrics, EvalResult, TrainMetrics};
-use crate::network::Cnn;
-use crate::regularizer::{ForwardCtx, NoRegularizer, Regularizer, StepCtx};
+use crate::net::Cnn;
+use crate::regularizer::{LossCx, PerReplica, Phase, Regularizer};
+use crate::slot::{Staging, StepCtx, StepCx};
 
-/// Settings of a training run. `Default` is the paper's protocol: 14 epochs, batch 4, Adam
-/// with lr 2e-4.
+/// Minibatch size of every evaluation pass (it does not change results: evaluation-mode hooks
+/// that depend on the minibatch, such as dropout's max-norm, act per block of examples of their
+/// own).
+pub const EVAL_BATCH: usize = 500;
+
+/// Settings of a training run. `Default` is the published scripts' default: 14 epochs, batch
+/// 4, Adam with lr 2e-4.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// Number of epochs (paper: 14).
+    /// Number of epochs (the published scripts' default: 14).
     pub epochs: usize,
     /// Minibatch size (paper: 4).
     pub batch_size: usize,
@@ -49,7 +61,7 @@ impl Default for TrainConfig {
             seed: 0,
             eval_every_epoch: true,
             eval_train_at_end: true,
-            eval_batch_size: 500,
+            eval_batch_size: EVAL_BATCH,
         }
     }
 }
@@ -74,9 +86,11 @@ impl TrainConfig {
 
 /// Receives progress while training (for progress bars and logs). All methods default to no-ops.
 pub trait TrainObserver {
-    /// After each optimiser step: epoch, batch within epoch, batches per epoch, minibatch loss.
+    /// After each optimiser step: epoch, batch within epoch, batches per epoch, mean minibatch
+    /// loss of the replicas still training.
     fn on_step(&mut self, _epoch: usize, _batch: usize, _batches: usize, _loss: f64) {}
-    /// After each epoch (and its evaluation).
+    /// After each epoch (and its evaluation): the live replicas' mean metrics, with the
+    /// throughput of all replicas together.
     fn on_epoch(&mut self, _metrics: &EpochMetrics) {}
 }
 
@@ -94,11 +108,60 @@ pub fn training_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) ->
     b
 }
 
-/// Trains `model` on `train`, evaluating on `eval` (named `eval_name`, e.g. `test`).
+/// The minibatches of all replicas as one upload: replica `r` gets the images `picks[r]` of
+/// `split` (every replica the same number). Returns images `[K, batch, C, H, W]` and labels
+/// `[K, batch]` (u32), as [`Split::batch`] builds them for one run.
+pub fn replica_batch(
+    split: &Split,
+    picks: &[&[usize]],
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let k = picks.len();
+    let b = picks.first().map_or(0, |p| p.len());
+    if k == 0 || picks.iter().any(|p| p.len() != b) {
+        return Err(ModelError::Config(format!(
+            "replica minibatches must all have one size, got {:?}",
+            picks.iter().map(|p| p.len()).collect::<Vec<_>>()
+        )));
+    }
+    let all: Vec<usize> = picks.iter().flat_map(|p| p.iter().copied()).collect();
+    let (x, y) = split.batch(&all, device)?;
+    let (_, c, h, w) = x.dims4()?;
+    Ok((x.reshape((k, b, c, h, w))?, y.reshape((k, b))?))
+}
+
+/// Each replica's mean cross-entropy: `logits` `[K, batch, classes]`, `labels` `[K, batch]`
+/// (u32); returns `[K]`, computed as `candle_nn::loss::cross_entropy` does for one network.
+pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    let (_, b, _) = logits.dims3()?;
+    let lsm = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let picked = lsm.gather(&labels.unsqueeze(2)?, 2)?.squeeze(2)?;
+    Ok(picked.sum(1)?.affine(-1f64 / b as f64, 0.)?)
+}
+
+/// One replica's result: its metrics, or the error that stopped it (e.g.
+/// [`ModelError::Diverged`]).
+pub type ReplicaResult = std::result::Result<TrainMetrics, ModelError>;
+
+/// Trains one network (`model` has K = 1) and returns its metrics and optimiser: the one loop
+/// ([`train_replicas`]) for a single replica. A run that diverges or whose regulariser fails
+/// returns that error.
 ///
-/// The optimiser is built from `config.adam` after [`Regularizer::configure_optimizer`]; the
-/// regulariser's hooks run at every step. Returns the run's metrics; the trained weights are in
-/// `model`, and the optimiser is returned for inspection.
+/// ```
+/// use candle_core::Device;
+/// use neurogen_data::{ImageShape, Split};
+/// use neurogen_model::{train, Cnn, ModelConfig, NoRegularizer, Silent, TrainConfig};
+/// // 16 tiny 1x28x28 images (a real run loads CIFAR-10 or Fashion-MNIST with neurogen_data).
+/// let shape = ImageShape { channels: 1, height: 28, width: 28 };
+/// let images: Vec<u8> = (0..16 * 784).map(|i| (i * 7 % 251) as u8).collect();
+/// let labels: Vec<u8> = (0..16).map(|i| (i % 10) as u8).collect();
+/// let split = Split::new(shape, images, labels)?;
+/// let mut model = Cnn::new(&ModelConfig::fashion_mnist().with_hidden_width(16), 0, &Device::Cpu)?;
+/// let cfg = TrainConfig { epochs: 1, ..TrainConfig::default() };
+/// let (metrics, _adam) = train(&mut model, &split, Some(("train", &split)), &cfg, &mut NoRegularizer, &mut Silent)?;
+/// assert_eq!(metrics.steps, 4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn train(
     model: &mut Cnn,
     train: &Split,
@@ -107,178 +170,409 @@ pub fn train(
     reg: &mut dyn Regularizer,
     observer: &mut dyn TrainObserver,
 ) -> Result<(TrainMetrics, Adam)> {
-    config.validate()?;
+    if model.replicas() != 1 {
+        return Err(ModelError::Config(format!(
+            "train takes one network, this model has {} replicas: use train_replicas",
+            model.replicas()
+        )));
+    }
+    let (mut runs, adam) = train_replicas(
+        model,
+        train,
+        eval,
+        std::slice::from_ref(config),
+        std::slice::from_mut(&mut &mut *reg),
+        observer,
+    )?;
+    Ok((runs.remove(0)?, adam))
+}
+
+/// One training step of K replicas at a time, as [`train_replicas`] runs it (the benchmarks
+/// time exactly this): step hooks before the batch, forward with hooks, loss, backward, Adam,
+/// step hooks after the step. A replica whose loss is non-finite or whose hook fails is stopped
+/// (see [`Trainer::failures`]); the others go on.
+pub struct Trainer<'a, R> {
+    net: &'a mut Cnn,
+    opt: Adam,
+    regs: &'a mut [R],
+    failed: Vec<Option<ModelError>>,
+}
+
+impl<'a, R: Regularizer> Trainer<'a, R> {
+    /// A trainer of `net`'s replicas with Adam `config` (after the regularisers'
+    /// [`Regularizer::configure_optimizer`], which the caller applies) and one regulariser per
+    /// replica; runs the [`Phase::Start`] hooks.
+    pub fn new(net: &'a mut Cnn, config: AdamConfig, regs: &'a mut [R]) -> Result<Self> {
+        let k = net.replicas();
+        if regs.len() != k {
+            return Err(ModelError::Config(format!(
+                "{} regularisers given for {k} replicas",
+                regs.len()
+            )));
+        }
+        let mut t = Trainer {
+            net,
+            opt: Adam::new(config, k)?,
+            regs,
+            failed: (0..k).map(|_| None).collect(),
+        };
+        t.phase(
+            Phase::Start,
+            StepCtx {
+                epoch: 0,
+                batch: 0,
+                step: 0,
+                batches_per_epoch: 0,
+            },
+        )?;
+        Ok(t)
+    }
+
+    /// Which replicas are still training.
+    pub fn live(&self) -> Vec<bool> {
+        self.failed.iter().map(|f| f.is_none()).collect()
+    }
+
+    /// What stopped each replica (None: still training).
+    pub fn failures(&self) -> &[Option<ModelError>] {
+        &self.failed
+    }
+
+    fn fail(&mut self, r: usize, e: ModelError) {
+        if self.failed[r].is_none() {
+            self.failed[r] = Some(e);
+        }
+    }
+
+    /// Runs every live replica's step hook of `phase`, then commits what they changed.
+    pub fn phase(&mut self, phase: Phase, ctx: StepCtx) -> Result<()> {
+        let mut staged = Staging::default();
+        for r in 0..self.regs.len() {
+            if self.failed[r].is_some() {
+                continue;
+            }
+            let mut cx = StepCx::new(ctx, r, self.net, &self.opt, &mut staged);
+            if let Err(e) = self.regs[r].on_step(phase, &mut cx) {
+                self.fail(r, e);
+            }
+        }
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let stopped: Vec<bool> = self.failed.iter().map(Option::is_some).collect();
+        staged.commit(self.net, &mut self.opt, &stopped)
+    }
+
+    /// One optimiser step on images `x` (`[K, batch, C, H, W]`, each replica its own minibatch)
+    /// and labels `y` (`[K, batch]`) at `ctx` (`ctx.step` = steps taken before this one): the
+    /// [`Phase::BeforeBatch`] hooks, forward, loss, backward, Adam, the [`Phase::AfterStep`]
+    /// hooks. Returns each replica's loss (cross-entropy plus loss term) and whether it was
+    /// still training at this step.
+    pub fn step(&mut self, x: &Tensor, y: &Tensor, ctx: StepCtx) -> Result<Vec<(f64, bool)>> {
+        let k = self.regs.len();
+        let (epoch, step) = (ctx.epoch, ctx.step);
+        self.phase(Phase::BeforeBatch, ctx)?;
+        let out = self.net.forward(
+            x,
+            &mut PerReplica(&mut *self.regs),
+            &ForwardCtx::train(epoch, step),
+        )?;
+        let losses = cross_entropy(&out.logits, y)?;
+        let mut total = losses.sum_all()?;
+        let mut lv: Vec<f64> = losses.to_dtype(DType::F64)?.to_vec1()?;
+        for r in 0..k {
+            if self.failed[r].is_some() {
+                continue;
+            }
+            let cx = LossCx::new(ctx, r, self.net, &out.hidden);
+            match self.regs[r].loss_term(&cx) {
+                Ok(Some(term)) => {
+                    lv[r] += term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                    total = (total + term)?;
+                }
+                Ok(None) => {}
+                Err(e) => self.fail(r, e),
+            }
+        }
+        for (r, &l) in lv.iter().enumerate() {
+            if !l.is_finite() {
+                self.fail(
+                    r,
+                    ModelError::Diverged {
+                        epoch,
+                        step,
+                        what: format!("loss is {l}"),
+                    },
+                );
+            }
+        }
+        let live = self.live();
+        if live.iter().any(|&l| l) {
+            let grads = {
+                let _cache = kernels::cuda_param_cache(self.net.device());
+                total.backward()?
+            };
+            self.opt.step(self.net.named_params(), &grads, &live)?;
+            self.phase(
+                Phase::AfterStep,
+                StepCtx {
+                    step: step + 1,
+                    ..ctx
+                },
+            )?;
+        }
+        Ok(lv.into_iter().zip(live).collect())
+    }
+}
+
+/// Per-replica sums over one epoch.
+#[derive(Debug, Clone, Default)]
+struct EpochSums {
+    loss: f64,
+    images: usize,
+}
+
+/// Trains the K replicas of `model` (K ≥ 1, see the module documentation): replica `r` trains
+/// with `configs[r]` (its seed gives its minibatch order) and regulariser `regs[r]`,
+/// evaluating on `eval` after every epoch (or at the end).
+///
+/// The configurations must agree on everything but the seed, and the optimiser settings after
+/// each regulariser's [`Regularizer::configure_optimizer`] must agree too (replicas of one
+/// experimental group do). Returns each replica's result (an error that concerns one replica
+/// stops only that replica) and the optimiser; the trained weights are in `model`.
+///
+/// ```
+/// use candle_core::Device;
+/// use neurogen_data::{ImageShape, Split};
+/// use neurogen_model::{train_replicas, Cnn, ModelConfig, NoRegularizer, Silent, TrainConfig};
+/// let shape = ImageShape { channels: 1, height: 28, width: 28 };
+/// let images: Vec<u8> = (0..16 * 784).map(|i| (i * 7 % 251) as u8).collect();
+/// let labels: Vec<u8> = (0..16).map(|i| (i % 10) as u8).collect();
+/// let split = Split::new(shape, images, labels)?;
+///
+/// let seeds = [0u64, 1, 2];
+/// let cfg = ModelConfig::fashion_mnist().with_hidden_width(16);
+/// let mut model = Cnn::from_seeds(&cfg, &seeds, &Device::Cpu)?;
+/// let configs: Vec<TrainConfig> = seeds
+///     .iter()
+///     .map(|&seed| TrainConfig { epochs: 1, seed, ..TrainConfig::default() })
+///     .collect();
+/// // One regulariser per replica (e.g. one `neurogen_regularizers::build(&set, seed)` each).
+/// let mut regs = [NoRegularizer; 3];
+/// let (runs, _adam) = train_replicas(&mut model, &split, Some(("train", &split)), &configs, &mut regs, &mut Silent)?;
+/// for run in &runs {
+///     let metrics = run.as_ref().expect("trained");
+///     assert_eq!(metrics.steps, 4);
+///     assert!(metrics.final_eval.is_some());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn train_replicas<R: Regularizer>(
+    model: &mut Cnn,
+    train: &Split,
+    eval: Option<(&str, &Split)>,
+    configs: &[TrainConfig],
+    regs: &mut [R],
+    observer: &mut dyn TrainObserver,
+) -> Result<(Vec<ReplicaResult>, Adam)> {
+    let k = model.replicas();
+    if configs.len() != k || regs.len() != k {
+        return Err(ModelError::Config(format!(
+            "training needs one config and one regulariser per replica: {k} replicas, {} configs, {} regularisers",
+            configs.len(),
+            regs.len()
+        )));
+    }
+    let base = &configs[0];
+    for (r, c) in configs.iter().enumerate() {
+        c.validate()?;
+        if (TrainConfig {
+            seed: base.seed,
+            ..c.clone()
+        }) != *base
+        {
+            return Err(ModelError::Config(format!(
+                "replica {r}'s training settings differ from replica 0's in more than the seed: {c:?} vs {base:?}"
+            )));
+        }
+    }
     if train.is_empty() {
         return Err(ModelError::Config("the training split is empty".into()));
     }
-    let mut adam_cfg = config.adam;
-    reg.configure_optimizer(&mut adam_cfg);
-    let mut opt = Adam::new(adam_cfg)?;
-    reg.start_training(model, &mut opt)?;
+    let mut adam_cfg = base.adam;
+    regs[0].configure_optimizer(&mut adam_cfg);
+    for (r, reg) in regs.iter().enumerate() {
+        let mut c = base.adam;
+        reg.configure_optimizer(&mut c);
+        if c != adam_cfg {
+            return Err(ModelError::Config(format!(
+                "replica {r}'s regulariser sets the optimiser to {c:?}, replica 0's to {adam_cfg:?}: replicas must share optimiser settings"
+            )));
+        }
+    }
     let device = model.device().clone();
+    let mut st = Trainer::new(model, adam_cfg, regs)?;
+
     let start = Instant::now();
-    let mut epochs = Vec::with_capacity(config.epochs);
+    let mut epochs: Vec<Vec<EpochMetrics>> = vec![Vec::new(); k];
     let mut step = 0usize;
-    let mut train_images = 0usize;
+    let mut train_images = vec![0usize; k];
     let mut train_secs = 0.0;
-    for epoch in 0..config.epochs {
+    for epoch in 0..base.epochs {
+        if st.failed.iter().all(Option::is_some) {
+            break;
+        }
         let t0 = Instant::now();
-        let batches = training_batches(train.len(), config.batch_size, config.seed, epoch);
-        let nb = batches.len();
-        let mut loss_sum = 0.0;
-        let mut images = 0usize;
-        for (bi, idx) in batches.iter().enumerate() {
+        let batches: Vec<Vec<Vec<usize>>> = configs
+            .iter()
+            .map(|c| training_batches(train.len(), c.batch_size, c.seed, epoch))
+            .collect();
+        let nb = batches[0].len();
+        let mut sums = vec![EpochSums::default(); k];
+        for bi in 0..nb {
             let ctx = StepCtx {
                 epoch,
                 batch: bi,
                 step,
                 batches_per_epoch: nb,
             };
-            reg.before_batch(model, &mut opt, &ctx)?;
-            let (x, y) = train.batch(idx, &device)?;
-            let out = model.forward(&x, reg, &ForwardCtx::train(epoch, step))?;
-            let mut loss = candle_nn::loss::cross_entropy(&out.logits, &y)?;
-            if let Some(term) = reg.loss_term(model, &ctx)? {
-                loss = (loss + term)?;
+            let picks: Vec<&[usize]> = batches.iter().map(|b| b[bi].as_slice()).collect();
+            let (x, y) = replica_batch(train, &picks, &device)?;
+            let losses = st.step(&x, &y, ctx)?;
+            if !losses.iter().any(|(_, live)| *live) {
+                break;
             }
-            let lv = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
-            if !lv.is_finite() {
-                return Err(ModelError::Diverged {
-                    epoch,
-                    step,
-                    what: format!("loss is {lv}"),
-                });
-            }
-            let grads = {
-                let _cache = crate::kernels::cuda_param_cache(&device);
-                loss.backward()?
-            };
-            opt.step(model, &grads)?;
             step += 1;
-            reg.after_step(model, &mut opt, &StepCtx { step, ..ctx })?;
-            loss_sum += lv;
-            images += idx.len();
-            observer.on_step(epoch, bi, nb, lv);
+            let mut live_loss = (0.0, 0usize);
+            for (r, &(l, live)) in losses.iter().enumerate() {
+                if live {
+                    sums[r].loss += l;
+                    sums[r].images += batches[r][bi].len();
+                    live_loss.0 += l;
+                    live_loss.1 += 1;
+                }
+            }
+            observer.on_step(epoch, bi, nb, live_loss.0 / live_loss.1.max(1) as f64);
         }
-        reg.end_epoch(model, &mut opt, epoch)?;
-        check_finite_weights(model, epoch, step)?;
+        st.phase(
+            Phase::EndEpoch,
+            StepCtx {
+                epoch,
+                batch: nb,
+                step,
+                batches_per_epoch: nb,
+            },
+        )?;
+        for (r, bad) in check_finite_weights(st.net, epoch, step)?
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(e) = bad {
+                st.fail(r, e);
+            }
+        }
         let secs = t0.elapsed().as_secs_f64();
         train_secs += secs;
-        train_images += images;
-        let eval_res = match eval {
-            Some((_, split)) if config.eval_every_epoch || epoch + 1 == config.epochs => {
-                Some(evaluate_with(model, split, config.eval_batch_size, reg)?)
+        let evaluate_now = base.eval_every_epoch || epoch + 1 == base.epochs;
+        let mut evals: Vec<Option<EvalResult>> = vec![None; k];
+        if let (Some((_, split)), true) = (eval, evaluate_now) {
+            for (r, e) in evals.iter_mut().enumerate() {
+                if st.failed[r].is_none() {
+                    let m = st.net.replica(r)?;
+                    match evaluate_with(&m, split, base.eval_batch_size, &mut st.regs[r]) {
+                        Ok(res) => *e = Some(res),
+                        Err(err) => st.fail(r, err),
+                    }
+                }
             }
-            _ => None,
+        }
+        let mut mean = EpochMean::default();
+        for r in 0..k {
+            train_images[r] += sums[r].images;
+            if st.failed[r].is_some() {
+                continue;
+            }
+            let m = EpochMetrics {
+                epoch,
+                train_loss: sums[r].loss / nb.max(1) as f64,
+                eval: evals[r],
+                train_seconds: secs,
+                images_per_second: sums[r].images as f64 / secs.max(1e-9),
+            };
+            mean.add(&m);
+            epochs[r].push(m);
+        }
+        let images: usize = sums.iter().map(|s| s.images).sum();
+        observer.on_epoch(&mean.finish(epoch, secs, images));
+    }
+
+    let mut runs = Vec::with_capacity(k);
+    for (r, epoch_metrics) in epochs.into_iter().enumerate() {
+        if let Some(e) = st.failed[r].take() {
+            runs.push(Err(e));
+            continue;
+        }
+        let final_train = if base.eval_train_at_end {
+            let m = st.net.replica(r)?;
+            match evaluate_with(&m, train, base.eval_batch_size, &mut st.regs[r]) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    runs.push(Err(e));
+                    continue;
+                }
+            }
+        } else {
+            None
         };
-        let m = EpochMetrics {
+        runs.push(Ok(TrainMetrics {
+            final_eval: epoch_metrics.last().and_then(|e| e.eval),
+            epochs: epoch_metrics,
+            eval_split: eval.map(|(n, _)| n.to_string()).unwrap_or_default(),
+            final_train,
+            steps: step,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            images_per_second: train_images[r] as f64 / train_secs.max(1e-9),
+            regularizer: st.regs[r].report(),
+        }));
+    }
+    Ok((runs, st.opt))
+}
+
+/// The mean of the live replicas' epoch metrics (for the observer).
+#[derive(Debug, Default)]
+struct EpochMean {
+    train_loss: f64,
+    eval_loss: f64,
+    eval_accuracy: f64,
+    eval_n: usize,
+    evaluated: bool,
+    live: usize,
+}
+
+impl EpochMean {
+    fn add(&mut self, m: &EpochMetrics) {
+        self.train_loss += m.train_loss;
+        if let Some(e) = m.eval {
+            self.eval_loss += e.loss;
+            self.eval_accuracy += e.accuracy;
+            self.eval_n = e.n;
+            self.evaluated = true;
+        }
+        self.live += 1;
+    }
+
+    fn finish(self, epoch: usize, secs: f64, images: usize) -> EpochMetrics {
+        let n = self.live.max(1) as f64;
+        EpochMetrics {
             epoch,
-            train_loss: loss_sum / nb.max(1) as f64,
-            eval: eval_res,
+            train_loss: self.train_loss / n,
+            eval: self.evaluated.then_some(EvalResult {
+                loss: self.eval_loss / n,
+                accuracy: self.eval_accuracy / n,
+                n: self.eval_n,
+            }),
             train_seconds: secs,
             images_per_second: images as f64 / secs.max(1e-9),
-        };
-        observer.on_epoch(&m);
-        epochs.push(m);
-    }
-    let final_eval = epochs.last().and_then(|e| e.eval);
-    let final_train = if config.eval_train_at_end {
-        Some(evaluate_with(model, train, config.eval_batch_size, reg)?)
-    } else {
-        None
-    };
-    let metrics = TrainMetrics {
-        epochs,
-        eval_split: eval.map(|(n, _)| n.to_string()).unwrap_or_default(),
-        final_train,
-        final_eval,
-        steps: step,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        images_per_second: train_images as f64 / train_secs.max(1e-9),
-        regularizer: reg.report(),
-    };
-    Ok((metrics, opt))
-}
-
-/// Fails with [`ModelError::Diverged`] if any parameter holds a NaN or infinity.
-pub fn check_finite_weights(model: &Cnn, epoch: usize, step: usize) -> Result<()> {
-    for (name, v) in model.named_params() {
-        let s = v
-            .as_tensor()
-            .abs()?
-            .max_all()?
-            .to_dtype(candle_core::DType::F64)?
-            .to_scalar::<f64>()?;
-        if !s.is_finite() {
-            return Err(ModelError::Diverged {
-                epoch,
-                step,
-                what: format!("parameter {name} holds a non-finite value"),
-            });
         }
     }
-    Ok(())
-}
-
-/// Evaluates `model` (eval mode, no regulariser) on `split`: mean loss and accuracy.
-pub fn evaluate(model: &Cnn, split: &Split, batch_size: usize) -> Result<EvalResult> {
-    evaluate_with(model, split, batch_size, &mut NoRegularizer)
-}
-
-/// Evaluates with a hook in eval mode (e.g. silencing units for ablation).
-pub fn evaluate_with(
-    model: &Cnn,
-    split: &Split,
-    batch_size: usize,
-    hook: &mut dyn Regularizer,
-) -> Result<EvalResult> {
-    if split.is_empty() {
-        return Err(ModelError::Config(
-            "cannot evaluate on an empty split".into(),
-        ));
-    }
-    let device: Device = model.device().clone();
-    let bs = batch_size.max(1);
-    let mut loss_sum = 0.0;
-    let mut correct = 0usize;
-    let all: Vec<usize> = (0..split.len()).collect();
-    for idx in all.chunks(bs) {
-        let (x, y) = split.batch(idx, &device)?;
-        let logits = model.forward(&x, hook, &ForwardCtx::eval())?.logits;
-        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
-        loss_sum += loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? * idx.len() as f64;
-        let pred = logits.argmax(candle_core::D::Minus1)?;
-        let eq: Tensor = pred.eq(&y)?.to_dtype(candle_core::DType::U32)?;
-        correct += eq.sum_all()?.to_scalar::<u32>()? as usize;
-    }
-    Ok(EvalResult {
-        loss: loss_sum / split.len() as f64,
-        accuracy: correct as f64 / split.len() as f64,
-        n: split.len(),
-    })
-}
-
-/// Hidden layer `layer`'s activations on every example of `split` (eval mode), as a row-major
-/// `[n, width]` matrix (for class selectivity).
-pub fn hidden_activations(
-    model: &Cnn,
-    split: &Split,
-    layer: usize,
-    batch_size: usize,
-) -> Result<Vec<f32>> {
-    model.hidden_width(layer)?;
-    let device = model.device().clone();
-    let all: Vec<usize> = (0..split.len()).collect();
-    let mut out = Vec::new();
-    for idx in all.chunks(batch_size.max(1)) {
-        let (x, _) = split.batch(idx, &device)?;
-        let h = model
-            .forward(&x, &mut NoRegularizer, &ForwardCtx::eval())?
-            .hidden[layer]
-            .to_dtype(candle_core::DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        out.extend(h);
-    }
-    Ok(out)
 }

@@ -10,21 +10,19 @@
 //!   by `1 / (1 − p)` (inverted dropout, PyTorch's `F.dropout`), so its expectation is
 //!   unchanged; in evaluation dropout is the identity. Masks are drawn on the CPU from the
 //!   regulariser's own seeded generator, then moved to the activations' device.
-//! - **Max-norm** ([`crate::renorm_l1`]): every unit whose activations across the minibatch
+//! - **Max-norm** ([`crate::renorm_l1`], as [`HookStep::RenormL1`]): every unit whose activations across the minibatch
 //!   have an L1 norm above `max_norm` (3) is rescaled to norm `max_norm`. The reference calls
 //!   `torch.renorm` unconditionally after `F.dropout`, so **it also runs in evaluation**, where
 //!   its effect depends on the evaluation minibatch size (the reference's test loader uses 4);
 //!   we renormalise consecutive blocks of [`REFERENCE_EVAL_BATCH`] = 4 examples, so results
 //!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
-use candle_core::{Device, Tensor};
-use neurogen_model::{ForwardCtx, HookStep, Regularizer, StepCtx, StepHook};
+use neurogen_model::{HookSite, HookStep, Point, Regularizer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
-use crate::maxnorm::renorm_l1;
 
 /// Minibatch size of the reference's evaluation loader: in evaluation, max-norm
 /// renormalisation acts on consecutive blocks of this many examples.
@@ -107,14 +105,6 @@ impl Dropout {
             })
             .collect()
     }
-
-    /// An inverted-dropout mask for `a`: entries `1/(1-p)` with probability `1-p`, else 0.
-    fn mask(&mut self, a: &Tensor) -> candle_core::Result<Tensor> {
-        let m = self.mask_values(a.elem_count());
-        Tensor::from_vec(m, a.dims(), &Device::Cpu)?
-            .to_dtype(a.dtype())?
-            .to_device(a.device())
-    }
 }
 
 impl Regularizer for Dropout {
@@ -122,68 +112,33 @@ impl Regularizer for Dropout {
         "dropout".into()
     }
 
-    fn config(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.config).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("kind".into(), "dropout".into());
+    fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
+        if site.point != Point::Activation {
+            return Ok(Vec::new());
         }
-        v
-    }
-
-    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
-        false
-    }
-
-    fn plans_hooks(&self) -> bool {
-        true
-    }
-
-    fn plan_activation(
-        &mut self,
-        _layer: usize,
-        (batch, width): (usize, usize),
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Vec<HookStep>> {
-        // The training branch of `activation`, as steps.
+        let c = self.config;
         let mut steps = Vec::new();
-        if ctx.train && self.config.p > 0.0 {
-            steps.push(HookStep::Multiply(self.mask_values(batch * width)));
-        }
-        if self.config.max_norm > 0.0 && ctx.train {
-            steps.push(HookStep::RenormL1(self.config.max_norm));
+        if site.ctx.train {
+            if c.p > 0.0 {
+                steps.push(HookStep::Multiply(
+                    self.mask_values(site.batch * site.layer.width),
+                ));
+            }
+            if c.max_norm > 0.0 {
+                steps.push(HookStep::RenormL1 {
+                    max_norm: c.max_norm,
+                    block: None,
+                });
+            }
+        } else if c.max_norm > 0.0 && c.eval_renorm {
+            // The reference evaluates in minibatches of 4; renormalise each block of
+            // REFERENCE_EVAL_BATCH examples on its own so results do not depend on our (larger)
+            // evaluation batch size.
+            steps.push(HookStep::RenormL1 {
+                max_norm: c.max_norm,
+                block: Some(REFERENCE_EVAL_BATCH),
+            });
         }
         Ok(steps)
-    }
-
-    fn activation(
-        &mut self,
-        _layer: usize,
-        a: Tensor,
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Tensor> {
-        let mut a = a;
-        if ctx.train && self.config.p > 0.0 {
-            let m = self.mask(&a)?;
-            a = (a * m)?;
-        }
-        if self.config.max_norm > 0.0 && ctx.train {
-            a = renorm_l1(&a, self.config.max_norm)?;
-        } else if self.config.max_norm > 0.0 && self.config.eval_renorm {
-            // The reference evaluates in minibatches of 4; renormalise each block of
-            // REFERENCE_EVAL_BATCH rows on its own so results do not depend on our (larger)
-            // evaluation batch size.
-            let n = a.dim(0)?;
-            if n <= REFERENCE_EVAL_BATCH {
-                a = renorm_l1(&a, self.config.max_norm)?;
-            } else {
-                let mut parts = Vec::with_capacity(n.div_ceil(REFERENCE_EVAL_BATCH));
-                for start in (0..n).step_by(REFERENCE_EVAL_BATCH) {
-                    let len = REFERENCE_EVAL_BATCH.min(n - start);
-                    parts.push(renorm_l1(&a.narrow(0, start, len)?, self.config.max_norm)?);
-                }
-                a = Tensor::cat(&parts, 0)?;
-            }
-        }
-        Ok(a)
     }
 }

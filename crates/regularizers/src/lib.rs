@@ -39,7 +39,7 @@ pub use dropout::{Dropout, DropoutConfig};
 pub use error::RegError;
 pub use maxnorm::renorm_l1;
 pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
-pub use neurogen_model::{ForwardCtx, NoRegularizer, Regularizer, StepCtx};
+pub use neurogen_model::{ForwardCtx, NoRegularizer, Phase, Regularizer, StepCtx, StepCx};
 pub use neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, NeurogenesisEvent, Selection};
 pub use spec::{build, RegularizerSet, RegularizerSpec};
 pub use stack::Stack;

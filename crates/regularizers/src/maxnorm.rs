@@ -8,7 +8,7 @@
 use candle_core::Tensor;
 
 /// The constant PyTorch adds to the norm before dividing (`renorm`'s CPU and CUDA kernels).
-pub const RENORM_EPS: f64 = neurogen_model::hookplan::RENORM_EPS;
+pub const RENORM_EPS: f64 = neurogen_model::hooks::RENORM_EPS;
 
 /// `torch.renorm(x, p=1, dim=1, maxnorm=max_norm)` for a `[batch, units]` tensor: columns whose
 /// L1 norm exceeds `max_norm` are scaled to norm `max_norm`.
@@ -23,7 +23,7 @@ pub const RENORM_EPS: f64 = neurogen_model::hookplan::RENORM_EPS;
 /// # Ok::<(), candle_core::Error>(())
 /// ```
 pub fn renorm_l1(x: &Tensor, max_norm: f64) -> candle_core::Result<Tensor> {
-    neurogen_model::hookplan::renorm_l1(x, 0, max_norm)
+    neurogen_model::hooks::renorm_l1(x, 0, max_norm)
 }
 
 #[cfg(test)]

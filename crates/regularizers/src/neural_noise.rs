@@ -3,8 +3,7 @@
 //! element-wise by log-normal noise, `z · exp(N(mean, std²))` (PyTorch's `log_normal_(mean,
 //! std)`), before the ReLU. The paper's setting is mean −0.2, std 0.5. The noise is drawn on
 //! the CPU from the regulariser's own seeded generator, then moved to the model's device.
-use candle_core::{Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, HookStep, Regularizer, StepCtx, StepHook};
+use neurogen_model::{HookSite, HookStep, Phase, Point, Regularizer, StepCx};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -89,22 +88,14 @@ impl Regularizer for NeuralNoise {
         "noise".into()
     }
 
-    fn config(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.config).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("kind".into(), "noise".into());
-        }
-        v
-    }
-
-    fn start_training(&mut self, model: &mut Cnn, _o: &mut Adam) -> neurogen_model::Result<()> {
-        if self.config.layer >= model.num_hidden() {
+    fn on_step(&mut self, phase: Phase, cx: &mut StepCx) -> neurogen_model::Result<()> {
+        if phase == Phase::Start && self.config.layer >= cx.num_hidden() {
             return Err(RegError::invalid(
                 "noise",
                 format!(
                     "layer={} does not exist: the network has hidden layers 0..{}",
                     self.config.layer,
-                    model.num_hidden()
+                    cx.num_hidden()
                 ),
             )
             .into());
@@ -112,39 +103,12 @@ impl Regularizer for NeuralNoise {
         Ok(())
     }
 
-    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
-        false
-    }
-
-    fn plans_hooks(&self) -> bool {
-        true
-    }
-
-    fn plan_pre_activation(
-        &mut self,
-        layer: usize,
-        (batch, width): (usize, usize),
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Vec<HookStep>> {
-        if !ctx.train || layer != self.config.layer {
+    fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
+        if !site.ctx.train || !site.is(self.config.layer, Point::PreActivation) {
             return Ok(Vec::new());
         }
-        Ok(vec![HookStep::Multiply(self.noise_values(batch * width))])
-    }
-
-    fn pre_activation(
-        &mut self,
-        layer: usize,
-        z: Tensor,
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Tensor> {
-        if !ctx.train || layer != self.config.layer {
-            return Ok(z);
-        }
-        let noise = self.noise_values(z.elem_count());
-        let noise = Tensor::from_vec(noise, z.dims(), &Device::Cpu)?
-            .to_dtype(z.dtype())?
-            .to_device(z.device())?;
-        Ok((z * noise)?)
+        Ok(vec![HookStep::Multiply(
+            self.noise_values(site.batch * site.layer.width),
+        )])
     }
 }

@@ -35,7 +35,7 @@
 //! - **(b) optimiser**: `add_new` wraps the new weights in new `nn.Parameter` objects, which the
 //!   Adam optimiser built before training does not know; from the first event on,
 //!   `fcs.{layer}.weight`, `fcs.{layer}.bias` and the next layer's weight are no longer updated
-//!   (only replaced by later events). Quirks mode calls [`Adam::set_frozen`] on those three
+//!   (only replaced by later events). Quirks mode freezes ([`StepCx::set_frozen`]) those three
 //!   parameters at the first event and leaves their (stale) moments alone.
 //! - **turnover layout**: `add_new` deletes the chosen units (`np.delete`), so the surviving units
 //!   move up, in order, to positions `0..W-n`, and the `n` fresh units are placed at the end,
@@ -52,7 +52,7 @@
 //! position `-(round(portion·W) - 1)` with a strict `<`, which makes the candidate set
 //! `W - round(portion·W) + 1` units rather than `round(portion·W)`.
 use candle_core::{DType, Device, Tensor};
-use neurogen_model::{Adam, Cnn, ForwardCtx, HookStep, ModelError, Regularizer, StepCtx, StepHook};
+use neurogen_model::{HookSite, HookStep, ModelError, Phase, Point, Regularizer, StepCx};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -248,8 +248,9 @@ impl Neurogenesis {
         &self.excited
     }
 
-    /// Checks the settings against `model` (layer exists, `n` fits the layer).
-    pub fn check_model(&self, model: &Cnn) -> Result<(), RegError> {
+    /// Checks the settings against the model of `cx` (layer exists, `n` fits the layer).
+    pub fn check_model(&self, cx: &StepCx) -> Result<(), RegError> {
+        let model = cx;
         let c = &self.config;
         if c.layer >= model.num_hidden() {
             return Err(RegError::invalid(
@@ -302,23 +303,19 @@ impl Neurogenesis {
         epoch < self.config.until_epoch
     }
 
-    /// Runs one event now, whatever the schedule, and returns it. `step` and `epoch` are only
-    /// recorded.
-    pub fn event(
-        &mut self,
-        model: &mut Cnn,
-        optimizer: &mut Adam,
-        step: usize,
-        epoch: usize,
-    ) -> Result<&NeurogenesisEvent, RegError> {
-        self.check_model(model)?;
+    /// Runs one event now on the replica of `cx`, whatever the schedule, and returns it.
+    /// `cx.ctx.step` and `cx.ctx.epoch` are only recorded.
+    pub fn event(&mut self, cx: &mut StepCx) -> Result<&NeurogenesisEvent, RegError> {
+        self.check_model(cx)?;
+        let (step, epoch) = (cx.ctx.step, cx.ctx.epoch);
+        let model = &mut *cx;
         let layer = self.config.layer;
         let width = model.hidden_width(layer)?;
         let n = self.config.n.resolve(width);
         let (w_name, b_name, out_name) = model.hidden_param_names(layer)?;
-        let w = model.param(&w_name)?.as_detached_tensor();
-        let b = model.param(&b_name)?.as_detached_tensor();
-        let out = model.param(&out_name)?.as_detached_tensor();
+        let w = model.param(&w_name)?;
+        let b = model.param(&b_name)?;
+        let out = model.param(&out_name)?;
         let (_, fan_in) = w.dims2()?;
         let (fan_out, _) = out.dims2()?;
         let dtype = model.dtype();
@@ -335,9 +332,10 @@ impl Neurogenesis {
                 model.set_param(&b_name, &b2)?;
                 model.set_param(&out_name, &out2)?;
                 for (name, axis) in [(&w_name, 0), (&b_name, 0), (&out_name, 1)] {
-                    if let Some(st) = optimizer.state_mut(name) {
+                    if let Some(mut st) = model.optim_state(name)? {
                         st.m = zero_units(&st.m, axis, &units)?;
                         st.v = zero_units(&st.v, axis, &units)?;
+                        model.set_optim_state(name, st)?;
                     }
                 }
                 self.excited = units.clone();
@@ -374,7 +372,7 @@ impl Neurogenesis {
                 model.set_param(&b_name, &b2)?;
                 model.set_param(&out_name, &out2)?;
                 for name in [&w_name, &b_name, &out_name] {
-                    optimizer.set_frozen(name, true);
+                    model.set_frozen(name, true)?;
                 }
                 self.excited = removed.clone();
                 NeurogenesisEvent {
@@ -395,17 +393,17 @@ impl Neurogenesis {
                 model.set_param(&w_name, &Tensor::cat(&[&w, &new_rows], 0)?)?;
                 model.set_param(&b_name, &Tensor::cat(&[&b, &new_b], 0)?)?;
                 model.set_param(&out_name, &Tensor::cat(&[&out, &new_cols], 1)?)?;
-                model.check_shapes()?;
                 let units: Vec<usize> = (width..new_width).collect();
                 if quirks {
                     for name in [&w_name, &b_name, &out_name] {
-                        optimizer.set_frozen(name, true);
+                        model.set_frozen(name, true)?;
                     }
                 } else {
                     for (name, axis) in [(&w_name, 0), (&b_name, 0), (&out_name, 1)] {
-                        if let Some(st) = optimizer.state_mut(name) {
+                        if let Some(mut st) = model.optim_state(name)? {
                             st.m = grow_zeros(&st.m, axis, n)?;
                             st.v = grow_zeros(&st.v, axis, n)?;
+                            model.set_optim_state(name, st)?;
                         }
                     }
                     self.excited = units.clone();
@@ -478,24 +476,13 @@ impl Neurogenesis {
         Some(m)
     }
 
-    /// Whether the activation hook acts on `layer` now.
-    fn excites(&self, layer: usize, ctx: &ForwardCtx) -> bool {
-        layer == self.config.layer
-            && ctx.train
-            && self.active(ctx.epoch)
+    /// Whether the excitability hook acts at `site`.
+    fn excites(&self, site: &HookSite) -> bool {
+        site.is(self.config.layer, Point::Activation)
+            && site.ctx.train
+            && self.active(site.ctx.epoch)
             && !self.events.is_empty()
             && !self.excited.is_empty()
-    }
-
-    fn excitability(&self, a: Tensor) -> candle_core::Result<Tensor> {
-        let width = a.dim(1)?;
-        let Some(m) = self.excitability_factors(width) else {
-            return Ok(a);
-        };
-        let m = Tensor::from_vec(m, (1, width), &Device::Cpu)?
-            .to_dtype(a.dtype())?
-            .to_device(a.device())?;
-        a.broadcast_mul(&m)
     }
 }
 
@@ -622,89 +609,29 @@ impl Regularizer for Neurogenesis {
         "neurogenesis".into()
     }
 
-    fn config(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.config).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("kind".into(), "neurogenesis".into());
-            o.insert("reference_quirks".into(), self.quirks.into());
-        }
-        v
-    }
-
-    fn start_training(
-        &mut self,
-        model: &mut Cnn,
-        _optimizer: &mut Adam,
-    ) -> neurogen_model::Result<()> {
-        self.check_model(model).map_err(hook_err)
-    }
-
-    fn modifies_model(&self, hook: StepHook, ctx: &StepCtx) -> bool {
-        // The exact conditions under which `before_batch` and `after_step` run an event.
-        match hook {
-            StepHook::BeforeBatch => {
-                self.quirks && self.active(ctx.epoch) && ctx.epoch % self.config.every == 0
-            }
-            StepHook::AfterStep => {
-                !self.quirks && self.active(ctx.epoch) && ctx.step % self.config.every == 0
-            }
-        }
-    }
-
-    fn before_batch(
-        &mut self,
-        model: &mut Cnn,
-        optimizer: &mut Adam,
-        ctx: &StepCtx,
-    ) -> neurogen_model::Result<()> {
-        // Quirk (a): the reference checks `epoch % frequency == 0` before every minibatch.
-        if self.quirks && self.active(ctx.epoch) && ctx.epoch % self.config.every == 0 {
-            self.event(model, optimizer, ctx.step, ctx.epoch)
-                .map_err(hook_err)?;
-        }
-        Ok(())
-    }
-
-    fn activation(
-        &mut self,
-        layer: usize,
-        a: Tensor,
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Tensor> {
-        if self.excites(layer, ctx) {
-            return Ok(self.excitability(a)?);
-        }
-        Ok(a)
-    }
-
-    fn plans_hooks(&self) -> bool {
-        true
-    }
-
-    fn plan_activation(
-        &mut self,
-        layer: usize,
-        (_, width): (usize, usize),
-        ctx: &ForwardCtx,
-    ) -> neurogen_model::Result<Vec<HookStep>> {
-        if !self.excites(layer, ctx) {
+    fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
+        if !self.excites(site) {
             return Ok(Vec::new());
         }
         Ok(self
-            .excitability_factors(width)
+            .excitability_factors(site.layer.width)
             .map(|m| vec![HookStep::ScaleUnits(m)])
             .unwrap_or_default())
     }
 
-    fn after_step(
-        &mut self,
-        model: &mut Cnn,
-        optimizer: &mut Adam,
-        ctx: &StepCtx,
-    ) -> neurogen_model::Result<()> {
-        if !self.quirks && self.active(ctx.epoch) && ctx.step % self.config.every == 0 {
-            self.event(model, optimizer, ctx.step, ctx.epoch)
-                .map_err(hook_err)?;
+    fn on_step(&mut self, phase: Phase, cx: &mut StepCx) -> neurogen_model::Result<()> {
+        let (epoch, step) = (cx.ctx.epoch, cx.ctx.step);
+        let fires = match phase {
+            Phase::Start => return self.check_model(cx).map_err(hook_err),
+            // Quirk (a): the reference checks `epoch % frequency == 0` before every minibatch.
+            Phase::BeforeBatch => {
+                self.quirks && self.active(epoch) && epoch % self.config.every == 0
+            }
+            Phase::AfterStep => !self.quirks && self.active(epoch) && step % self.config.every == 0,
+            Phase::EndEpoch => false,
+        };
+        if fires {
+            self.event(cx).map_err(hook_err)?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! parameter's gradient before Adam's moments are updated (the paper: λ = 1e-5). Implemented by
 //! setting [`neurogen_model::AdamConfig::weight_decay`] in
 //! [`Regularizer::configure_optimizer`].
-use neurogen_model::{AdamConfig, Regularizer, StepCtx, StepHook};
+use neurogen_model::{AdamConfig, Regularizer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
@@ -51,18 +51,6 @@ impl WeightDecay {
 impl Regularizer for WeightDecay {
     fn name(&self) -> String {
         "weight-decay".into()
-    }
-
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({"kind": "weight-decay", "lambda": self.config.lambda})
-    }
-
-    fn modifies_model(&self, _hook: StepHook, _ctx: &StepCtx) -> bool {
-        false
-    }
-
-    fn plans_hooks(&self) -> bool {
-        true // no forward hooks
     }
 
     fn configure_optimizer(&self, config: &mut AdamConfig) {

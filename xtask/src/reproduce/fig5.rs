@@ -10,7 +10,8 @@ use neurogen_analysis::{
     ablation_curve, class_selectivity, default_fractions, kde::Bandwidth, stats, AblationOrder,
 };
 use neurogen_model::{
-    checkpoint, evaluate, evaluate_with, hidden_activations, Adam, AdamConfig, Cnn, Silence,
+    checkpoint, edit_replica, evaluate, evaluate_with, hidden_activations, Adam, AdamConfig, Cnn,
+    Silence, StepCtx,
 };
 use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
@@ -37,9 +38,21 @@ pub fn add_new_units(
         ..NeurogenesisConfig::default()
     };
     let mut ngn = Neurogenesis::new(config, false, stream(seed, 0, 0))?;
-    ngn.check_model(model)?;
-    let mut adam = Adam::new(AdamConfig::default())?;
-    Ok(ngn.event(model, &mut adam, 0, 0)?.units.clone())
+    let mut adam = Adam::new(AdamConfig::default(), model.replicas())?;
+    let ctx = StepCtx {
+        epoch: 0,
+        batch: 0,
+        step: 0,
+        batches_per_epoch: 0,
+    };
+    let units = edit_replica(model, &mut adam, 0, ctx, |cx| {
+        Ok(ngn
+            .event(cx)
+            .map_err(neurogen_model::ModelError::from)?
+            .units
+            .clone())
+    })?;
+    Ok(units)
 }
 
 struct RunAnalysis {

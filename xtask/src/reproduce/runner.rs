@@ -15,7 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use neurogen_data::Split;
 use neurogen_model::checkpoint::{self, CheckpointMeta};
 use neurogen_model::{
-    device_name, evaluate_with, Adam, AdamConfig, Cnn, ModelConfig, ModelError, NoRegularizer,
+    device_name, evaluate_with, AdamConfig, Cnn, ModelConfig, ModelError, NoRegularizer,
     Regularizer, TrainConfig, TrainMetrics,
 };
 use serde::{Deserialize, Serialize};
@@ -362,8 +362,8 @@ fn batch_label(batch: &[RunSpec]) -> String {
     }
 }
 
-/// A finished run's metrics and optimiser, or what stopped it.
-type Outcome = Result<(TrainMetrics, Adam), ModelError>;
+/// A finished run's metrics, or what stopped it.
+type Outcome = Result<TrainMetrics, ModelError>;
 
 /// What one run trains with: seed (= repeat), regularisers, initial network and settings.
 struct Prepared {
@@ -389,7 +389,7 @@ fn prepare(opts: &RunOptions, data: &FigureData, spec: &RunSpec) -> anyhow::Resu
         seed,
         eval_every_epoch: true,
         eval_train_at_end: true,
-        eval_batch_size: 500,
+        eval_batch_size: neurogen_model::EVAL_BATCH,
     };
     Ok(Prepared {
         seed,
@@ -424,32 +424,25 @@ fn run_batch(
     .in_multi(opts.progress);
     let t0 = Instant::now();
     let eval = Some((data.curve_name.as_str(), &data.curve));
-    let results: Vec<(Cnn, Outcome)> = if batch.len() == 1 {
-        let p = &mut prepared[0];
-        let r = neurogen_model::train(
-            &mut p.model,
-            &data.train,
-            eval,
-            &p.cfg,
-            &mut p.reg,
-            &mut obs,
-        );
-        vec![(p.model.clone(), r)]
-    } else {
-        let models: Vec<Cnn> = prepared.iter().map(|p| p.model.clone()).collect();
-        let cfgs: Vec<TrainConfig> = prepared.iter().map(|p| p.cfg.clone()).collect();
-        let mut stacks: Vec<Box<dyn Regularizer>> = prepared
-            .iter_mut()
-            .map(|p| std::mem::replace(&mut p.reg, Box::new(NoRegularizer)))
-            .collect();
-        let runs =
-            neurogen_model::train_replicas(models, &data.train, eval, &cfgs, &mut stacks, &mut obs)
-                .with_context(|| format!("training {}", batch_label(batch)))?;
-        for (p, s) in prepared.iter_mut().zip(stacks) {
-            p.reg = s;
-        }
-        runs.into_iter().map(|r| (r.model, r.result)).collect()
-    };
+    // One loop for every batch size: a single run is one replica.
+    let models: Vec<Cnn> = prepared.iter().map(|p| p.model.clone()).collect();
+    let mut net = Cnn::stack(&models)?;
+    let cfgs: Vec<TrainConfig> = prepared.iter().map(|p| p.cfg.clone()).collect();
+    let mut stacks: Vec<Box<dyn Regularizer>> = prepared
+        .iter_mut()
+        .map(|p| std::mem::replace(&mut p.reg, Box::new(NoRegularizer)))
+        .collect();
+    let (runs, _adam) =
+        neurogen_model::train_replicas(&mut net, &data.train, eval, &cfgs, &mut stacks, &mut obs)
+            .with_context(|| format!("training {}", batch_label(batch)))?;
+    for (p, s) in prepared.iter_mut().zip(stacks) {
+        p.reg = s;
+    }
+    let results = runs
+        .into_iter()
+        .enumerate()
+        .map(|(r, res)| Ok((net.replica(r)?, res)))
+        .collect::<anyhow::Result<Vec<(Cnn, Outcome)>>>()?;
     obs.finish();
     let wall = t0.elapsed().as_secs_f64();
     let mut rows = Vec::with_capacity(batch.len());
@@ -514,7 +507,7 @@ fn record(
         checkpoint: String::new(),
         replicas,
     };
-    let (metrics, _) = match result {
+    let metrics = match result {
         Ok(m) => m,
         Err(e @ ModelError::Diverged { .. }) => {
             row.status = "failed".into();
@@ -531,7 +524,7 @@ fn record(
     let test = if data.curve_name == "test" {
         metrics.final_eval.expect("evaluated at the last epoch")
     } else {
-        evaluate_with(model, &data.test, 500, &mut p.reg)?
+        evaluate_with(model, &data.test, neurogen_model::EVAL_BATCH, &mut p.reg)?
     };
     let train = metrics.final_train.expect("eval_train_at_end is set");
     row.train_accuracy = Some(100.0 * train.accuracy);

@@ -16,7 +16,6 @@ use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Storage, Tensor};
 use rayon::prelude::*;
 
 use super::contiguous_slice;
-use crate::adam::AdamConfig;
 use crate::error::Result;
 
 /// The per-step scalars of Adam for one parameter, in f32.
@@ -41,20 +40,22 @@ pub struct AdamCoefficients {
 }
 
 impl AdamCoefficients {
-    /// The scalars for update number `step` (starting at 1) under `config`.
-    pub fn new(config: &AdamConfig, step: u64) -> Self {
+    /// The scalars for update number `step` (starting at 1) with learning rate `lr`, moment
+    /// decays `beta1`, `beta2`, `eps` and L2 penalty `weight_decay` (see
+    /// [`crate::AdamConfig::coefficients`]).
+    pub fn new(lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, step: u64) -> Self {
         let t = step.min(i32::MAX as u64) as i32;
-        let bc1 = 1.0 - config.beta1.powi(t);
-        let bc2_sqrt = (1.0 - config.beta2.powi(t)).sqrt();
+        let bc1 = 1.0 - beta1.powi(t);
+        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
         AdamCoefficients {
-            beta1: config.beta1 as f32,
-            one_minus_beta1: (1.0 - config.beta1) as f32,
-            beta2: config.beta2 as f32,
-            one_minus_beta2: (1.0 - config.beta2) as f32,
+            beta1: beta1 as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
             inv_bias_correction2_sqrt: (1.0 / bc2_sqrt) as f32,
-            eps: config.eps as f32,
-            step_size: (config.lr / bc1) as f32,
-            weight_decay: config.weight_decay as f32,
+            eps: eps as f32,
+            step_size: (lr / bc1) as f32,
+            weight_decay: weight_decay as f32,
         }
     }
 }

@@ -12,7 +12,7 @@
 //!   [`candle_core::CustomOp3`], whose backward pass computes the weight, bias and input
 //!   gradients with two gemms per image (images in parallel with rayon);
 //! - [`max_pool2x2`]: the 2x2 max-pool as a [`candle_core::CustomOp1`] with the same gradient
-//!   rule as [`crate::network::max_pool2x2`] (every tied maximum receives the gradient);
+//!   rule as [`reference_max_pool2x2`] (every tied maximum receives the gradient);
 //! - [`linear`]: `x · wᵀ` for at most [`LINEAR_MAX_ROWS`] rows (per replica) as dot products
 //!   of rows read in place, with its own backward pass (candle's matmul packed the whole weight
 //!   on every call, which dominated the fully connected layers at batch 4);
@@ -21,7 +21,7 @@
 //!
 //! - [`im2col`] / [`col2im`]: the column matrices of a stride-1 convolution of replica-batched
 //!   activations `[K, C, N, H, W]` and their adjoint, each the other's gradient (used by the
-//!   replica and GPU convolution `crate::replica::conv_bias_relu_cnhw`).
+//!   replica and GPU convolution [`conv_bias_relu_cnhw`]).
 //!
 //! With the `cuda` feature, [`im2col`], [`col2im`], [`max_pool2x2`] and [`adam_update`] also run
 //! as CUDA kernels on f32 GPU tensors (`src/kernels/cuda/neurogen.cu`, compiled to PTX by
@@ -42,12 +42,14 @@ mod cuda;
 mod im2col;
 mod linear;
 mod pool;
+mod replica_conv;
 
 pub use adam::{adam_update, AdamCoefficients};
 pub use conv::conv2d_bias_relu;
 pub use im2col::{col2im, im2col};
 pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
-pub use pool::max_pool2x2;
+pub use pool::{max_pool2x2, reference_max_pool2x2};
+pub use replica_conv::{conv_bias_relu_cnhw, features_cnhw};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

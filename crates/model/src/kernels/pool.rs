@@ -1,6 +1,6 @@
 //! 2x2 max-pooling with stride 2 (floor mode, as `nn.MaxPool2d(2, 2)`) as a candle custom op.
 //!
-//! The gradient rule is that of [`crate::network::max_pool2x2`] (the reshape-and-max reference
+//! The gradient rule is that of [`reference_max_pool2x2`] (the reshape-and-max reference
 //! that fixes candle's `max_pool2d` gradient): each output's gradient goes to every input of
 //! its window that equals the maximum, so ties (rare with continuous inputs; after a ReLU the
 //! tied zeros get no gradient anyway) all receive it. Odd trailing rows and columns are
@@ -14,14 +14,34 @@ use crate::error::Result;
 
 /// 2x2 max-pool with stride 2 of a `[batch, channels, h, w]` tensor, giving
 /// `[batch, channels, h / 2, w / 2]`. On the CPU (f32 or f64) and on CUDA (f32) this is a custom
-/// op; elsewhere (and for inputs smaller than 2x2) it is [`crate::network::max_pool2x2`].
+/// op; elsewhere (and for inputs smaller than 2x2) it is [`reference_max_pool2x2`].
 pub fn max_pool2x2(x: &Tensor) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
     if (kernel_dtype_ok(x) || super::gpu_kernel_ok(x)) && h >= 2 && w >= 2 {
         let x = x.contiguous()?;
         return Ok(x.apply_op1(MaxPool2x2)?);
     }
-    crate::network::max_pool2x2(x)
+    reference_max_pool2x2(x)
+}
+
+/// 2x2 max-pooling with stride 2 (floor mode, as `nn.MaxPool2d(2, 2)`), written as a reshape and
+/// two max-reductions of candle ops so that its gradient is right (the reference the kernel is
+/// tested against).
+///
+/// candle 0.11's `Tensor::max_pool2d` scales its gradient by (number of maxima)/4 instead of
+/// dividing by the number of maxima, so with a single maximum per window every gradient
+/// upstream of a pool comes out 4x too small (16x before two pools); the finite-difference test
+/// in `tests/gradients.rs` catches this. Ties (rare with continuous inputs) pass the gradient
+/// to every tied position, where PyTorch picks one.
+pub fn reference_max_pool2x2(x: &Tensor) -> Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    let (h2, w2) = (h / 2, w / 2);
+    let x = if h % 2 == 1 || w % 2 == 1 {
+        x.narrow(2, 0, h2 * 2)?.narrow(3, 0, w2 * 2)?.contiguous()?
+    } else {
+        x.contiguous()?
+    };
+    Ok(x.reshape((b, c, h2, 2, w2, 2))?.max(5)?.max(3)?)
 }
 
 struct MaxPool2x2;

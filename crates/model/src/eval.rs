@@ -1,0 +1,126 @@
+//! Evaluation of a trained network: loss and accuracy on a split, hidden activations, and the
+//! finite-weights check of the training loop.
+use candle_core::{DType, Device, Tensor};
+use neurogen_data::Split;
+
+use crate::error::{ModelError, Result};
+use crate::hooks::ForwardCtx;
+use crate::metrics::EvalResult;
+use crate::net::Cnn;
+use crate::regularizer::{NoRegularizer, PerReplica, Regularizer};
+use crate::train::cross_entropy;
+
+/// Replica `r`'s error for every replica holding a NaN or infinity in some parameter (None
+/// for the others), as [`ModelError::Diverged`] naming the parameter.
+pub fn check_finite_weights(
+    model: &Cnn,
+    epoch: usize,
+    step: usize,
+) -> Result<Vec<Option<ModelError>>> {
+    let mut out: Vec<Option<ModelError>> = (0..model.replicas()).map(|_| None).collect();
+    for (name, v) in model.named_params() {
+        let t = v.as_tensor();
+        // x − x is 0 for every finite x and NaN for NaN and ±inf; a sum keeps any NaN.
+        let s: Vec<f64> = (t - t)?
+            .flatten_from(1)?
+            .sum(1)?
+            .to_dtype(DType::F64)?
+            .to_vec1()?;
+        for (r, x) in s.into_iter().enumerate() {
+            if x != 0.0 && out[r].is_none() {
+                out[r] = Some(ModelError::Diverged {
+                    epoch,
+                    step,
+                    what: format!("parameter {name} holds a non-finite value"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn single(model: &Cnn) -> Result<()> {
+    if model.replicas() != 1 {
+        return Err(ModelError::Config(format!(
+            "evaluation takes one network, this model has {} replicas: evaluate model.replica(r)",
+            model.replicas()
+        )));
+    }
+    Ok(())
+}
+
+/// Evaluates `model` (one network; eval mode, no regulariser) on `split`: mean loss and
+/// accuracy.
+pub fn evaluate(model: &Cnn, split: &Split, batch_size: usize) -> Result<EvalResult> {
+    evaluate_with(model, split, batch_size, &mut NoRegularizer)
+}
+
+/// Evaluates one network with a regulariser's (or any hook's) evaluation-mode steps, e.g. the
+/// run's dropout max-norm or silencing units for ablation.
+pub fn evaluate_with(
+    model: &Cnn,
+    split: &Split,
+    batch_size: usize,
+    mut hook: &mut dyn Regularizer,
+) -> Result<EvalResult> {
+    single(model)?;
+    if split.is_empty() {
+        return Err(ModelError::Config(
+            "cannot evaluate on an empty split".into(),
+        ));
+    }
+    let device: Device = model.device().clone();
+    let bs = batch_size.max(1);
+    let mut loss_sum = 0.0;
+    let mut correct = 0usize;
+    let all: Vec<usize> = (0..split.len()).collect();
+    for idx in all.chunks(bs) {
+        let (x, y) = split.batch(idx, &device)?;
+        let y = y.unsqueeze(0)?;
+        let logits = model
+            .forward(
+                &x,
+                &mut PerReplica(std::slice::from_mut(&mut hook)),
+                &ForwardCtx::eval(),
+            )?
+            .logits;
+        let loss = cross_entropy(&logits, &y)?
+            .to_dtype(DType::F64)?
+            .to_vec1::<f64>()?[0];
+        loss_sum += loss * idx.len() as f64;
+        let pred = logits.argmax(candle_core::D::Minus1)?;
+        let eq: Tensor = pred.eq(&y)?.to_dtype(DType::U32)?;
+        correct += eq.sum_all()?.to_scalar::<u32>()? as usize;
+    }
+    Ok(EvalResult {
+        loss: loss_sum / split.len() as f64,
+        accuracy: correct as f64 / split.len() as f64,
+        n: split.len(),
+    })
+}
+
+/// Hidden layer `layer`'s activations of one network on every example of `split` (eval mode),
+/// as a row-major `[n, width]` matrix (for class selectivity).
+pub fn hidden_activations(
+    model: &Cnn,
+    split: &Split,
+    layer: usize,
+    batch_size: usize,
+) -> Result<Vec<f32>> {
+    single(model)?;
+    model.hidden_width(layer)?;
+    let device = model.device().clone();
+    let all: Vec<usize> = (0..split.len()).collect();
+    let mut out = Vec::new();
+    for idx in all.chunks(batch_size.max(1)) {
+        let (x, _) = split.batch(idx, &device)?;
+        let h = model
+            .forward(&x, &mut crate::hooks::NoHooks, &ForwardCtx::eval())?
+            .hidden[layer]
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        out.extend(h);
+    }
+    Ok(out)
+}

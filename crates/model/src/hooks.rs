@@ -1,0 +1,323 @@
+//! Forward hooks as data: what a regulariser (or an analysis, such as silencing units) does to
+//! a layer's activations, described as [`HookStep`]s that the network applies to all K
+//! replicas at once.
+//!
+//! Every hook of the built-in regularisers is one of three kinds: multiply by factors drawn on
+//! the host (dropout masks, neural noise), scale whole units (excitability, silencing), and
+//! rescale units whose L1 norm over the minibatch is too large (dropout's max-norm, in
+//! evaluation per block of 4 examples as the reference's test loader). [`crate::Cnn::forward`]
+//! asks each replica's [`Hooks`] for its steps at every [`HookSite`], uploads the factors of
+//! all replicas at once and applies each step to the `[K, batch, width]` activations in one
+//! operation: a hook is written once, and is as fast with 20 replicas as with one.
+use candle_core::{Device, Tensor};
+
+use crate::error::{ModelError, Result};
+
+/// Added to the norms before dividing (as `torch.renorm`).
+pub const RENORM_EPS: f64 = 1e-7;
+
+/// What a forward pass is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardCtx {
+    /// Training (true) or evaluation (false) mode.
+    pub train: bool,
+    /// Zero-based epoch (0 outside training).
+    pub epoch: usize,
+    /// Global optimiser step about to be taken (number of steps already taken).
+    pub step: usize,
+}
+
+impl ForwardCtx {
+    /// An evaluation-mode context.
+    pub fn eval() -> Self {
+        ForwardCtx {
+            train: false,
+            epoch: 0,
+            step: 0,
+        }
+    }
+
+    /// A training-mode context at `epoch` and global `step`.
+    pub fn train(epoch: usize, step: usize) -> Self {
+        ForwardCtx {
+            train: true,
+            epoch,
+            step,
+        }
+    }
+}
+
+/// The kinds of layer hooks act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    /// A hidden fully connected layer (`fcs.{index}`).
+    Hidden,
+}
+
+/// What the loop and the hooks know of a layer: its index, kind and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// Index among the layers of its kind (hidden layer `l` is `fcs.{l}`).
+    pub index: usize,
+    /// The layer's kind.
+    pub kind: LayerKind,
+    /// Number of units.
+    pub width: usize,
+}
+
+/// Where in a layer a hook acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    /// The pre-activations `z = W x + b`, before the ReLU (neural noise acts here).
+    PreActivation,
+    /// The activations `relu(z)`, as passed on to the next layer (excitability, dropout and
+    /// max-norm, silencing act here).
+    Activation,
+}
+
+/// One place in one forward pass where hooks act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookSite {
+    /// The layer.
+    pub layer: LayerInfo,
+    /// Before or after its nonlinearity.
+    pub point: Point,
+    /// Examples in the minibatch (per replica).
+    pub batch: usize,
+    /// Training or evaluation, epoch and step.
+    pub ctx: ForwardCtx,
+}
+
+impl HookSite {
+    /// Whether this is `point` of hidden layer `layer`.
+    pub fn is(&self, layer: usize, point: Point) -> bool {
+        self.layer.kind == LayerKind::Hidden && self.layer.index == layer && self.point == point
+    }
+}
+
+/// One step of a forward hook on one replica's activations of shape `[batch, width]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookStep {
+    /// Multiply elementwise by these `batch · width` factors (row-major).
+    Multiply(Vec<f32>),
+    /// Multiply every row by these `width` per-unit factors (0 silences a unit).
+    ScaleUnits(Vec<f32>),
+    /// Rescale every unit (column) whose L1 norm over the examples exceeds `max_norm` to that
+    /// norm (`torch.renorm(x, p=1, dim=1, maxnorm)`, see [`renorm_l1`]); with `block`, over
+    /// each run of `block` consecutive examples on its own.
+    RenormL1 {
+        /// The largest allowed L1 norm of a unit's activations.
+        max_norm: f64,
+        /// Renormalise blocks of this many examples separately (None: the whole minibatch).
+        block: Option<usize>,
+    },
+}
+
+impl HookStep {
+    /// Whether two steps can run as one batched operation (same kind and settings).
+    fn same_kind(&self, other: &HookStep) -> bool {
+        match (self, other) {
+            (HookStep::Multiply(_), HookStep::Multiply(_)) => true,
+            (HookStep::ScaleUnits(_), HookStep::ScaleUnits(_)) => true,
+            (a @ HookStep::RenormL1 { .. }, b @ HookStep::RenormL1 { .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Per-replica forward hooks: the steps replica `replica` takes at `site`.
+///
+/// The loop implements this for its regularisers (one per replica); [`NoHooks`] takes no
+/// step. A hook that takes no step costs nothing: an empty `Vec` does not allocate, and a site
+/// where no replica has a step is skipped.
+pub trait Hooks {
+    /// The steps of replica `replica` at `site`, in order.
+    fn steps(&mut self, replica: usize, site: &HookSite) -> Result<Vec<HookStep>>;
+}
+
+/// No hooks: the plain network.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn steps(&mut self, _replica: usize, _site: &HookSite) -> Result<Vec<HookStep>> {
+        Ok(Vec::new())
+    }
+}
+
+/// `torch.renorm(x, p=1, dim, maxnorm)` over the rows of `dim`: every slice along the other
+/// axes whose L1 norm over `dim` exceeds `max_norm` is scaled by `max_norm / (norm + 1e-7)`;
+/// the others are left as they are. For `[batch, width]` activations, `dim = 0` renormalises
+/// each unit over the minibatch; for `[K, batch, width]`, `dim = 1` does so per replica.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// let x = Tensor::new(&[[1f32, 4.], [1., -4.]], &Device::Cpu)?;
+/// let y = neurogen_model::hooks::renorm_l1(&x, 0, 3.0)?;
+/// // Column 0 has norm 2 (kept), column 1 norm 8 (scaled to 3).
+/// let v = y.to_vec2::<f32>()?;
+/// assert_eq!(v[0][0], 1.0);
+/// assert!((v[0][1] - 1.5).abs() < 1e-6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn renorm_l1(x: &Tensor, dim: usize, max_norm: f64) -> candle_core::Result<Tensor> {
+    let norms = x.abs()?.sum_keepdim(dim)?;
+    let over = norms.gt(max_norm)?;
+    let factor = ((norms + RENORM_EPS)?.recip()? * max_norm)?;
+    let scale = over.where_cond(&factor, &factor.ones_like()?)?;
+    x.broadcast_mul(&scale)
+}
+
+/// [`renorm_l1`] over dim 1 of `[K, n, width]`, each run of `block` consecutive rows on its
+/// own (the last run may be shorter).
+fn renorm_blocks(x: &Tensor, max_norm: f64, block: usize) -> candle_core::Result<Tensor> {
+    let (_, n, _) = x.dims3()?;
+    if n <= block {
+        return renorm_l1(x, 1, max_norm);
+    }
+    let mut parts = Vec::with_capacity(n.div_ceil(block));
+    for start in (0..n).step_by(block) {
+        let len = block.min(n - start);
+        parts.push(renorm_l1(&x.narrow(1, start, len)?, 1, max_norm)?);
+    }
+    Tensor::cat(&parts, 1)
+}
+
+/// Applies replica `r`'s steps `plans[r]` to the `[K, batch, width]` activations: one
+/// operation per step for all replicas when every replica's steps are of the same kinds (the
+/// usual case: replicas of one experimental group), else replica by replica.
+pub fn apply_all(x: &Tensor, plans: &[Vec<HookStep>]) -> Result<Tensor> {
+    let (k, b, w) = x.dims3()?;
+    if plans.len() != k {
+        return Err(ModelError::Config(format!(
+            "{} hook plans for {k} replicas",
+            plans.len()
+        )));
+    }
+    if plans.iter().all(|p| p.is_empty()) {
+        return Ok(x.clone());
+    }
+    let first = &plans[0];
+    let uniform = plans
+        .iter()
+        .all(|p| p.len() == first.len() && p.iter().zip(first).all(|(a, b)| a.same_kind(b)));
+    if !uniform {
+        let outs = plans
+            .iter()
+            .enumerate()
+            .map(|(r, p)| apply_all(&x.narrow(0, r, 1)?, std::slice::from_ref(p)))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Tensor::cat(&outs, 0)?);
+    }
+    let mut x = x.clone();
+    for (i, step) in first.iter().enumerate() {
+        x = match step {
+            HookStep::Multiply(_) => {
+                let mut all = Vec::with_capacity(k * b * w);
+                for p in plans {
+                    let HookStep::Multiply(f) = &p[i] else {
+                        return Err(mixed());
+                    };
+                    check_len("Multiply", f.len(), b * w)?;
+                    all.extend_from_slice(f);
+                }
+                let f = upload(all, (k, b, w), &x)?;
+                (x * f)?
+            }
+            HookStep::ScaleUnits(_) => {
+                let mut all = Vec::with_capacity(k * w);
+                for p in plans {
+                    let HookStep::ScaleUnits(f) = &p[i] else {
+                        return Err(mixed());
+                    };
+                    check_len("ScaleUnits", f.len(), w)?;
+                    all.extend_from_slice(f);
+                }
+                let f = upload(all, (k, 1, w), &x)?;
+                x.broadcast_mul(&f)?
+            }
+            HookStep::RenormL1 {
+                max_norm,
+                block: None,
+            } => renorm_l1(&x, 1, *max_norm)?,
+            HookStep::RenormL1 {
+                max_norm,
+                block: Some(block),
+            } => renorm_blocks(&x, *max_norm, (*block).max(1))?,
+        };
+    }
+    Ok(x)
+}
+
+fn mixed() -> ModelError {
+    ModelError::Config("hook plans of different kinds in one batched step".into())
+}
+
+fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
+    if got != want {
+        return Err(ModelError::Config(format!(
+            "hook step {what} has {got} factors for activations that need {want}"
+        )));
+    }
+    Ok(())
+}
+
+/// Factors as a tensor of `like`'s dtype and device (one upload).
+fn upload<S: Into<candle_core::Shape>>(v: Vec<f32>, shape: S, like: &Tensor) -> Result<Tensor> {
+    Ok(Tensor::from_vec(v, shape, &Device::Cpu)?
+        .to_dtype(like.dtype())?
+        .to_device(like.device())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn x(k: usize, b: usize, w: usize) -> Tensor {
+        let v: Vec<f32> = (0..k * b * w)
+            .map(|i| (i as f32 * 0.37).sin() * 3.0)
+            .collect();
+        Tensor::from_vec(v, (k, b, w), &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn block_renorm_equals_renorm_of_each_block() {
+        let t = x(2, 10, 3);
+        let steps = vec![HookStep::RenormL1 {
+            max_norm: 2.0,
+            block: Some(4),
+        }];
+        let y = apply_all(&t, &[steps.clone(), steps]).unwrap();
+        for r in 0..2 {
+            for (start, len) in [(0, 4), (4, 4), (8, 2)] {
+                let want = renorm_l1(&t.get(r).unwrap().narrow(0, start, len).unwrap(), 0, 2.0)
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap();
+                let got = y
+                    .get(r)
+                    .unwrap()
+                    .narrow(0, start, len)
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap();
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_plans_run_replica_by_replica() {
+        let t = x(2, 2, 3);
+        let plans = vec![
+            vec![HookStep::ScaleUnits(vec![0.0, 1.0, 2.0])],
+            vec![HookStep::Multiply(vec![2.0; 6])],
+        ];
+        let y = apply_all(&t, &plans).unwrap().to_vec3::<f32>().unwrap();
+        let v = t.to_vec3::<f32>().unwrap();
+        assert_eq!(y[0][1], vec![0.0, v[0][1][1], 2.0 * v[0][1][2]]);
+        assert_eq!(y[1][0], v[1][0].iter().map(|a| 2.0 * a).collect::<Vec<_>>());
+        let bad = vec![vec![HookStep::ScaleUnits(vec![1.0])], vec![]];
+        assert!(apply_all(&t, &bad).is_err());
+    }
+}
