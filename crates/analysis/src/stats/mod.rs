@@ -1,9 +1,12 @@
 //! Statistics used in the paper's figures: descriptive summaries, t-tests, one-way ANOVA with
-//! Tukey's HSD, two-way repeated-measures ANOVA, correlations and the studentized range
-//! distribution.
+//! Tukey's HSD, two-way repeated-measures ANOVA, paired comparisons (paired t-test, Wilcoxon
+//! signed-rank, Cohen's d_z), Holm–Bonferroni adjustment, correlations and the studentized
+//! range distribution.
 pub mod anova;
 pub mod correlation;
 pub mod descriptive;
+pub mod multitest;
+pub mod paired;
 pub mod ptukey;
 pub mod rm_anova;
 pub mod ttest;
@@ -12,6 +15,12 @@ pub mod tukey;
 pub use anova::{one_way_anova, Anova};
 pub use correlation::{pearson, spearman, Correlation};
 pub use descriptive::{mean, sample_sd, summarize, z_scores, Summary};
+pub use multitest::holm_bonferroni;
+pub use paired::{
+    cohens_dz, paired_comparison, paired_differences, paired_summary, paired_t_test,
+    wilcoxon_signed_rank, PairedComparison, PairedTTest, Wilcoxon, WilcoxonMethod,
+    WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N,
+};
 pub use ptukey::{ptukey, qtukey};
 pub use rm_anova::{rm_anova_2way, RmAnova2, RmEffect};
 pub use ttest::{student_t_test, welch_t_test, TTest, TTestKind};

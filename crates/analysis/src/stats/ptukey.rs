@@ -6,7 +6,7 @@
 //! significance testing of simple effects", J. Statist. Comput. Simul. 30, 1–15 — the algorithm
 //! behind R's `ptukey`: an outer 16-point Gauss–Legendre integration over the chi density of
 //! the studentizing variable, and an inner 12-point Gauss–Legendre integration of Hartley's
-//! form for the range of `k` normals ([`wprob`]). [`qtukey`] inverts it by bracketing and
+//! form for the range of `k` normals (`wprob`). [`qtukey`] inverts it by bracketing and
 //! bisection. Both are tested against `scipy.stats.studentized_range`.
 // The Gauss–Legendre constants are quoted at the precision R and the literature print them.
 #![allow(clippy::excessive_precision, clippy::needless_range_loop)]

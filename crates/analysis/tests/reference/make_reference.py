@@ -3,7 +3,7 @@
 import numpy as np, pandas as pd
 from scipy import stats
 from statsmodels.stats.anova import AnovaRM
-np.set_printoptions(precision=17)
+np.set_printoptions(precision=17, legacy="1.25")  # plain scalar reprs under numpy 2
 A = [5.1, 4.9, 6.2, 5.8, 6.0, 5.5, 5.3, 6.1]
 B = [6.8, 7.1, 6.5, 7.4, 6.9, 7.7, 6.6]
 C = [5.9, 6.3, 6.0, 6.6, 5.7, 6.4, 6.2, 6.1, 5.8]
@@ -50,3 +50,61 @@ data3 = np.array([
     [[1.2, 2.6], [2.2, 3.3], [3.6, 4.4]],
 ])
 rm(data3)
+# --- paired comparisons (tests/stats_reference.rs, `paired_*`, `wilcoxon_*`, `holm_*`) ---
+# scipy.stats.wilcoxon defaults (zero_method="wilcox", correction=False, alternative="two-sided",
+# method="auto"). In scipy 1.17.1 "auto" picks: len(d) > 50 -> normal approximation; otherwise
+# no ties and no zeros -> exact null distribution; ties or zeros with len(d) <= 13 -> exact
+# sign-flip permutation test (PermutationMethod, 2**n <= 9999 resamples); else normal approximation.
+from scipy.stats import PermutationMethod
+from statsmodels.stats.multitest import multipletests
+PAIRED = {
+    # exact, positive effect, no ties
+    "e1": ([91.2, 90.5, 92.1, 89.9, 91.7, 90.8, 91.5, 90.3, 91.9, 91.0],
+           [90.1, 90.7, 90.8, 89.4, 90.8, 90.9, 89.9, 89.5, 91.3, 90.3]),
+    # exact, negative effect, no ties
+    "e2": ([0.62, 0.58, 0.65, 0.60, 0.57, 0.63, 0.59],
+           [0.67, 0.61, 0.64, 0.67, 0.61, 0.65, 0.65]),
+    # ties, no zeros, n = 12 -> permutation
+    "t1": ([12, 15, 11, 14, 13, 16, 12, 15, 14, 13, 17, 12],
+           [10, 12, 12, 12, 12, 13, 14, 11, 13, 11, 14, 13]),
+    # zeros and ties, n = 9 -> permutation
+    "z1": ([3.5, 4.0, 2.0, 3.0, 5.5, 4.0, 6.0, 4.5, 2.5],
+           [3.0, 3.0, 2.0, 3.5, 4.0, 4.0, 4.0, 3.5, 4.0]),
+}
+b20 = [50, 52, 49, 51, 53, 50, 48, 52, 51, 50, 49, 53, 52, 50, 51, 49, 50, 52, 51, 50]
+d20 = [3, -1, 2, 4, 2, -2, 5, 1, 3, 2, -1, 4, 3, 1, 2, 6, -3, 2, 1, 3]
+PAIRED["t2"] = ([x + y for x, y in zip(b20, d20)], b20)  # ties, n = 20 -> normal, tie correction
+b16 = [10.0 + 0.5 * i for i in range(16)]
+d16 = [0.25, -0.5, 0, 0.75, 1.0, 0.5, 0, -0.25, 1.25, 0.5, 0.75, 0, 1.5, -0.75, 1.0, 0.25]
+PAIRED["z2"] = ([x + y for x, y in zip(b16, d16)], b16)  # zeros and ties, n = 16 -> normal
+rng = np.random.default_rng(19)
+b60 = np.round(rng.normal(0.90, 0.02, 60), 6)
+a60 = np.round(b60 + rng.normal(0.003, 0.01, 60), 6)
+assert len(np.unique(np.abs(a60 - b60))) == 60 and (a60 != b60).all()  # no ties, no zeros
+print("a60", a60.tolist()); print("b60", b60.tolist())
+for n in [50, 51, 60]:  # exact at the n = 50 boundary, normal approximation above it
+    PAIRED[f"n{n}"] = (list(a60[:n]), list(b60[:n]))
+for name, (a, b) in PAIRED.items():
+    a, b = np.array(a, float), np.array(b, float); d = a - b
+    m = d.mean(); sd = d.std(ddof=1)
+    t = stats.ttest_rel(a, b); ci = t.confidence_interval(0.95)
+    print("paired", name, len(d), repr(m), repr(sd), repr(stats.sem(d)), repr(ci.low), repr(ci.high),
+          repr(t.statistic), repr(t.df), repr(t.pvalue), "dz", repr(m / sd))
+    w = stats.wilcoxon(a, b)
+    w_plus = stats.wilcoxon(a, b, alternative="greater").statistic
+    nz = d[d != 0]; has_ties = len(np.unique(np.abs(nz))) < len(nz)
+    if len(d) > 50: method = "asymptotic"
+    elif not has_ties and len(nz) == len(d): method = "exact"
+    elif len(d) <= 13: method = PermutationMethod()
+    else: method = "asymptotic"
+    w2 = stats.wilcoxon(a, b, method=method)
+    assert w2.statistic == w.statistic and w2.pvalue == w.pvalue, name
+    label = method if isinstance(method, str) else "permutation"
+    z = ""
+    if label == "asymptotic":  # signed z of W+ (scipy's zstatistic is -|z| for two-sided)
+        z = repr(np.sign(w_plus - len(nz) * (len(nz) + 1) / 4) * abs(stats.wilcoxon(a, b, method="asymptotic").zstatistic))
+    print("wilcoxon", name, label, "zeros", int((d == 0).sum()), repr(w.statistic), repr(w_plus), repr(w.pvalue), z)
+for p in [[0.01, 0.04, 0.03, 0.005], [0.2, 0.5, 0.3, 0.9, 0.04], [0.01, 0.01, 0.02], [0.01, 0.012],
+          [0.03], [0.001, 0.6, 0.0004, 0.049, 0.02, 0.7]]:
+    print("holm", p, multipletests(p, method="holm")[1].tolist())
+w = stats.wilcoxon([3, 4, 5], [2, 3, 4]); print("wilcoxon constant-differences", repr(w.statistic), repr(w.pvalue))
