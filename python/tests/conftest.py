@@ -41,18 +41,6 @@ def pytest_report_header(config):
     return lines
 
 
-def pytest_collection_modifyitems(config, items):
-    if TORCH_ERROR:
-        skip = pytest.mark.skip(reason=f"torch cannot be imported ({TORCH_ERROR})")
-        for item in items:
-            if "needs_torch" in item.keywords or "torch" in item.fixturenames:
-                item.add_marker(skip)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "needs_torch: the test imports torch")
-
-
 @pytest.fixture(scope="session")
 def cifar10() -> Path:
     src = data_source()
