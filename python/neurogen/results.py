@@ -22,7 +22,7 @@ RUN_COLUMNS: Dict[str, str] = {
     "figure": "string",
     "group": "string",
     "repeat": "int64",
-    "seed": "uint64",
+    "seed": "int64",
     "config_hash": "string",
     "regularizers": "string",
     "reference_quirks": "bool",
@@ -98,6 +98,8 @@ def _convert(path: Path, name: str, col: pd.Series, dtype: str) -> pd.Series:
         raise fail(col[num.isna()])
     if (num != np.floor(num)).any():
         raise fail(col[num != np.floor(num)])
+    if num.dtype == "uint64" and len(num) and int(num.max()) > np.iinfo(np.int64).max:
+        return num  # a u64 seed beyond int64: keep it unsigned
     return num.astype(dtype)
 
 
@@ -189,6 +191,6 @@ def load_curves(figure_dir: PathLike, runs: Optional[pd.DataFrame] = None) -> pd
     cols = ["figure", "group", "repeat", "seed", "status", "epoch", *CURVE_KEYS]
     df = pd.DataFrame(rows, columns=cols)
     df = df.astype({"figure": "string", "group": "string", "status": "string",
-                    "repeat": "int64", "seed": "uint64", "epoch": "int64",
+                    "repeat": "int64", "seed": runs.seed.dtype, "epoch": "int64",
                     **{k: "float64" for k in CURVE_KEYS}})
     return df

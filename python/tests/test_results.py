@@ -39,7 +39,7 @@ def test_slug_matches_the_rust_file_names():
 def test_types_defaults_and_failed_runs(tmp_path):
     df = load_runs(write_fig(tmp_path))
     assert len(df) == 3
-    assert df.repeat.dtype == "int64" and df.epochs.dtype == "int64"
+    assert df.repeat.dtype == "int64" and df.epochs.dtype == "int64" and df.seed.dtype == "int64"
     assert df.test_accuracy.dtype == "float64" and df.lr.dtype == "float64"
     assert df.reference_quirks.dtype == bool and df.reference_quirks.tolist() == [False, False, True]
     assert df.group.dtype == "string" and df.message.iloc[0] == ""
