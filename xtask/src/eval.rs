@@ -40,6 +40,11 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the evaluated images' logits to FILE (safetensors: `logits` f32
+    /// `[n, classes]`, `labels` u32 `[n]`, `indices` u32 `[n]` = each image's position in the
+    /// split, in evaluation order), e.g. to compare with the Python package (`python/`).
+    #[arg(long, value_name = "FILE")]
+    pub dump_logits: Option<PathBuf>,
 }
 
 /// Runs `cargo xtask eval`.
@@ -80,18 +85,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         SplitName::Test => ("test", ds.test.clone()),
         SplitName::Train => ("train", ds.train.clone()),
     };
+    let mut indices: Vec<usize> = (0..split.len()).collect();
     if let Some(n) = args.subset {
         anyhow::ensure!(
             n >= 1 && n <= split.len(),
             "--subset {n} must be in 1..={} (the {name} split's size)",
             split.len()
         );
+        // The images `Split::sample` takes, in the same order.
+        indices = neurogen_data::sample_indices(split.len(), n, 0);
         split = split.sample(n, 0)?;
     }
     // Evaluate as training did: with the run's regularisers in evaluation mode.
     let mut reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
     let r = neurogen_model::evaluate_with(&ck.model, &split, 500, &mut reg)
         .context("evaluation failed")?;
+    if let Some(path) = &args.dump_logits {
+        dump_logits(path, &ck.model, &split, &indices, reg.as_mut())
+            .with_context(|| format!("--dump-logits {}", path.display()))?;
+    }
     if args.json {
         println!(
             "{}",
@@ -108,5 +120,35 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             100.0 * r.accuracy
         );
     }
+    Ok(())
+}
+
+/// Writes the logits of every image of `split` (evaluation mode, the regularisers' evaluation
+/// hooks applied as in `evaluate_with`, batches of 500) with labels and split positions.
+fn dump_logits(
+    path: &std::path::Path,
+    model: &neurogen_model::Cnn,
+    split: &neurogen_data::Split,
+    indices: &[usize],
+    reg: &mut dyn neurogen_model::Regularizer,
+) -> anyhow::Result<()> {
+    use candle_core::{DType, Device, Tensor};
+    let all: Vec<usize> = (0..split.len()).collect();
+    let mut logits = Vec::new();
+    let mut labels = Vec::new();
+    for idx in all.chunks(500) {
+        let (x, y) = split.batch(idx, model.device())?;
+        let out = model.forward(&x, reg, &neurogen_model::ForwardCtx::eval())?;
+        logits.push(out.logits.to_dtype(DType::F32)?.to_device(&Device::Cpu)?);
+        labels.push(y.to_dtype(DType::U32)?.to_device(&Device::Cpu)?);
+    }
+    let idx: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+    let tensors: std::collections::HashMap<String, Tensor> = [
+        ("logits".to_string(), Tensor::cat(&logits, 0)?),
+        ("labels".to_string(), Tensor::cat(&labels, 0)?),
+        ("indices".to_string(), Tensor::new(idx, &Device::Cpu)?),
+    ]
+    .into();
+    candle_core::safetensors::save(&tensors, path)?;
     Ok(())
 }

@@ -104,10 +104,35 @@ fn train_then_eval_reports_the_saved_accuracy() {
             .arg(out.join("model.safetensors"))
             .arg("--data")
             .arg(&data)
-            .args(["--subset", "200", "--json"]),
+            .args(["--subset", "200", "--json", "--dump-logits"])
+            .arg(dir.path().join("logits.safetensors")),
     );
     let eval: serde_json::Value = serde_json::from_str(&eval).unwrap();
     assert_eq!(eval["accuracy"].as_f64().unwrap(), saved);
+    // --dump-logits: the 200 images' logits, labels and split positions; their argmax gives
+    // the same accuracy.
+    let dump = candle_core::safetensors::load(
+        dir.path().join("logits.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let logits: Vec<Vec<f32>> = dump["logits"].to_vec2().unwrap();
+    let labels: Vec<u32> = dump["labels"].to_vec1().unwrap();
+    let indices: Vec<u32> = dump["indices"].to_vec1().unwrap();
+    assert_eq!(
+        (logits.len(), logits[0].len(), labels.len()),
+        (200, 10, 200)
+    );
+    assert_eq!(
+        indices,
+        neurogen_data::sample_indices(10_000, 200, 0)
+            .into_iter()
+            .map(|i| i as u32)
+            .collect::<Vec<_>>()
+    );
+    let pred: Vec<u32> = dump["logits"].argmax(1).unwrap().to_vec1().unwrap();
+    let correct = pred.iter().zip(&labels).filter(|(p, y)| p == y).count();
+    assert_eq!(correct as f64 / 200.0, saved);
 }
 
 #[test]
