@@ -98,7 +98,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     // Evaluate as training did: with the run's regularisers in evaluation mode.
     let mut reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
-    let r = neurogen_model::evaluate_with(&ck.model, &split, 500, &mut reg)
+    let r = neurogen_model::evaluate_with(&ck.model, &split, neurogen_model::EVAL_BATCH, &mut reg)
         .context("evaluation failed")?;
     if let Some(path) = &args.dump_logits {
         dump_logits(path, &ck.model, &split, &indices, reg.as_mut())
@@ -130,16 +130,22 @@ fn dump_logits(
     model: &neurogen_model::Cnn,
     split: &neurogen_data::Split,
     indices: &[usize],
-    reg: &mut dyn neurogen_model::Regularizer,
+    mut reg: &mut dyn neurogen_model::Regularizer,
 ) -> anyhow::Result<()> {
     use candle_core::{DType, Device, Tensor};
     let all: Vec<usize> = (0..split.len()).collect();
     let mut logits = Vec::new();
     let mut labels = Vec::new();
-    for idx in all.chunks(500) {
+    for idx in all.chunks(neurogen_model::EVAL_BATCH) {
         let (x, y) = split.batch(idx, model.device())?;
-        let out = model.forward(&x, reg, &neurogen_model::ForwardCtx::eval())?;
-        logits.push(out.logits.to_dtype(DType::F32)?.to_device(&Device::Cpu)?);
+        let mut hooks = neurogen_model::PerReplica(std::slice::from_mut(&mut reg));
+        let out = model.forward(&x, &mut hooks, &neurogen_model::ForwardCtx::eval())?;
+        logits.push(
+            out.logits
+                .squeeze(0)?
+                .to_dtype(DType::F32)?
+                .to_device(&Device::Cpu)?,
+        );
         labels.push(y.to_dtype(DType::U32)?.to_device(&Device::Cpu)?);
     }
     let idx: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
