@@ -27,6 +27,7 @@
 
 pub mod dropout;
 pub mod error;
+pub mod freeze;
 pub mod maxnorm;
 pub mod neural_noise;
 pub mod neurogenesis;
@@ -37,6 +38,7 @@ pub mod weight_decay;
 
 pub use dropout::{Dropout, DropoutConfig};
 pub use error::RegError;
+pub use freeze::{Freeze, FreezeConfig};
 pub use maxnorm::renorm_l1;
 pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
 pub use neurogen_model::{ForwardCtx, NoRegularizer, Phase, Regularizer, StepCtx, StepCx};

@@ -7,6 +7,7 @@
 //! | `dropout` | `p=0.2` (in [0, 1)), `max_norm=3` (0 = off), `eval_renorm=true` |
 //! | `weight-decay` | `lambda=1e-5` |
 //! | `noise` | `mean=-0.2`, `std=0.5`, `layer=0` |
+//! | `freeze` | `layer=1` (the control that freezes `fcs.{layer}` and the next layer's weight) |
 //!
 //! A bare name (`dropout`) gives the paper's defaults. TOML:
 //! ```toml
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dropout::{Dropout, DropoutConfig};
 use crate::error::{RegError, Result};
+use crate::freeze::{Freeze, FreezeConfig};
 use crate::neural_noise::{NeuralNoise, NeuralNoiseConfig};
 use crate::neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, Selection};
 use crate::stack::Stack;
@@ -58,10 +60,12 @@ pub enum RegularizerSpec {
     /// Multiplicative log-normal noise on pre-activations.
     #[serde(rename = "noise", alias = "neural-noise", alias = "neural_noise")]
     NeuralNoise(NeuralNoiseConfig),
+    /// The frozen-layers control: no neurogenesis, the layers it would leave untrained frozen.
+    Freeze(FreezeConfig),
 }
 
 /// The names a specification may start with.
-pub const NAMES: &str = "neurogenesis, dropout, weight-decay, noise";
+pub const NAMES: &str = "neurogenesis, dropout, weight-decay, noise, freeze";
 
 impl RegularizerSpec {
     /// The regulariser's name as written in specifications.
@@ -71,6 +75,7 @@ impl RegularizerSpec {
             RegularizerSpec::Dropout(_) => "dropout",
             RegularizerSpec::WeightDecay(_) => "weight-decay",
             RegularizerSpec::NeuralNoise(_) => "noise",
+            RegularizerSpec::Freeze(_) => "freeze",
         }
     }
 
@@ -90,6 +95,7 @@ impl RegularizerSpec {
             RegularizerSpec::Dropout(_) => &["p", "max_norm", "eval_renorm"],
             RegularizerSpec::WeightDecay(_) => &["lambda"],
             RegularizerSpec::NeuralNoise(_) => &["mean", "std", "layer"],
+            RegularizerSpec::Freeze(_) => &["layer"],
         }
     }
 
@@ -100,6 +106,7 @@ impl RegularizerSpec {
             RegularizerSpec::Dropout(c) => c.validate(),
             RegularizerSpec::WeightDecay(c) => c.validate(),
             RegularizerSpec::NeuralNoise(c) => c.validate(),
+            RegularizerSpec::Freeze(_) => Ok(()),
         }
     }
 
@@ -166,6 +173,10 @@ impl RegularizerSpec {
                 "layer" => c.layer = int(key, value, "a hidden layer index (0, 1, 2, ...)")?,
                 _ => return Err(unknown()),
             },
+            RegularizerSpec::Freeze(c) => match key {
+                "layer" => c.layer = int(key, value, "a hidden layer index (0, 1, 2, ...)")?,
+                _ => return Err(unknown()),
+            },
         }
         Ok(())
     }
@@ -203,6 +214,7 @@ impl FromStr for RegularizerSpec {
             "noise" | "neural-noise" | "neural_noise" => {
                 RegularizerSpec::NeuralNoise(Default::default())
             }
+            "freeze" => RegularizerSpec::Freeze(FreezeConfig::reference()),
             _ => {
                 return Err(err(format!(
                     "unknown regulariser `{name}` (allowed: {NAMES})"
@@ -268,6 +280,7 @@ impl fmt::Display for RegularizerSpec {
             RegularizerSpec::NeuralNoise(c) => {
                 write!(f, "noise:mean={},std={},layer={}", c.mean, c.std, c.layer)
             }
+            RegularizerSpec::Freeze(c) => write!(f, "freeze:layer={}", c.layer),
         }
     }
 }
@@ -362,13 +375,15 @@ impl RegularizerSet {
     }
 }
 
-/// Position of a kind in the reference's order (weight decay, noise, neurogenesis, dropout).
+/// Position of a kind in the reference's order (weight decay, noise, neurogenesis, dropout;
+/// then the frozen-layers control, which has no forward hook).
 fn canonical_rank(s: &RegularizerSpec) -> u64 {
     match s {
         RegularizerSpec::WeightDecay(_) => 0,
         RegularizerSpec::NeuralNoise(_) => 1,
         RegularizerSpec::Neurogenesis(_) => 2,
         RegularizerSpec::Dropout(_) => 3,
+        RegularizerSpec::Freeze(_) => 4,
     }
 }
 
@@ -398,7 +413,7 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
     set.validate()?;
     let mut specs: Vec<&RegularizerSpec> = set.specs.iter().collect();
     specs.sort_by_key(|s| canonical_rank(s));
-    let mut counts = [0u64; 4];
+    let mut counts = [0u64; 5];
     let mut stack = Stack::default();
     for s in specs {
         let rank = canonical_rank(s);
@@ -411,6 +426,7 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
             RegularizerSpec::Dropout(c) => Box::new(Dropout::new(*c, rng)?),
             RegularizerSpec::WeightDecay(c) => Box::new(WeightDecay::new(*c)?),
             RegularizerSpec::NeuralNoise(c) => Box::new(NeuralNoise::new(*c, rng)?),
+            RegularizerSpec::Freeze(c) => Box::new(Freeze::new(*c)),
         };
         stack.push(reg);
     }
