@@ -105,7 +105,10 @@ fn a_stale_lock_file_from_a_dead_process_does_not_block() {
     .unwrap();
     let lock = DirLock::acquire(dir.path(), "reproduce fig3").unwrap();
     let text = std::fs::read_to_string(lock.path()).unwrap();
-    assert!(text.contains(&format!("pid={}", std::process::id())), "{text}");
+    assert!(
+        text.contains(&format!("pid={}", std::process::id())),
+        "{text}"
+    );
     assert!(!text.contains("gone"), "{text}");
 }
 
