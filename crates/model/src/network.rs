@@ -325,7 +325,7 @@ impl Cnn {
         for (i, l) in self.convs.iter().enumerate() {
             h = match &l.bias {
                 Some(b) => kernels::conv2d_bias_relu(&h, l.weight.as_tensor(), b.as_tensor(), 1)?,
-                None => h.conv2d(l.weight.as_tensor(), 1, 1, 1, 1)?.relu()?,
+                None => kernels::relu(&h.conv2d(l.weight.as_tensor(), 1, 1, 1, 1)?)?,
             };
             if i % 2 == 1 {
                 h = kernels::max_pool2x2(&h)?;
@@ -350,7 +350,7 @@ impl Cnn {
                 z = z.broadcast_add(b.as_tensor())?;
             }
             let z = reg.pre_activation(i, z, ctx)?;
-            let a = reg.activation(i, z.relu()?, ctx)?;
+            let a = reg.activation(i, kernels::relu(&z)?, ctx)?;
             hidden.push(a.clone());
             h = a;
         }

@@ -314,10 +314,12 @@ impl ReplicaCnn {
                     .iter_mut()
                     .map(|r| r.plan_activation(l, (batch, width), ctx))
                     .collect::<Result<Vec<_>>>()?;
-                crate::hookplan::apply_all(&z.relu()?, &plans)?
+                crate::hookplan::apply_all(&kernels::relu(&z)?, &plans)?
             } else {
                 let z = per_replica(&z, regs, |reg, zr| reg.pre_activation(l, zr, ctx))?;
-                per_replica(&z.relu()?, regs, |reg, ar| reg.activation(l, ar, ctx))?
+                per_replica(&kernels::relu(&z)?, regs, |reg, ar| {
+                    reg.activation(l, ar, ctx)
+                })?
             };
             hidden.push(a.clone());
             h = a;
@@ -403,11 +405,11 @@ pub fn conv_bias_relu_cnhw(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -
     } else {
         im2col_candle_ops(x, kh, kw, padding)?
     };
-    let y = w
-        .reshape((k, co, ci * kh * kw))?
-        .matmul(&cols)?
-        .broadcast_add(&b.unsqueeze(2)?)?
-        .relu()?;
+    let y = kernels::relu(
+        &w.reshape((k, co, ci * kh * kw))?
+            .matmul(&cols)?
+            .broadcast_add(&b.unsqueeze(2)?)?,
+    )?;
     Ok(y.reshape((k, co, n, ho, wo))?)
 }
 
