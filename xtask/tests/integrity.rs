@@ -1,6 +1,7 @@
 //! What `reproduce` does with an output directory it must not touch: one that another process
 //! is writing (the directory lock), and a `runs.csv` it cannot read as a whole. Both fail
-//! before any training, so a tiny CIFAR-10 binary release written here is enough.
+//! before any training, so a small CIFAR-10 binary release written here is enough (big enough
+//! for the smoke scale's subsets where the check comes after them).
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,7 +93,7 @@ fn a_second_reproduce_on_the_same_out_refuses_naming_the_holder() {
 #[test]
 fn a_garbage_runs_csv_is_refused_and_left_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let data = tiny_cifar(dir.path(), 4);
+    let data = tiny_cifar(dir.path(), 200);
     let out = dir.path().join("out");
     let fig = out.join("fig2");
     std::fs::create_dir_all(&fig).unwrap();
