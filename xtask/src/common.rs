@@ -25,11 +25,10 @@ pub fn load_data(path: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Resul
     }
 }
 
-/// Writes `value` as pretty JSON to `path` atomically (temporary file, fsync, rename).
+/// Writes `value` as pretty JSON to `path` atomically ([`neurogen_io::write_atomic`]).
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    neurogen_model::checkpoint::write_atomic(path, text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
+    Ok(neurogen_io::write_atomic(path, text.as_bytes())?)
 }
 
 /// Creates the `--out` directory `dir` (and parents) and checks that files can be written in

@@ -5,7 +5,7 @@
 //! and payload mean a stale or corrupt cache is detected and rebuilt, never trusted. Files are
 //! written atomically: temporary file in the same directory, fsync, rename.
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -147,7 +147,7 @@ fn header(ds: &Dataset, form: SourceForm, fingerprint: &str) -> Vec<u8> {
     h
 }
 
-/// Writes `ds` to `path` atomically (temporary file in the same directory, fsync, rename).
+/// Writes `ds` to `path` atomically ([`neurogen_io::write_atomic_with`]).
 pub(crate) fn write(
     path: &Path,
     fingerprint: &str,
@@ -168,17 +168,7 @@ pub(crate) fn write(
     for p in parts {
         crc.update(p);
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{nanos}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+    neurogen_io::write_atomic_with(path, |w| {
         w.write_all(MAGIC)?;
         w.write_all(&FORMAT_VERSION.to_le_bytes())?;
         w.write_all(&(head.len() as u32).to_le_bytes())?;
@@ -187,17 +177,11 @@ pub(crate) fn write(
         for p in parts {
             w.write_all(p)?;
         }
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
         Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        DataError::io(path, e)
+    })
+    .map_err(|e| match e {
+        neurogen_io::IoError::Write { path, source } => DataError::io(path, source),
+        other => DataError::io(path, std::io::Error::other(other.to_string())),
     })
 }
 

@@ -3,13 +3,12 @@
 //! Tensors are named and shaped as in PyTorch (`conv1.weight` … `fc3.weight`), stored as f32.
 //! The safetensors metadata (`__metadata__`, string to string) holds `format` = `pt` and
 //! `neurogen` = a JSON [`CheckpointMeta`] (model config, regulariser config, epoch, seed,
-//! dataset, metrics, version). Writes are atomic: a temporary file in the same directory,
-//! fsync, then rename, so an existing checkpoint is never left half-written.
+//! dataset, metrics, version). Writes are atomic ([`neurogen_io::write_atomic`]), so an
+//! existing checkpoint is never left half-written.
 //!
 //! In Python: `torch_model.load_state_dict(safetensors.torch.load_file("model.safetensors"))`.
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -55,34 +54,6 @@ impl CheckpointMeta {
     }
 }
 
-/// Writes `bytes` to `path` atomically: temporary file beside it, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| ModelError::Config(format!("{} is not a file path", path.display())))?
-        .to_string_lossy()
-        .to_string();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ModelError::io(path, e)
-    })
-}
-
 /// Saves the weights of `model` (one network; save `model.replica(r)` of a model of several
 /// replicas) as f32 in PyTorch's names and shapes, and `meta`, to `path`, atomically.
 pub fn save(model: &Cnn, meta: &CheckpointMeta, path: &Path) -> Result<()> {
@@ -118,7 +89,7 @@ pub fn save(model: &Cnn, meta: &CheckpointMeta, path: &Path) -> Result<()> {
                 path: path.to_path_buf(),
                 reason: format!("serialising failed: {e}"),
             })?;
-    write_atomic(path, &bytes)
+    Ok(neurogen_io::write_atomic(path, &bytes)?)
 }
 
 /// A loaded checkpoint.
@@ -130,7 +101,8 @@ pub struct Checkpoint {
     pub meta: CheckpointMeta,
 }
 
-/// Loads a checkpoint written by [`save`], validating names, shapes and dtypes.
+/// Loads a checkpoint written by [`save`], validating names, shapes and dtypes, and refusing
+/// NaN or infinite weights ([`ModelError::NonFiniteWeights`], naming the tensor).
 pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
     load_bytes(&bytes, path, device)
@@ -194,6 +166,26 @@ pub fn load_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<Checkpoi
             .to_dtype(DType::F32)?;
         tensors.insert(name, t);
     }
+    for (name, _) in &expected {
+        check_finite(&tensors[name], name, path)?;
+    }
     let model = Cnn::from_tensors(&meta.model, &tensors, device).map_err(|e| bad(e.to_string()))?;
     Ok(Checkpoint { model, meta })
+}
+
+/// Fails with [`ModelError::NonFiniteWeights`] if the (f32, CPU) tensor `t` holds a NaN or an
+/// infinity.
+fn check_finite(t: &Tensor, name: &str, path: &Path) -> Result<()> {
+    let values = t.flatten_all()?.to_vec1::<f32>()?;
+    let mut bad = values.iter().enumerate().filter(|(_, v)| !v.is_finite());
+    if let Some((index, &value)) = bad.next() {
+        return Err(ModelError::NonFiniteWeights {
+            path: path.to_path_buf(),
+            tensor: name.to_string(),
+            count: 1 + bad.count(),
+            index,
+            value,
+        });
+    }
+    Ok(())
 }

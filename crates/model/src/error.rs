@@ -39,6 +39,24 @@ pub enum ModelError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A checkpoint holds a NaN or infinite weight (saved from a diverged run, or damaged):
+    /// loading it would only hide the divergence.
+    #[error(
+        "checkpoint {path}: tensor {tensor} holds {count} non-finite value(s) (first {value} at \
+         flat index {index}); refusing to load it"
+    )]
+    NonFiniteWeights {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The tensor's name (`fcs.1.weight`, ...), the first in parameter order found.
+        tensor: String,
+        /// How many of its values are NaN or infinite.
+        count: usize,
+        /// Flat (row-major) index of the first one.
+        index: usize,
+        /// That value (NaN, inf or -inf).
+        value: f32,
+    },
     /// The requested device is not available in this build or on this machine.
     #[error("device: {0}")]
     Device(String),
@@ -57,6 +75,18 @@ pub enum ModelError {
 
 /// Shorthand for results in this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+impl From<neurogen_io::IoError> for ModelError {
+    /// A failed write becomes [`ModelError::Io`] naming the file; a path that names no file,
+    /// [`ModelError::Config`].
+    fn from(e: neurogen_io::IoError) -> Self {
+        match e {
+            neurogen_io::IoError::Write { path, source }
+            | neurogen_io::IoError::Lock { path, source } => ModelError::Io { path, source },
+            other => ModelError::Config(other.to_string()),
+        }
+    }
+}
 
 impl ModelError {
     /// Builds a [`ModelError::Io`] for `path`.

@@ -498,7 +498,7 @@ impl Cnn {
             };
             let z = self.hooked(&z, hooks, &site)?;
             site.point = Point::Activation;
-            let a = self.hooked(&z.relu()?, hooks, &site)?;
+            let a = self.hooked(&kernels::relu(&z)?, hooks, &site)?;
             hidden.push(a.clone());
             h = a;
         }

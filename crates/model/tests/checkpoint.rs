@@ -171,3 +171,58 @@ fn bad_checkpoints_give_clear_errors() {
 
     assert!(err(&dir.path().join("absent.safetensors")).contains("absent.safetensors"));
 }
+
+#[test]
+fn a_checkpoint_with_a_nan_or_inf_weight_is_refused_naming_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Cnn::new(
+        &ModelConfig::fashion_mnist().with_hidden_width(6),
+        0,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let good = dir.path().join("good.safetensors");
+    checkpoint::save(&model, &meta(&model), &good).unwrap();
+    checkpoint::load(&good, &Device::Cpu).unwrap();
+    // Edit the saved file's bytes: one value of fcs.1.weight (and, in a second file, of
+    // conv2.bias) becomes NaN / +inf, everything else (metadata included) as saved.
+    let bytes = std::fs::read(&good).unwrap();
+    let poisoned = |tensor: &str, at: usize, value: f32| -> Vec<u8> {
+        let (header_len, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let info = header.info(tensor).unwrap();
+        let start = 8 + header_len + info.data_offsets.0 + 4 * at;
+        let mut b = bytes.clone();
+        b[start..start + 4].copy_from_slice(&value.to_le_bytes());
+        b
+    };
+    for (tensor, at, value) in [
+        ("fcs.1.weight", 7, f32::NAN),
+        ("conv2.bias", 0, f32::INFINITY),
+    ] {
+        let path = dir.path().join(format!("{tensor}.safetensors"));
+        std::fs::write(&path, poisoned(tensor, at, value)).unwrap();
+        let e = checkpoint::load(&path, &Device::Cpu).unwrap_err();
+        match &e {
+            neurogen_model::ModelError::NonFiniteWeights {
+                path: p,
+                tensor: t,
+                count,
+                index,
+                ..
+            } => {
+                assert_eq!(p, &path);
+                assert_eq!(t, tensor);
+                assert_eq!((*count, *index), (1, at));
+            }
+            other => panic!("{tensor}: expected NonFiniteWeights, got {other:?}"),
+        }
+        let msg = e.to_string();
+        assert!(
+            msg.contains(tensor) && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
+        let e = checkpoint::load_bytes(&std::fs::read(&path).unwrap(), &path, &Device::Cpu)
+            .unwrap_err();
+        assert!(e.to_string().contains(tensor), "{e}");
+    }
+}

@@ -189,7 +189,7 @@ impl FigureCtx<'_> {
     /// Writes `report.md` atomically and returns its path.
     pub fn write_report(&self, text: &str) -> anyhow::Result<PathBuf> {
         let path = self.dir.join("report.md");
-        neurogen_model::checkpoint::write_atomic(&path, text.as_bytes())?;
+        neurogen_io::write_atomic(&path, text.as_bytes())?;
         Ok(path)
     }
 }
@@ -269,6 +269,8 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        // Held until this figure is done: a second `reproduce` on the same --out refuses.
+        let _lock = neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?;
         let ctx = FigureCtx {
             scale: scale.clone(),
             dir: dir.clone(),
@@ -322,7 +324,7 @@ pub fn save_plot<F: neurogen_analysis::plot::Figure>(
              <text x=\"10\" y=\"25\">plot not drawn: {}</text></svg>\n",
             e.to_string().replace('&', "&amp;").replace('<', "&lt;")
         );
-        neurogen_model::checkpoint::write_atomic(&svg, note.as_bytes())?;
+        neurogen_io::write_atomic(&svg, note.as_bytes())?;
         return Ok(format!("{stem}.svg"));
     }
     neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.png")), size)?;

@@ -181,17 +181,60 @@ pub struct RunCurves {
     pub regularizer: serde_json::Value,
 }
 
-/// Reads `runs.csv` (empty if absent), with a clear error for a damaged file.
+/// The columns of `runs.csv`, in order ([`RunRecord`]'s fields). Files written before the
+/// `replicas` column existed lack only the last one and still read.
+pub const RUNS_COLUMNS: [&str; 24] = [
+    "figure",
+    "group",
+    "repeat",
+    "seed",
+    "config_hash",
+    "regularizers",
+    "reference_quirks",
+    "epochs",
+    "batch_size",
+    "lr",
+    "train_images",
+    "test_images",
+    "device",
+    "status",
+    "message",
+    "train_accuracy",
+    "train_loss",
+    "test_accuracy",
+    "test_loss",
+    "neurogenesis_events",
+    "wall_seconds",
+    "images_per_second",
+    "checkpoint",
+    "replicas",
+];
+
+/// Reads `runs.csv` (empty if absent or empty, as [`write_runs`] writes no rows). A file that
+/// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
+/// row) is an error naming the file and the problem, so that it is never overwritten.
 pub fn read_runs(path: &Path) -> anyhow::Result<Vec<RunRecord>> {
-    if !path.exists() {
+    if !path.exists() || std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         return Ok(Vec::new());
     }
+    let kept = "it was left unchanged and nothing was written; move it away or repair it";
     let mut rdr =
         csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let header = rdr
+        .headers()
+        .with_context(|| format!("{}: the header cannot be read ({kept})", path.display()))?;
+    let found: Vec<&str> = header.iter().collect();
+    if found != RUNS_COLUMNS && found != RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1] {
+        anyhow::bail!(
+            "{} is not a runs.csv written by reproduce: its header is {found:?}, expected the \
+             columns {RUNS_COLUMNS:?} (older files: without the last); {kept}",
+            path.display()
+        );
+    }
     let mut rows = Vec::new();
     for (i, r) in rdr.deserialize().enumerate() {
         let row: RunRecord =
-            r.with_context(|| format!("{}: row {} is damaged", path.display(), i + 2))?;
+            r.with_context(|| format!("{}: row {} is damaged ({kept})", path.display(), i + 2))?;
         rows.push(row);
     }
     Ok(rows)
@@ -204,8 +247,7 @@ pub fn write_runs(path: &Path, rows: &[RunRecord]) -> anyhow::Result<()> {
         w.serialize(r)?;
     }
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-    neurogen_model::checkpoint::write_atomic(path, &bytes)
-        .with_context(|| format!("writing {}", path.display()))
+    Ok(neurogen_io::write_atomic(path, &bytes)?)
 }
 
 /// Settings shared by all runs of an invocation.
@@ -680,6 +722,29 @@ mod tests {
         std::fs::write(&path, old).unwrap();
         let rows = read_runs(&path).unwrap();
         assert_eq!(rows[0].replicas, 1);
+        // The current header is RUNS_COLUMNS, which read_runs checks.
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        assert_eq!(header, RUNS_COLUMNS);
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_runs(&path).unwrap()[0], row);
+        // Another CSV file, or garbage, is refused naming the file; nothing is rewritten.
+        for bad in [
+            "garbage,\"unterminated",
+            "a,b\n1,2\n",
+            &text.replacen("config_hash", "hash", 1),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let e = format!("{:#}", read_runs(&path).unwrap_err());
+            assert!(
+                e.contains("runs.csv") && e.contains("left unchanged"),
+                "{e}"
+            );
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), bad);
+        }
+        // A damaged row (a number that is not one) names the row.
+        std::fs::write(&path, text.replacen(",4,", ",four,", 1)).unwrap();
+        let e = format!("{:#}", read_runs(&path).unwrap_err());
+        assert!(e.contains("row 2 is damaged"), "{e}");
         assert_eq!(rows[0].test_accuracy, Some(40.0));
     }
 }

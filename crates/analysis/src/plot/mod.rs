@@ -11,7 +11,6 @@ pub mod font;
 pub mod heatmap;
 pub mod violin;
 
-use std::io::Write;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -131,43 +130,17 @@ pub fn to_png<F: Figure>(figure: &F, size: (u32, u32)) -> Result<Vec<u8>> {
 }
 
 /// Renders a figure and writes it to `path` (format from the extension), atomically: a
-/// temporary file in the same directory is written, synced and renamed over `path`.
+/// temporary file in the same directory is written, synced and renamed over `path`
+/// ([`neurogen_io::write_atomic`]).
 pub fn save<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Result<()> {
     let bytes = match Format::from_path(path)? {
         Format::Svg => to_svg(figure, size)?.into_bytes(),
         Format::Png => to_png(figure, size)?,
     };
-    write_atomic(path, &bytes)
-}
-
-/// Writes `bytes` to `path` via a synced temporary file in the same directory and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| AnalysisError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        AnalysisError::InvalidArgument(format!("{}: not a file path", path.display()))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    neurogen_io::write_atomic(path, &bytes).map_err(|e| match e {
+        neurogen_io::IoError::Write { path, source } => AnalysisError::Io { path, source },
+        other => AnalysisError::InvalidArgument(other.to_string()),
+    })
 }
 
 /// Colour-blind-safe categorical palette (Okabe & Ito 2008).

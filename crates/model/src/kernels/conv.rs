@@ -56,9 +56,10 @@ pub fn conv2d_bias_relu(
         let bias = bias.contiguous()?;
         return Ok(x.apply_op3(&weight, &bias, Conv2dBiasRelu { padding })?);
     }
-    Ok(x.conv2d(weight, padding, 1, 1, 1)?
-        .broadcast_add(&bias.reshape((1, co, 1, 1))?)?
-        .relu()?)
+    super::relu(
+        &x.conv2d(weight, padding, 1, 1, 1)?
+            .broadcast_add(&bias.reshape((1, co, 1, 1))?)?,
+    )
 }
 
 /// The custom op (CPU only: [`conv2d_bias_relu`] never hands it a GPU tensor).

@@ -16,6 +16,9 @@
 //! - [`linear`]: `x · wᵀ` for at most [`LINEAR_MAX_ROWS`] rows (per replica) as dot products
 //!   of rows read in place, with its own backward pass (candle's matmul packed the whole weight
 //!   on every call, which dominated the fully connected layers at batch 4);
+//! - [`relu`]: `max(x, 0)` that keeps NaN (candle's `relu` maps NaN to 0, which would hide a
+//!   diverging layer from the divergence checks), on every device and whether or not the
+//!   kernels are enabled; every ReLU of the network and the replicas goes through it;
 //! - [`adam_update`]: one fused pass over contiguous f32 buffers that updates a parameter in
 //!   place and returns its new moments, with the same f32 arithmetic as the tensor version.
 //!
@@ -42,6 +45,7 @@ mod cuda;
 mod im2col;
 mod linear;
 mod pool;
+mod relu;
 mod replica_conv;
 
 pub use adam::{adam_update, AdamCoefficients};
@@ -49,6 +53,7 @@ pub use conv::conv2d_bias_relu;
 pub use im2col::{col2im, im2col};
 pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
 pub use pool::{max_pool2x2, reference_max_pool2x2};
+pub use relu::relu;
 pub use replica_conv::{conv_bias_relu_cnhw, features_cnhw};
 
 use std::sync::atomic::{AtomicBool, Ordering};

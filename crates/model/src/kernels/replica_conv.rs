@@ -56,11 +56,11 @@ pub fn conv_bias_relu_cnhw(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -
     } else {
         im2col_candle_ops(x, kh, kw, padding)?
     };
-    let y = w
-        .reshape((k, co, ci * kh * kw))?
-        .matmul(&cols)?
-        .broadcast_add(&b.unsqueeze(2)?)?
-        .relu()?;
+    let y = super::relu(
+        &w.reshape((k, co, ci * kh * kw))?
+            .matmul(&cols)?
+            .broadcast_add(&b.unsqueeze(2)?)?,
+    )?;
     Ok(y.reshape((k, co, n, ho, wo))?)
 }
 
