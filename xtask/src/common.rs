@@ -7,6 +7,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use neurogen_data::{LoadOptions, Loaded};
 use neurogen_model::{EpochMetrics, TrainObserver};
 
+/// Minibatch size for every evaluation pass (test and held-out accuracy, ablation, selectivity,
+/// `eval`, the default of `bench --eval-batch-size`): large enough to be fast, small enough for
+/// any device.
+pub const EVAL_BATCH: usize = 500;
+
 /// Loads the dataset at `path` (any supported form), or the default (hub cache / download).
 pub fn load_data(path: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result<Loaded> {
     let opts = match cache_dir {

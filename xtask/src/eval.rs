@@ -90,7 +90,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     // Evaluate as training did: with the run's regularisers in evaluation mode.
     let mut reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
-    let r = neurogen_model::evaluate_with(&ck.model, &split, 500, &mut reg)
+    let r = neurogen_model::evaluate_with(&ck.model, &split, crate::common::EVAL_BATCH, &mut reg)
         .context("evaluation failed")?;
     if args.json {
         println!(
