@@ -16,12 +16,14 @@ pub mod fig2;
 pub mod fig3;
 pub mod fig4;
 pub mod fig5;
+pub mod figure;
 pub mod plots;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod scale;
 
-use runner::{FigureData, RunOptions};
+use figure::{Figure, Results};
+use run::{run_groups, FigureData, RunOptions};
 use scale::{Scale, ScaleName};
 
 /// Which figure to reproduce.
@@ -153,33 +155,21 @@ impl FigureCtx<'_> {
         }
     }
 
-    /// Epochs for a group (dropout groups train longer, as in the reference).
-    pub fn epochs(&self, dropout: bool) -> usize {
-        self.scale.epochs
-            + if dropout {
-                self.scale.dropout_extra_epochs
-            } else {
-                0
-            }
+    /// Checks `fig`, trains every run of its groups not yet recorded (see [`run::schedule`]) and
+    /// returns its data and results.
+    pub fn train(&self, fig: &Figure) -> anyhow::Result<(FigureData, Results)> {
+        fig.check()?;
+        let data = self.data(fig.validation)?;
+        let rows = run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?;
+        Ok((data, Results::new(fig.groups.clone(), rows)))
     }
 
-    /// A group named `name` with regulariser `specs`; groups with dropout train longer, as in
-    /// the reference.
-    pub fn group(&self, name: &str, specs: &[String]) -> runner::Group {
-        let dropout = specs.iter().any(|s| s.starts_with("dropout"));
-        runner::Group {
-            name: name.to_string(),
-            specs: specs.to_vec(),
-            epochs: self.epochs(dropout),
-        }
-    }
-
-    /// Starts a report with the common header.
-    pub fn report(&self, title: &str, rows: &[runner::RunRecord]) -> report::Report {
+    /// Starts the report of `fig` with the common header.
+    pub fn report(&self, fig: &Figure, res: &Results) -> report::Report {
         report::Report::new(
-            title,
+            fig.title,
             &self.scale,
-            rows,
+            &res.rows,
             self.opts.reference_quirks,
             &self.source,
             &device_name(&self.opts.device),
