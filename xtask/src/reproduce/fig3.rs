@@ -88,7 +88,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
     groups.push(Group::new(
         LOW_RATE,
         "Neurogenesis + Dropout (p = 0.1)",
-        &[regs[0].spec.clone(), "dropout:p=0.1".into()],
+        &[s.neurogenesis(""), "dropout:p=0.1".into()],
         s,
     )?);
     let better = |text: &str, key: &str| {
@@ -197,7 +197,14 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             Verdict::Untestable,
         )),
     }
-    let ngn_pairs: Vec<f64> = (1..regs.len()).map(|j| matrix[0][j]).collect();
+    let ngn = regs
+        .iter()
+        .position(|r| r.key == "neurogenesis")
+        .expect("neurogenesis is one of the singles");
+    let ngn_pairs: Vec<f64> = (0..regs.len())
+        .filter(|&j| j != ngn)
+        .map(|j| matrix[ngn][j])
+        .collect();
     let mean_z = mean(&ngn_pairs);
     analysed.push((
         PAIRS_DO_NOT_HURT,

@@ -8,6 +8,11 @@
 //! (fig3's pair z-scores, fig5's ablation, selectivity and new units) are code; they add their
 //! per-group numbers to [`Results`] as [`CustomValue`]s, or decide a [`Test::Analysis`] claim.
 //!
+//! The run layer ([`mod@super::run`]) knows groups only by display name, which is `runs.csv`'s
+//! `group` column and part of each run's configuration hash; figures know them only by key.
+//! A second variant of a group (e.g. trained again with reference quirks) is thus one more
+//! `Group` with its own key and name, and every table, plot and claim can address it.
+//!
 //! ```ignore
 //! // a group: key, display name, regularisers
 //! Group::new("ngn-excite", "Neurogenesis + excitability", &[s.neurogenesis("excite=2")], s)?,
@@ -498,5 +503,88 @@ mod tests {
         fig.groups
             .push(Group::new("ngn2", "Neurogenesis!", &[], &s).unwrap());
         assert!(fig.check().unwrap_err().to_string().contains("file name"));
+    }
+
+    fn two_groups() -> Results {
+        let s = Scale::new(ScaleName::Smoke);
+        let groups = vec![
+            Group::new("control", "Control", &[], &s).unwrap(),
+            Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
+                .unwrap()
+                .with_short("Random"),
+        ];
+        let mut rows = Vec::new();
+        for (r, (c, n)) in [(10.0, 21.0), (12.0, 22.0), (11.0, 20.0)]
+            .into_iter()
+            .enumerate()
+        {
+            rows.push(row("Control", r, c, c, RunStatus::Ok));
+            rows.push(row("Random neurogenesis", r, n, n, RunStatus::Ok));
+        }
+        Results::new(groups, rows)
+    }
+
+    fn header() -> super::super::report::Report {
+        super::super::report::Report::new(
+            "t",
+            &Scale::new(ScaleName::Smoke),
+            &[],
+            false,
+            "data",
+            "cpu",
+        )
+    }
+
+    #[test]
+    fn the_claims_table_follows_the_figure_claims_in_order() {
+        let res = two_groups();
+        let claims = vec![
+            Claim::analysis("Decided by hand"),
+            Claim::welch(
+                "Neurogenesis beats control",
+                "{d} points vs control",
+                Value::TestAccuracy,
+                "ngn",
+                "control",
+                Expect::Better,
+            ),
+        ];
+        let mut rep = header();
+        rep.welch_lines(&res, &[claims[1].comparison().unwrap()]);
+        rep.claims(
+            &res,
+            &claims,
+            vec![("Decided by hand", "found so".into(), Verdict::DoesNotHold)],
+        )
+        .unwrap();
+        let text = rep.finish();
+        assert!(
+            text.contains("Welch's t-test, test accuracy, Random vs Control: difference 10.00,"),
+            "{text}"
+        );
+        let by_hand = text
+            .find("| Decided by hand | found so | does not hold at this scale |")
+            .expect("analysis claim");
+        let welch = text
+            .find("| Neurogenesis beats control | +10.00 points vs control, p = 0.0")
+            .expect("welch claim");
+        assert!(by_hand < welch, "{text}");
+        assert!(text[welch..]
+            .starts_with("| Neurogenesis beats control | +10.00 points vs control, p = 0.0"));
+        assert!(text[welch..].lines().next().unwrap().ends_with("| holds |"));
+    }
+
+    #[test]
+    fn an_analysis_claim_needs_exactly_its_verdict() {
+        let res = two_groups();
+        let claims = vec![Claim::analysis("A")];
+        assert!(header().claims(&res, &claims, vec![]).is_err());
+        let stray = vec![
+            ("A", String::new(), Verdict::Holds),
+            ("B", String::new(), Verdict::Holds),
+        ];
+        assert!(header().claims(&res, &claims, stray).is_err());
+        let ok = vec![("A", String::new(), Verdict::Holds)];
+        header().claims(&res, &claims, ok).unwrap();
     }
 }

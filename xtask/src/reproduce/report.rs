@@ -216,15 +216,8 @@ impl Report {
         self.anova_tukey(value.label(), &res.table(value, keys));
     }
 
-    /// A Welch t-test of `a` against `b`, written as a line; returns (mean diff, p).
-    pub fn welch(
-        &mut self,
-        what: &str,
-        a_name: &str,
-        a: &[f64],
-        b_name: &str,
-        b: &[f64],
-    ) -> (f64, f64) {
+    /// A Welch t-test of `a` against `b`, written as a line.
+    fn welch(&mut self, what: &str, a_name: &str, a: &[f64], b_name: &str, b: &[f64]) {
         match welch_t_test(a, b) {
             Ok(t) => {
                 let _ = writeln!(
@@ -232,14 +225,12 @@ impl Report {
                     "Welch's t-test, {what}, {a_name} vs {b_name}: difference {:.2}, t({:.1}) = {:.3}, p = {:.4}.\n",
                     t.mean_diff, t.df, t.t, t.p
                 );
-                (t.mean_diff, t.p)
             }
             Err(e) => {
                 let _ = writeln!(
                     self.text,
                     "Welch's t-test, {what}, {a_name} vs {b_name}: not computed ({e}).\n"
                 );
-                (f64::NAN, f64::NAN)
             }
         }
     }

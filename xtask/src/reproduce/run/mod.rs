@@ -31,7 +31,7 @@ pub use spec::{slug, RunSpec};
 
 /// The data a figure trains and tests on.
 pub struct FigureData {
-    /// Dataset name (e.g. `cifar10`).
+    /// Dataset name (e.g. `CIFAR-10`).
     pub dataset: String,
     /// Training images.
     pub train: Split,

@@ -88,7 +88,7 @@ mod tests {
             epochs: 2,
             batch_size: 4,
             lr: 1e-3,
-            dataset: "cifar10".into(),
+            dataset: "CIFAR-10".into(),
             train_images: 320,
             test_images: 200,
             curve_split: "test".into(),
@@ -99,6 +99,15 @@ mod tests {
     #[test]
     fn the_config_hash_is_that_of_existing_output_directories() {
         let s = fig4_control_smoke();
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            "{\"figure\":\"fig4\",\"group\":\"Control\",\"repeat\":0,\"specs\":[],\
+             \"reference_quirks\":false,\"epochs\":2,\"batch_size\":4,\"lr\":0.001,\
+             \"dataset\":\"CIFAR-10\",\"train_images\":320,\"test_images\":200,\
+             \"curve_split\":\"test\",\"model\":{\"in_channels\":3,\"in_height\":32,\
+             \"in_width\":32,\"conv_channels\":[16,16,32,32,64,64],\"hidden_sizes\":[250,250,250],\
+             \"num_classes\":10}}"
+        );
         assert_eq!(s.hash(), "931d8ec9d85f5e01");
         let mut t = s.clone();
         t.epochs = 3;
