@@ -36,7 +36,7 @@ struct ThroughputArgs {
     #[arg(long, default_value_t = 4)]
     batch_size: usize,
     /// Evaluation minibatch size.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = crate::common::EVAL_BATCH)]
     eval_batch_size: usize,
     /// Device: cpu, cuda, cuda:N or metal.
     #[arg(long, default_value = "cpu")]

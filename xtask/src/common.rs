@@ -7,6 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use neurogen_data::{LoadOptions, Loaded};
 use neurogen_model::{EpochMetrics, TrainObserver};
 
+/// Minibatch size of every evaluation pass (the library's constant).
+pub use neurogen_model::EVAL_BATCH;
+
 /// Loads the dataset at `path` (any supported form), or the default (hub cache / download).
 pub fn load_data(path: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result<Loaded> {
     let opts = match cache_dir {

@@ -23,7 +23,7 @@ enum DataCommand {
 #[derive(Args)]
 struct SummaryArgs {
     /// Dataset location: CIFAR-10 binary release (folder or cifar-10-binary.tar.gz), an image
-    /// folder (train/<class>/*, test/<class>/*) or such a folder as .tar.gz, a folder of
+    /// folder (`train/<class>/*`, `test/<class>/*`) or such a folder as .tar.gz, a folder of
     /// Hugging Face parquet files, or a Fashion-MNIST IDX folder. Without it: CIFAR-10 from the
     /// Hugging Face hub cache, downloaded if absent.
     #[arg(long)]

@@ -2,96 +2,93 @@
 //! neurogenesis with excitability of the new units (one-way ANOVA + Tukey's HSD).
 use std::path::PathBuf;
 
-use super::report::Verdict;
-use super::runner::{accuracies, run_groups, train_accuracies};
+use super::figure::{Claim, Comparison, Expect, Figure, Group, Value};
+use super::scale::Scale;
 use super::{plots, save_plot, FigureCtx};
 
 /// Excitability factor of new units used for the third group. The reference scripts pass
 /// `excite=True` (a factor of 1, i.e. no change); we use 2 so the group tests the idea.
 pub const EXCITE_FACTOR: f64 = 2.0;
 
+/// Figure 2's groups and claims at scale `s`.
+pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+    let excite = s.neurogenesis(&format!("excite={EXCITE_FACTOR}"));
+    Ok(Figure {
+        title: "Figure 2: neurogenesis as a regulariser",
+        validation: true,
+        groups: vec![
+            Group::new("control", "Control", &[], s)?,
+            Group::new("neurogenesis", "Neurogenesis", &[s.neurogenesis("")], s)?,
+            Group::new("ngn-excite", "Neurogenesis + excitability", &[excite], s)?,
+        ],
+        claims: vec![
+            Claim::welch(
+                "Neurogenesis raises test accuracy over control",
+                "difference {d} points",
+                Value::TestAccuracy,
+                "neurogenesis",
+                "control",
+                Expect::Better,
+            ),
+            Claim::welch(
+                "Neurogenesis narrows the gap between training and test accuracy",
+                "gap difference {d} points",
+                Value::Gap,
+                "neurogenesis",
+                "control",
+                Expect::Better,
+            ),
+            Claim::welch(
+                "Excitability of new units improves on plain neurogenesis",
+                "difference {d} points",
+                Value::TestAccuracy,
+                "ngn-excite",
+                "neurogenesis",
+                Expect::Better,
+            ),
+        ],
+    })
+}
+
 /// Runs figure 2 and returns the report's path.
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
-    let s = &ctx.scale;
-    let groups = vec![
-        ctx.group("Control", &[]),
-        ctx.group("Neurogenesis", &[s.neurogenesis("")]),
-        ctx.group(
-            "Neurogenesis + excitability",
-            &[s.neurogenesis(&format!("excite={EXCITE_FACTOR}"))],
-        ),
-    ];
-    let data = ctx.data(true)?;
-    let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;
-    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
-    let test: Vec<(String, Vec<f64>)> = names
-        .iter()
-        .map(|n| (n.clone(), accuracies(&rows, n)))
-        .collect();
-    let train: Vec<(String, Vec<f64>)> = names
-        .iter()
-        .map(|n| (n.clone(), train_accuracies(&rows, n)))
-        .collect();
+    let fig = figure(&ctx.scale)?;
+    let (_, res) = ctx.train(&fig)?;
+    let all = res.keys();
+    let vs_control = |v| Comparison::new(v, "neurogenesis", "control");
 
-    let mut rep = ctx.report("Figure 2: neurogenesis as a regulariser", &rows);
+    let mut rep = ctx.report(&fig, &res);
     rep.section("Test accuracy (%)");
-    rep.summary_table("test accuracy", &test);
-    let (d_test, p_test) = rep.welch(
-        "test accuracy",
-        "Neurogenesis",
-        &test[1].1,
-        "Control",
-        &test[0].1,
-    );
+    rep.summary(&res, Value::TestAccuracy, &all);
+    rep.welch_lines(&res, &[&vs_control(Value::TestAccuracy)]);
     rep.section("Training accuracy (%)");
-    rep.summary_table("training accuracy", &train);
-    rep.welch(
-        "training accuracy",
-        "Neurogenesis",
-        &train[1].1,
-        "Control",
-        &train[0].1,
-    );
-    let gap = |i: usize| -> Vec<f64> {
-        train[i]
-            .1
-            .iter()
-            .zip(&test[i].1)
-            .map(|(a, b)| a - b)
-            .collect()
-    };
+    rep.summary(&res, Value::TrainAccuracy, &all);
+    rep.welch_lines(&res, &[&vs_control(Value::TrainAccuracy)]);
     rep.section("Generalisation gap (training − test accuracy, points)");
-    let gaps = vec![
-        ("Control".to_string(), gap(0)),
-        ("Neurogenesis".to_string(), gap(1)),
-    ];
-    rep.summary_table("gap", &gaps);
-    let (d_gap, p_gap) = rep.welch(
-        "generalisation gap",
-        "Neurogenesis",
-        &gaps[1].1,
-        "Control",
-        &gaps[0].1,
-    );
+    rep.summary(&res, Value::Gap, &["control", "neurogenesis"]);
+    rep.welch_lines(&res, &[&vs_control(Value::Gap)]);
     rep.section("Control vs neurogenesis vs neurogenesis with excitability");
-    rep.anova_tukey("test accuracy", &test);
-    let (d_ex, p_ex) = rep.welch(
-        "test accuracy",
-        "Neurogenesis + excitability",
-        &test[2].1,
-        "Neurogenesis",
-        &test[1].1,
+    rep.anova(&res, Value::TestAccuracy, &all);
+    rep.welch_lines(
+        &res,
+        &[&Comparison::new(
+            Value::TestAccuracy,
+            "ngn-excite",
+            "neurogenesis",
+        )],
     );
 
+    let test = res.table(Value::TestAccuracy, &all);
     let f = save_plot(
         &ctx.dir,
         "test_accuracy",
         &plots::box_plot(&test, "Fig. 2: test accuracy", "test accuracy (%)"),
     )?;
     rep.figure(&f, "Test accuracy per group; each point is one repeat");
+    let names: Vec<String> = res.groups.iter().map(|g| g.name.clone()).collect();
     let curves = plots::epoch_curves(
         &ctx.dir,
-        &rows,
+        &res.rows,
         &names,
         |c| c.curve_loss.clone(),
         "Fig. 2: validation loss",
@@ -100,20 +97,6 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let f = save_plot(&ctx.dir, "validation_loss", &curves)?;
     rep.figure(&f, "Validation loss per epoch, mean ± SEM over repeats");
 
-    rep.claim(
-        "Neurogenesis raises test accuracy over control",
-        format!("difference {d_test:+.2} points, p = {p_test:.4}"),
-        Verdict::from_test(d_test, p_test, true),
-    );
-    rep.claim(
-        "Neurogenesis narrows the gap between training and test accuracy",
-        format!("gap difference {d_gap:+.2} points, p = {p_gap:.4}"),
-        Verdict::from_test(d_gap, p_gap, false),
-    );
-    rep.claim(
-        "Excitability of new units improves on plain neurogenesis",
-        format!("difference {d_ex:+.2} points, p = {p_ex:.4}"),
-        Verdict::from_test(d_ex, p_ex, true),
-    );
+    rep.claims(&res, &fig.claims, vec![])?;
     ctx.write_report(&rep.finish())
 }

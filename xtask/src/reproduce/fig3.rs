@@ -1,71 +1,139 @@
 //! Figure 3: neurogenesis vs the conventional regularisers (dropout with max-norm, weight decay,
 //! multiplicative log-normal neural noise) and every pairwise combination, shown as z-scores
 //! relative to neurogenesis alone; plus low-rate dropout (p = 0.1) with neurogenesis.
+//!
+//! The groups and the Welch claims are data ([`figure`]); the pair z-score heat map and the two
+//! claims it and Tukey's HSD decide are this module's own analysis.
 use std::path::PathBuf;
 
 use neurogen_analysis::plot::{Heatmap, Labels};
 use neurogen_analysis::stats::{mean, sample_sd, tukey_hsd};
 
+use super::figure::{Claim, Expect, Figure, Group, Results, Value};
 use super::report::Verdict;
-use super::runner::{accuracies, run_groups};
+use super::scale::Scale;
 use super::{plots, save_plot, FigureCtx};
 
-/// The four regularisers: display name, spec, whether it is dropout.
-fn regularisers(ngn: &str) -> Vec<(&'static str, String, bool)> {
+/// One of the four regularisers of the figure.
+struct Single {
+    /// Group key of the regulariser alone.
+    key: &'static str,
+    /// Short form in the keys of pairs (`ngn+dropout`).
+    abbrev: &'static str,
+    /// Display name.
+    name: &'static str,
+    /// Its spec.
+    spec: String,
+}
+
+/// The four regularisers, in the order of the heat map.
+fn singles(s: &Scale) -> Vec<Single> {
+    let single = |key, abbrev, name, spec: String| Single {
+        key,
+        abbrev,
+        name,
+        spec,
+    };
     vec![
-        ("Neurogenesis", ngn.to_string(), false),
-        ("Dropout", "dropout:p=0.2".to_string(), true),
-        (
+        single("neurogenesis", "ngn", "Neurogenesis", s.neurogenesis("")),
+        single("dropout", "dropout", "Dropout", "dropout:p=0.2".into()),
+        single(
+            "weight-decay",
+            "wd",
             "Weight decay",
-            "weight-decay:lambda=1e-5".to_string(),
-            false,
+            "weight-decay:lambda=1e-5".into(),
         ),
-        ("Neural noise", "noise:mean=-0.2,std=0.5".to_string(), false),
+        single(
+            "noise",
+            "noise",
+            "Neural noise",
+            "noise:mean=-0.2,std=0.5".into(),
+        ),
     ]
 }
 
-/// The group holding regularisers `i` and `j` (the single one when `i == j`).
-fn pair_name(regs: &[(&str, String, bool)], i: usize, j: usize) -> String {
+/// Key of the group holding regularisers `i` and `j` (the single one when `i == j`).
+fn pair_key(regs: &[Single], i: usize, j: usize) -> String {
     if i == j {
-        regs[i].0.to_string()
+        regs[i].key.to_string()
     } else {
         let (a, b) = (i.min(j), i.max(j));
-        format!("{} + {}", regs[a].0, regs[b].0)
+        format!("{}+{}", regs[a].abbrev, regs[b].abbrev)
     }
+}
+
+/// Key of the low-rate dropout group.
+const LOW_RATE: &str = "ngn+dropout-0.1";
+/// The claim Tukey's HSD over the single regularisers decides.
+const COMPARABLE: &str =
+    "Neurogenesis performs comparably to dropout, weight decay and neural noise";
+/// The claim the z-scores of the neurogenesis pairs decide.
+const PAIRS_DO_NOT_HURT: &str =
+    "Adding a conventional regulariser to neurogenesis does not hurt it";
+
+/// Figure 3's groups and claims at scale `s`.
+pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+    let regs = singles(s);
+    let mut groups = vec![Group::new("control", "Control", &[], s)?];
+    for r in &regs {
+        groups.push(Group::new(r.key, r.name, std::slice::from_ref(&r.spec), s)?);
+    }
+    for i in 0..regs.len() {
+        for j in i + 1..regs.len() {
+            let name = format!("{} + {}", regs[i].name, regs[j].name);
+            let specs = [regs[i].spec.clone(), regs[j].spec.clone()];
+            groups.push(Group::new(&pair_key(&regs, i, j), &name, &specs, s)?);
+        }
+    }
+    groups.push(Group::new(
+        LOW_RATE,
+        "Neurogenesis + Dropout (p = 0.1)",
+        &[s.neurogenesis(""), "dropout:p=0.1".into()],
+        s,
+    )?);
+    let better = |text: &str, key: &str| {
+        Claim::welch(
+            text,
+            "{d} points",
+            Value::TestAccuracy,
+            key,
+            "control",
+            Expect::Better,
+        )
+    };
+    let mut claims: Vec<Claim> = regs
+        .iter()
+        .map(|r| better(&format!("{} improves on control", r.name), r.key))
+        .collect();
+    claims.push(Claim::analysis(COMPARABLE));
+    claims.push(Claim::analysis(PAIRS_DO_NOT_HURT));
+    claims.push(better(
+        "Low-rate dropout with neurogenesis improves on control",
+        LOW_RATE,
+    ));
+    Ok(Figure {
+        title: "Figure 3: neurogenesis vs conventional regularisers",
+        validation: false,
+        groups,
+        claims,
+    })
 }
 
 /// Runs figure 3 and returns the report's path.
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
-    let s = &ctx.scale;
-    let regs = regularisers(&s.neurogenesis(""));
-    let mut groups = vec![ctx.group("Control", &[])];
-    for (name, spec, _) in regs.iter() {
-        groups.push(ctx.group(name, std::slice::from_ref(spec)));
-    }
-    for i in 0..regs.len() {
-        for j in i + 1..regs.len() {
-            groups.push(ctx.group(
-                &pair_name(&regs, i, j),
-                &[regs[i].1.clone(), regs[j].1.clone()],
-            ));
-        }
-    }
-    groups.push(ctx.group(
-        "Neurogenesis + Dropout (p = 0.1)",
-        &[regs[0].1.clone(), "dropout:p=0.1".into()],
-    ));
-    let data = ctx.data(false)?;
-    let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;
-    let acc = |n: &str| accuracies(&rows, n);
+    let fig = figure(&ctx.scale)?;
+    let (_, res) = ctx.train(&fig)?;
+    let regs = singles(&ctx.scale);
+    let acc = Value::TestAccuracy;
 
-    let mut rep = ctx.report("Figure 3: neurogenesis vs conventional regularisers", &rows);
-    let singles: Vec<(String, Vec<f64>)> = std::iter::once("Control".to_string())
-        .chain(regs.iter().map(|r| r.0.to_string()))
-        .map(|n| (n.clone(), acc(&n)))
+    let mut rep = ctx.report(&fig, &res);
+    let single_keys: Vec<&str> = std::iter::once("control")
+        .chain(regs.iter().map(|r| r.key))
         .collect();
+    let singles = res.table(acc, &single_keys);
     rep.section("Single regularisers: test accuracy (%)");
-    rep.summary_table("test accuracy", &singles);
-    rep.anova_tukey("test accuracy", &singles);
+    rep.summary(&res, acc, &single_keys);
+    rep.anova(&res, acc, &single_keys);
     let f = save_plot(
         &ctx.dir,
         "single_regularisers",
@@ -73,20 +141,109 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     )?;
     rep.figure(&f, "Test accuracy of each regulariser alone");
 
-    let combos: Vec<(String, Vec<f64>)> = groups[5..]
-        .iter()
-        .map(|g| (g.name.clone(), acc(&g.name)))
+    let combo_keys: Vec<&str> = res
+        .keys()
+        .into_iter()
+        .filter(|k| !single_keys.contains(k))
         .collect();
     rep.section("Combinations: test accuracy (%)");
-    rep.summary_table("test accuracy", &combos);
+    rep.summary(&res, acc, &combo_keys);
 
-    // z-score of each pair's mean relative to neurogenesis alone.
-    let ngn = acc("Neurogenesis");
+    let matrix = pair_zscores(ctx, &res, &regs, &mut rep)?;
+    let comparisons: Vec<_> = fig.claims.iter().filter_map(|c| c.comparison()).collect();
+    rep.welch_lines(&res, &comparisons);
+
+    let mut analysed = Vec::new();
+    let named: Vec<(&str, &[f64])> = singles
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
+    match tukey_hsd(&named, 0.05) {
+        Ok(pairs) => {
+            let ngn = res.group("neurogenesis").name.as_str();
+            let control = res.group("control").name.as_str();
+            let worse: Vec<String> = pairs
+                .iter()
+                .filter(|p| {
+                    p.reject
+                        && ((p.group_a == ngn && p.mean_diff < 0.0 && p.group_b != control)
+                            || (p.group_b == ngn && p.mean_diff > 0.0 && p.group_a != control))
+                })
+                .map(|p| {
+                    if p.group_a == ngn {
+                        p.group_b.clone()
+                    } else {
+                        p.group_a.clone()
+                    }
+                })
+                .collect();
+            analysed.push((
+                COMPARABLE,
+                if worse.is_empty() {
+                    "no conventional regulariser is significantly better (Tukey)".into()
+                } else {
+                    format!("significantly worse than {}", worse.join(", "))
+                },
+                if worse.is_empty() {
+                    Verdict::Holds
+                } else {
+                    Verdict::DoesNotHold
+                },
+            ));
+        }
+        Err(e) => analysed.push((
+            COMPARABLE,
+            format!("Tukey's HSD not computed ({e})"),
+            Verdict::Untestable,
+        )),
+    }
+    let ngn = regs
+        .iter()
+        .position(|r| r.key == "neurogenesis")
+        .expect("neurogenesis is one of the singles");
+    let ngn_pairs: Vec<f64> = (0..regs.len())
+        .filter(|&j| j != ngn)
+        .map(|j| matrix[ngn][j])
+        .collect();
+    let mean_z = mean(&ngn_pairs);
+    analysed.push((
+        PAIRS_DO_NOT_HURT,
+        format!(
+            "z of neurogenesis pairs: {}",
+            ngn_pairs
+                .iter()
+                .map(|z| format!("{z:+.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        if !mean_z.is_finite() {
+            Verdict::Untestable
+        } else if mean_z >= 0.0 {
+            Verdict::Holds
+        } else {
+            Verdict::DoesNotHold
+        },
+    ));
+    rep.claims(&res, &fig.claims, analysed)?;
+    ctx.write_report(&rep.finish())
+}
+
+/// The z-score of each pair's mean test accuracy relative to neurogenesis alone (the diagonal:
+/// each regulariser alone), written to the report as a table and a heat map; returns the
+/// matrix, rows and columns in the order of `regs`.
+fn pair_zscores(
+    ctx: &FigureCtx,
+    res: &Results,
+    regs: &[Single],
+    rep: &mut super::report::Report,
+) -> anyhow::Result<Vec<Vec<f64>>> {
+    let acc = |k: &str| res.values(Value::TestAccuracy, k);
+    let ngn = acc("neurogenesis");
     let (m0, sd0) = (mean(&ngn), sample_sd(&ngn));
     let mut matrix = vec![vec![f64::NAN; regs.len()]; regs.len()];
     for (i, row) in matrix.iter_mut().enumerate() {
         for (j, cell) in row.iter_mut().enumerate() {
-            let xs = acc(&pair_name(&regs, i, j));
+            let xs = acc(&pair_key(regs, i, j));
             if !xs.is_empty() && sd0 > 0.0 {
                 *cell = (mean(&xs) - m0) / sd0;
             }
@@ -98,11 +255,11 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
          (mean {m0:.2}, SD {sd0:.2}); the diagonal holds each regulariser alone."
     ));
     let mut table = String::from("| | ");
-    table += &regs.iter().map(|r| r.0).collect::<Vec<_>>().join(" | ");
+    table += &regs.iter().map(|r| r.name).collect::<Vec<_>>().join(" | ");
     table += " |\n|---|";
     table += &"---|".repeat(regs.len());
     for (i, row) in matrix.iter().enumerate() {
-        table += &format!("\n| {} | ", regs[i].0);
+        table += &format!("\n| {} | ", regs[i].name);
         table += &row
             .iter()
             .map(|z| format!("{z:+.2}"))
@@ -113,8 +270,8 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     rep.para(&table);
     let heat = Heatmap {
         matrix: matrix.clone(),
-        row_labels: regs.iter().map(|r| r.0.to_string()).collect(),
-        col_labels: regs.iter().map(|r| r.0.to_string()).collect(),
+        row_labels: regs.iter().map(|r| r.name.to_string()).collect(),
+        col_labels: regs.iter().map(|r| r.name.to_string()).collect(),
         colour_bar_label: "z vs neurogenesis alone".into(),
         labels: Labels::new(
             "Fig. 3: regulariser pairs (z-score)",
@@ -131,86 +288,5 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     } else {
         rep.para("Heat map not drawn: some z-scores are undefined (a group had no successful run, or neurogenesis alone had zero spread).");
     }
-
-    let control = acc("Control");
-    for r in &regs {
-        let (d, p) = rep.welch("test accuracy", r.0, &acc(r.0), "Control", &control);
-        rep.claim(
-            &format!("{} improves on control", r.0),
-            format!("{d:+.2} points, p = {p:.4}"),
-            Verdict::from_test(d, p, true),
-        );
-    }
-    let named: Vec<(&str, &[f64])> = singles
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_slice()))
-        .collect();
-    if let Ok(pairs) = tukey_hsd(&named, 0.05) {
-        let worse: Vec<String> = pairs
-            .iter()
-            .filter(|p| {
-                p.reject
-                    && ((p.group_a == "Neurogenesis"
-                        && p.mean_diff < 0.0
-                        && p.group_b != "Control")
-                        || (p.group_b == "Neurogenesis"
-                            && p.mean_diff > 0.0
-                            && p.group_a != "Control"))
-            })
-            .map(|p| {
-                if p.group_a == "Neurogenesis" {
-                    p.group_b.clone()
-                } else {
-                    p.group_a.clone()
-                }
-            })
-            .collect();
-        rep.claim(
-            "Neurogenesis performs comparably to dropout, weight decay and neural noise",
-            if worse.is_empty() {
-                "no conventional regulariser is significantly better (Tukey)".into()
-            } else {
-                format!("significantly worse than {}", worse.join(", "))
-            },
-            if worse.is_empty() {
-                Verdict::Holds
-            } else {
-                Verdict::DoesNotHold
-            },
-        );
-    }
-    let ngn_pairs: Vec<f64> = (1..regs.len()).map(|j| matrix[0][j]).collect();
-    let mean_z = mean(&ngn_pairs);
-    rep.claim(
-        "Adding a conventional regulariser to neurogenesis does not hurt it",
-        format!(
-            "z of neurogenesis pairs: {}",
-            ngn_pairs
-                .iter()
-                .map(|z| format!("{z:+.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        if !mean_z.is_finite() {
-            Verdict::Untestable
-        } else if mean_z >= 0.0 {
-            Verdict::Holds
-        } else {
-            Verdict::DoesNotHold
-        },
-    );
-    let low = acc("Neurogenesis + Dropout (p = 0.1)");
-    let (d, p) = rep.welch(
-        "test accuracy",
-        "Neurogenesis + Dropout (p = 0.1)",
-        &low,
-        "Control",
-        &control,
-    );
-    rep.claim(
-        "Low-rate dropout with neurogenesis improves on control",
-        format!("{d:+.2} points, p = {p:.4}"),
-        Verdict::from_test(d, p, true),
-    );
-    ctx.write_report(&rep.finish())
+    Ok(matrix)
 }

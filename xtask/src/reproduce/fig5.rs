@@ -16,9 +16,12 @@ use neurogen_model::{
 use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 
+use super::figure::{Claim, Comparison, CustomValue, Expect, Figure, Group, Results, Value};
 use super::report::Verdict;
-use super::runner::{run_groups, RunRecord};
+use super::run::{RunRecord, RunStatus};
+use super::scale::Scale;
 use super::{save_plot, FigureCtx};
+use crate::common::EVAL_BATCH;
 
 /// The hidden layer analysed (the reference's neurogenesis layer, `fcs.1`).
 pub const LAYER: usize = 1;
@@ -86,10 +89,10 @@ fn analyse(
         |units: &[usize]| -> Result<f64, neurogen_model::ModelError> {
             // The run's own evaluation-mode hooks first (e.g. dropout's max-norm), then silencing.
             stack.0[1] = Box::new(Silence::new(LAYER, units.to_vec()));
-            Ok(evaluate_with(&model, split, 500, &mut stack)?.accuracy)
+            Ok(evaluate_with(&model, split, EVAL_BATCH, &mut stack)?.accuracy)
         },
     )?;
-    let acts = hidden_activations(&model, split, LAYER, 500)?;
+    let acts = hidden_activations(&model, split, LAYER, EVAL_BATCH)?;
     let selectivity = class_selectivity(&acts, width, split.labels(), num_classes)?;
     Ok(RunAnalysis {
         group: row.group.clone(),
@@ -102,40 +105,113 @@ fn analyse(
     })
 }
 
+/// Robustness to ablation: area under the normalised ablation curve.
+pub const ABLATION: CustomValue = CustomValue {
+    name: "ablation robustness",
+    digits: 3,
+    higher_is_better: true,
+};
+/// Mean class-selectivity index of a network's hidden units (lower: less selective, which the
+/// paper links to better generalisation).
+pub const SELECTIVITY: CustomValue = CustomValue {
+    name: "mean selectivity",
+    digits: 3,
+    higher_is_better: false,
+};
+/// The claim the new-units experiment (repeated-measures ANOVA) decides.
+const NEW_UNITS: &str =
+    "Networks trained with neurogenesis lose less accuracy when new units are added after training";
+
+/// Figure 5's groups and claims at scale `s`.
+pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+    Ok(Figure {
+        title: "Figure 5: ablation, class selectivity and new units after training",
+        validation: false,
+        groups: vec![
+            Group::new("control", "Control", &[], s)?,
+            Group::new("neurogenesis", "Neurogenesis", &[s.neurogenesis("")], s)?,
+            Group::new("dropout", "Dropout", &["dropout:p=0.2".into()], s)?,
+        ],
+        claims: vec![
+            Claim::welch(
+                "Networks trained with neurogenesis are more robust to ablation",
+                "area difference {d}",
+                Value::Custom(ABLATION),
+                "neurogenesis",
+                "control",
+                Expect::Better,
+            ),
+            Claim::welch(
+                "Neurogenesis lowers the class selectivity of hidden units",
+                "mean index difference {d}",
+                Value::Custom(SELECTIVITY),
+                "neurogenesis",
+                "control",
+                Expect::Better,
+            ),
+            Claim::analysis(NEW_UNITS),
+        ],
+    })
+}
+
 /// Runs figure 5 and returns the report's path.
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
-    let groups = vec![
-        ctx.group("Control", &[]),
-        ctx.group("Neurogenesis", &[s.neurogenesis("")]),
-        ctx.group("Dropout", &["dropout:p=0.2".into()]),
-    ];
-    let data = ctx.data(false)?;
-    let rows = run_groups(&ctx.opts, &data, &groups, s.repeats)?;
+    let fig = figure(s)?;
+    let (data, mut res) = ctx.train(&fig)?;
     let num_classes = data.model.num_classes;
     // Ablation and selectivity on a fixed sample of training images, as the reference does.
     let analysis_split = data
         .train
         .sample(s.analysis_images.min(data.train.len()), 2)?;
     let mut analyses = Vec::new();
-    for row in rows.iter().filter(|r| r.status == "ok") {
+    for row in res.rows.iter().filter(|r| r.status == RunStatus::Ok) {
         analyses.push(analyse(ctx, row, &analysis_split, num_classes)?);
     }
-    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
-    let mut rep = ctx.report(
-        "Figure 5: ablation, class selectivity and new units after training",
-        &rows,
-    );
+    let mut rep = ctx.report(&fig, &res);
+    ablation(
+        s,
+        &mut res,
+        &mut rep,
+        &analyses,
+        analysis_split.len(),
+        &ctx.dir,
+    )?;
+    selectivity(&mut res, &mut rep, &analyses, &ctx.dir);
+    let new_units = new_units(ctx, &res, &mut rep, &data.test)?;
+    rep.claims(&res, &fig.claims, vec![new_units])?;
+    ctx.write_report(&rep.finish())
+}
 
-    // Ablation curves.
+/// The successful runs' analyses of each group, in figure order (groups without any left out
+/// when `skip_empty`).
+fn by_group<'a>(
+    res: &'a Results,
+    analyses: &'a [RunAnalysis],
+    skip_empty: bool,
+) -> Vec<(&'a Group, Vec<&'a RunAnalysis>)> {
+    res.groups
+        .iter()
+        .map(|g| (g, analyses.iter().filter(|a| a.group == g.name).collect()))
+        .filter(|(_, runs): &(_, Vec<_>)| !(skip_empty && runs.is_empty()))
+        .collect()
+}
+
+/// Ablation curves (mean ± SEM per group) and robustness (area under the normalised curve,
+/// set as the custom value [`ABLATION`]), with its Welch test.
+fn ablation(
+    s: &Scale,
+    res: &mut Results,
+    rep: &mut super::report::Report,
+    analyses: &[RunAnalysis],
+    n_images: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     let fractions = default_fractions();
     let mut curves = Vec::new();
     let mut auc: Vec<(String, Vec<f64>)> = Vec::new();
-    for g in &names {
-        let runs: Vec<&RunAnalysis> = analyses.iter().filter(|a| &a.group == g).collect();
-        if runs.is_empty() {
-            continue;
-        }
+    let mut areas_of = Vec::new();
+    for (g, runs) in by_group(res, analyses, true) {
         let mut m = Vec::new();
         let mut e = Vec::new();
         for k in 0..fractions.len() {
@@ -148,7 +224,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             });
         }
         curves.push(Curve {
-            label: g.clone(),
+            label: g.name.clone(),
             x: fractions.iter().map(|f| 100.0 * f).collect(),
             y: m,
             err: Some(e),
@@ -164,14 +240,17 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
                     .sum()
             })
             .collect();
-        auc.push((g.clone(), areas));
+        auc.push((g.name.clone(), areas.clone()));
+        areas_of.push((g.key.clone(), areas));
+    }
+    for (key, areas) in areas_of {
+        res.set_custom(ABLATION, &key, areas);
     }
     rep.section("Ablation of hidden layer 1 (random order)");
     rep.para(&format!(
-        "Units of hidden layer {LAYER} silenced in steps of 5 %, {} random orders per network, accuracy on {} training images. \
+        "Units of hidden layer {LAYER} silenced in steps of 5 %, {} random orders per network, accuracy on {n_images} training images. \
          Robustness = area under the normalised ablation curve ((acc − acc_all_silenced) / (acc_none − acc_all_silenced)).",
         s.ablation_draws,
-        analysis_split.len()
     ));
     let lp = LinePlot {
         curves,
@@ -181,48 +260,55 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             "accuracy (%) mean ± SEM",
         ),
     };
-    let f = save_plot(&ctx.dir, "ablation", &lp)?;
+    let f = save_plot(dir, "ablation", &lp)?;
     rep.figure(&f, "Accuracy as units of hidden layer 1 are silenced");
     rep.summary_table("area under normalised curve", &auc);
-    let find = |v: &[(String, Vec<f64>)], n: &str| {
-        v.iter()
-            .find(|(g, _)| g == n)
-            .map(|(_, x)| x.clone())
-            .unwrap_or_default()
-    };
-    let (d_auc, p_auc) = rep.welch(
-        "ablation robustness",
-        "Neurogenesis",
-        &find(&auc, "Neurogenesis"),
-        "Control",
-        &find(&auc, "Control"),
+    rep.welch_lines(
+        res,
+        &[&Comparison::new(
+            Value::Custom(ABLATION),
+            "neurogenesis",
+            "control",
+        )],
     );
+    Ok(())
+}
 
-    // Selectivity.
+/// Class selectivity: the mean index per network (set as the custom value [`SELECTIVITY`]),
+/// its Welch test, and the densities of all units' indices.
+fn selectivity(
+    res: &mut Results,
+    rep: &mut super::report::Report,
+    analyses: &[RunAnalysis],
+    dir: &std::path::Path,
+) {
     let mut sel_mean: Vec<(String, Vec<f64>)> = Vec::new();
     let mut sel_all: Vec<(String, Vec<f64>)> = Vec::new();
-    for g in &names {
-        let runs: Vec<&RunAnalysis> = analyses.iter().filter(|a| &a.group == g).collect();
-        sel_mean.push((
-            g.clone(),
-            runs.iter().map(|r| stats::mean(&r.selectivity)).collect(),
-        ));
+    let mut means_of = Vec::new();
+    for (g, runs) in by_group(res, analyses, false) {
+        let means: Vec<f64> = runs.iter().map(|r| stats::mean(&r.selectivity)).collect();
+        sel_mean.push((g.name.clone(), means.clone()));
+        means_of.push((g.key.clone(), means));
         sel_all.push((
-            g.clone(),
+            g.name.clone(),
             runs.iter()
                 .flat_map(|r| r.selectivity.iter().copied())
                 .collect(),
         ));
     }
+    for (key, means) in means_of {
+        res.set_custom(SELECTIVITY, &key, means);
+    }
     rep.section("Class selectivity of hidden layer 1");
     rep.para("Selectivity index per unit = (μ_max − μ_rest) / (μ_max + μ_rest) over class-conditional mean activations (0 for units that never fire).");
     rep.summary_table("mean selectivity index", &sel_mean);
-    let (d_sel, p_sel) = rep.welch(
-        "mean selectivity",
-        "Neurogenesis",
-        &find(&sel_mean, "Neurogenesis"),
-        "Control",
-        &find(&sel_mean, "Control"),
+    rep.welch_lines(
+        res,
+        &[&Comparison::new(
+            Value::Custom(SELECTIVITY),
+            "neurogenesis",
+            "control",
+        )],
     );
     if sel_all.iter().all(|(_, v)| v.len() >= 2) {
         let dp = DensityPlot {
@@ -230,7 +316,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             bandwidth: Bandwidth::Scott,
             labels: Labels::new("Fig. 5C: class selectivity", "selectivity index", "density"),
         };
-        match save_plot(&ctx.dir, "selectivity", &dp) {
+        match save_plot(dir, "selectivity", &dp) {
             Ok(f) => rep.figure(
                 &f,
                 "Density of unit selectivity indices, all repeats pooled",
@@ -238,25 +324,37 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             Err(e) => rep.para(&format!("Density plot not drawn: {e}")),
         }
     }
+}
 
-    // New units after training: 2 (trained with/without neurogenesis) x 2 (tested with/without new units).
+/// New units after training: networks trained with or without neurogenesis (2) tested before
+/// and after replacing units with fresh ones (2), a two-way repeated-measures ANOVA over the
+/// repeats; returns the [`NEW_UNITS`] claim's finding and verdict.
+fn new_units(
+    ctx: &FigureCtx,
+    res: &Results,
+    rep: &mut super::report::Report,
+    test: &neurogen_data::Split,
+) -> anyhow::Result<(&'static str, String, Verdict)> {
+    let s = &ctx.scale;
     let mut subjects = Vec::new();
     let mut drop_ctrl = Vec::new();
     let mut drop_ngn = Vec::new();
     for r in 0..s.repeats {
         let mut cell = Vec::new();
-        for g in ["Control", "Neurogenesis"] {
-            let Some(row) = rows
+        for key in ["control", "neurogenesis"] {
+            let g = &res.group(key).name;
+            let Some(row) = res
+                .rows
                 .iter()
-                .find(|x| x.group == g && x.repeat == r && x.status == "ok")
+                .find(|x| &x.group == g && x.repeat == r && x.status == RunStatus::Ok)
             else {
                 break;
             };
             let mut model =
                 checkpoint::load(&ctx.dir.join(&row.checkpoint), &ctx.opts.device)?.model;
-            let before = 100.0 * evaluate(&model, &data.test, 500)?.accuracy;
+            let before = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
             add_new_units(&mut model, LAYER, s.ngn_units, 10_000 + r as u64)?;
-            let after = 100.0 * evaluate(&model, &data.test, 500)?.accuracy;
+            let after = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
             cell.push(vec![before, after]);
         }
         if cell.len() == 2 {
@@ -270,8 +368,8 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     rep.summary_table(
         "accuracy drop (points)",
         &[
-            ("Control".to_string(), drop_ctrl.clone()),
-            ("Neurogenesis".to_string(), drop_ngn.clone()),
+            (res.group("control").name.clone(), drop_ctrl.clone()),
+            (res.group("neurogenesis").name.clone(), drop_ngn.clone()),
         ],
     );
     let (d_new, p_new) = match stats::rm_anova_2way(&subjects) {
@@ -294,23 +392,13 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             (f64::NAN, f64::NAN)
         }
     };
-
-    rep.claim(
-        "Networks trained with neurogenesis are more robust to ablation",
-        format!("area difference {d_auc:+.3}, p = {p_auc:.4}"),
-        Verdict::from_test(d_auc, p_auc, true),
-    );
-    rep.claim(
-        "Neurogenesis lowers the class selectivity of hidden units",
-        format!("mean index difference {d_sel:+.3}, p = {p_sel:.4}"),
-        Verdict::from_test(d_sel, p_sel, false),
-    );
-    rep.claim(
-        "Networks trained with neurogenesis lose less accuracy when new units are added after training",
-        format!("drop(control) − drop(neurogenesis) = {d_new:+.2} points, interaction p = {p_new:.4}"),
+    Ok((
+        NEW_UNITS,
+        format!(
+            "drop(control) − drop(neurogenesis) = {d_new:+.2} points, interaction p = {p_new:.4}"
+        ),
         Verdict::from_test(d_new, p_new, true),
-    );
-    ctx.write_report(&rep.finish())
+    ))
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@ pub mod fig2;
 pub mod fig3;
 pub mod fig4;
 pub mod fig5;
+pub mod figure;
 pub mod plots;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod scale;
 
-use runner::{FigureData, RunOptions};
+use figure::{Figure, Results};
+use run::{run_groups, FigureData, RunOptions};
 use scale::{Scale, ScaleName};
 
 /// Which figure to reproduce.
@@ -153,33 +155,21 @@ impl FigureCtx<'_> {
         }
     }
 
-    /// Epochs for a group (dropout groups train longer, as in the reference).
-    pub fn epochs(&self, dropout: bool) -> usize {
-        self.scale.epochs
-            + if dropout {
-                self.scale.dropout_extra_epochs
-            } else {
-                0
-            }
+    /// Checks `fig`, trains every run of its groups not yet recorded (see [`run::schedule`]) and
+    /// returns its data and results.
+    pub fn train(&self, fig: &Figure) -> anyhow::Result<(FigureData, Results)> {
+        fig.check()?;
+        let data = self.data(fig.validation)?;
+        let rows = run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?;
+        Ok((data, Results::new(fig.groups.clone(), rows)))
     }
 
-    /// A group named `name` with regulariser `specs`; groups with dropout train longer, as in
-    /// the reference.
-    pub fn group(&self, name: &str, specs: &[String]) -> runner::Group {
-        let dropout = specs.iter().any(|s| s.starts_with("dropout"));
-        runner::Group {
-            name: name.to_string(),
-            specs: specs.to_vec(),
-            epochs: self.epochs(dropout),
-        }
-    }
-
-    /// Starts a report with the common header.
-    pub fn report(&self, title: &str, rows: &[runner::RunRecord]) -> report::Report {
+    /// Starts the report of `fig` with the common header.
+    pub fn report(&self, fig: &Figure, res: &Results) -> report::Report {
         report::Report::new(
-            title,
+            fig.title,
             &self.scale,
-            rows,
+            &res.rows,
             self.opts.reference_quirks,
             &self.source,
             &device_name(&self.opts.device),
@@ -329,4 +319,80 @@ pub fn save_plot<F: neurogen_analysis::plot::Figure>(
     }
     neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.png")), size)?;
     Ok(format!("{stem}.svg"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scale::{Scale, ScaleName};
+    use super::*;
+
+    fn figures(s: &Scale) -> Vec<Figure> {
+        vec![
+            fig2::figure(s).unwrap(),
+            fig3::figure(s).unwrap(),
+            fig4::figure(s).unwrap(),
+            fig5::figure(s).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn every_figure_is_consistent_at_every_scale() {
+        for name in [ScaleName::Smoke, ScaleName::Quick, ScaleName::Paper] {
+            let s = Scale::new(name);
+            for fig in figures(&s) {
+                fig.check().unwrap();
+                for g in &fig.groups {
+                    let with_dropout = g.specs.iter().any(|x| x.contains("dropout"));
+                    assert_eq!(g.dropout, with_dropout, "{}", g.key);
+                    assert_eq!(g.epochs, s.epochs_for(with_dropout), "{}", g.key);
+                }
+            }
+        }
+    }
+
+    /// Display names are the `group` column of `runs.csv`, part of every run's configuration
+    /// hash and (as slugs) its file names: renaming one makes old directories stop resuming.
+    #[test]
+    fn group_names_are_those_of_existing_output_directories() {
+        let s = Scale::new(ScaleName::Paper);
+        let names =
+            |f: &Figure| -> Vec<String> { f.groups.iter().map(|g| g.name.clone()).collect() };
+        let f = figures(&s);
+        assert_eq!(
+            names(&f[0]),
+            ["Control", "Neurogenesis", "Neurogenesis + excitability"]
+        );
+        assert_eq!(
+            names(&f[1]),
+            [
+                "Control",
+                "Neurogenesis",
+                "Dropout",
+                "Weight decay",
+                "Neural noise",
+                "Neurogenesis + Dropout",
+                "Neurogenesis + Weight decay",
+                "Neurogenesis + Neural noise",
+                "Dropout + Weight decay",
+                "Dropout + Neural noise",
+                "Weight decay + Neural noise",
+                "Neurogenesis + Dropout (p = 0.1)",
+            ]
+        );
+        assert_eq!(
+            names(&f[2]),
+            [
+                "Control",
+                "Random neurogenesis",
+                "Targeted (low importance)",
+                "Targeted (high importance)",
+            ]
+        );
+        assert_eq!(names(&f[3]), ["Control", "Neurogenesis", "Dropout"]);
+        let fig3 = &f[1];
+        let key = |k: &str| fig3.groups.iter().find(|g| g.key == k).unwrap();
+        assert_eq!(key("ngn+dropout").name, "Neurogenesis + Dropout");
+        assert_eq!(key("ngn+dropout").epochs, 21);
+        assert_eq!(key("wd+noise").epochs, 14);
+    }
 }

@@ -1,7 +1,7 @@
 //! Plot builders shared by the figures.
 use neurogen_analysis::plot::{BoxPlot, Curve, Labels, LinePlot};
 
-use super::runner::{read_curves, RunRecord};
+use super::run::{read_curves, RunCurves, RunRecord, RunStatus};
 
 /// A box plot (with the individual points) of one value per group.
 pub fn box_plot(groups: &[(String, Vec<f64>)], title: &str, y: &str) -> BoxPlot {
@@ -16,14 +16,17 @@ pub fn epoch_curves(
     dir: &std::path::Path,
     rows: &[RunRecord],
     groups: &[String],
-    pick: impl Fn(&super::runner::RunCurves) -> Vec<f64>,
+    pick: impl Fn(&RunCurves) -> Vec<f64>,
     title: &str,
     y: &str,
 ) -> anyhow::Result<LinePlot> {
     let mut curves = Vec::new();
     for g in groups {
         let mut series: Vec<Vec<f64>> = Vec::new();
-        for r in rows.iter().filter(|r| &r.group == g && r.status == "ok") {
+        for r in rows
+            .iter()
+            .filter(|r| &r.group == g && r.status == RunStatus::Ok)
+        {
             series.push(pick(&read_curves(dir, r)?));
         }
         let len = series.iter().map(|s| s.len()).min().unwrap_or(0);

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use neurogen_analysis::stats::{one_way_anova, summarize, tukey_hsd, welch_t_test};
 
-use super::runner::RunRecord;
+use super::figure::{Claim, Comparison, Results, Test, Value};
+use super::run::{RunRecord, RunStatus};
 use super::scale::Scale;
 
 /// Whether a claim of the paper holds in this run.
@@ -49,6 +50,14 @@ impl Verdict {
     }
 }
 
+/// Welch's t-test of `a` against `b`: (mean difference, p), NaN when it cannot be computed.
+pub fn welch_diff(a: &[f64], b: &[f64]) -> (f64, f64) {
+    match welch_t_test(a, b) {
+        Ok(t) => (t.mean_diff, t.p),
+        Err(_) => (f64::NAN, f64::NAN),
+    }
+}
+
 /// A markdown report under construction.
 pub struct Report {
     /// The markdown text.
@@ -68,7 +77,7 @@ impl Report {
     ) -> Report {
         let mut text = String::new();
         let _ = writeln!(text, "# {title}\n");
-        let ok = rows.iter().filter(|r| r.status == "ok").count();
+        let ok = rows.iter().filter(|r| r.status == RunStatus::Ok).count();
         let failed = rows.len() - ok;
         let wall: f64 = rows.iter().map(|r| r.wall_seconds).sum();
         let _ = writeln!(
@@ -101,7 +110,7 @@ impl Report {
         );
         if failed > 0 {
             let _ = writeln!(text, "Failed runs (excluded from the statistics):\n");
-            for r in rows.iter().filter(|r| r.status != "ok") {
+            for r in rows.iter().filter(|r| r.status != RunStatus::Ok) {
                 let _ = writeln!(text, "- {} repeat {}: {}", r.group, r.repeat, r.message);
             }
             let _ = writeln!(text);
@@ -197,15 +206,18 @@ impl Report {
         }
     }
 
-    /// A Welch t-test of `a` against `b`, written as a line; returns (mean diff, p).
-    pub fn welch(
-        &mut self,
-        what: &str,
-        a_name: &str,
-        a: &[f64],
-        b_name: &str,
-        b: &[f64],
-    ) -> (f64, f64) {
+    /// A table of mean ± SD of `value` for the groups `keys` (display names).
+    pub fn summary(&mut self, res: &Results, value: Value, keys: &[&str]) {
+        self.summary_table(value.table_label(), &res.table(value, keys));
+    }
+
+    /// One-way ANOVA and Tukey's HSD of `value` over the groups `keys`.
+    pub fn anova(&mut self, res: &Results, value: Value, keys: &[&str]) {
+        self.anova_tukey(value.label(), &res.table(value, keys));
+    }
+
+    /// A Welch t-test of `a` against `b`, written as a line.
+    fn welch(&mut self, what: &str, a_name: &str, a: &[f64], b_name: &str, b: &[f64]) {
         match welch_t_test(a, b) {
             Ok(t) => {
                 let _ = writeln!(
@@ -213,21 +225,72 @@ impl Report {
                     "Welch's t-test, {what}, {a_name} vs {b_name}: difference {:.2}, t({:.1}) = {:.3}, p = {:.4}.\n",
                     t.mean_diff, t.df, t.t, t.p
                 );
-                (t.mean_diff, t.p)
             }
             Err(e) => {
                 let _ = writeln!(
                     self.text,
                     "Welch's t-test, {what}, {a_name} vs {b_name}: not computed ({e}).\n"
                 );
-                (f64::NAN, f64::NAN)
             }
         }
     }
 
-    /// Records a claim of the paper and the verdict of this run.
-    pub fn claim(&mut self, claim: &str, found: String, verdict: Verdict) {
-        self.claims.push((claim.to_string(), found, verdict));
+    /// The Welch t-test line of each comparison (groups by their short names).
+    pub fn welch_lines(&mut self, res: &Results, cmps: &[&Comparison]) {
+        for c in cmps {
+            let (a, b) = (res.group(&c.a), res.group(&c.b));
+            self.welch(
+                c.value.label(),
+                &a.short,
+                &res.values(c.value, &c.a),
+                &b.short,
+                &res.values(c.value, &c.b),
+            );
+        }
+    }
+
+    /// Decides every claim, in order, for the claims table: a Welch claim by its test on
+    /// `res`, a [`Test::Analysis`] claim by the (claim text, finding, verdict) the figure's
+    /// analysis gives in `analysed`. Fails if an analysis claim has no verdict, or a verdict
+    /// no claim.
+    pub fn claims(
+        &mut self,
+        res: &Results,
+        claims: &[Claim],
+        analysed: Vec<(&str, String, Verdict)>,
+    ) -> anyhow::Result<()> {
+        for (text, ..) in &analysed {
+            anyhow::ensure!(
+                claims
+                    .iter()
+                    .any(|c| c.text == *text && c.test == Test::Analysis),
+                "no analysis claim {text:?} in the figure"
+            );
+        }
+        for c in claims {
+            let (found, verdict) = match &c.test {
+                Test::Welch { cmp, expect, found } => {
+                    let (d, p) = welch_diff(
+                        &res.values(cmp.value, &cmp.a),
+                        &res.values(cmp.value, &cmp.b),
+                    );
+                    let d_text = format!("{d:+.*}", cmp.value.digits());
+                    (
+                        format!("{}, p = {p:.4}", found.replace("{d}", &d_text)),
+                        expect.verdict(cmp.value, d, p),
+                    )
+                }
+                Test::Analysis => {
+                    let (_, f, v) = analysed
+                        .iter()
+                        .find(|(t, ..)| *t == c.text)
+                        .ok_or_else(|| anyhow::anyhow!("claim {:?} was not analysed", c.text))?;
+                    (f.clone(), *v)
+                }
+            };
+            self.claims.push((c.text.clone(), found, verdict));
+        }
+        Ok(())
     }
 
     /// Adds an image link.

@@ -128,6 +128,17 @@ impl Scale {
         self
     }
 
+    /// Epochs of a group: groups with dropout train `dropout_extra_epochs` longer, as in the
+    /// reference (`EPOCHS + 7` at paper scale).
+    pub fn epochs_for(&self, dropout: bool) -> usize {
+        self.epochs
+            + if dropout {
+                self.dropout_extra_epochs
+            } else {
+                0
+            }
+    }
+
     /// The neurogenesis spec at this scale, with extra `key=value` settings appended.
     pub fn neurogenesis(&self, extra: &str) -> String {
         let mut s = format!(

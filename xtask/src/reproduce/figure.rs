@@ -1,0 +1,590 @@
+//! A figure as data: its groups (each with a stable key), the values compared, and the paper's
+//! claims, each a test of one group against another.
+//!
+//! A figure module declares a [`Figure`] (groups and claims), trains it with
+//! [`super::FigureCtx::train`] and gets [`Results`], in which every value is found by group key
+//! (never by display name or position). [`super::report::Report`] turns comparisons into Welch
+//! test lines and claims into the claims table. Only analyses that are truly a figure's own
+//! (fig3's pair z-scores, fig5's ablation, selectivity and new units) are code; they add their
+//! per-group numbers to [`Results`] as [`CustomValue`]s, or decide a [`Test::Analysis`] claim.
+//!
+//! The run layer ([`mod@super::run`]) knows groups only by display name, which is `runs.csv`'s
+//! `group` column and part of each run's configuration hash; figures know them only by key.
+//! A second variant of a group (e.g. trained again with reference quirks) is thus one more
+//! `Group` with its own key and name, and every table, plot and claim can address it.
+//!
+//! ```ignore
+//! // a group: key, display name, regularisers
+//! Group::new("ngn-excite", "Neurogenesis + excitability", &[s.neurogenesis("excite=2")], s)?,
+//! // a claim: text, what "found" says ({d} = the difference), value, a, b, expected direction
+//! Claim::welch("Neurogenesis raises test accuracy over control", "difference {d} points",
+//!              Value::TestAccuracy, "neurogenesis", "control", Expect::Better),
+//! ```
+use std::collections::BTreeMap;
+
+use neurogen_regularizers::{RegularizerSet, RegularizerSpec};
+
+use super::report::Verdict;
+use super::run::csv::ok_values;
+use super::run::{slug, RunRecord};
+use super::scale::Scale;
+
+/// One group of a figure: a stable key, a display name and its regularisers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Stable key figures and claims use to find the group (e.g. `ngn+dropout`).
+    pub key: String,
+    /// Display name (e.g. `Neurogenesis + Dropout`), in tables, plots, `runs.csv`'s `group`
+    /// column and (as a slug) file names; part of each run's configuration hash.
+    pub name: String,
+    /// Name in Welch test lines (the display name unless [`Group::with_short`] set one).
+    pub short: String,
+    /// Regulariser specs (as for `--regularizer`), combined in order.
+    pub specs: Vec<String>,
+    /// Whether the parsed specs hold dropout (such groups train longer, as in the reference).
+    pub dropout: bool,
+    /// Epochs for this group ([`Scale::epochs_for`]).
+    pub epochs: usize,
+}
+
+impl Group {
+    /// The group `key` displayed as `name`, with regularisers `specs`, at `scale`; fails if a
+    /// spec does not parse.
+    pub fn new(key: &str, name: &str, specs: &[String], scale: &Scale) -> anyhow::Result<Group> {
+        let set = RegularizerSet::from_specs(specs, false)
+            .map_err(|e| anyhow::anyhow!("group {key:?}: {e}"))?;
+        let dropout = set
+            .specs
+            .iter()
+            .any(|s| matches!(s, RegularizerSpec::Dropout(_)));
+        Ok(Group {
+            key: key.to_string(),
+            name: name.to_string(),
+            short: name.to_string(),
+            specs: specs.to_vec(),
+            dropout,
+            epochs: scale.epochs_for(dropout),
+        })
+    }
+
+    /// The same group, named `short` in Welch test lines.
+    pub fn with_short(mut self, short: &str) -> Group {
+        self.short = short.to_string();
+        self
+    }
+}
+
+/// A value of each run that a figure compares between groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    /// Final test accuracy, percent.
+    TestAccuracy,
+    /// Final training accuracy (evaluation mode), percent.
+    TrainAccuracy,
+    /// Training minus test accuracy, points (lower is better).
+    Gap,
+    /// A value computed by a figure's own analysis and added with [`Results::set_custom`].
+    Custom(CustomValue),
+}
+
+/// A value computed by a figure's own analysis (e.g. fig5's ablation robustness).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CustomValue {
+    /// Name in test lines (e.g. `ablation robustness`).
+    pub name: &'static str,
+    /// Digits after the point of differences in the claims table.
+    pub digits: usize,
+    /// Whether a higher value is what the paper calls better.
+    pub higher_is_better: bool,
+}
+
+impl Value {
+    /// Name in test lines (`test accuracy`, `generalisation gap`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            Value::TestAccuracy => "test accuracy",
+            Value::TrainAccuracy => "training accuracy",
+            Value::Gap => "generalisation gap",
+            Value::Custom(c) => c.name,
+        }
+    }
+
+    /// Name in summary tables (`mean {table_label}`).
+    pub fn table_label(self) -> &'static str {
+        match self {
+            Value::Gap => "gap",
+            v => v.label(),
+        }
+    }
+
+    /// Digits after the point of differences in the claims table.
+    pub fn digits(self) -> usize {
+        match self {
+            Value::Custom(c) => c.digits,
+            _ => 2,
+        }
+    }
+
+    /// Whether a higher value is better (accuracies) or worse (the generalisation gap).
+    pub fn higher_is_better(self) -> bool {
+        match self {
+            Value::Gap => false,
+            Value::Custom(c) => c.higher_is_better,
+            _ => true,
+        }
+    }
+}
+
+/// The direction a claim expects group `a` to differ from group `b`, in terms of
+/// [`Value::higher_is_better`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// `a` is better than `b`: holds if the difference has that sign and p < 0.05.
+    Better,
+    /// `a` is worse than `b`: holds if the difference has that sign and p < 0.05.
+    Worse,
+    /// `a` is not significantly worse than `b`: holds unless `a` is worse with p < 0.05.
+    NotWorse,
+}
+
+impl Expect {
+    /// The verdict for a difference `diff` (a − b) of `value` with p-value `p`.
+    pub fn verdict(self, value: Value, diff: f64, p: f64) -> Verdict {
+        let up = value.higher_is_better();
+        match self {
+            Expect::Better => Verdict::from_test(diff, p, up),
+            Expect::Worse => Verdict::from_test(diff, p, !up),
+            Expect::NotWorse => {
+                let not_worse = if up { diff >= 0.0 } else { diff <= 0.0 };
+                if not_worse || p >= 0.05 {
+                    Verdict::Holds
+                } else {
+                    Verdict::DoesNotHold
+                }
+            }
+        }
+    }
+}
+
+/// A comparison of one value between two groups (a Welch t-test of `a` against `b`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The value compared.
+    pub value: Value,
+    /// Key of the first group (differences are a − b).
+    pub a: String,
+    /// Key of the second group.
+    pub b: String,
+}
+
+impl Comparison {
+    /// `value` of group `a` against group `b` (keys).
+    pub fn new(value: Value, a: &str, b: &str) -> Comparison {
+        Comparison {
+            value,
+            a: a.to_string(),
+            b: b.to_string(),
+        }
+    }
+}
+
+/// How a claim is decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// A Welch t-test of a comparison; `found` says what was found, with `{d}` standing for the
+    /// signed difference (", p = …" is appended).
+    Welch {
+        /// The comparison tested.
+        cmp: Comparison,
+        /// The paper's direction.
+        expect: Expect,
+        /// The "found here" text, e.g. `difference {d} points`.
+        found: &'static str,
+    },
+    /// Decided by the figure's own analysis, which gives the finding and the verdict to
+    /// [`super::report::Report::claims`].
+    Analysis,
+}
+
+/// A claim of the paper and how this run tests it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// The claim as the report states it.
+    pub text: String,
+    /// How it is decided.
+    pub test: Test,
+}
+
+impl Claim {
+    /// A claim decided by a Welch t-test of `value`, group `a` against group `b` (keys).
+    pub fn welch(
+        text: &str,
+        found: &'static str,
+        value: Value,
+        a: &str,
+        b: &str,
+        expect: Expect,
+    ) -> Claim {
+        Claim {
+            text: text.to_string(),
+            test: Test::Welch {
+                cmp: Comparison::new(value, a, b),
+                expect,
+                found,
+            },
+        }
+    }
+
+    /// A claim decided by the figure's own analysis.
+    pub fn analysis(text: &str) -> Claim {
+        Claim {
+            text: text.to_string(),
+            test: Test::Analysis,
+        }
+    }
+
+    /// The comparison a Welch claim tests.
+    pub fn comparison(&self) -> Option<&Comparison> {
+        match &self.test {
+            Test::Welch { cmp, .. } => Some(cmp),
+            Test::Analysis => None,
+        }
+    }
+}
+
+/// A figure: its title, its groups and the paper's claims it tests.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// The report's title.
+    pub title: &'static str,
+    /// Whether per-epoch curves use a validation split held out of the training images
+    /// (fig2) rather than the test split.
+    pub validation: bool,
+    /// The groups, in the order they are trained and shown.
+    pub groups: Vec<Group>,
+    /// The claims, in the order of the claims table.
+    pub claims: Vec<Claim>,
+}
+
+impl Figure {
+    /// Checks that keys, display names and file names are unique and that every claim names
+    /// existing groups.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let mut seen = BTreeMap::new();
+        for g in &self.groups {
+            for (what, v) in [
+                ("key", &g.key),
+                ("name", &g.name),
+                ("file name", &slug(&g.name)),
+            ] {
+                if let Some(other) = seen.insert((what, v.clone()), &g.key) {
+                    anyhow::bail!(
+                        "{}: groups {other:?} and {:?} have the same {what} {v:?}",
+                        self.title,
+                        g.key
+                    );
+                }
+            }
+        }
+        for c in &self.claims {
+            if let Some(cmp) = c.comparison() {
+                for k in [&cmp.a, &cmp.b] {
+                    anyhow::ensure!(
+                        self.groups.iter().any(|g| &g.key == k),
+                        "{}: claim {:?} names no group {k:?}",
+                        self.title,
+                        c.text
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A trained figure's runs, with every value found by group key.
+pub struct Results {
+    /// The figure's groups.
+    pub groups: Vec<Group>,
+    /// The rows of this figure's runs (ok and failed).
+    pub rows: Vec<RunRecord>,
+    custom: BTreeMap<(CustomValue, String), Vec<f64>>,
+}
+
+impl Results {
+    /// The results of `groups` from their `rows`.
+    pub fn new(groups: Vec<Group>, rows: Vec<RunRecord>) -> Results {
+        Results {
+            groups,
+            rows,
+            custom: BTreeMap::new(),
+        }
+    }
+
+    /// The group `key`.
+    ///
+    /// # Panics
+    /// If the figure has no such group: keys are written in the figure's code, so this is a
+    /// programming error (which the smoke-scale tests reach).
+    pub fn group(&self, key: &str) -> &Group {
+        self.groups
+            .iter()
+            .find(|g| g.key == key)
+            .unwrap_or_else(|| panic!("no group with key {key:?}"))
+    }
+
+    /// Every group's key, in figure order.
+    pub fn keys(&self) -> Vec<&str> {
+        self.groups.iter().map(|g| g.key.as_str()).collect()
+    }
+
+    /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
+    /// figure did not set is empty).
+    pub fn values(&self, value: Value, key: &str) -> Vec<f64> {
+        let name = &self.group(key).name;
+        match value {
+            Value::TestAccuracy => ok_values(&self.rows, name, |r| r.test_accuracy),
+            Value::TrainAccuracy => ok_values(&self.rows, name, |r| r.train_accuracy),
+            Value::Gap => {
+                let train = ok_values(&self.rows, name, |r| r.train_accuracy);
+                let test = ok_values(&self.rows, name, |r| r.test_accuracy);
+                train.iter().zip(&test).map(|(a, b)| a - b).collect()
+            }
+            Value::Custom(c) => self
+                .custom
+                .get(&(c, key.to_string()))
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// (display name, values) of each group in `keys`, for tables and plots.
+    pub fn table(&self, value: Value, keys: &[&str]) -> Vec<(String, Vec<f64>)> {
+        keys.iter()
+            .map(|k| (self.group(k).name.clone(), self.values(value, k)))
+            .collect()
+    }
+
+    /// Sets a custom value of group `key` (one number per successful run).
+    pub fn set_custom(&mut self, value: CustomValue, key: &str, values: Vec<f64>) {
+        self.group(key);
+        self.custom.insert((value, key.to_string()), values);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::run::RunStatus;
+    use super::super::scale::ScaleName;
+    use super::*;
+
+    fn row(group: &str, repeat: usize, train: f64, test: f64, status: RunStatus) -> RunRecord {
+        RunRecord {
+            figure: "figX".into(),
+            group: group.into(),
+            repeat,
+            seed: repeat as u64,
+            config_hash: String::new(),
+            regularizers: String::new(),
+            reference_quirks: false,
+            epochs: 1,
+            batch_size: 4,
+            lr: 1e-3,
+            train_images: 8,
+            test_images: 8,
+            device: "cpu".into(),
+            status,
+            message: String::new(),
+            train_accuracy: Some(train),
+            train_loss: Some(1.0),
+            test_accuracy: Some(test),
+            test_loss: Some(1.0),
+            neurogenesis_events: 0,
+            wall_seconds: 0.0,
+            images_per_second: 0.0,
+            checkpoint: String::new(),
+            replicas: 1,
+        }
+    }
+
+    #[test]
+    fn dropout_groups_are_found_from_the_parsed_specs_and_train_longer() {
+        let s = Scale::new(ScaleName::Paper);
+        let g = |specs: &[&str]| {
+            let specs: Vec<String> = specs.iter().map(|x| x.to_string()).collect();
+            Group::new("k", "K", &specs, &s).unwrap()
+        };
+        assert!(!g(&[]).dropout);
+        assert_eq!(g(&[]).epochs, 14);
+        let with = g(&["neurogenesis:n=8", "dropout:p=0.1"]);
+        assert!(with.dropout);
+        assert_eq!(with.epochs, 21);
+        assert!(!g(&["weight-decay:lambda=1e-5"]).dropout);
+        assert!(Group::new("k", "K", &["dropuot:p=0.1".to_string()], &s).is_err());
+    }
+
+    #[test]
+    fn values_are_found_by_key_and_skip_failed_runs() {
+        let s = Scale::new(ScaleName::Smoke);
+        let groups = vec![
+            Group::new("control", "Control", &[], &s).unwrap(),
+            Group::new("ngn", "Neurogenesis", &[s.neurogenesis("")], &s).unwrap(),
+        ];
+        let rows = vec![
+            row("Neurogenesis", 1, 60.0, 50.0, RunStatus::Ok),
+            row("Neurogenesis", 0, 40.0, 35.0, RunStatus::Ok),
+            row("Control", 0, 30.0, 20.0, RunStatus::Ok),
+            row("Control", 1, 90.0, 90.0, RunStatus::Failed),
+        ];
+        let mut res = Results::new(groups, rows);
+        assert_eq!(res.values(Value::TestAccuracy, "ngn"), [35.0, 50.0]);
+        assert_eq!(res.values(Value::TrainAccuracy, "control"), [30.0]);
+        assert_eq!(res.values(Value::Gap, "ngn"), [5.0, 10.0]);
+        let auc = CustomValue {
+            name: "auc",
+            digits: 3,
+            higher_is_better: true,
+        };
+        assert!(res.values(Value::Custom(auc), "ngn").is_empty());
+        res.set_custom(auc, "ngn", vec![0.5]);
+        assert_eq!(res.values(Value::Custom(auc), "ngn"), [0.5]);
+        assert_eq!(
+            res.table(Value::TestAccuracy, &["control"]),
+            [("Control".to_string(), vec![20.0])]
+        );
+    }
+
+    #[test]
+    fn expectations_follow_the_values_direction() {
+        use Verdict::*;
+        let (acc, gap) = (Value::TestAccuracy, Value::Gap);
+        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.01), Holds);
+        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.2), DirectionOnly);
+        assert_eq!(Expect::Better.verdict(acc, -2.0, 0.01), DoesNotHold);
+        assert_eq!(Expect::Better.verdict(gap, -2.0, 0.01), Holds);
+        assert_eq!(Expect::Worse.verdict(acc, -2.0, 0.01), Holds);
+        assert_eq!(Expect::Worse.verdict(gap, -2.0, 0.01), DoesNotHold);
+        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.2), Holds);
+        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.01), DoesNotHold);
+        assert_eq!(Expect::NotWorse.verdict(gap, -2.0, 0.01), Holds);
+        assert_eq!(Expect::Better.verdict(acc, f64::NAN, 0.01), Untestable);
+    }
+
+    #[test]
+    fn a_figure_with_a_claim_on_a_missing_group_or_a_duplicate_name_is_refused() {
+        let s = Scale::new(ScaleName::Smoke);
+        let mut fig = Figure {
+            title: "t",
+            validation: false,
+            groups: vec![
+                Group::new("control", "Control", &[], &s).unwrap(),
+                Group::new("ngn", "Neurogenesis", &[s.neurogenesis("")], &s).unwrap(),
+            ],
+            claims: vec![Claim::welch(
+                "c",
+                "{d}",
+                Value::TestAccuracy,
+                "ngn",
+                "control",
+                Expect::Better,
+            )],
+        };
+        fig.check().unwrap();
+        fig.claims.push(Claim::welch(
+            "d",
+            "{d}",
+            Value::TestAccuracy,
+            "ngn",
+            "dropout",
+            Expect::Better,
+        ));
+        assert!(fig.check().unwrap_err().to_string().contains("dropout"));
+        fig.claims.pop();
+        fig.groups
+            .push(Group::new("ngn2", "Neurogenesis!", &[], &s).unwrap());
+        assert!(fig.check().unwrap_err().to_string().contains("file name"));
+    }
+
+    fn two_groups() -> Results {
+        let s = Scale::new(ScaleName::Smoke);
+        let groups = vec![
+            Group::new("control", "Control", &[], &s).unwrap(),
+            Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
+                .unwrap()
+                .with_short("Random"),
+        ];
+        let mut rows = Vec::new();
+        for (r, (c, n)) in [(10.0, 21.0), (12.0, 22.0), (11.0, 20.0)]
+            .into_iter()
+            .enumerate()
+        {
+            rows.push(row("Control", r, c, c, RunStatus::Ok));
+            rows.push(row("Random neurogenesis", r, n, n, RunStatus::Ok));
+        }
+        Results::new(groups, rows)
+    }
+
+    fn header() -> super::super::report::Report {
+        super::super::report::Report::new(
+            "t",
+            &Scale::new(ScaleName::Smoke),
+            &[],
+            false,
+            "data",
+            "cpu",
+        )
+    }
+
+    #[test]
+    fn the_claims_table_follows_the_figure_claims_in_order() {
+        let res = two_groups();
+        let claims = vec![
+            Claim::analysis("Decided by hand"),
+            Claim::welch(
+                "Neurogenesis beats control",
+                "{d} points vs control",
+                Value::TestAccuracy,
+                "ngn",
+                "control",
+                Expect::Better,
+            ),
+        ];
+        let mut rep = header();
+        rep.welch_lines(&res, &[claims[1].comparison().unwrap()]);
+        rep.claims(
+            &res,
+            &claims,
+            vec![("Decided by hand", "found so".into(), Verdict::DoesNotHold)],
+        )
+        .unwrap();
+        let text = rep.finish();
+        assert!(
+            text.contains("Welch's t-test, test accuracy, Random vs Control: difference 10.00,"),
+            "{text}"
+        );
+        let by_hand = text
+            .find("| Decided by hand | found so | does not hold at this scale |")
+            .expect("analysis claim");
+        let welch = text
+            .find("| Neurogenesis beats control | +10.00 points vs control, p = 0.0")
+            .expect("welch claim");
+        assert!(by_hand < welch, "{text}");
+        assert!(text[welch..]
+            .starts_with("| Neurogenesis beats control | +10.00 points vs control, p = 0.0"));
+        assert!(text[welch..].lines().next().unwrap().ends_with("| holds |"));
+    }
+
+    #[test]
+    fn an_analysis_claim_needs_exactly_its_verdict() {
+        let res = two_groups();
+        let claims = vec![Claim::analysis("A")];
+        assert!(header().claims(&res, &claims, vec![]).is_err());
+        let stray = vec![
+            ("A", String::new(), Verdict::Holds),
+            ("B", String::new(), Verdict::Holds),
+        ];
+        assert!(header().claims(&res, &claims, stray).is_err());
+        let ok = vec![("A", String::new(), Verdict::Holds)];
+        header().claims(&res, &claims, ok).unwrap();
+    }
+}

@@ -1,0 +1,243 @@
+//! The rows of `runs.csv` ([`RunRecord`], one per run) and reading and writing the file.
+//!
+//! The columns, their order and the way values are written are the file's format: old output
+//! directories are read back (and resumed) with this code.
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// One row of `runs.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Figure.
+    pub figure: String,
+    /// Group name.
+    pub group: String,
+    /// Repeat index.
+    pub repeat: usize,
+    /// Seed (= repeat).
+    pub seed: u64,
+    /// Hash of the run's configuration.
+    pub config_hash: String,
+    /// Regulariser specs joined with ` + `.
+    pub regularizers: String,
+    /// Reference quirks on or off.
+    pub reference_quirks: bool,
+    /// Epochs.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Training images.
+    pub train_images: usize,
+    /// Test images.
+    pub test_images: usize,
+    /// Device the run trained on.
+    pub device: String,
+    /// Whether the run finished (`ok`) or diverged (`failed`).
+    pub status: RunStatus,
+    /// Failure reason (empty when ok).
+    pub message: String,
+    /// Final training accuracy (eval mode), percent.
+    pub train_accuracy: Option<f64>,
+    /// Final training loss (eval mode).
+    pub train_loss: Option<f64>,
+    /// Final test accuracy, percent.
+    pub test_accuracy: Option<f64>,
+    /// Final test loss.
+    pub test_loss: Option<f64>,
+    /// Neurogenesis events (0 without neurogenesis).
+    pub neurogenesis_events: u64,
+    /// Wall time of the run in seconds.
+    pub wall_seconds: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+    /// Checkpoint file, relative to the figure's directory.
+    pub checkpoint: String,
+    /// Networks trained together with this one as replicas (1: alone). `wall_seconds` is the
+    /// whole replica batch's time. Replicas give the same results as separate runs.
+    #[serde(default = "one")]
+    pub replicas: usize,
+}
+
+/// How a run ended; written to `runs.csv` as `ok` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// The run finished; its checkpoint and curves are on disk.
+    Ok,
+    /// The run diverged (non-finite loss or weights); `message` says why.
+    Failed,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The columns of `runs.csv`, in order ([`RunRecord`]'s fields). Files written before the
+/// `replicas` column existed lack only the last one and still read.
+pub const RUNS_COLUMNS: [&str; 24] = [
+    "figure",
+    "group",
+    "repeat",
+    "seed",
+    "config_hash",
+    "regularizers",
+    "reference_quirks",
+    "epochs",
+    "batch_size",
+    "lr",
+    "train_images",
+    "test_images",
+    "device",
+    "status",
+    "message",
+    "train_accuracy",
+    "train_loss",
+    "test_accuracy",
+    "test_loss",
+    "neurogenesis_events",
+    "wall_seconds",
+    "images_per_second",
+    "checkpoint",
+    "replicas",
+];
+
+/// Reads `runs.csv` (empty if absent or empty, as [`write_runs`] writes no rows). A file that
+/// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
+/// row) is an error naming the file and the problem, so that it is never overwritten.
+pub fn read_runs(path: &Path) -> anyhow::Result<Vec<RunRecord>> {
+    if !path.exists() || std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Ok(Vec::new());
+    }
+    let mut rdr =
+        ::csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let kept = "it was left unchanged and nothing was written; move it away or repair it";
+    let header = rdr
+        .headers()
+        .with_context(|| format!("{}: the header cannot be read ({kept})", path.display()))?;
+    let found: Vec<&str> = header.iter().collect();
+    if found != RUNS_COLUMNS && found != RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1] {
+        anyhow::bail!(
+            "{} is not a runs.csv written by reproduce: its header is {found:?}, expected the \
+             columns {RUNS_COLUMNS:?} (older files: without the last); {kept}",
+            path.display()
+        );
+    }
+    let mut rows = Vec::new();
+    for (i, r) in rdr.deserialize().enumerate() {
+        let row: RunRecord =
+            r.with_context(|| format!("{}: row {} is damaged ({kept})", path.display(), i + 2))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Writes `runs.csv` atomically.
+pub fn write_runs(path: &Path, rows: &[RunRecord]) -> anyhow::Result<()> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+    Ok(neurogen_io::write_atomic(path, &bytes)?)
+}
+
+/// The values `pick` reads from the successful runs of the group displayed as `group`, ordered
+/// by repeat (runs without a value are left out).
+pub fn ok_values(
+    rows: &[RunRecord],
+    group: &str,
+    pick: impl Fn(&RunRecord) -> Option<f64>,
+) -> Vec<f64> {
+    let mut v: Vec<(usize, f64)> = rows
+        .iter()
+        .filter(|r| r.group == group && r.status == RunStatus::Ok)
+        .filter_map(|r| pick(r).map(|a| (r.repeat, a)))
+        .collect();
+    v.sort_by_key(|(k, _)| *k);
+    v.into_iter().map(|(_, a)| a).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_csv_without_the_replicas_column_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let row = RunRecord {
+            figure: "fig3".into(),
+            group: "Control".into(),
+            repeat: 0,
+            seed: 0,
+            config_hash: "ab".into(),
+            regularizers: "none".into(),
+            reference_quirks: false,
+            epochs: 1,
+            batch_size: 4,
+            lr: 2e-4,
+            train_images: 8,
+            test_images: 8,
+            device: "cpu".into(),
+            status: RunStatus::Ok,
+            message: String::new(),
+            train_accuracy: Some(50.0),
+            train_loss: Some(1.0),
+            test_accuracy: Some(40.0),
+            test_loss: Some(1.2),
+            neurogenesis_events: 0,
+            wall_seconds: 1.0,
+            images_per_second: 8.0,
+            checkpoint: "c".into(),
+            replicas: 3,
+        };
+        w.serialize(&row).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        // Drop the last column, as files written before it existed lack it.
+        let old: String = text
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+            .collect();
+        std::fs::write(&path, old).unwrap();
+        let rows = read_runs(&path).unwrap();
+        assert_eq!(rows[0].replicas, 1);
+        assert_eq!(rows[0].test_accuracy, Some(40.0));
+    }
+
+    #[test]
+    fn status_is_written_as_ok_or_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        std::fs::write(
+            &path,
+            "figure,group,repeat,seed,config_hash,regularizers,reference_quirks,epochs,batch_size,lr,\
+             train_images,test_images,device,status,message,train_accuracy,train_loss,test_accuracy,\
+             test_loss,neurogenesis_events,wall_seconds,images_per_second,checkpoint,replicas\n\
+             fig3,Control,0,0,ab,none,false,1,4,0.001,8,8,cpu,ok,,50.0,1.0,40.0,1.2,0,1.0,8.0,c,1\n\
+             fig3,Control,1,1,ab,none,false,1,4,0.001,8,8,cpu,failed,diverged,,,,,0,1.0,0.0,,1\n",
+        )
+        .unwrap();
+        let rows = read_runs(&path).unwrap();
+        assert_eq!(rows[0].status, RunStatus::Ok);
+        assert_eq!(rows[1].status, RunStatus::Failed);
+        let again = dir.path().join("again.csv");
+        write_runs(&again, &rows).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&again).unwrap(),
+            std::fs::read_to_string(&path).unwrap()
+        );
+        std::fs::write(
+            &path,
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .replace(",failed,", ",FAILED,"),
+        )
+        .unwrap();
+        assert!(read_runs(&path).is_err(), "an unknown status is refused");
+    }
+}

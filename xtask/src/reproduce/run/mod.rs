@@ -1,0 +1,68 @@
+//! Running a figure's training runs: one row per run in `runs.csv`, recorded atomically,
+//! resumable, with progress bars.
+//!
+//! - [`spec`]: what determines a run ([`RunSpec`]), its hash and file names;
+//! - [`csv`]: the rows of `runs.csv` ([`RunRecord`], [`RunStatus`]), read and written;
+//! - [`schedule`]: which runs are still to do, replica batches, resuming, progress;
+//! - [`train`]: the one place that calls the model crate's training functions;
+//! - [`record`]: saving a finished run's checkpoint and curves and making its row.
+//!
+//! Crash safety: a run's checkpoint and curves are written (atomically) before its row is added
+//! to `runs.csv` (rewritten atomically), so a kill at any moment leaves every recorded run
+//! complete; a run killed before its row was written is simply run again. Each row carries a
+//! hash of the run's full configuration; a rerun with a changed configuration stops with an
+//! error instead of silently reusing old runs.
+use std::path::PathBuf;
+
+use indicatif::MultiProgress;
+use neurogen_data::Split;
+use neurogen_model::ModelConfig;
+
+pub mod csv;
+pub mod record;
+pub mod schedule;
+pub mod spec;
+pub mod train;
+
+pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
+pub use record::{read_curves, RunCurves};
+pub use schedule::run_groups;
+pub use spec::{slug, RunSpec};
+
+/// The data a figure trains and tests on.
+pub struct FigureData {
+    /// Dataset name (e.g. `CIFAR-10`).
+    pub dataset: String,
+    /// Training images.
+    pub train: Split,
+    /// Held-out images for per-epoch curves (validation, or test when `validation` is false).
+    pub curve: Split,
+    /// Name of the curve split.
+    pub curve_name: String,
+    /// Test images.
+    pub test: Split,
+    /// The network for this data.
+    pub model: ModelConfig,
+}
+
+/// Settings shared by all runs of an invocation.
+pub struct RunOptions<'a> {
+    /// The figure's directory (`OUT/figN`).
+    pub dir: PathBuf,
+    /// Figure name.
+    pub figure: String,
+    /// Compute device.
+    pub device: candle_core::Device,
+    /// Reproduce the published code's quirks.
+    pub reference_quirks: bool,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Repeats of a group trained together as replicas (1: one run at a time).
+    pub replicas: usize,
+    /// Progress display (hidden in tests).
+    pub progress: &'a MultiProgress,
+    /// Whether to show bars.
+    pub quiet: bool,
+}

@@ -1,0 +1,285 @@
+//! Which runs are still to do: the (group, repeat) pairs of a figure not yet in `runs.csv`
+//! (resuming), in batches of one group's repeats trained together as replicas, with progress
+//! bars; each batch's rows are written to `runs.csv` at once.
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::record::{record, BatchTiming};
+use super::{read_runs, train, write_runs, FigureData, RunOptions, RunRecord, RunSpec};
+use crate::common::ProgressObserver;
+use crate::regs;
+use crate::reproduce::figure::Group;
+
+/// Runs every (group, repeat) not yet in `runs.csv`; returns all rows of this figure's groups.
+pub fn run_groups(
+    opts: &RunOptions,
+    data: &FigureData,
+    groups: &[Group],
+    repeats: usize,
+) -> anyhow::Result<Vec<RunRecord>> {
+    std::fs::create_dir_all(opts.dir.join("checkpoints"))
+        .with_context(|| format!("cannot create {}", opts.dir.display()))?;
+    std::fs::create_dir_all(opts.dir.join("curves"))?;
+    let csv_path = opts.dir.join("runs.csv");
+    let mut rows = read_runs(&csv_path)?;
+    let specs = run_specs(opts, data, groups, repeats);
+    // Validate every spec before any training, so a typo fails at once.
+    for s in &specs {
+        regs::parse_set(&s.specs, None, s.reference_quirks)
+            .with_context(|| format!("group {:?}", s.group))?;
+    }
+    let todo = still_to_do(&specs, &rows, &csv_path)?;
+    let total = specs.len();
+    let overall = overall_bar(opts, total, total - todo.len());
+    if todo.len() < total && !opts.quiet {
+        overall.println(format!(
+            "{}: resuming, {} of {total} runs already recorded in {}",
+            opts.figure,
+            total - todo.len(),
+            csv_path.display()
+        ));
+    }
+    let mut todo_time = 0.0;
+    let mut finished = 0usize;
+    for batch in replica_batches(&todo, groups, opts.replicas.max(1)) {
+        overall.set_message(batch_label(&batch));
+        let t0 = Instant::now();
+        let new_rows = run_batch(opts, data, &batch)?;
+        todo_time += t0.elapsed().as_secs_f64();
+        for row in new_rows {
+            rows.retain(|r| !(r.group == row.group && r.repeat == row.repeat));
+            rows.push(row);
+        }
+        // One atomic write per batch: a kill leaves either all of its runs or none.
+        write_runs(&csv_path, &rows)?;
+        overall.inc(batch.len() as u64);
+        finished += batch.len();
+        let left = todo.len() - finished;
+        if left > 0 {
+            overall.set_message(format!(
+                "~{:.0} s left",
+                todo_time / finished as f64 * left as f64
+            ));
+        }
+    }
+    overall.finish_and_clear();
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| names.contains(&r.group.as_str()) && r.repeat < repeats)
+        .collect())
+}
+
+/// Every run of `groups` for `repeats` repeats, repeat-major (all groups of repeat 0 first).
+fn run_specs(
+    opts: &RunOptions,
+    data: &FigureData,
+    groups: &[Group],
+    repeats: usize,
+) -> Vec<RunSpec> {
+    let mut specs = Vec::new();
+    for r in 0..repeats {
+        for g in groups {
+            specs.push(RunSpec {
+                figure: opts.figure.clone(),
+                group: g.name.clone(),
+                repeat: r,
+                specs: g.specs.clone(),
+                reference_quirks: opts.reference_quirks,
+                epochs: g.epochs,
+                batch_size: opts.batch_size,
+                lr: opts.lr,
+                dataset: data.dataset.clone(),
+                train_images: data.train.len(),
+                test_images: data.test.len(),
+                curve_split: data.curve_name.clone(),
+                model: data.model.clone(),
+            });
+        }
+    }
+    specs
+}
+
+/// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a recorded
+/// run has another configuration hash than its spec now.
+fn still_to_do(
+    specs: &[RunSpec],
+    rows: &[RunRecord],
+    csv_path: &Path,
+) -> anyhow::Result<Vec<RunSpec>> {
+    let done: BTreeMap<(&str, usize), &RunRecord> = rows
+        .iter()
+        .map(|r| ((r.group.as_str(), r.repeat), r))
+        .collect();
+    let mut todo = Vec::new();
+    for s in specs {
+        match done.get(&(s.group.as_str(), s.repeat)) {
+            Some(r) if r.config_hash == s.hash() => {}
+            Some(r) => anyhow::bail!(
+                "{} already holds run {:?} repeat {} with a different configuration (hash {} vs {} now: \
+                 scale, epochs, data, regularisers or quirks changed); use another --out, or delete that directory to start over",
+                csv_path.display(),
+                r.group,
+                r.repeat,
+                r.config_hash,
+                s.hash()
+            ),
+            None => todo.push(s.clone()),
+        }
+    }
+    Ok(todo)
+}
+
+/// The figure's overall progress bar (hidden when quiet), at `done` of `total` runs.
+fn overall_bar(opts: &RunOptions, total: usize, done: usize) -> ProgressBar {
+    let overall = opts.progress.add(if opts.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64)
+    });
+    overall.set_style(
+        ProgressStyle::with_template(
+            "{prefix} runs {pos}/{len} [{elapsed_precise}, about {eta} left] {msg}",
+        )
+        .expect("valid template"),
+    );
+    overall.set_prefix(opts.figure.clone());
+    overall.set_position(done as u64);
+    overall
+}
+
+/// The runs still to do, as batches of at most `k` repeats of one group (trained together as
+/// replicas), groups in figure order, repeats in order.
+fn replica_batches(todo: &[RunSpec], groups: &[Group], k: usize) -> Vec<Vec<RunSpec>> {
+    let mut out = Vec::new();
+    for g in groups {
+        let mine: Vec<RunSpec> = todo.iter().filter(|s| s.group == g.name).cloned().collect();
+        for chunk in mine.chunks(k) {
+            out.push(chunk.to_vec());
+        }
+    }
+    out
+}
+
+/// `Neurogenesis r0` or `Neurogenesis r0-r3`.
+fn batch_label(batch: &[RunSpec]) -> String {
+    match (batch.first(), batch.last()) {
+        (Some(a), Some(b)) if batch.len() > 1 => format!("{} r{}-r{}", a.group, a.repeat, b.repeat),
+        (Some(a), _) => format!("{} r{}", a.group, a.repeat),
+        _ => String::new(),
+    }
+}
+
+/// Trains one batch of runs (one group's repeats) and records each (checkpoint, curves, row).
+fn run_batch(
+    opts: &RunOptions,
+    data: &FigureData,
+    batch: &[RunSpec],
+) -> anyhow::Result<Vec<RunRecord>> {
+    let mut runs = batch
+        .iter()
+        .map(|s| train::prepare(&opts.device, data, s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let spec0 = &batch[0];
+    let steps =
+        neurogen_model::train::training_batches(data.train.len(), spec0.batch_size, 0, 0).len();
+    let label = batch_label(batch);
+    let mut obs = ProgressObserver::new(
+        spec0.epochs,
+        steps,
+        spec0.batch_size * batch.len(),
+        &format!("  {label}"),
+        opts.quiet,
+    )
+    .in_multi(opts.progress);
+    let t0 = Instant::now();
+    let outcomes = train::train(&mut runs, data, &mut obs, &label)?;
+    obs.finish();
+    let timing = BatchTiming {
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        replicas: batch.len(),
+    };
+    let mut rows = Vec::with_capacity(batch.len());
+    for ((spec, run), outcome) in batch.iter().zip(runs).zip(outcomes) {
+        rows.push(record(opts, data, spec, run, outcome, timing)?);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::scale::{Scale, ScaleName};
+    use neurogen_model::ModelConfig;
+
+    fn spec(group: &str, repeat: usize) -> RunSpec {
+        RunSpec {
+            figure: "fig3".into(),
+            group: group.into(),
+            repeat,
+            specs: vec![],
+            reference_quirks: false,
+            epochs: 1,
+            batch_size: 4,
+            lr: 2e-4,
+            dataset: "cifar10".into(),
+            train_images: 8,
+            test_images: 8,
+            curve_split: "test".into(),
+            model: ModelConfig::cifar10(),
+        }
+    }
+
+    #[test]
+    fn batches_hold_one_group_and_at_most_k_repeats() {
+        let groups: Vec<Group> = ["A", "B"]
+            .iter()
+            .map(|n| Group::new(&n.to_lowercase(), n, &[], &Scale::new(ScaleName::Smoke)).unwrap())
+            .collect();
+        // Repeat-major, as run_groups lists them; repeat 1 of A already done.
+        let todo = vec![
+            spec("A", 0),
+            spec("B", 0),
+            spec("B", 1),
+            spec("A", 2),
+            spec("B", 2),
+        ];
+        let b = replica_batches(&todo, &groups, 2);
+        let names: Vec<String> = b.iter().map(|x| batch_label(x)).collect();
+        assert_eq!(names, ["A r0-r2", "B r0-r1", "B r2"]);
+        assert_eq!(replica_batches(&todo, &groups, 1).len(), 5);
+    }
+
+    fn row_of(s: &RunSpec) -> RunRecord {
+        let mut text = String::from(
+            "figure,group,repeat,seed,config_hash,regularizers,reference_quirks,epochs,batch_size,lr,\
+             train_images,test_images,device,status,message,train_accuracy,train_loss,test_accuracy,\
+             test_loss,neurogenesis_events,wall_seconds,images_per_second,checkpoint,replicas\n",
+        );
+        text += &format!(
+            "fig3,{},{},0,{},none,false,1,4,0.001,8,8,cpu,ok,,50.0,1.0,40.0,1.2,0,1.0,8.0,c,1\n",
+            s.group,
+            s.repeat,
+            s.hash()
+        );
+        let mut rdr = ::csv::Reader::from_reader(text.as_bytes());
+        rdr.deserialize().next().unwrap().unwrap()
+    }
+
+    #[test]
+    fn recorded_runs_are_skipped_and_changed_ones_refused() {
+        let specs = vec![spec("A", 0), spec("B", 0), spec("A", 1)];
+        let rows = vec![row_of(&specs[1])];
+        let todo = still_to_do(&specs, &rows, Path::new("runs.csv")).unwrap();
+        let left: Vec<String> = todo.iter().map(|s| s.stem()).collect();
+        assert_eq!(left, ["a-r00", "a-r01"]);
+        let mut changed = specs.clone();
+        changed[1].epochs = 2;
+        let err = still_to_do(&changed, &rows, Path::new("runs.csv")).unwrap_err();
+        assert!(err.to_string().contains("different configuration"), "{err}");
+    }
+}
