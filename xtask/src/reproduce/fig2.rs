@@ -1,5 +1,7 @@
-//! Figure 2: neurogenesis vs control (test and training accuracy, validation-loss curves), and
-//! neurogenesis with excitability of the new units (one-way ANOVA + Tukey's HSD).
+//! Figure 2: neurogenesis vs control (test and training accuracy, validation-loss curves),
+//! neurogenesis with excitability of the new units (one-way ANOVA + Tukey's HSD), and the
+//! frozen-layers control (`fcs.1` and `fcs.2.weight` never trained, as in the published code's
+//! neurogenesis groups).
 use std::path::PathBuf;
 
 use super::figure::{Claim, Comparison, Expect, Figure, Group, Value};
@@ -20,6 +22,9 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Group::new("control", "Control", &[], s)?,
             Group::new("neurogenesis", "Neurogenesis", &[s.neurogenesis("")], s)?,
             Group::new("ngn-excite", "Neurogenesis + excitability", &[excite], s)?,
+            // Control for the published code (issue #19): no neurogenesis, and the three
+            // tensors its neurogenesis leaves untrained frozen at their initial values.
+            Group::new("frozen", "Frozen layers", &["freeze:layer=1".into()], s)?,
         ],
         claims: vec![
             Claim::welch(
@@ -44,6 +49,14 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
                 Value::TestAccuracy,
                 "ngn-excite",
                 "neurogenesis",
+                Expect::Better,
+            ),
+            Claim::welch(
+                "(control) Neurogenesis beats freezing the layers the published code never trains",
+                "difference {d} points",
+                Value::TestAccuracy,
+                "neurogenesis",
+                "frozen",
                 Expect::Better,
             ),
         ],

@@ -360,7 +360,12 @@ mod tests {
         let f = figures(&s);
         assert_eq!(
             names(&f[0]),
-            ["Control", "Neurogenesis", "Neurogenesis + excitability"]
+            [
+                "Control",
+                "Neurogenesis",
+                "Neurogenesis + excitability",
+                "Frozen layers"
+            ]
         );
         assert_eq!(
             names(&f[1]),
@@ -392,7 +397,7 @@ mod tests {
         let fig3 = &f[1];
         let key = |k: &str| fig3.groups.iter().find(|g| g.key == k).unwrap();
         assert_eq!(key("ngn+dropout").name, "Neurogenesis + Dropout");
-        assert_eq!(key("ngn+dropout").epochs, 21);
-        assert_eq!(key("wd+noise").epochs, 14);
+        assert_eq!(key("ngn+dropout").epochs, 22);
+        assert_eq!(key("wd+noise").epochs, 15);
     }
 }
