@@ -409,32 +409,12 @@ mod tests {
     fn add_new_units_redraws_exactly_the_chosen_units() {
         let dev = candle_core::Device::Cpu;
         let mut model = Cnn::new(&neurogen_model::ModelConfig::cifar10(), 0, &dev).unwrap();
-        let before: Vec<Vec<f32>> = model
-            .param("fcs.1.weight")
-            .unwrap()
-            .as_tensor()
-            .to_vec2()
-            .unwrap();
-        let out_before: Vec<Vec<f32>> = model
-            .param("fcs.2.weight")
-            .unwrap()
-            .as_tensor()
-            .to_vec2()
-            .unwrap();
+        let before: Vec<Vec<f32>> = model.value("fcs.1.weight", 0).unwrap().to_vec2().unwrap();
+        let out_before: Vec<Vec<f32>> = model.value("fcs.2.weight", 0).unwrap().to_vec2().unwrap();
         let units = add_new_units(&mut model, LAYER, 8, 3).unwrap();
         assert_eq!(units.len(), 8);
-        let after: Vec<Vec<f32>> = model
-            .param("fcs.1.weight")
-            .unwrap()
-            .as_tensor()
-            .to_vec2()
-            .unwrap();
-        let out_after: Vec<Vec<f32>> = model
-            .param("fcs.2.weight")
-            .unwrap()
-            .as_tensor()
-            .to_vec2()
-            .unwrap();
+        let after: Vec<Vec<f32>> = model.value("fcs.1.weight", 0).unwrap().to_vec2().unwrap();
+        let out_after: Vec<Vec<f32>> = model.value("fcs.2.weight", 0).unwrap().to_vec2().unwrap();
         for u in 0..250 {
             assert_eq!(before[u] == after[u], !units.contains(&u), "row {u}");
             assert_eq!(

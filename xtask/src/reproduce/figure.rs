@@ -340,6 +340,32 @@ impl Results {
 
     /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
     /// figure did not set is empty).
+    /// `value` of groups `a` and `b` for the repeats where both ran successfully, paired by
+    /// repeat (every repeat starts all groups from the same weights and minibatch order).
+    /// Empty for [`Value::Custom`] values, which are not kept by repeat.
+    pub fn paired(&self, value: Value, a: &str, b: &str) -> (Vec<f64>, Vec<f64>) {
+        let by_repeat = |key: &str| -> BTreeMap<usize, f64> {
+            let name = &self.group(key).name;
+            self.rows
+                .iter()
+                .filter(|r| &r.group == name && r.status == super::run::csv::RunStatus::Ok)
+                .filter_map(|r| {
+                    let v = match value {
+                        Value::TestAccuracy => r.test_accuracy,
+                        Value::TrainAccuracy => r.train_accuracy,
+                        Value::Gap => r.train_accuracy.zip(r.test_accuracy).map(|(t, e)| t - e),
+                        Value::Custom(_) => None,
+                    };
+                    v.map(|v| (r.repeat, v))
+                })
+                .collect()
+        };
+        let (ma, mb) = (by_repeat(a), by_repeat(b));
+        ma.iter()
+            .filter_map(|(r, x)| mb.get(r).map(|y| (*x, *y)))
+            .unzip()
+    }
+
     pub fn values(&self, value: Value, key: &str) -> Vec<f64> {
         let name = &self.group(key).name;
         match value {
@@ -415,10 +441,10 @@ mod tests {
             Group::new("k", "K", &specs, &s).unwrap()
         };
         assert!(!g(&[]).dropout);
-        assert_eq!(g(&[]).epochs, 14);
+        assert_eq!(g(&[]).epochs, 15);
         let with = g(&["neurogenesis:n=8", "dropout:p=0.1"]);
         assert!(with.dropout);
-        assert_eq!(with.epochs, 21);
+        assert_eq!(with.epochs, 22);
         assert!(!g(&["weight-decay:lambda=1e-5"]).dropout);
         assert!(Group::new("k", "K", &["dropuot:p=0.1".to_string()], &s).is_err());
     }
@@ -563,15 +589,19 @@ mod tests {
             "{text}"
         );
         let by_hand = text
-            .find("| Decided by hand | found so | does not hold at this scale |")
+            .find("| Decided by hand | found so | – | does not hold at this scale |")
             .expect("analysis claim");
         let welch = text
-            .find("| Neurogenesis beats control | +10.00 points vs control, p = 0.0")
+            .find("| Neurogenesis beats control | +10.00 points vs control, Welch p = 0.0")
             .expect("welch claim");
         assert!(by_hand < welch, "{text}");
-        assert!(text[welch..]
-            .starts_with("| Neurogenesis beats control | +10.00 points vs control, p = 0.0"));
-        assert!(text[welch..].lines().next().unwrap().ends_with("| holds |"));
+        let line = text[welch..].lines().next().unwrap();
+        // The paired comparison by repeat, with the Holm-adjusted p of the only paired test.
+        assert!(line.contains("| +10.00 ["), "{line}");
+        assert!(line.contains("paired t p = "), "{line}");
+        assert!(line.contains("Wilcoxon p = "), "{line}");
+        assert!(line.contains("Holm p = "), "{line}");
+        assert!(line.ends_with("| holds |"), "{line}");
     }
 
     #[test]

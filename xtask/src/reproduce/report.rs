@@ -62,7 +62,17 @@ pub fn welch_diff(a: &[f64], b: &[f64]) -> (f64, f64) {
 pub struct Report {
     /// The markdown text.
     pub text: String,
-    claims: Vec<(String, String, Verdict)>,
+    claims: Vec<ClaimRow>,
+}
+
+/// One row of the claims table.
+struct ClaimRow {
+    claim: String,
+    /// What the paper's own test (Welch) found, or the figure's analysis.
+    found: String,
+    /// The paired comparison by repeat: (text without the Holm p, paired t p), if any.
+    paired: Option<(String, f64)>,
+    verdict: Verdict,
 }
 
 impl Report {
@@ -268,27 +278,61 @@ impl Report {
             );
         }
         for c in claims {
-            let (found, verdict) = match &c.test {
+            let row = match &c.test {
                 Test::Welch { cmp, expect, found } => {
                     let (d, p) = welch_diff(
                         &res.values(cmp.value, &cmp.a),
                         &res.values(cmp.value, &cmp.b),
                     );
-                    let d_text = format!("{d:+.*}", cmp.value.digits());
-                    (
-                        format!("{}, p = {p:.4}", found.replace("{d}", &d_text)),
-                        expect.verdict(cmp.value, d, p),
-                    )
+                    let digits = cmp.value.digits();
+                    let d_text = format!("{d:+.*}", digits);
+                    let welch = format!("{}, Welch p = {p:.4}", found.replace("{d}", &d_text));
+                    let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
+                    match neurogen_analysis::stats::paired_comparison(&a, &b) {
+                        Ok(pc) => ClaimRow {
+                            claim: c.text.clone(),
+                            found: welch,
+                            paired: Some((
+                                format!(
+                                    "{:+.*} [{:+.*}, {:+.*}], n = {}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
+                                    digits,
+                                    pc.diff.mean,
+                                    digits,
+                                    pc.diff.ci95.0,
+                                    digits,
+                                    pc.diff.ci95.1,
+                                    pc.diff.n,
+                                    pc.t_test.p,
+                                    pc.wilcoxon.p,
+                                    pc.d_z
+                                ),
+                                pc.t_test.p,
+                            )),
+                            // Verdicts use the paired test (the design pairs groups by repeat).
+                            verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
+                        },
+                        Err(e) => ClaimRow {
+                            claim: c.text.clone(),
+                            found: welch,
+                            paired: Some((format!("not computed ({e})"), f64::NAN)),
+                            verdict: expect.verdict(cmp.value, d, p),
+                        },
+                    }
                 }
                 Test::Analysis => {
                     let (_, f, v) = analysed
                         .iter()
                         .find(|(t, ..)| *t == c.text)
                         .ok_or_else(|| anyhow::anyhow!("claim {:?} was not analysed", c.text))?;
-                    (f.clone(), *v)
+                    ClaimRow {
+                        claim: c.text.clone(),
+                        found: f.clone(),
+                        paired: None,
+                        verdict: *v,
+                    }
                 }
             };
-            self.claims.push((c.text.clone(), found, verdict));
+            self.claims.push(row);
         }
         Ok(())
     }
@@ -302,15 +346,40 @@ impl Report {
         );
     }
 
-    /// The finished markdown, with the claims table at the end.
+    /// The finished markdown, with the claims table at the end: the paper's own test, the
+    /// paired comparison by repeat (mean difference a − b with its 95 % CI, paired t-test,
+    /// Wilcoxon signed-rank test, Cohen's d_z, Holm-adjusted p across the figure's paired
+    /// tests) and the verdict, which uses the paired t-test where there is one.
     pub fn finish(mut self) -> String {
-        let _ = writeln!(self.text, "## The paper's claims and this run\n\n| claim (Tran et al. 2022) | found here | verdict |\n|---|---|---|");
-        for (c, f, v) in &self.claims {
-            let _ = writeln!(self.text, "| {c} | {f} | {} |", v.text());
+        let ps: Vec<f64> = self
+            .claims
+            .iter()
+            .filter_map(|c| c.paired.as_ref().map(|(_, p)| *p))
+            .filter(|p| p.is_finite())
+            .collect();
+        let holm = neurogen_analysis::stats::holm_bonferroni(&ps).unwrap_or_default();
+        let mut next = holm.into_iter();
+        let _ = writeln!(self.text, "## The paper's claims and this run\n\n| claim (Tran et al. 2022) | found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|");
+        for c in &self.claims {
+            let paired = match &c.paired {
+                Some((t, p)) if p.is_finite() => match next.next() {
+                    Some(h) => format!("{t}, Holm p = {h:.4}"),
+                    None => t.clone(),
+                },
+                Some((t, _)) => t.clone(),
+                None => "–".to_string(),
+            };
+            let _ = writeln!(
+                self.text,
+                "| {} | {} | {paired} | {} |",
+                c.claim,
+                c.found,
+                c.verdict.text()
+            );
         }
         let _ = writeln!(
             self.text,
-            "\n\"Holds\" means the paper's direction with p < 0.05. Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
+            "\n\"Holds\" means the paper's direction with p < 0.05 in the paired t-test (unadjusted; the Holm column adjusts for the figure's several claims), or in the figure's own analysis where no pairing applies. Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
         );
         self.text
     }
