@@ -10,9 +10,8 @@ use candle_core::{DType, Device, IndexOp, Tensor};
 use common::{assert_replica_equals_separate_run, max_diff, toy_split};
 use neurogen_data::ImageShape;
 use neurogen_model::{
-    train_replicas, Cnn, ForwardCtx, HookSite, HookStep, LossCx, ModelConfig, ModelError,
-    NoHooks, NoRegularizer, ParamState, PerReplica, Phase, Regularizer, Result, Silent, StepCx,
-    TrainConfig,
+    train_replicas, Cnn, ForwardCtx, HookSite, HookStep, LossCx, ModelConfig, ModelError, NoHooks,
+    NoRegularizer, ParamState, PerReplica, Phase, Regularizer, Result, Silent, StepCx, TrainConfig,
 };
 
 fn toy_setup() -> (ModelConfig, neurogen_data::Split) {
@@ -62,7 +61,12 @@ fn several_seeds_train_as_separate_runs() {
         assert!(m.final_train.is_some() && m.final_eval.is_some());
     }
     // Different seeds, different networks.
-    assert!(max_diff(&net.value("fc3.weight", 0).unwrap(), &net.value("fc3.weight", 1).unwrap()) > 0.0);
+    assert!(
+        max_diff(
+            &net.value("fc3.weight", 0).unwrap(),
+            &net.value("fc3.weight", 1).unwrap()
+        ) > 0.0
+    );
 }
 
 #[test]
@@ -142,7 +146,10 @@ impl Regularizer for FailsAt {
     }
     fn hook(&mut self, site: &HookSite) -> Result<Vec<HookStep>> {
         if self.seed == self.fail_seed && site.ctx.train && site.ctx.step >= self.at {
-            return Err(ModelError::Config(format!("hook failed at step {}", site.ctx.step)));
+            return Err(ModelError::Config(format!(
+                "hook failed at step {}",
+                site.ctx.step
+            )));
         }
         Ok(Vec::new())
     }
@@ -178,7 +185,11 @@ struct Grow {
     events: usize,
 }
 
-fn grow_state(cx: &StepCx, name: &str, grow: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Option<ParamState>> {
+fn grow_state(
+    cx: &StepCx,
+    name: &str,
+    grow: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Option<ParamState>> {
     Ok(match cx.optim_state(name)? {
         Some(st) => Some(ParamState {
             m: grow(&st.m)?,
@@ -214,7 +225,10 @@ impl Regularizer for Grow {
             Ok(Tensor::cat(&[t, &z], 0)?)
         };
         let bias0 = |t: &Tensor| -> Result<Tensor> {
-            Ok(Tensor::cat(&[t, &Tensor::zeros(add, t.dtype(), t.device())?], 0)?)
+            Ok(Tensor::cat(
+                &[t, &Tensor::zeros(add, t.dtype(), t.device())?],
+                0,
+            )?)
         };
         let cols0 = |t: &Tensor| -> Result<Tensor> {
             let z = Tensor::zeros((t.dim(0)?, add), t.dtype(), t.device())?;
@@ -303,12 +317,27 @@ fn activity_and_parameter_loss_terms_train_as_separate_runs() {
         |_| ActivityPenalty,
         no_prep,
     );
-    let (_, with_param) =
-        assert_replica_equals_separate_run(&mc, &split, None, &[3, 4], cfg, |_| ParamPenalty, no_prep);
-    let (_, plain) =
-        assert_replica_equals_separate_run(&mc, &split, None, &[3, 4], cfg, |_| NoRegularizer, no_prep);
+    let (_, with_param) = assert_replica_equals_separate_run(
+        &mc,
+        &split,
+        None,
+        &[3, 4],
+        cfg,
+        |_| ParamPenalty,
+        no_prep,
+    );
+    let (_, plain) = assert_replica_equals_separate_run(
+        &mc,
+        &split,
+        None,
+        &[3, 4],
+        cfg,
+        |_| NoRegularizer,
+        no_prep,
+    );
     // The terms are in the training loss.
-    let loss = |runs: &[neurogen_model::ReplicaResult]| runs[0].as_ref().unwrap().epochs[0].train_loss;
+    let loss =
+        |runs: &[neurogen_model::ReplicaResult]| runs[0].as_ref().unwrap().epochs[0].train_loss;
     assert_ne!(loss(&with_activity), loss(&plain));
     assert_ne!(loss(&with_param), loss(&plain));
 }
@@ -348,7 +377,9 @@ fn replica_settings_must_agree() {
     let e = Cnn::stack(&mixed).unwrap_err().to_string();
     assert!(e.contains("model 1"), "{e}");
     let f64_model = Cnn::new_with_dtype(&mc, 1, &Device::Cpu, DType::F64).unwrap();
-    let e = Cnn::stack(&[mixed[0].clone(), f64_model]).unwrap_err().to_string();
+    let e = Cnn::stack(&[mixed[0].clone(), f64_model])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("model 1"), "{e}");
     assert!(Cnn::stack(&[]).is_err());
 }
