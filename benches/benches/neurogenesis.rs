@@ -2,7 +2,10 @@
 //! Adam state reset) on the CIFAR-10 network after one real training step.
 use candle_core::Device;
 use criterion::{BatchSize, Criterion};
-use neurogen_model::{Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+use neurogen_model::{
+    cross_entropy, edit_replica, Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, ModelError,
+    NoHooks, StepCtx,
+};
 use neurogen_regularizers::neurogenesis::{Neurogenesis, NeurogenesisConfig};
 use rand::SeedableRng;
 
@@ -14,13 +17,20 @@ fn bench(c: &mut Criterion) {
     };
     let dev = Device::Cpu;
     let model = Cnn::new(&ModelConfig::cifar10(), 0, &dev).unwrap();
-    let mut opt = Adam::new(AdamConfig::default()).unwrap();
+    let mut opt = Adam::new(AdamConfig::default(), 1).unwrap();
     let (x, y) = train.batch(&[0, 1, 2, 3], &dev).unwrap();
     let out = model
-        .forward(&x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+        .forward(&x, &mut NoHooks, &ForwardCtx::train(0, 0))
         .unwrap();
-    let loss = candle_nn::loss::cross_entropy(&out.logits, &y).unwrap();
-    opt.step(&model, &loss.backward().unwrap()).unwrap();
+    let loss = cross_entropy(&out.logits, &y.unsqueeze(0).unwrap()).unwrap();
+    let grads = loss.sum_all().unwrap().backward().unwrap();
+    opt.step(model.named_params(), &grads, &[true]).unwrap();
+    let ctx = StepCtx {
+        epoch: 0,
+        batch: 0,
+        step: 1,
+        batches_per_epoch: 1,
+    };
     let mut ng = Neurogenesis::new(
         NeurogenesisConfig::default(),
         false,
@@ -29,9 +39,18 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     c.bench_function("neurogenesis_event", |b| {
         b.iter_batched(
-            || (model.clone(), opt.clone()),
+            // A copy with parameters of its own (a clone would share them).
+            || {
+                (
+                    Cnn::stack(std::slice::from_ref(&model)).unwrap(),
+                    opt.clone(),
+                )
+            },
             |(mut m, mut o)| {
-                ng.event(&mut m, &mut o, 0, 0).unwrap();
+                edit_replica(&mut m, &mut o, 0, ctx, |cx| {
+                    ng.event(cx).map(|_| ()).map_err(ModelError::from)
+                })
+                .unwrap();
                 (m, o)
             },
             BatchSize::SmallInput,

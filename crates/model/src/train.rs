@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{ModelError, Result};
 use crate::eval::{check_finite_weights, evaluate_with};
-use crate::hooks::ForwardCtx;
+use crate::hooks::{ForwardCtx, HookSite, HookStep, Hooks};
 use crate::kernels;
 use crate::metrics::{EpochMetrics, EvalResult, TrainMetrics};
 use crate::net::Cnn;
@@ -272,9 +272,14 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
         let k = self.regs.len();
         let (epoch, step) = (ctx.epoch, ctx.step);
         self.phase(Phase::BeforeBatch, ctx)?;
+        // A replica whose forward hook fails stops here (and takes no more hook steps); the
+        // others go on.
         let out = self.net.forward(
             x,
-            &mut PerReplica(&mut *self.regs),
+            &mut Guarded {
+                hooks: PerReplica(&mut *self.regs),
+                failed: &mut self.failed,
+            },
             &ForwardCtx::train(epoch, step),
         )?;
         let losses = cross_entropy(&out.logits, y)?;
@@ -322,6 +327,31 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
             )?;
         }
         Ok(lv.into_iter().zip(live).collect())
+    }
+}
+
+/// The regularisers' forward hooks, where a replica's error stops that replica only: it is
+/// recorded in `failed`, and a stopped replica's activations pass unchanged.
+struct Guarded<'r, H> {
+    hooks: H,
+    failed: &'r mut [Option<ModelError>],
+}
+
+impl<H: Hooks> Hooks for Guarded<'_, H> {
+    fn steps(&mut self, replica: usize, site: &HookSite) -> Result<Vec<HookStep>> {
+        if self.failed.get(replica).is_some_and(Option::is_some) {
+            return Ok(Vec::new());
+        }
+        match self.hooks.steps(replica, site) {
+            Ok(steps) => Ok(steps),
+            Err(e) => match self.failed.get_mut(replica) {
+                Some(slot) => {
+                    *slot = Some(e);
+                    Ok(Vec::new())
+                }
+                None => Err(e),
+            },
+        }
     }
 }
 

@@ -49,7 +49,7 @@ fn adam_matches_pytorch_rule_with_and_without_weight_decay() {
         let mut p: Vec<f64> = f64s(var.as_tensor());
         let mut m = vec![0.0; p.len()];
         let mut v = vec![0.0; p.len()];
-        let mut opt = Adam::new(cfg).unwrap();
+        let mut opt = Adam::new(cfg, 1).unwrap();
         for t in 1..=5 {
             // loss = sum(w * c) with c depending on t, so the gradient is c.
             let c: Vec<f64> = (0..p.len()).map(|i| ((i + t) % 7) as f64 - 3.0).collect();
@@ -59,7 +59,7 @@ fn adam_matches_pytorch_rule_with_and_without_weight_decay() {
                 .unwrap();
             let loss = (var.as_tensor() * &ct).unwrap().sum_all().unwrap();
             let grads = loss.backward().unwrap();
-            opt.step(&model, &grads).unwrap();
+            opt.step(model.named_params(), &grads, &[true]).unwrap();
             for i in 0..p.len() {
                 scalar_adam(&mut p[i], &mut m[i], &mut v[i], t as i32, c[i], &cfg);
             }
@@ -73,12 +73,12 @@ fn adam_matches_pytorch_rule_with_and_without_weight_decay() {
                 p[i]
             );
         }
-        let st = opt.state("fc3.weight").unwrap();
+        let st = opt.state("fc3.weight", 0).unwrap().unwrap();
         assert_eq!(st.step, 5);
         let gm: Vec<f64> = f64s(&st.m);
         assert!((gm[3] - m[3]).abs() < tol);
         // Parameters without a gradient are untouched and get no state.
-        assert!(opt.state("conv1.weight").is_none());
+        assert!(opt.state("conv1.weight", 0).unwrap().is_none());
     }
 }
 
@@ -88,27 +88,37 @@ fn frozen_parameters_are_not_updated_and_bad_settings_are_rejected() {
     let model = Cnn::new(&ModelConfig::fashion_mnist().with_hidden_width(8), 0, &dev).unwrap();
     let var = model.param("fc3.weight").unwrap().clone();
     let before: Vec<f32> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
-    let mut opt = Adam::new(AdamConfig::default()).unwrap();
-    opt.set_frozen("fc3.weight", true);
+    let mut opt = Adam::new(AdamConfig::default(), 1).unwrap();
+    opt.set_frozen("fc3.weight", 0, true).unwrap();
     let grads = var.as_tensor().sum_all().unwrap().backward().unwrap();
-    opt.step(&model, &grads).unwrap();
+    opt.step(model.named_params(), &grads, &[true]).unwrap();
     let after: Vec<f32> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
     assert_eq!(before, after);
-    assert!(Adam::new(AdamConfig {
-        lr: -1.0,
-        ..Default::default()
-    })
+    assert!(Adam::new(
+        AdamConfig {
+            lr: -1.0,
+            ..Default::default()
+        },
+        1
+    )
     .unwrap_err()
     .to_string()
     .contains("learning rate"));
-    assert!(Adam::new(AdamConfig {
-        beta1: 1.0,
-        ..Default::default()
-    })
+    assert!(Adam::new(
+        AdamConfig {
+            beta1: 1.0,
+            ..Default::default()
+        },
+        1
+    )
     .is_err());
-    assert!(Adam::new(AdamConfig {
-        weight_decay: f64::NAN,
-        ..Default::default()
-    })
+    assert!(Adam::new(
+        AdamConfig {
+            weight_decay: f64::NAN,
+            ..Default::default()
+        },
+        1
+    )
     .is_err());
+    assert!(Adam::new(AdamConfig::default(), 0).is_err());
 }

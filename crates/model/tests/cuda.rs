@@ -7,10 +7,10 @@ mod common;
 use candle_core::{Device, Tensor, Var};
 use common::{max_diff, toy_split};
 use neurogen_data::ImageShape;
-use neurogen_model::kernels::{adam_update, col2im, im2col, max_pool2x2, AdamCoefficients};
+use neurogen_model::kernels::{adam_update, col2im, im2col, max_pool2x2};
 use neurogen_model::{
-    train, train_replicas, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoRegularizer, Silent,
-    TrainConfig,
+    train, train_replicas, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoHooks, NoRegularizer,
+    Silent, TrainConfig,
 };
 use rand::{Rng, SeedableRng};
 
@@ -99,7 +99,7 @@ fn adam_kernel_equals_the_cpu_kernel() {
             weight_decay: wd,
             ..AdamConfig::default()
         };
-        let coef = AdamCoefficients::new(&cfg, 3);
+        let coef = cfg.coefficients(3);
         let p = random(1, &[1000], 1.0);
         let grad = random(2, &[1000], 1.0);
         let m = random(3, &[1000], 0.1);
@@ -135,9 +135,10 @@ fn network_forward_and_gradients_match_the_cpu() {
     let run = |net: &Cnn, dev: &Device| {
         let (x, y) = split.batch(&idx, dev).unwrap();
         let out = net
-            .forward(&x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+            .forward(&x, &mut NoHooks, &ForwardCtx::train(0, 0))
             .unwrap();
-        let loss = candle_nn::loss::cross_entropy(&out.logits, &y).unwrap();
+        let logits = out.logits.squeeze(0).unwrap();
+        let loss = candle_nn::loss::cross_entropy(&logits, &y).unwrap();
         let grads = loss.backward().unwrap();
         let all: Vec<Tensor> = net
             .named_params()
@@ -150,7 +151,7 @@ fn network_forward_and_gradients_match_the_cpu() {
                     .unwrap()
             })
             .collect();
-        (out.logits.to_device(&Device::Cpu).unwrap(), all)
+        (logits.to_device(&Device::Cpu).unwrap(), all)
     };
     let (cl, cg) = run(&cpu, &Device::Cpu);
     let (gl, gg) = run(&gpu_net, &g);
@@ -214,8 +215,9 @@ fn training_on_the_gpu_follows_the_cpu_and_replicas_follow_separate_runs() {
         );
     }
 
-    let runs = train_replicas(
-        (0..3).map(|s| Cnn::new(&mc, s, &g).unwrap()).collect(),
+    let mut replicas = Cnn::from_seeds(&mc, &[0, 1, 2], &g).unwrap();
+    let (runs, _) = train_replicas(
+        &mut replicas,
         &split,
         None,
         &[cfg(0), cfg(1), cfg(2)],
@@ -224,7 +226,7 @@ fn training_on_the_gpu_follows_the_cpu_and_replicas_follow_separate_runs() {
     )
     .unwrap();
     for (r, run) in runs.iter().enumerate() {
-        run.result.as_ref().expect("replica trained");
+        run.as_ref().expect("replica trained");
         let mut alone = Cnn::new(&mc, r as u64, &g).unwrap();
         train(
             &mut alone,
@@ -235,10 +237,14 @@ fn training_on_the_gpu_follows_the_cpu_and_replicas_follow_separate_runs() {
             &mut Silent,
         )
         .unwrap();
-        for ((n, a), (_, b)) in run.model.named_params().iter().zip(alone.named_params()) {
+        for (n, _) in alone.named_params() {
             let d = max_diff(
-                &a.as_tensor().to_device(&Device::Cpu).unwrap(),
-                &b.as_tensor().to_device(&Device::Cpu).unwrap(),
+                &replicas
+                    .value(n, r)
+                    .unwrap()
+                    .to_device(&Device::Cpu)
+                    .unwrap(),
+                &alone.value(n, 0).unwrap().to_device(&Device::Cpu).unwrap(),
             );
             assert!(
                 d < 1e-4,

@@ -28,7 +28,7 @@ fn checkpoint_bytes(model: &Cnn, meta: &CheckpointMeta) -> Vec<u8> {
     let tensors: Vec<(String, Tensor)> = model
         .named_params()
         .into_iter()
-        .map(|(n, v)| (n, v.as_tensor().clone()))
+        .map(|(n, _)| (n.to_string(), model.value(n, 0).unwrap()))
         .collect();
     let md = HashMap::from([(
         checkpoint::META_KEY.to_string(),

@@ -3,7 +3,7 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use neurogen_data::ImageShape;
-use neurogen_model::{Cnn, ForwardCtx, ModelConfig, NoRegularizer};
+use neurogen_model::{Cnn, ForwardCtx, ModelConfig, NoHooks};
 
 fn tiny() -> ModelConfig {
     ModelConfig {
@@ -18,9 +18,9 @@ fn tiny() -> ModelConfig {
 
 fn loss(model: &Cnn, x: &Tensor, y: &Tensor) -> Tensor {
     let out = model
-        .forward(x, &mut NoRegularizer, &ForwardCtx::train(0, 0))
+        .forward(x, &mut NoHooks, &ForwardCtx::train(0, 0))
         .unwrap();
-    candle_nn::loss::cross_entropy(&out.logits, y).unwrap()
+    candle_nn::loss::cross_entropy(&out.logits.squeeze(0).unwrap(), y).unwrap()
 }
 
 #[test]

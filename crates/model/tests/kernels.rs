@@ -3,9 +3,9 @@
 //! batch 1 and odd sizes.
 use candle_core::{DType, Device, Tensor, Var};
 use neurogen_model::kernels::{
-    adam_update, conv2d_bias_relu, linear, max_pool2x2, AdamCoefficients, LINEAR_MAX_ROWS,
+    adam_update, conv2d_bias_relu, linear, max_pool2x2, LINEAR_MAX_ROWS,
 };
-use neurogen_model::{network, AdamConfig};
+use neurogen_model::AdamConfig;
 use rand::{Rng, SeedableRng};
 
 fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
@@ -171,7 +171,7 @@ fn max_pool_matches_reference_forward_and_gradient() {
         for dtype in [DType::F32, DType::F64] {
             let x = Var::from_tensor(&random(&mut r, &dims, 1.0, dtype)).unwrap();
             let ours = max_pool2x2(&x).unwrap();
-            let theirs = network::max_pool2x2(&x).unwrap();
+            let theirs = neurogen_model::max_pool2x2(&x).unwrap();
             assert_eq!(vec64(&ours), vec64(&theirs), "{dims:?} forward");
             let dy = random(&mut r, ours.dims(), 1.0, dtype);
             let g1 = (ours * &dy).unwrap().sum_all().unwrap().backward().unwrap();
@@ -211,7 +211,7 @@ fn max_pool_ties_follow_the_reference_rule() {
         .unwrap()
         .backward()
         .unwrap();
-    let g2 = network::max_pool2x2(&x)
+    let g2 = neurogen_model::max_pool2x2(&x)
         .unwrap()
         .sum_all()
         .unwrap()
@@ -259,7 +259,7 @@ fn fused_adam_equals_tensor_ops() {
         let (mut mr, mut vr) = (zeros.clone(), zeros);
         for t in 1..=4u64 {
             let g = random(&mut r, &[n], 0.1, DType::F32);
-            let coef = AdamCoefficients::new(&cfg, t);
+            let coef = cfg.coefficients(t);
             let m_before = vec64(&m);
             let (m2, v2) = adam_update(var.as_tensor(), &g, &m, &v, &coef)
                 .unwrap()
@@ -278,7 +278,7 @@ fn fused_adam_equals_tensor_ops() {
 #[test]
 fn fused_adam_declines_other_dtypes() {
     let p = Tensor::zeros(4, DType::F64, &Device::Cpu).unwrap();
-    let c = AdamCoefficients::new(&AdamConfig::default(), 1);
+    let c = AdamConfig::default().coefficients(1);
     assert!(adam_update(&p, &p.ones_like().unwrap(), &p, &p, &c)
         .unwrap()
         .is_none());
@@ -348,7 +348,7 @@ fn im2col_convolution_matches_candle_for_every_replica() {
         let x = Var::from_tensor(&random(&mut r, &[reps, ci, n, h, w], 1.0, DType::F64)).unwrap();
         let wt = Var::from_tensor(&random(&mut r, &[reps, co, ci, k, k], 0.5, DType::F64)).unwrap();
         let b = Var::from_tensor(&random(&mut r, &[reps, co], 0.5, DType::F64)).unwrap();
-        let y = neurogen_model::replica::conv_bias_relu_cnhw(&x, &wt, &b, pad).unwrap();
+        let y = neurogen_model::kernels::conv_bias_relu_cnhw(&x, &wt, &b, pad).unwrap();
         let weights = random(&mut r, y.dims(), 1.0, DType::F64);
         let grads = (&y * &weights)
             .unwrap()

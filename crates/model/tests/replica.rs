@@ -1,69 +1,18 @@
-//! Replica training mechanics: the device-independent batched convolution against the CPU
-//! kernel, one replica's divergence leaving the others untouched, loss terms, bad input.
-//! (Equivalence with separate runs under every regulariser, on real data, is tested in the
-//! regularizers crate, `tests/replica.rs`.)
+//! Replicas train exactly as separate runs: K replicas trained together with
+//! `train_replicas` are bit-identical to each seed trained alone with `train` (K = 1), with
+//! several seeds, a diverging or failing replica (which stops alone), growth alike in every
+//! replica, and loss terms on activations and on parameters; plus the checks on bad input.
+//! (Equivalence under every built-in regulariser, on real data, is tested in the regularizers
+//! crate, `tests/replica.rs`.)
 mod common;
 
-use candle_core::{Device, IndexOp, Tensor, Var};
-use common::{max_diff, toy_split};
+use candle_core::{DType, Device, IndexOp, Tensor};
+use common::{assert_replica_equals_separate_run, max_diff, toy_split};
 use neurogen_data::ImageShape;
-use neurogen_model::replica::batched_conv_bias_relu;
 use neurogen_model::{
-    kernels, train, train_replicas, Cnn, ForwardCtx, ModelConfig, ModelError, NoRegularizer,
-    Regularizer, ReplicaCnn, Result, Silent, StepCtx, TrainConfig,
+    train_replicas, Cnn, ForwardCtx, HookSite, HookStep, LossCx, ModelConfig, ModelError, NoHooks,
+    NoRegularizer, ParamState, PerReplica, Phase, Regularizer, Result, Silent, StepCx, TrainConfig,
 };
-
-#[test]
-fn batched_conv_matches_the_kernel_per_replica_with_gradients() {
-    let dev = Device::Cpu;
-    for (k, n, ci, co, h, w) in [(3, 2, 3, 4, 8, 8), (2, 1, 2, 5, 5, 7), (1, 3, 4, 4, 3, 3)] {
-        let x =
-            Var::from_tensor(&Tensor::randn(0f32, 1.0, (k, n, ci, h, w), &dev).unwrap()).unwrap();
-        let wt =
-            Var::from_tensor(&Tensor::randn(0f32, 0.3, (k, co, ci, 3, 3), &dev).unwrap()).unwrap();
-        let b = Var::from_tensor(&Tensor::randn(0f32, 0.1, (k, co), &dev).unwrap()).unwrap();
-        let y = batched_conv_bias_relu(x.as_tensor(), wt.as_tensor(), b.as_tensor(), 1).unwrap();
-        assert_eq!(y.dims(), &[k, n, co, h, w]);
-        let per: Vec<Tensor> = (0..k)
-            .map(|r| {
-                kernels::conv2d_bias_relu(
-                    &x.as_tensor().i(r).unwrap(),
-                    &wt.as_tensor().i(r).unwrap(),
-                    &b.as_tensor().i(r).unwrap(),
-                    1,
-                )
-                .unwrap()
-            })
-            .collect();
-        let y2 = Tensor::stack(&per, 0).unwrap();
-        assert!(max_diff(&y, &y2) < 1e-5, "forward differs");
-        // Gradients of a weighted sum through both.
-        let weights = Tensor::randn(0f32, 1.0, y.dims(), &dev).unwrap();
-        let g1 = (&y * &weights)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = (&y2 * &weights)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&x, &wt, &b] {
-            let (a, c) = (
-                g1.get(v.as_tensor()).unwrap(),
-                g2.get(v.as_tensor()).unwrap(),
-            );
-            assert!(
-                max_diff(a, c) < 1e-4,
-                "gradient differs: {}",
-                max_diff(a, c)
-            );
-        }
-    }
-}
 
 fn toy_setup() -> (ModelConfig, neurogen_data::Split) {
     let shape = ImageShape {
@@ -88,179 +37,319 @@ fn cfg(seed: u64) -> TrainConfig {
     }
 }
 
+fn no_prep(_: u64, _: &mut Cnn) {}
+
+#[test]
+fn several_seeds_train_as_separate_runs() {
+    let (mc, split) = toy_setup();
+    let (net, runs) = assert_replica_equals_separate_run(
+        &mc,
+        &split,
+        Some(("test", &split)),
+        &[0, 1, 2],
+        |s| TrainConfig {
+            eval_train_at_end: true,
+            ..cfg(s)
+        },
+        |_| NoRegularizer,
+        no_prep,
+    );
+    assert_eq!(net.replicas(), 3);
+    for run in &runs {
+        let m = run.as_ref().unwrap();
+        assert_eq!(m.steps, 2 * 12);
+        assert!(m.final_train.is_some() && m.final_eval.is_some());
+    }
+    // Different seeds, different networks.
+    assert!(
+        max_diff(
+            &net.value("fc3.weight", 0).unwrap(),
+            &net.value("fc3.weight", 1).unwrap()
+        ) > 0.0
+    );
+}
+
 #[test]
 fn replica_forward_splits_back_into_the_networks() {
     let (mc, split) = toy_setup();
-    let models: Vec<Cnn> = (0..3)
-        .map(|s| Cnn::new(&mc, s, &Device::Cpu).unwrap())
-        .collect();
-    let net = ReplicaCnn::stack(&models).unwrap();
+    let net = Cnn::from_seeds(&mc, &[0, 1, 2], &Device::Cpu).unwrap();
     let idx: Vec<usize> = (0..5).collect();
     let (x, _) = split.batch(&idx, &Device::Cpu).unwrap();
     let xs = Tensor::stack(&[&x, &x, &x], 0).unwrap();
-    let out = net
-        .forward(&xs, &mut [NoRegularizer; 3], &ForwardCtx::eval())
-        .unwrap();
-    for (r, m) in models.iter().enumerate() {
-        let single = m.predict(&x).unwrap();
+    let out = net.forward(&xs, &mut NoHooks, &ForwardCtx::eval()).unwrap();
+    assert_eq!(out.logits.dims(), &[3, 5, 10]);
+    for r in 0..3 {
+        let single = Cnn::new(&mc, r as u64, &Device::Cpu)
+            .unwrap()
+            .predict(&x)
+            .unwrap();
         assert!(
             max_diff(&out.logits.i(r).unwrap(), &single) < 1e-5,
             "replica {r}"
         );
     }
     let e = net
-        .forward(&x, &mut [NoRegularizer; 3], &ForwardCtx::eval())
+        .forward(&x, &mut NoHooks, &ForwardCtx::eval())
         .unwrap_err()
         .to_string();
     assert!(e.contains("[3, batch, 1, 28, 28]"), "{e}");
     assert!(net
-        .forward(&xs, &mut [NoRegularizer; 2], &ForwardCtx::eval())
+        .forward(
+            &xs,
+            &mut PerReplica(&mut [NoRegularizer; 2]),
+            &ForwardCtx::eval()
+        )
         .is_err());
 }
 
 #[test]
 fn a_diverging_replica_stops_alone() {
     let (mc, split) = toy_setup();
-    let good = Cnn::new(&mc, 1, &Device::Cpu).unwrap();
-    let mut bad = Cnn::new(&mc, 2, &Device::Cpu).unwrap();
-    let w = bad.param("fc3.weight").unwrap().as_tensor().clone();
-    let nan = (w.ones_like().unwrap() * f64::NAN).unwrap();
-    bad.set_param("fc3.weight", &nan).unwrap();
-
-    let mut alone = Cnn::new(&mc, 1, &Device::Cpu).unwrap();
-    let (m_alone, _) = train(
-        &mut alone,
+    // Seed 2's network starts with NaN output weights: its loss is NaN at the first step.
+    let poison = |s: u64, m: &mut Cnn| {
+        if s == 2 {
+            let w = m.param("fc3.weight").unwrap().as_tensor().clone();
+            let nan = (w.ones_like().unwrap() * f64::NAN).unwrap();
+            m.set_param("fc3.weight", &nan).unwrap();
+        }
+    };
+    let (_, runs) = assert_replica_equals_separate_run(
+        &mc,
         &split,
         Some(("test", &split)),
-        &cfg(1),
-        &mut NoRegularizer,
-        &mut Silent,
-    )
-    .unwrap();
-    let runs = train_replicas(
-        vec![good, bad],
-        &split,
-        Some(("test", &split)),
-        &[cfg(1), cfg(2)],
-        &mut [NoRegularizer, NoRegularizer],
-        &mut Silent,
-    )
-    .unwrap();
-    match &runs[1].result {
+        &[1, 2, 3],
+        cfg,
+        |_| NoRegularizer,
+        poison,
+    );
+    match &runs[1] {
         Err(ModelError::Diverged { step, what, .. }) => {
             assert_eq!(*step, 0);
             assert!(what.contains("loss"), "{what}");
         }
         other => panic!("replica 1 should have diverged: {other:?}"),
     }
-    let (m0, _) = runs[0].result.as_ref().unwrap();
-    assert_eq!(m0.steps, m_alone.steps);
-    for ((n, a), (_, b)) in runs[0]
-        .model
-        .named_params()
-        .iter()
-        .zip(alone.named_params())
-    {
-        assert!(max_diff(a.as_tensor(), b.as_tensor()) < 1e-5, "{n}");
+    assert_eq!(runs[0].as_ref().unwrap().steps, 24);
+    assert_eq!(runs[2].as_ref().unwrap().steps, 24);
+}
+
+/// Fails in its forward hook from step `at` on (for seed `fail_seed` only).
+struct FailsAt {
+    seed: u64,
+    fail_seed: u64,
+    at: usize,
+}
+
+impl Regularizer for FailsAt {
+    fn name(&self) -> String {
+        "fails".into()
+    }
+    fn hook(&mut self, site: &HookSite) -> Result<Vec<HookStep>> {
+        if self.seed == self.fail_seed && site.ctx.train && site.ctx.step >= self.at {
+            return Err(ModelError::Config(format!(
+                "hook failed at step {}",
+                site.ctx.step
+            )));
+        }
+        Ok(Vec::new())
     }
 }
 
-/// An activity penalty (a loss term from the activations the forward hook saw).
-struct ActivityPenalty(Option<Tensor>);
+#[test]
+fn a_failing_regulariser_stops_its_replica_alone() {
+    let (mc, split) = toy_setup();
+    let (_, runs) = assert_replica_equals_separate_run(
+        &mc,
+        &split,
+        None,
+        &[4, 5, 6],
+        cfg,
+        |seed| FailsAt {
+            seed,
+            fail_seed: 5,
+            at: 7,
+        },
+        no_prep,
+    );
+    let e = runs[1].as_ref().unwrap_err().to_string();
+    assert!(e.contains("hook failed at step 7"), "{e}");
+    assert!(runs[0].is_ok() && runs[2].is_ok());
+}
+
+/// Additive growth: after every 5th step, `add` units join hidden layer 1, with incoming
+/// weights from the regulariser's seed, zero bias and outgoing weights, and zero moments (as
+/// neurogenesis resets them).
+struct Grow {
+    seed: u64,
+    add: usize,
+    events: usize,
+}
+
+fn grow_state(
+    cx: &StepCx,
+    name: &str,
+    grow: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Option<ParamState>> {
+    Ok(match cx.optim_state(name)? {
+        Some(st) => Some(ParamState {
+            m: grow(&st.m)?,
+            v: grow(&st.v)?,
+            step: st.step,
+        }),
+        None => None,
+    })
+}
+
+impl Regularizer for Grow {
+    fn name(&self) -> String {
+        "grow".into()
+    }
+    fn on_step(&mut self, phase: Phase, cx: &mut StepCx) -> Result<()> {
+        if phase != Phase::AfterStep || cx.ctx.step % 5 != 0 {
+            return Ok(());
+        }
+        let (w_in, b, w_out) = cx.hidden_param_names(1)?;
+        let (dt, dev) = (cx.dtype(), cx.device().clone());
+        let add = self.add;
+        let wi = cx.param(&w_in)?;
+        let fan_in = wi.dim(1)?;
+        let rows = (Tensor::ones((add, fan_in), dt, &dev)? * (0.01 * (self.seed + 1) as f64))?;
+        let wi = Tensor::cat(&[&wi, &rows], 0)?;
+        let bi = cx.param(&b)?;
+        let bi = Tensor::cat(&[&bi, &Tensor::zeros(add, dt, &dev)?], 0)?;
+        let wo = cx.param(&w_out)?;
+        let out = wo.dim(0)?;
+        let wo = Tensor::cat(&[&wo, &Tensor::zeros((out, add), dt, &dev)?], 1)?;
+        let rows0 = |t: &Tensor| -> Result<Tensor> {
+            let z = Tensor::zeros((add, t.dim(1)?), t.dtype(), t.device())?;
+            Ok(Tensor::cat(&[t, &z], 0)?)
+        };
+        let bias0 = |t: &Tensor| -> Result<Tensor> {
+            Ok(Tensor::cat(
+                &[t, &Tensor::zeros(add, t.dtype(), t.device())?],
+                0,
+            )?)
+        };
+        let cols0 = |t: &Tensor| -> Result<Tensor> {
+            let z = Tensor::zeros((t.dim(0)?, add), t.dtype(), t.device())?;
+            Ok(Tensor::cat(&[t, &z], 1)?)
+        };
+        let states = [
+            grow_state(cx, &w_in, rows0)?,
+            grow_state(cx, &b, bias0)?,
+            grow_state(cx, &w_out, cols0)?,
+        ];
+        cx.set_param(&w_in, &wi)?;
+        cx.set_param(&b, &bi)?;
+        cx.set_param(&w_out, &wo)?;
+        // Within the phase, the replica reads back what it staged.
+        assert_eq!(cx.hidden_width(1)?, wi.dim(0)?);
+        for (name, st) in [&w_in, &b, &w_out].into_iter().zip(states) {
+            if let Some(st) = st {
+                cx.set_optim_state(name, st)?;
+            }
+        }
+        self.events += 1;
+        Ok(())
+    }
+    fn report(&self) -> serde_json::Value {
+        serde_json::json!({ "events": self.events })
+    }
+}
+
+#[test]
+fn growth_is_alike_in_every_replica_and_equals_separate_runs() {
+    let (mc, split) = toy_setup();
+    let (net, runs) = assert_replica_equals_separate_run(
+        &mc,
+        &split,
+        Some(("test", &split)),
+        &[7, 8, 9],
+        cfg,
+        |seed| Grow {
+            seed,
+            add: 2,
+            events: 0,
+        },
+        no_prep,
+    );
+    // 24 steps: growth after steps 5, 10, 15, 20.
+    assert_eq!(net.config().hidden_sizes, vec![16, 16 + 4 * 2, 16]);
+    net.check_shapes().unwrap();
+    for run in &runs {
+        assert_eq!(run.as_ref().unwrap().regularizer["events"], 4);
+    }
+}
+
+/// An activity penalty: a loss term from the activations the forward pass produced.
+struct ActivityPenalty;
 
 impl Regularizer for ActivityPenalty {
     fn name(&self) -> String {
         "activity".into()
     }
-    fn activation(&mut self, layer: usize, a: Tensor, ctx: &ForwardCtx) -> Result<Tensor> {
-        if ctx.train && layer == 1 {
-            self.0 = Some(a.clone());
-        }
-        Ok(a)
-    }
-    fn loss_term(&mut self, _m: &Cnn, _c: &StepCtx) -> Result<Option<Tensor>> {
-        Ok(match self.0.take() {
-            Some(a) => Some((a.abs()?.mean_all()? * 0.5)?),
-            None => None,
-        })
+    fn loss_term(&mut self, cx: &LossCx) -> Result<Option<Tensor>> {
+        Ok(Some((cx.hidden(1)?.abs()?.mean_all()? * 0.5)?))
     }
 }
 
-/// A penalty on a parameter (not supported with replicas).
+/// A penalty on a live parameter (its gradient reaches the parameter).
 struct ParamPenalty;
 
 impl Regularizer for ParamPenalty {
     fn name(&self) -> String {
         "param-l2".into()
     }
-    fn loss_term(&mut self, m: &Cnn, _c: &StepCtx) -> Result<Option<Tensor>> {
-        Ok(Some(m.param("fc3.weight")?.as_tensor().sqr()?.sum_all()?))
+    fn loss_term(&mut self, cx: &LossCx) -> Result<Option<Tensor>> {
+        Ok(Some((cx.param("fc3.weight")?.sqr()?.sum_all()? * 0.01)?))
     }
 }
 
 #[test]
-fn activity_loss_terms_train_as_separate_runs_parameter_terms_are_refused() {
+fn activity_and_parameter_loss_terms_train_as_separate_runs() {
     let (mc, split) = toy_setup();
-    let mut alone = Cnn::new(&mc, 3, &Device::Cpu).unwrap();
-    let (ma, _) = train(
-        &mut alone,
+    let (_, with_activity) = assert_replica_equals_separate_run(
+        &mc,
         &split,
         None,
-        &cfg(3),
-        &mut ActivityPenalty(None),
-        &mut Silent,
-    )
-    .unwrap();
-    let runs = train_replicas(
-        vec![
-            Cnn::new(&mc, 3, &Device::Cpu).unwrap(),
-            Cnn::new(&mc, 4, &Device::Cpu).unwrap(),
-        ],
+        &[3, 4],
+        cfg,
+        |_| ActivityPenalty,
+        no_prep,
+    );
+    let (_, with_param) = assert_replica_equals_separate_run(
+        &mc,
         &split,
         None,
-        &[cfg(3), cfg(4)],
-        &mut [ActivityPenalty(None), ActivityPenalty(None)],
-        &mut Silent,
-    )
-    .unwrap();
-    let (mr, _) = runs[0].result.as_ref().unwrap();
-    for (a, b) in mr.epochs.iter().zip(&ma.epochs) {
-        assert!((a.train_loss - b.train_loss).abs() < 1e-5);
-    }
-    for ((n, a), (_, b)) in runs[0]
-        .model
-        .named_params()
-        .iter()
-        .zip(alone.named_params())
-    {
-        assert!(max_diff(a.as_tensor(), b.as_tensor()) < 1e-5, "{n}");
-    }
-
-    let e = train_replicas(
-        vec![Cnn::new(&mc, 3, &Device::Cpu).unwrap()],
+        &[3, 4],
+        cfg,
+        |_| ParamPenalty,
+        no_prep,
+    );
+    let (_, plain) = assert_replica_equals_separate_run(
+        &mc,
         &split,
         None,
-        &[cfg(3)],
-        &mut [ParamPenalty],
-        &mut Silent,
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("param-l2") && e.contains("parameters"), "{e}");
+        &[3, 4],
+        cfg,
+        |_| NoRegularizer,
+        no_prep,
+    );
+    // The terms are in the training loss.
+    let loss =
+        |runs: &[neurogen_model::ReplicaResult]| runs[0].as_ref().unwrap().epochs[0].train_loss;
+    assert_ne!(loss(&with_activity), loss(&plain));
+    assert_ne!(loss(&with_param), loss(&plain));
 }
 
 #[test]
 fn replica_settings_must_agree() {
     let (mc, split) = toy_setup();
-    let models = || {
-        (0..2)
-            .map(|s| Cnn::new(&mc, s, &Device::Cpu).unwrap())
-            .collect::<Vec<_>>()
-    };
+    let models = || Cnn::from_seeds(&mc, &[0, 1], &Device::Cpu).unwrap();
     let mut other = cfg(1);
     other.batch_size = 8;
     let e = train_replicas(
-        models(),
+        &mut models(),
         &split,
         None,
         &[cfg(0), other],
@@ -271,7 +360,7 @@ fn replica_settings_must_agree() {
     .to_string();
     assert!(e.contains("replica 1") && e.contains("seed"), "{e}");
     let e = train_replicas(
-        models(),
+        &mut models(),
         &split,
         None,
         &[cfg(0)],
@@ -281,8 +370,16 @@ fn replica_settings_must_agree() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("one config"), "{e}");
-    let mut mixed = models();
-    mixed[1] = Cnn::new(&mc.clone().with_hidden_width(8), 1, &Device::Cpu).unwrap();
-    let e = ReplicaCnn::stack(&mixed).unwrap_err().to_string();
-    assert!(e.contains("replica 1"), "{e}");
+    let mixed = [
+        Cnn::new(&mc, 0, &Device::Cpu).unwrap(),
+        Cnn::new(&mc.clone().with_hidden_width(8), 1, &Device::Cpu).unwrap(),
+    ];
+    let e = Cnn::stack(&mixed).unwrap_err().to_string();
+    assert!(e.contains("model 1"), "{e}");
+    let f64_model = Cnn::new_with_dtype(&mc, 1, &Device::Cpu, DType::F64).unwrap();
+    let e = Cnn::stack(&[mixed[0].clone(), f64_model])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("model 1"), "{e}");
+    assert!(Cnn::stack(&[]).is_err());
 }

@@ -39,3 +39,102 @@ pub fn max_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Every parameter of replica `r` of `model`, by name, as f32 values (bit-exact comparisons).
+pub fn replica_weights(model: &neurogen_model::Cnn, r: usize) -> Vec<(String, Vec<f32>)> {
+    model
+        .named_params()
+        .into_iter()
+        .map(|(n, _)| (n.to_string(), vals(&model.value(n, r).unwrap())))
+        .collect()
+}
+
+/// The parts of a run's metrics that do not depend on the clock.
+pub fn metrics_key(m: &neurogen_model::TrainMetrics) -> String {
+    let epochs: Vec<String> = m
+        .epochs
+        .iter()
+        .map(|e| format!("{} {:e} {:?}", e.epoch, e.train_loss, e.eval))
+        .collect();
+    format!(
+        "steps {} split {} final {:?} train {:?} report {} epochs {:?}",
+        m.steps, m.eval_split, m.final_eval, m.final_train, m.regularizer, epochs
+    )
+}
+
+/// Trains `seeds.len()` replicas together with `train_replicas` (replica `r`: model seed
+/// `seeds[r]` passed through `prepare`, config `config(seeds[r])`, regulariser
+/// `reg(seeds[r])`), and every seed alone with `train` (K = 1), and asserts that each replica
+/// is bit-identical to its own run: weights, clock-free metrics, or the same error. Returns
+/// the trained replicas and their results.
+pub fn assert_replica_equals_separate_run<R: neurogen_model::Regularizer>(
+    model: &neurogen_model::ModelConfig,
+    train: &Split,
+    eval: Option<(&str, &Split)>,
+    seeds: &[u64],
+    config: impl Fn(u64) -> neurogen_model::TrainConfig,
+    reg: impl Fn(u64) -> R,
+    prepare: impl Fn(u64, &mut neurogen_model::Cnn),
+) -> (neurogen_model::Cnn, Vec<neurogen_model::ReplicaResult>) {
+    use neurogen_model::{train_replicas, Cnn, Silent};
+    let dev = candle_core::Device::Cpu;
+    let fresh = |s: u64| {
+        let mut m = Cnn::new(model, s, &dev).unwrap();
+        prepare(s, &mut m);
+        m
+    };
+    let mut stacked = Cnn::stack(&seeds.iter().map(|&s| fresh(s)).collect::<Vec<_>>()).unwrap();
+    let configs: Vec<_> = seeds.iter().map(|&s| config(s)).collect();
+    let mut regs: Vec<R> = seeds.iter().map(|&s| reg(s)).collect();
+    let (runs, _) =
+        train_replicas(&mut stacked, train, eval, &configs, &mut regs, &mut Silent).unwrap();
+    assert_eq!(runs.len(), seeds.len());
+    for (r, &s) in seeds.iter().enumerate() {
+        let mut alone = fresh(s);
+        let mut one = reg(s);
+        let single =
+            neurogen_model::train(&mut alone, train, eval, &config(s), &mut one, &mut Silent);
+        match (&runs[r], &single) {
+            (Ok(a), Ok((b, _))) => {
+                assert_eq!(
+                    metrics_key(a),
+                    metrics_key(b),
+                    "replica {r} (seed {s}): metrics"
+                );
+                assert_eq!(
+                    stacked.replica(r).unwrap().config(),
+                    alone.config(),
+                    "replica {r} (seed {s}): shape"
+                );
+                for ((n, a), (_, b)) in replica_weights(&stacked, r)
+                    .iter()
+                    .zip(replica_weights(&alone, 0))
+                {
+                    assert!(
+                        a.iter()
+                            .map(|x| x.to_bits())
+                            .eq(b.iter().map(|x| x.to_bits())),
+                        "replica {r} (seed {s}): {n} differs from its own run by {}",
+                        a.iter()
+                            .zip(&b)
+                            .map(|(x, y)| (x - y).abs())
+                            .fold(0.0, f32::max)
+                    );
+                }
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(
+                    a.to_string(),
+                    b.to_string(),
+                    "replica {r} (seed {s}): error"
+                )
+            }
+            (a, b) => panic!(
+                "replica {r} (seed {s}): together {:?}, alone {:?}",
+                a.as_ref().map(metrics_key),
+                b.as_ref().map(|(m, _)| metrics_key(m))
+            ),
+        }
+    }
+    (stacked, runs)
+}
