@@ -210,10 +210,10 @@ impl Adam {
         let mut m = Vec::with_capacity(self.replicas);
         let mut v = Vec::with_capacity(self.replicas);
         let mut st = Vec::with_capacity(self.replicas);
-        for r in 0..self.replicas {
+        for (r, step) in steps.iter().enumerate().take(self.replicas) {
             m.push(pick(&ms, r, old.map(|o| &o.m))?);
             v.push(pick(&vs, r, old.map(|o| &o.v))?);
-            st.push(steps[r].unwrap_or_else(|| old.map_or(0, |o| o.steps[r])));
+            st.push(step.unwrap_or_else(|| old.map_or(0, |o| o.steps[r])));
         }
         for (r, t) in m.iter().chain(&v).enumerate() {
             if t.shape() != template.shape() {

@@ -162,7 +162,7 @@ impl Cnn {
             }
         }
         if models.len() == 1 {
-            return Ok(first.clone_detached()?);
+            return first.clone_detached();
         }
         let params = (0..first.params.len())
             .map(|j| {

@@ -285,14 +285,14 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
         let losses = cross_entropy(&out.logits, y)?;
         let mut total = losses.sum_all()?;
         let mut lv: Vec<f64> = losses.to_dtype(DType::F64)?.to_vec1()?;
-        for r in 0..k {
+        for (r, l) in lv.iter_mut().enumerate().take(k) {
             if self.failed[r].is_some() {
                 continue;
             }
             let cx = LossCx::new(ctx, r, self.net, &out.hidden);
             match self.regs[r].loss_term(&cx) {
                 Ok(Some(term)) => {
-                    lv[r] += term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                    *l += term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
                     total = (total + term)?;
                 }
                 Ok(None) => {}
