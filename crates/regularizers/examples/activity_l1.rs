@@ -2,16 +2,19 @@
 //! activations, `λ · mean |a|`, added to the loss.
 //!
 //! A third-party crate depends on `neurogen-model` (and, to combine with the built-in
-//! regularisers, `neurogen-regularizers`) and implements [`Regularizer`]: here the
-//! `activation` hook remembers the layer's activations of the current training minibatch and
-//! `loss_term` turns them into a penalty, through which gradients flow back into the network.
-//! Nothing in our crates changes. The regulariser then runs alone or in a [`Stack`] with ours.
+//! regularisers, `neurogen-regularizers`) and implements [`Regularizer`]: here only
+//! `loss_term`, which reads the layer's activations of the current training minibatch with
+//! `cx.hidden(layer)` (this replica's `[batch, width]`, differentiable) and turns them into a
+//! penalty, through which gradients flow back into the network. No forward hook and no
+//! per-replica bookkeeping: the same code trains one network (`train`) or K replicas at once
+//! (`train_replicas`, one `ActivityL1` per replica). Nothing in our crates changes. The
+//! regulariser then runs alone or in a [`Stack`] with ours.
 //!
 //! Run: `cargo run -p neurogen-regularizers --example activity_l1` (trains briefly on real
 //! Fashion-MNIST when it is installed).
-use candle_core::{Device, Tensor};
-use neurogen_model::{Cnn, ModelConfig, Result, Silent, TrainConfig};
-use neurogen_regularizers::{build, ForwardCtx, Regularizer, RegularizerSet, Stack, StepCtx};
+use candle_core::{DType, Device, Tensor};
+use neurogen_model::{Cnn, LossCx, ModelConfig, Result, Silent, TrainConfig};
+use neurogen_regularizers::{build, Regularizer, RegularizerSet, Stack};
 
 /// `λ · mean |a|` over hidden layer `layer`'s activations, in training.
 pub struct ActivityL1 {
@@ -19,7 +22,6 @@ pub struct ActivityL1 {
     pub layer: usize,
     /// The penalty's weight λ.
     pub lambda: f64,
-    last: Option<Tensor>,
     /// Sum of the penalties added so far (for the report).
     total: f64,
     steps: usize,
@@ -31,7 +33,6 @@ impl ActivityL1 {
         ActivityL1 {
             layer,
             lambda,
-            last: None,
             total: 0.0,
             steps: 0,
         }
@@ -43,29 +44,22 @@ impl Regularizer for ActivityL1 {
         "activity-l1".into()
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({"layer": self.layer, "lambda": self.lambda})
-    }
-
-    fn activation(&mut self, layer: usize, a: Tensor, ctx: &ForwardCtx) -> Result<Tensor> {
-        if ctx.train && layer == self.layer {
-            self.last = Some(a.clone());
-        }
-        Ok(a)
-    }
-
-    fn loss_term(&mut self, _model: &Cnn, _ctx: &StepCtx) -> Result<Option<Tensor>> {
-        let Some(a) = self.last.take() else {
-            return Ok(None);
-        };
+    /// Called once per training step (never in evaluation), after the forward pass.
+    fn loss_term(&mut self, cx: &LossCx) -> Result<Option<Tensor>> {
+        let a = cx.hidden(self.layer)?;
         let term = (a.abs()?.mean_all()? * self.lambda)?;
-        self.total += term.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        self.total += term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         self.steps += 1;
         Ok(Some(term))
     }
 
     fn report(&self) -> serde_json::Value {
-        serde_json::json!({"steps": self.steps, "mean_penalty": self.total / self.steps.max(1) as f64})
+        serde_json::json!({
+            "layer": self.layer,
+            "lambda": self.lambda,
+            "steps": self.steps,
+            "mean_penalty": self.total / self.steps.max(1) as f64,
+        })
     }
 }
 

@@ -3,13 +3,12 @@
 mod common;
 
 use candle_core::{DType, Device, Tensor};
-use common::{adam_with_state, model, params, vals};
+use common::{activation, adam_with_state, drive, event, model, params, start, vals, value};
 use neurogen_model::{Adam, Cnn};
 use neurogen_regularizers::neurogenesis::{candidates, importance};
 use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{
-    ForwardCtx, Growth, Neurogenesis, NeurogenesisConfig, Regularizer, Selection, StepCtx,
-    UnitCount,
+    ForwardCtx, Growth, Neurogenesis, NeurogenesisConfig, Regularizer, Selection, UnitCount,
 };
 use proptest::prelude::*;
 
@@ -18,7 +17,7 @@ fn ngn(cfg: NeurogenesisConfig, quirks: bool, seed: u64) -> Neurogenesis {
 }
 
 fn state(adam: &Adam, name: &str) -> (Vec<f32>, Vec<f32>, u64) {
-    let s = adam.state(name).unwrap();
+    let s = adam.state(name, 0).unwrap().unwrap();
     (vals(&s.m), vals(&s.v), s.step)
 }
 
@@ -41,11 +40,11 @@ fn check_turnover(
     let (w_name, b_name, out_name) = m.hidden_param_names(layer).unwrap();
     let width = m.hidden_width(layer).unwrap();
     for (name, old) in before {
-        let new = vals(m.param(name).unwrap().as_tensor());
-        let dims = m.param(name).unwrap().dims().to_vec();
+        let new = vals(&value(m, name));
+        let dims = value(m, name).dims().to_vec();
         let cols = if dims.len() == 2 { dims[1] } else { 1 };
         let (axis, bound) = if *name == w_name || *name == b_name {
-            let fan_in = m.param(&w_name).unwrap().dims()[1];
+            let fan_in = value(m, &w_name).dims()[1];
             (Some(0), 1.0 / (fan_in as f32).sqrt())
         } else if *name == out_name {
             (Some(1), 1.0 / (width as f32).sqrt())
@@ -116,7 +115,7 @@ proptest! {
         let mut ng = ngn(cfg, false, seed);
         let before = params(&m);
         let adam_before = adam.clone();
-        let ev = ng.event(&mut m, &mut adam, 5, 0).unwrap().clone();
+        let ev = event(&mut ng, &mut m, &mut adam, 5, 0).unwrap();
         prop_assert_eq!(ev.units.len(), n);
         prop_assert_eq!(&ev.units, &ev.removed);
         prop_assert!(ev.units.windows(2).all(|w| w[0] < w[1]) && ev.units.iter().all(|&u| u < width));
@@ -136,7 +135,7 @@ proptest! {
         let mode = if high { Selection::TargetedHigh } else { Selection::TargetedLow };
         let k = ((portion * width as f64).round() as usize).max(1);
         let n = (k / 2).max(1);
-        let imp = importance(m.param("fcs.1.weight").unwrap().as_tensor()).unwrap();
+        let imp = importance(&value(&m, "fcs.1.weight")).unwrap();
         let pool = candidates(&imp, portion, mode);
         prop_assert_eq!(pool.len(), k);
         // The pool is exactly the k least (most) important units.
@@ -155,7 +154,7 @@ proptest! {
         }
         let cfg = NeurogenesisConfig { n: UnitCount::Count(n), mode, portion, ..Default::default() };
         let mut ng = ngn(cfg, false, seed);
-        let ev = ng.event(&mut m, &mut adam, 0, 0).unwrap();
+        let ev = event(&mut ng, &mut m, &mut adam, 0, 0).unwrap();
         prop_assert!(ev.units.iter().all(|u| pool.contains(u)), "{:?} not in {:?}", ev.units, pool);
     }
 
@@ -178,17 +177,17 @@ proptest! {
         let mut ng = ngn(cfg, false, seed);
         let before = params(&m);
         let adam_before = adam.clone();
-        let ev = ng.event(&mut m, &mut adam, 0, 0).unwrap().clone();
+        let ev = event(&mut ng, &mut m, &mut adam, 0, 0).unwrap();
         prop_assert_eq!(&ev.units, &(width..width + n).collect::<Vec<_>>());
         prop_assert_eq!(m.hidden_width(layer).unwrap(), width + n);
         m.check_shapes().unwrap();
         let (w_name, b_name, out_name) = m.hidden_param_names(layer).unwrap();
         for (name, old) in &before {
-            let t = m.param(name).unwrap().as_tensor().clone();
-            let st = adam.state(name).unwrap();
+            let t = value(&m, name);
+            let st = adam.state(name, 0).unwrap().unwrap();
             let (om, ov, _) = state(&adam_before, name);
             if *name == w_name || *name == b_name {
-                let fan_in = if t.rank() == 2 { t.dim(1).unwrap() } else { m.param(&w_name).unwrap().dim(1).unwrap() };
+                let fan_in = if t.rank() == 2 { t.dim(1).unwrap() } else { value(&m, &w_name).dim(1).unwrap() };
                 let new = vals(&t);
                 // Old rows first, bit-identical; new rows within bounds; moments zero-extended.
                 prop_assert_eq!(&new[..old.len()], &old[..]);
@@ -234,28 +233,19 @@ fn fraction_and_width_validation() {
         n: UnitCount::Fraction(0.35),
         ..Default::default()
     };
-    let ev = ngn(cfg, false, 0)
-        .event(&mut m, &mut adam, 0, 0)
-        .unwrap()
-        .clone();
+    let ev = event(&mut ngn(cfg, false, 0), &mut m, &mut adam, 0, 0).unwrap();
     assert_eq!(ev.units.len(), 3, "floor(0.35 * 10)");
     let too_many = NeurogenesisConfig {
         n: UnitCount::Count(11),
         ..Default::default()
     };
-    let e = ngn(too_many, false, 0)
-        .start_training(&mut m, &mut adam)
-        .unwrap_err()
-        .to_string();
+    let e = start(&mut ngn(too_many, false, 0), &mut m, &mut adam).unwrap_err();
     assert!(e.contains("n=11 is larger than layer 1 (10 units)"), "{e}");
     let no_layer = NeurogenesisConfig {
         layer: 3,
         ..Default::default()
     };
-    let e = ngn(no_layer, false, 0)
-        .start_training(&mut m, &mut adam)
-        .unwrap_err()
-        .to_string();
+    let e = start(&mut ngn(no_layer, false, 0), &mut m, &mut adam).unwrap_err();
     assert!(e.contains("layer=3 does not exist"), "{e}");
     let narrow = NeurogenesisConfig {
         n: UnitCount::Count(4),
@@ -263,20 +253,8 @@ fn fraction_and_width_validation() {
         portion: 0.2,
         ..Default::default()
     };
-    let e = ngn(narrow, false, 0)
-        .start_training(&mut m, &mut adam)
-        .unwrap_err()
-        .to_string();
+    let e = start(&mut ngn(narrow, false, 0), &mut m, &mut adam).unwrap_err();
     assert!(e.contains("raise portion or lower n"), "{e}");
-}
-
-fn ctx(epoch: usize, batch: usize, step: usize) -> StepCtx {
-    StepCtx {
-        epoch,
-        batch,
-        step,
-        batches_per_epoch: 10,
-    }
 }
 
 #[test]
@@ -290,16 +268,7 @@ fn schedule_every_f_steps_until_epoch() {
         ..Default::default()
     };
     let mut ng = ngn(cfg, false, 0);
-    let mut step = 0;
-    for epoch in 0..4 {
-        for batch in 0..10 {
-            ng.before_batch(&mut m, &mut adam, &ctx(epoch, batch, step))
-                .unwrap();
-            step += 1;
-            ng.after_step(&mut m, &mut adam, &ctx(epoch, batch, step))
-                .unwrap();
-        }
-    }
+    drive(&mut ng, &mut m, &mut adam, 4, 10);
     let steps: Vec<usize> = ng.events().iter().map(|e| e.step).collect();
     assert_eq!(
         steps,
@@ -321,16 +290,7 @@ fn quirk_a_fires_before_every_minibatch_of_epoch_0_only() {
         ..Default::default()
     };
     let mut ng = ngn(cfg, true, 0);
-    let mut step = 0;
-    for epoch in 0..3 {
-        for batch in 0..10 {
-            ng.before_batch(&mut m, &mut adam, &ctx(epoch, batch, step))
-                .unwrap();
-            step += 1;
-            ng.after_step(&mut m, &mut adam, &ctx(epoch, batch, step))
-                .unwrap();
-        }
-    }
+    drive(&mut ng, &mut m, &mut adam, 3, 10);
     let at: Vec<(usize, usize)> = ng.events().iter().map(|e| (e.epoch, e.step)).collect();
     assert_eq!(at, (0..10).map(|s| (0, s)).collect::<Vec<_>>());
     // With every = 1 it fires before every minibatch of every epoch below until_epoch.
@@ -341,12 +301,7 @@ fn quirk_a_fires_before_every_minibatch_of_epoch_0_only() {
         ..Default::default()
     };
     let mut ng = ngn(cfg1, true, 0);
-    for epoch in 0..4 {
-        for batch in 0..2 {
-            ng.before_batch(&mut m, &mut adam, &ctx(epoch, batch, 0))
-                .unwrap();
-        }
-    }
+    drive(&mut ng, &mut m, &mut adam, 4, 2);
     let epochs: Vec<usize> = ng.events().iter().map(|e| e.epoch).collect();
     assert_eq!(epochs, vec![0, 0, 2, 2]);
 }
@@ -364,11 +319,11 @@ fn quirk_b_freezes_the_layer_and_quirk_layout_compacts() {
     let before = params(&m);
     let adam_before = adam.clone();
     for name in ["fcs.1.weight", "fcs.1.bias", "fcs.2.weight"] {
-        assert!(!adam.is_frozen(name));
+        assert!(!adam.is_frozen(name, 0));
     }
-    let ev = ng.event(&mut m, &mut adam, 0, 0).unwrap().clone();
+    let ev = event(&mut ng, &mut m, &mut adam, 0, 0).unwrap();
     for name in ["fcs.1.weight", "fcs.1.bias", "fcs.2.weight"] {
-        assert!(adam.is_frozen(name), "{name} should be frozen (quirk b)");
+        assert!(adam.is_frozen(name, 0), "{name} should be frozen (quirk b)");
     }
     for name in [
         "fcs.0.weight",
@@ -377,7 +332,7 @@ fn quirk_b_freezes_the_layer_and_quirk_layout_compacts() {
         "fc3.weight",
         "conv1.weight",
     ] {
-        assert!(!adam.is_frozen(name), "{name}");
+        assert!(!adam.is_frozen(name, 0), "{name}");
     }
     // New units at the end; survivors moved up in order, bit-identical.
     assert_eq!(ev.units, vec![7, 8, 9]);
@@ -385,9 +340,9 @@ fn quirk_b_freezes_the_layer_and_quirk_layout_compacts() {
     let keep: Vec<usize> = (0..width).filter(|u| !ev.removed.contains(u)).collect();
     let get = |name: &str| before.iter().find(|(n, _)| n == name).unwrap().1.clone();
     let (w_old, b_old, o_old) = (get("fcs.1.weight"), get("fcs.1.bias"), get("fcs.2.weight"));
-    let w_new = vals(m.param("fcs.1.weight").unwrap().as_tensor());
-    let b_new = vals(m.param("fcs.1.bias").unwrap().as_tensor());
-    let o_new = vals(m.param("fcs.2.weight").unwrap().as_tensor());
+    let w_new = vals(&value(&m, "fcs.1.weight"));
+    let b_new = vals(&value(&m, "fcs.1.bias"));
+    let o_new = vals(&value(&m, "fcs.2.weight"));
     let bound = 1.0 / (width as f32).sqrt();
     for (pos, &u) in keep.iter().enumerate() {
         assert_eq!(
@@ -435,11 +390,9 @@ fn quirk_c_excites_removed_indices_and_default_excites_new_units() {
         };
         let mut ng = ngn(cfg, quirks, 9);
         // Before the first event: no excitability.
-        let a = ng
-            .activation(1, ones(width), &ForwardCtx::train(0, 0))
-            .unwrap();
+        let a = activation(&mut ng, 1, &ones(width), &ForwardCtx::train(0, 0));
         assert_eq!(column_factors(&a), vec![1.0; width]);
-        let ev = ng.event(&mut m, &mut adam, 0, 0).unwrap().clone();
+        let ev = event(&mut ng, &mut m, &mut adam, 0, 0).unwrap();
         let excited: Vec<usize> = if quirks {
             ev.removed.clone()
         } else {
@@ -453,9 +406,7 @@ fn quirk_c_excites_removed_indices_and_default_excites_new_units() {
                 "this seed removes units other than the last ones"
             );
         }
-        let a = ng
-            .activation(1, ones(width), &ForwardCtx::train(1, 5))
-            .unwrap();
+        let a = activation(&mut ng, 1, &ones(width), &ForwardCtx::train(1, 5));
         let f = column_factors(&a);
         for (u, &fu) in f.iter().enumerate() {
             let want = if excited.contains(&u) { 2.5 } else { 1.0 };
@@ -467,7 +418,7 @@ fn quirk_c_excites_removed_indices_and_default_excites_new_units() {
             (0, ForwardCtx::train(0, 1)),
             (1, ForwardCtx::train(2, 99)),
         ] {
-            let a = ng.activation(layer, ones(width), &c).unwrap();
+            let a = activation(&mut ng, layer, &ones(width), &c);
             assert_eq!(column_factors(&a), vec![1.0; width], "{layer} {c:?}");
         }
     }
@@ -486,8 +437,8 @@ fn events_are_reproducible_from_the_seed() {
             false,
             seed,
         );
-        ng.event(&mut m, &mut adam, 0, 0).unwrap();
-        ng.event(&mut m, &mut adam, 1, 0).unwrap();
+        event(&mut ng, &mut m, &mut adam, 0, 0).unwrap();
+        event(&mut ng, &mut m, &mut adam, 1, 0).unwrap();
         (ng.events().to_vec(), params(&m))
     };
     assert_eq!(run(4), run(4));

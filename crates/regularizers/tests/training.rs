@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use neurogen_model::{train, Adam, Cnn, ModelConfig, Silent, TrainConfig, TrainMetrics};
-use neurogen_regularizers::{build, Regularizer, RegularizerSet};
+use neurogen_regularizers::{build, Phase, Regularizer, RegularizerSet, StepCx};
 
 fn cfg(epochs: usize) -> TrainConfig {
     TrainConfig {
@@ -64,7 +64,7 @@ fn neurogenesis_turnover_runs_and_counts_events() {
     assert_eq!(r["events"], 4, "steps 15, 30, 45, 60");
     assert_eq!(r["units"], 32);
     assert_eq!(m.hidden_width(1).unwrap(), 250);
-    assert!(!adam.is_frozen("fcs.1.weight"));
+    assert!(!adam.is_frozen("fcs.1.weight", 0));
 }
 
 #[test]
@@ -80,11 +80,18 @@ fn neurogenesis_additive_growth_trains_the_new_units() {
     assert_eq!(m.hidden_width(1).unwrap(), 265);
     assert_eq!(m.config().hidden_sizes, vec![250, 265, 250]);
     // The optimiser covers the grown parameters: their state has the new shapes.
-    assert_eq!(adam.state("fcs.1.weight").unwrap().m.dims(), &[265, 250]);
-    assert_eq!(adam.state("fcs.2.weight").unwrap().v.dims(), &[250, 265]);
+    assert_eq!(
+        adam.state("fcs.1.weight", 0).unwrap().unwrap().m.dims(),
+        &[265, 250]
+    );
+    assert_eq!(
+        adam.state("fcs.2.weight", 0).unwrap().unwrap().v.dims(),
+        &[250, 265]
+    );
     // ... and Adam has updated the new units' rows since they were added.
     let m_new = adam
-        .state("fcs.1.weight")
+        .state("fcs.1.weight", 0)
+        .unwrap()
         .unwrap()
         .m
         .narrow(0, 250, 15)
@@ -136,15 +143,13 @@ impl Regularizer for Probe {
     fn name(&self) -> String {
         "probe".into()
     }
-    fn end_epoch(
-        &mut self,
-        model: &mut Cnn,
-        _o: &mut Adam,
-        _epoch: usize,
-    ) -> neurogen_model::Result<()> {
+    fn on_step(&mut self, phase: Phase, cx: &mut StepCx) -> neurogen_model::Result<()> {
+        if phase != Phase::EndEpoch {
+            return Ok(());
+        }
         let snap = WATCHED
             .iter()
-            .map(|n| vals(model.param(n).unwrap().as_tensor()))
+            .map(|n| vals(&cx.param(n).unwrap()))
             .collect();
         self.0.borrow_mut().push(snap);
         Ok(())
@@ -184,7 +189,7 @@ fn reference_quirks_fire_in_epoch_0_only_and_freeze_the_layer() {
         .iter()
         .all(|e| e["units"] == serde_json::json!([242, 243, 244, 245, 246, 247, 248, 249])));
     for name in ["fcs.1.weight", "fcs.1.bias", "fcs.2.weight"] {
-        assert!(adam.is_frozen(name), "{name}");
+        assert!(adam.is_frozen(name, 0), "{name}");
     }
     let snaps = snaps.borrow();
     assert_eq!(snaps.len(), 2);
