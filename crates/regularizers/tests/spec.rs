@@ -79,7 +79,7 @@ fn invalid_settings_say_what_is_allowed() {
     let cases = [
         (
             "blur:p=1",
-            "unknown regulariser `blur` (allowed: neurogenesis, dropout, weight-decay, noise)",
+            "unknown regulariser `blur` (allowed: neurogenesis, dropout, weight-decay, noise, freeze)",
         ),
         (
             "dropout:q=0.1",
