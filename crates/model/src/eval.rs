@@ -5,10 +5,10 @@ use neurogen_data::Split;
 
 use crate::error::{ModelError, Result};
 use crate::hooks::ForwardCtx;
+use crate::loss::cross_entropy;
 use crate::metrics::EvalResult;
 use crate::net::Cnn;
 use crate::regularizer::{NoRegularizer, PerReplica, Regularizer};
-use crate::train::cross_entropy;
 
 /// Replica `r`'s error for every replica holding a NaN or infinity in some parameter (None
 /// for the others), as [`ModelError::Diverged`] naming the parameter.

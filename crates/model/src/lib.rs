@@ -5,8 +5,8 @@
 //!
 //! Layers of the crate, each using only those above it: `kernels` (CPU and CUDA ops) and
 //! `hooks` (forward hooks as data); `net` (the model, K ≥ 1 replicas) and `adam`; `slot` (a
-//! step hook's view of one replica) and `regularizer` (the plug-in trait); `train` and `eval`
-//! (the loop); `checkpoint`.
+//! step hook's view of one replica) and `regularizer` (the plug-in trait); `loss`, `eval` and
+//! `train` (the loop); `checkpoint`.
 //!
 //! ```
 //! use candle_core::Device;
@@ -26,6 +26,7 @@ pub mod eval;
 pub mod hooks;
 pub mod init;
 pub mod kernels;
+pub mod loss;
 pub mod metrics;
 pub mod net;
 pub mod regularizer;
@@ -41,12 +42,13 @@ pub use error::{ModelError, Result};
 pub use eval::{check_finite_weights, evaluate, evaluate_with, hidden_activations};
 pub use hooks::{ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point};
 pub use kernels::reference_max_pool2x2 as max_pool2x2;
+pub use loss::cross_entropy;
 pub use metrics::{EpochMetrics, EvalResult, TrainMetrics};
 pub use net::{argmax, param_shapes, Cnn, ForwardOutput};
 pub use regularizer::{LossCx, NoRegularizer, PerReplica, Phase, Regularizer};
 pub use silence::Silence;
 pub use slot::{edit_replica, StepCtx, StepCx};
 pub use train::{
-    cross_entropy, replica_batch, train, train_replicas, training_batches, ReplicaResult, Silent,
-    TrainConfig, TrainObserver, Trainer, EVAL_BATCH,
+    replica_batch, train, train_replicas, training_batches, ReplicaResult, Silent, TrainConfig,
+    TrainObserver, Trainer, EVAL_BATCH,
 };

@@ -13,7 +13,7 @@
 //! was trained.
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use neurogen_data::{epoch_batches, Split};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,7 @@ use crate::error::{ModelError, Result};
 use crate::eval::{check_finite_weights, evaluate_with};
 use crate::hooks::{ForwardCtx, HookSite, HookStep, Hooks};
 use crate::kernels;
+use crate::loss::cross_entropy;
 use crate::metrics::{EpochMetrics, EvalResult, TrainMetrics};
 use crate::net::Cnn;
 use crate::regularizer::{LossCx, PerReplica, Phase, Regularizer};
@@ -128,15 +129,6 @@ pub fn replica_batch(
     let (x, y) = split.batch(&all, device)?;
     let (_, c, h, w) = x.dims4()?;
     Ok((x.reshape((k, b, c, h, w))?, y.reshape((k, b))?))
-}
-
-/// Each replica's mean cross-entropy: `logits` `[K, batch, classes]`, `labels` `[K, batch]`
-/// (u32); returns `[K]`, computed as `candle_nn::loss::cross_entropy` does for one network.
-pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
-    let (_, b, _) = logits.dims3()?;
-    let lsm = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    let picked = lsm.gather(&labels.unsqueeze(2)?, 2)?.squeeze(2)?;
-    Ok(picked.sum(1)?.affine(-1f64 / b as f64, 0.)?)
 }
 
 /// One replica's result: its metrics, or the error that stopped it (e.g.

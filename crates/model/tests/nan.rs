@@ -1,7 +1,7 @@
 //! NaN is never hidden: the ReLU keeps it, so a diverging layer reaches the loss and the
 //! divergence checks, in single networks and in replicas.
 use candle_core::{DType, Device, Tensor, Var};
-use neurogen_model::{kernels, Cnn, ForwardCtx, ModelConfig, NoRegularizer, ReplicaCnn};
+use neurogen_model::{kernels, Cnn, ForwardCtx, ModelConfig, NoHooks};
 
 fn values(t: &Tensor) -> Vec<f32> {
     t.flatten_all().unwrap().to_vec1().unwrap()
@@ -110,10 +110,8 @@ fn a_nan_weight_reaches_the_logits_of_a_full_forward_pass() {
         &Tensor::from_vec(w, shape, &Device::Cpu).unwrap(),
     )
     .unwrap();
-    let out = fc
-        .forward(&x, &mut NoRegularizer, &ForwardCtx::eval())
-        .unwrap();
-    let h0 = out.hidden[0].to_vec2::<f32>().unwrap();
+    let out = fc.forward(&x, &mut NoHooks, &ForwardCtx::eval()).unwrap();
+    let h0 = out.hidden[0].squeeze(0).unwrap().to_vec2::<f32>().unwrap();
     assert!(h0.iter().all(|row| row[0].is_nan()), "{h0:?}");
     assert!(values(&out.logits).iter().all(|v| v.is_nan()));
     // A NaN bias of the first convolution: through the conv kernels and every ReLU.
@@ -121,21 +119,18 @@ fn a_nan_weight_reaches_the_logits_of_a_full_forward_pass() {
     let mut b = values(conv.param("conv1.bias").unwrap().as_tensor());
     b[0] = f32::NAN;
     let n = b.len();
-    conv.set_param("conv1.bias", &Tensor::from_vec(b, n, &Device::Cpu).unwrap())
-        .unwrap();
+    conv.set_param(
+        "conv1.bias",
+        &Tensor::from_vec(b, (1, n), &Device::Cpu).unwrap(),
+    )
+    .unwrap();
     assert!(values(&conv.predict(&x).unwrap())
         .iter()
         .all(|v| v.is_nan()));
     // Replicas: only the poisoned replica's logits are NaN.
     let xs = Tensor::stack(&[&x, &x, &x], 0).unwrap();
-    let rep = ReplicaCnn::stack(&[clean, fc, conv]).unwrap();
-    let out = rep
-        .forward(
-            &xs,
-            &mut [NoRegularizer, NoRegularizer, NoRegularizer],
-            &ForwardCtx::eval(),
-        )
-        .unwrap();
+    let rep = Cnn::stack(&[clean, fc, conv]).unwrap();
+    let out = rep.forward(&xs, &mut NoHooks, &ForwardCtx::eval()).unwrap();
     let logits = out.logits.to_vec3::<f32>().unwrap();
     assert!(logits[0].iter().flatten().all(|v| v.is_finite()));
     assert!(logits[1].iter().flatten().all(|v| v.is_nan()));

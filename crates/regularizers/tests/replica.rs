@@ -24,8 +24,11 @@ fn regs(specs: &[&str], quirks: bool, seed: u64) -> Stack {
     build(&RegularizerSet::from_specs(specs, quirks).unwrap(), seed).unwrap()
 }
 
+/// One parameter's optimiser state as bit patterns: (m, v, step).
+type StateBits = Option<(Vec<u32>, Vec<u32>, u64)>;
+
 /// Bit patterns of every optimiser state of replica `r`, by parameter.
-fn states(adam: &Adam, r: usize) -> Vec<(String, Option<(Vec<u32>, Vec<u32>, u64)>)> {
+fn states(adam: &Adam, r: usize) -> Vec<(String, StateBits)> {
     let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect();
     adam.state_names()
         .into_iter()
