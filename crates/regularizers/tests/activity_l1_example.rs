@@ -1,10 +1,10 @@
 //! The third-party example (`examples/activity_l1.rs`) compiles against the public API, its
 //! penalty is what it claims, gradients flow through it, it trains in a stack with ours, and
 //! it trains in replicas exactly as alone.
+mod common;
 #[allow(dead_code)]
 #[path = "../examples/activity_l1.rs"]
 mod example;
-mod common;
 
 use candle_core::Device;
 use common::{params, params_of, vals};
@@ -42,12 +42,16 @@ fn penalty_is_lambda_times_mean_abs_activation_and_has_gradients() {
     // One training step on the whole (tiny) split, with and without the penalty: the losses
     // differ by exactly the penalty, and the penalty changes the gradient of fcs.1.weight.
     let split = tiny_split();
-    let model = Cnn::new(
-        &ModelConfig::fashion_mnist().with_hidden_width(16),
-        0,
-        &Device::Cpu,
-    )
-    .unwrap();
+    // A fresh network each time (clones share their parameters' storage).
+    let net = || {
+        Cnn::new(
+            &ModelConfig::fashion_mnist().with_hidden_width(16),
+            0,
+            &Device::Cpu,
+        )
+        .unwrap()
+    };
+    let model = net();
     let (x, _) = split
         .batch(&(0..split.len()).collect::<Vec<_>>(), &Device::Cpu)
         .unwrap();
@@ -57,10 +61,10 @@ fn penalty_is_lambda_times_mean_abs_activation_and_has_gradients() {
     let a = vals(&out.hidden[1]);
     let want = 0.5 * a.iter().map(|v| v.abs() as f64).sum::<f64>() / a.len() as f64;
 
-    let mut with = model.clone();
+    let mut with = net();
     let mut reg = ActivityL1::new(1, 0.5);
     let (m1, adam1) = train(&mut with, &split, None, &one_step(), &mut reg, &mut Silent).unwrap();
-    let mut without = model.clone();
+    let mut without = net();
     let (m0, adam0) = train(
         &mut without,
         &split,
@@ -131,7 +135,8 @@ fn trains_in_replicas_exactly_as_alone() {
         };
         assert_eq!(loss(got), loss(&want), "replica {r}: losses");
         for ((name, p), (_, q)) in params_of(&net, r).iter().zip(&params(&alone)) {
-            let same = p.len() == q.len() && p.iter().zip(q).all(|(x, y)| x.to_bits() == y.to_bits());
+            let same =
+                p.len() == q.len() && p.iter().zip(q).all(|(x, y)| x.to_bits() == y.to_bits());
             assert!(same, "replica {r}: {name} differs");
         }
     }

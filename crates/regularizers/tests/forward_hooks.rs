@@ -111,9 +111,12 @@ fn noise_is_log_normal_with_the_papers_parameters() {
 fn dropout_masks_are_reproducible_and_seed_dependent() {
     let x = Tensor::ones((4, 50), DType::F32, &Device::Cpu).unwrap();
     let run = |seed| {
-        vals(
-            &activation(&mut dropout(0.5, 0.0, seed), 0, &x, &ForwardCtx::train(0, 0)),
-        )
+        vals(&activation(
+            &mut dropout(0.5, 0.0, seed),
+            0,
+            &x,
+            &ForwardCtx::train(0, 0),
+        ))
     };
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2));
@@ -130,7 +133,10 @@ fn build_orders_excitability_before_dropout() {
     // The members' settings (the trait has no `config` any more: the set holds them, and the
     // report says whether quirks are on).
     let specs: Vec<String> = a.specs.iter().map(|s| s.to_string()).collect();
-    let ngn = specs.iter().find(|s| s.starts_with("neurogenesis")).unwrap();
+    let ngn = specs
+        .iter()
+        .find(|s| s.starts_with("neurogenesis"))
+        .unwrap();
     assert!(ngn.contains("n=8"), "{ngn}");
     let drop = specs.iter().find(|s| s.starts_with("dropout")).unwrap();
     assert!(drop.contains("p=0.2"), "{drop}");

@@ -30,9 +30,10 @@ fn states(adam: &Adam, r: usize) -> Vec<(String, Option<(Vec<u32>, Vec<u32>, u64
     adam.state_names()
         .into_iter()
         .map(|n| {
-            let st = adam.state(&n, r).unwrap().map(|s| {
-                (bits(vals(&s.m)), bits(vals(&s.v)), s.step)
-            });
+            let st = adam
+                .state(&n, r)
+                .unwrap()
+                .map(|s| (bits(vals(&s.m)), bits(vals(&s.v)), s.step));
             (n, st)
         })
         .collect()
@@ -79,7 +80,10 @@ fn check_equivalent(runs: &[(&[&str], u64)], quirks: bool, epochs: usize) -> Opt
             let differ = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits());
             assert_eq!(differ.count(), 0, "{label}: {name} differs");
         }
-        assert!(states(&adam, r) == states(&alone_adam, 0), "{label}: Adam state differs");
+        assert!(
+            states(&adam, r) == states(&alone_adam, 0),
+            "{label}: Adam state differs"
+        );
         assert_eq!(got.steps, want.steps, "{label}: steps");
         let curve = |m: &neurogen_model::TrainMetrics| {
             m.epochs
@@ -88,8 +92,14 @@ fn check_equivalent(runs: &[(&[&str], u64)], quirks: bool, epochs: usize) -> Opt
                 .collect::<Vec<_>>()
         };
         assert_eq!(curve(got), curve(&want), "{label}: losses or accuracies");
-        assert_eq!(got.final_train, want.final_train, "{label}: final train eval");
-        assert_eq!(got.regularizer, want.regularizer, "{label}: reports (event logs)");
+        assert_eq!(
+            got.final_train, want.final_train,
+            "{label}: final train eval"
+        );
+        assert_eq!(
+            got.regularizer, want.regularizer,
+            "{label}: reports (event logs)"
+        );
     }
     Some(())
 }

@@ -80,10 +80,19 @@ fn neurogenesis_additive_growth_trains_the_new_units() {
     assert_eq!(m.hidden_width(1).unwrap(), 265);
     assert_eq!(m.config().hidden_sizes, vec![250, 265, 250]);
     // The optimiser covers the grown parameters: their state has the new shapes.
-    assert_eq!(adam.state("fcs.1.weight", 0).unwrap().unwrap().m.dims(), &[265, 250]);
-    assert_eq!(adam.state("fcs.2.weight", 0).unwrap().unwrap().v.dims(), &[250, 265]);
+    assert_eq!(
+        adam.state("fcs.1.weight", 0).unwrap().unwrap().m.dims(),
+        &[265, 250]
+    );
+    assert_eq!(
+        adam.state("fcs.2.weight", 0).unwrap().unwrap().v.dims(),
+        &[250, 265]
+    );
     // ... and Adam has updated the new units' rows since they were added.
-    let m_new = adam.state("fcs.1.weight", 0).unwrap().unwrap()
+    let m_new = adam
+        .state("fcs.1.weight", 0)
+        .unwrap()
+        .unwrap()
         .m
         .narrow(0, 250, 15)
         .unwrap();

@@ -187,7 +187,12 @@ pub fn hooked<R: Regularizer>(
 }
 
 /// [`hooked`] at the activations.
-pub fn activation<R: Regularizer>(reg: &mut R, layer: usize, x: &Tensor, ctx: &ForwardCtx) -> Tensor {
+pub fn activation<R: Regularizer>(
+    reg: &mut R,
+    layer: usize,
+    x: &Tensor,
+    ctx: &ForwardCtx,
+) -> Tensor {
     hooked(reg, layer, Point::Activation, x, ctx)
 }
 
