@@ -25,7 +25,8 @@ pub const META_KEY: &str = "neurogen";
 pub struct CheckpointMeta {
     /// The network's shape (hidden widths after any growth).
     pub model: ModelConfig,
-    /// The regularisers' configuration (JSON, as given by `Regularizer::config`).
+    /// The regularisers' settings and report (JSON; `cargo xtask` writes the specification set
+    /// and the run's `Regularizer::report`).
     pub regularizer: serde_json::Value,
     /// Number of epochs trained.
     pub epoch: usize,

@@ -31,7 +31,7 @@
 //! - **(a) schedule**: the batch-level check is `epoch % frequency == 0`, made *before* every
 //!   minibatch, so neurogenesis fires before every minibatch of epoch 0 (and of any epoch that is
 //!   a multiple of `every`, below `until_epoch`) and never otherwise. Quirks mode runs events in
-//!   [`Regularizer::before_batch`] under exactly that condition.
+//!   [`neurogen_model::Phase::BeforeBatch`] under exactly that condition.
 //! - **(b) optimiser**: `add_new` wraps the new weights in new `nn.Parameter` objects, which the
 //!   Adam optimiser built before training does not know; from the first event on,
 //!   `fcs.{layer}.weight`, `fcs.{layer}.bias` and the next layer's weight are no longer updated
@@ -146,7 +146,7 @@ impl Default for NeurogenesisConfig {
 
 impl NeurogenesisConfig {
     /// Checks every setting that does not depend on the network (the width is checked in
-    /// [`Regularizer::start_training`]).
+    /// [`neurogen_model::Phase::Start`]).
     pub fn validate(&self) -> Result<(), RegError> {
         let bad = |m: String| Err(RegError::invalid("neurogenesis", m));
         self.n.validate("neurogenesis", "n")?;
