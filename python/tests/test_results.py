@@ -85,8 +85,9 @@ def test_curves_long_format(tmp_path):
 
 def test_smoke_reproduce_output(smoke_fig2):
     df = load_runs(smoke_fig2)
-    assert set(df.group) == {"Control", "Neurogenesis", "Neurogenesis + excitability"}
-    assert (df.status == "ok").all() and len(df) == 6
+    assert set(df.group) == {"Control", "Neurogenesis", "Neurogenesis + excitability",
+                             "Frozen layers"}
+    assert (df.status == "ok").all() and len(df) == 8
     for col in ("repeat", "seed", "epochs", "batch_size", "train_images", "neurogenesis_events", "replicas"):
         assert pd.api.types.is_integer_dtype(df[col]), col
     for col in ("test_accuracy", "train_accuracy", "test_loss", "lr", "wall_seconds"):
