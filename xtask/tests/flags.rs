@@ -1,7 +1,9 @@
 //! Flag and path validation of every command: each bad value fails fast with a message that
 //! names the flag or path and says what is allowed. The data these tests load is a tiny CIFAR-10
 //! binary release written here (a few records per batch): they check flags, not training.
-use std::path::{Path, PathBuf};
+mod common;
+use common::tiny_cifar;
+use std::path::Path;
 use std::process::Command;
 
 fn xtask() -> Command {
@@ -31,30 +33,6 @@ fn assert_mentions(stderr: &str, parts: &[&str]) {
     for p in parts {
         assert!(stderr.contains(p), "expected {p:?} in the error:\n{stderr}");
     }
-}
-
-/// A CIFAR-10 binary release with `per_batch` records in each of the six batch files.
-fn tiny_cifar(dir: &Path, per_batch: usize) -> PathBuf {
-    let root = dir.join("cifar-10-batches-bin");
-    std::fs::create_dir_all(&root).unwrap();
-    let names = [
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-        "test_batch.bin",
-    ];
-    for (b, name) in names.iter().enumerate() {
-        let mut bytes = Vec::new();
-        for k in 0..per_batch {
-            let i = b * per_batch + k;
-            bytes.push((i % 10) as u8);
-            bytes.extend((0..3072).map(|p| ((p * 7 + i * 13) % 256) as u8));
-        }
-        std::fs::write(root.join(name), bytes).unwrap();
-    }
-    root
 }
 
 fn train(data: &Path, out: &Path) -> Command {

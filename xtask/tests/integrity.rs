@@ -2,7 +2,9 @@
 //! is writing (the directory lock), and a `runs.csv` it cannot read as a whole. Both fail
 //! before any training, so a small CIFAR-10 binary release written here is enough (big enough
 //! for the smoke scale's subsets where the check comes after them).
-use std::path::{Path, PathBuf};
+mod common;
+use common::tiny_cifar;
+use std::path::Path;
 use std::process::Command;
 
 fn xtask() -> Command {
@@ -10,30 +12,6 @@ fn xtask() -> Command {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-integrity-cache");
     c.env("NEUROGEN_CACHE_DIR", cache);
     c
-}
-
-/// A CIFAR-10 binary release with `per_batch` records in each of the six batch files.
-fn tiny_cifar(dir: &Path, per_batch: usize) -> PathBuf {
-    let root = dir.join("cifar-10-batches-bin");
-    std::fs::create_dir_all(&root).unwrap();
-    let names = [
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-        "test_batch.bin",
-    ];
-    for (b, name) in names.iter().enumerate() {
-        let mut bytes = Vec::new();
-        for k in 0..per_batch {
-            let i = b * per_batch + k;
-            bytes.push((i % 10) as u8);
-            bytes.extend((0..3072).map(|p| ((p * 7 + i * 13) % 256) as u8));
-        }
-        std::fs::write(root.join(name), bytes).unwrap();
-    }
-    root
 }
 
 /// `reproduce fig2 --scale smoke` on `data` into `out`; expects failure, returns stderr.
