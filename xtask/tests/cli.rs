@@ -164,17 +164,25 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     run_ok(
         xtask()
             .env("RAYON_NUM_THREADS", golden::THREADS)
-            .args(["reproduce", "all", "--scale", "smoke", "--quiet", "--data"])
+            .args(["reproduce", "all", "--scale", "smoke", "--quiet"])
+            .arg("--compare-reference")
+            .arg("--data")
             .arg(&data)
             .arg("--out")
             .arg(&out),
     );
     eprintln!(
-        "reproduce all --scale smoke: {:.0} s",
+        "reproduce all --scale smoke --compare-reference: {:.0} s",
         t0.elapsed().as_secs_f64()
     );
     // Bit for bit the results of main before the redesign (issue #13).
     golden::assert_matches(&out, &["fig2", "fig3", "fig4", "fig5"], "smoke");
+    // The published-code column is exactly what --reference-quirks trains (fig2's two
+    // neurogenesis groups, two repeats each).
+    assert_eq!(
+        golden::assert_published_variants_match(&out, &["fig2"], "smoke-quirks"),
+        4
+    );
     for (fig, plots) in [
         ("fig2", vec!["test_accuracy", "validation_loss"]),
         ("fig3", vec!["single_regularisers"]),
@@ -183,10 +191,23 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     ] {
         let d = out.join(fig);
         let report = std::fs::read_to_string(d.join("report.md")).unwrap();
-        assert!(
-            report.contains("## The paper's claims and this run"),
-            "{fig}"
-        );
+        if fig == "fig5" {
+            // fig5 runs the method only (its analyses read one checkpoint per group).
+            assert!(
+                report.contains("## The paper's claims and this run"),
+                "{fig}"
+            );
+        } else {
+            assert!(
+                report.contains("## The paper's claims: the method and the published code"),
+                "{fig}"
+            );
+            assert!(
+                report.contains("### The published code's behaviour: every test"),
+                "{fig}"
+            );
+            assert!(report.contains("(published code)"), "{fig}");
+        }
         assert!(report.contains("Scale **Smoke**"), "{fig}");
         for p in plots {
             for ext in ["svg", "png"] {
@@ -205,7 +226,17 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
         let ck = std::fs::read_dir(d.join("checkpoints")).unwrap().count();
         assert_eq!(ck, rows.len(), "{fig}: one checkpoint per run");
     }
-    assert_eq!(read_rows(&out.join("fig3/runs.csv")).len(), 12 * 2);
+    // 12 groups and the published-code variants of the 5 with neurogenesis, 2 repeats each.
+    assert_eq!(read_rows(&out.join("fig3/runs.csv")).len(), 17 * 2);
+    let published: Vec<_> = read_rows(&out.join("fig3/runs.csv"))
+        .into_iter()
+        .filter(|r| r.0.ends_with("(published code)"))
+        .collect();
+    assert!(
+        published.iter().all(|r| r.0.contains("Neurogenesis")),
+        "{published:?}"
+    );
+    assert_eq!(read_rows(&out.join("fig4/runs.csv")).len(), 7 * 2);
     let fig3 = std::fs::read_to_string(out.join("fig3/report.md")).unwrap();
     assert!(
         fig3.contains("One-way ANOVA of test accuracy: F("),
@@ -213,8 +244,19 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     );
     assert!(fig3.contains("Tukey's HSD"), "{fig3}");
 
-    // Rerunning the same command does no training and changes nothing.
+    // Rerunning the same command does no training and changes nothing; without
+    // --compare-reference the method's groups are all there already.
     let before = std::fs::read(out.join("fig4/runs.csv")).unwrap();
+    run_ok(
+        xtask()
+            .args(["reproduce", "fig4", "--scale", "smoke", "--quiet"])
+            .arg("--compare-reference")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(before, std::fs::read(out.join("fig4/runs.csv")).unwrap());
     run_ok(
         xtask()
             .args(["reproduce", "fig4", "--scale", "smoke", "--quiet", "--data"])

@@ -129,3 +129,31 @@ pub fn assert_matches(out: &Path, figs: &[&str], tag: &str) {
         assert_eq!(ev, w, "{tag}: neurogenesis events of {fig}/{s} differ");
     }
 }
+
+/// Checks that every golden run of `tag` (made with `--reference-quirks`) whose group has a
+/// published-code variant under `out` (`--compare-reference`: group `NAME (published code)`)
+/// equals that variant in every column but the group's name: the side-by-side column is the
+/// published code's behaviour, not an approximation of it. Returns how many runs matched.
+pub fn assert_published_variants_match(out: &Path, figs: &[&str], tag: &str) -> usize {
+    let want = rows(&dir().join(format!("{tag}-runs.csv")));
+    let mut got = BTreeMap::new();
+    for f in figs {
+        got.extend(rows(&out.join(f).join("runs.csv")));
+    }
+    let mut matched = 0;
+    for ((fig, group, repeat), w) in &want {
+        let key = (
+            fig.clone(),
+            format!("{group} (published code)"),
+            repeat.clone(),
+        );
+        let Some(g) = got.get(&key) else { continue };
+        for ((c, a), b) in COLUMNS.iter().zip(w).zip(g) {
+            if *c != "group" {
+                assert_eq!(a, b, "{tag}: run {key:?}, column {c}: golden {a}, now {b}");
+            }
+        }
+        matched += 1;
+    }
+    matched
+}

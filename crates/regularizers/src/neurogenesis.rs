@@ -47,10 +47,17 @@
 //!   quirks mode applies it to `layer`.) In the reference, additive growth never sets `self.idx`
 //!   and excitability then fails with an `AttributeError`; quirks mode rejects that combination.
 //!
+//! - **targeted selection** (`targeted_neurogenesis` and the size logic of `add_new`): with
+//!   `k = round(portion·W)` (Python's rounding), the event size is cut to `k − 3` when `k ≤ n`
+//!   ([`reference_event_size`]; fig. 4's published settings, `n = 10`, portion 0.032 of 250 units,
+//!   give 5), and the candidates are the units whose importance is strictly below
+//!   `sort(importance)[-(k − 1)]`, i.e. all but the `k − 1` most important
+//!   ([`reference_candidates`]: 243 of 250 for portion 0.032). For `targeted-high`, which the
+//!   published scripts never run, quirks mode flips the comparison (`>`, the reference's `TODO`),
+//!   i.e. the `k − 2` most important units.
+//!
 //! Not reproduced (documented in `docs/regularizers.md`): for `layer != 1` the reference copies
-//! layer 1's bias into the neurogenesis layer; its targeted selection uses a threshold at sorted
-//! position `-(round(portion·W) - 1)` with a strict `<`, which makes the candidate set
-//! `W - round(portion·W) + 1` units rather than `round(portion·W)`.
+//! layer 1's bias into the neurogenesis layer.
 use candle_core::{DType, Device, Tensor};
 use neurogen_model::{HookSite, HookStep, ModelError, Phase, Point, Regularizer, StepCx};
 use rand::Rng;
@@ -263,7 +270,7 @@ impl Neurogenesis {
             ));
         }
         let width = model.hidden_width(c.layer)?;
-        let n = c.n.resolve(width);
+        let n = self.event_size(width)?;
         if n == 0 {
             return Err(RegError::invalid(
                 "neurogenesis",
@@ -282,7 +289,7 @@ impl Neurogenesis {
                 ),
             ));
         }
-        if c.mode != Selection::Random {
+        if c.mode != Selection::Random && !self.quirks {
             let k = candidate_count(width, c.portion);
             if k < n {
                 return Err(RegError::invalid(
@@ -311,7 +318,7 @@ impl Neurogenesis {
         let model = &mut *cx;
         let layer = self.config.layer;
         let width = model.hidden_width(layer)?;
-        let n = self.config.n.resolve(width);
+        let n = self.event_size(width)?;
         let (w_name, b_name, out_name) = model.hidden_param_names(layer)?;
         let w = model.param(&w_name)?;
         let b = model.param(&b_name)?;
@@ -422,11 +429,30 @@ impl Neurogenesis {
         Ok(self.events.last().expect("just pushed"))
     }
 
+    /// Units per event for a layer of `width` units: `n`, or in quirks mode with targeted
+    /// selection the reference's reduced size ([`reference_event_size`]).
+    fn event_size(&self, width: usize) -> Result<usize, RegError> {
+        let n = self.config.n.resolve(width);
+        if !self.quirks || self.config.mode == Selection::Random {
+            return Ok(n);
+        }
+        reference_event_size(n, width, self.config.portion).ok_or_else(|| {
+            RegError::invalid(
+                "neurogenesis",
+                format!(
+                    "reference_quirks: the reference's size logic cuts n={n} to round({}·{width}) − 3 < 1 units per event, which its code cannot run; raise portion",
+                    self.config.portion
+                ),
+            )
+        })
+    }
+
     /// Chooses `n` distinct units of the layer whose incoming weights are `w`, ascending.
     fn choose(&mut self, w: &Tensor, n: usize) -> Result<Vec<usize>, RegError> {
         let width = w.dim(0)?;
         let pool: Vec<usize> = match self.config.mode {
             Selection::Random => (0..width).collect(),
+            mode if self.quirks => reference_candidates(&importance(w)?, self.config.portion, mode),
             mode => candidates(&importance(w)?, self.config.portion, mode),
         };
         if n > pool.len() {
@@ -526,6 +552,56 @@ pub fn candidates(importance: &[f64], portion: f64, mode: Selection) -> Vec<usiz
     };
     pool.sort_unstable();
     pool
+}
+
+/// The event size of the reference's `add_new` with `targeted_portion` set, for `n` units per
+/// event in a layer of `width`: with `k = round(portion·width)` (Python's `round`, ties to
+/// even), `n` if `k > n`, else `k − 3` (`n + (k − n) − 3`). None when that is below 1 (the
+/// reference cannot draw a negative number of units; 0 units is no event).
+///
+/// ```
+/// use neurogen_regularizers::neurogenesis::reference_event_size;
+/// // fig. 4's published settings: 10 units, portion 0.032 of 250 → 5 units per event
+/// assert_eq!(reference_event_size(10, 250, 0.032), Some(5));
+/// assert_eq!(reference_event_size(8, 250, 0.2), Some(8));
+/// assert_eq!(reference_event_size(8, 250, 0.01), None);
+/// ```
+pub fn reference_event_size(n: usize, width: usize, portion: f64) -> Option<usize> {
+    let k = (portion * width as f64).round_ties_even() as i64;
+    let n = n as i64;
+    let size = if k - n <= 0 { k - 3 } else { n };
+    (size >= 1).then_some(size as usize)
+}
+
+/// The units the reference's `targeted_neurogenesis` draws from, ascending: with
+/// `k = round(portion·W)` and the threshold `t = sort(importance)[-(k − 1)]` (Python indexing:
+/// `[-0]` is the smallest), the units with importance `< t` (`TargetedLow`: all but the `k − 1`
+/// most important, when importances are distinct), or `> t` for `TargetedHigh` (the comparison
+/// the reference's `TODO` flips; the published scripts never run it). For `Random`, every unit.
+pub fn reference_candidates(importance: &[f64], portion: f64, mode: Selection) -> Vec<usize> {
+    let width = importance.len();
+    if mode == Selection::Random || width == 0 {
+        return (0..width).collect();
+    }
+    let mut sorted = importance.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let k = (portion * width as f64).round_ties_even() as i64;
+    let idx = k - 1;
+    // Python's sorted[-idx]: idx = 0 is element 0; a negative idx counts from the front.
+    let pos = if idx <= 0 {
+        (-idx) as usize
+    } else {
+        width.saturating_sub(idx as usize)
+    };
+    let Some(&t) = sorted.get(pos) else {
+        return Vec::new();
+    };
+    (0..width)
+        .filter(|&u| match mode {
+            Selection::TargetedHigh => importance[u] > t,
+            _ => importance[u] < t,
+        })
+        .collect()
 }
 
 fn cpu(

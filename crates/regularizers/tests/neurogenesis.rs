@@ -5,7 +5,9 @@ mod common;
 use candle_core::{DType, Device, Tensor};
 use common::{activation, adam_with_state, drive, event, model, params, start, vals, value};
 use neurogen_model::{Adam, Cnn};
-use neurogen_regularizers::neurogenesis::{candidates, importance};
+use neurogen_regularizers::neurogenesis::{
+    candidates, importance, reference_candidates, reference_event_size,
+};
 use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{
     ForwardCtx, Growth, Neurogenesis, NeurogenesisConfig, Regularizer, Selection, UnitCount,
@@ -366,6 +368,67 @@ fn quirk_b_freezes_the_layer_and_quirk_layout_compacts() {
     for name in ["fcs.1.weight", "fcs.2.weight"] {
         assert_eq!(state(&adam, name), state(&adam_before, name));
     }
+}
+
+/// Fig. 4 as the published code runs it (`c10-compare-targeted.py`: `neurogenesis = 10`,
+/// `targeted_portion = 0.032`, 250 units): `add_new` cuts each event to
+/// `round(0.032·250) − 3 = 5` units, drawn from all but the 7 most important units.
+#[test]
+fn quirks_reproduce_the_published_targeted_selection_and_event_size() {
+    let width = 250;
+    let mut m = model(width, 11);
+    let mut adam = adam_with_state(&m, 11);
+    let cfg = NeurogenesisConfig {
+        n: UnitCount::Count(10),
+        mode: Selection::TargetedLow,
+        portion: 0.032,
+        ..Default::default()
+    };
+    let mut ng = ngn(cfg, true, 4);
+    for step in 0..20 {
+        let imp = importance(&value(&m, "fcs.1.weight")).unwrap();
+        let mut order: Vec<usize> = (0..width).collect();
+        order.sort_by(|&a, &b| imp[b].total_cmp(&imp[a]));
+        let top7 = &order[..7];
+        let pool = reference_candidates(&imp, 0.032, Selection::TargetedLow);
+        assert_eq!(pool.len(), 243, "all but the 7 most important");
+        assert!(pool.iter().all(|u| !top7.contains(u)));
+        let ev = event(&mut ng, &mut m, &mut adam, step, 0).unwrap();
+        assert_eq!(
+            ev.removed.len(),
+            5,
+            "event {step}: the reference's size logic"
+        );
+        assert!(
+            ev.removed.iter().all(|u| !top7.contains(u)),
+            "{:?}",
+            ev.removed
+        );
+        assert_eq!(ev.units, (245..250).collect::<Vec<_>>());
+    }
+    // Without quirks: n as given, from the round(0.032·250) = 8 least important units.
+    let mut ng = ngn(cfg, false, 4);
+    let imp = importance(&value(&m, "fcs.1.weight")).unwrap();
+    let err = event(&mut ng, &mut m, &mut adam, 0, 0).unwrap_err();
+    assert!(err.to_string().contains("8 candidates"), "{err}");
+    assert_eq!(candidates(&imp, 0.032, Selection::TargetedLow).len(), 8);
+    // The size logic leaves n alone when the portion holds more than n units.
+    assert_eq!(reference_event_size(8, 250, 0.2), Some(8));
+    assert_eq!(reference_event_size(8, 250, 0.032), Some(5));
+    // The flipped comparison for targeted-high: the k − 2 most important units.
+    let high = reference_candidates(&imp, 0.2, Selection::TargetedHigh);
+    assert_eq!(high.len(), 48);
+    let low = reference_candidates(&imp, 0.2, Selection::TargetedLow);
+    assert_eq!(low.len(), 201);
+    // A size the reference cannot run is a clear error, not a panic.
+    let tiny = NeurogenesisConfig {
+        n: UnitCount::Count(10),
+        mode: Selection::TargetedLow,
+        portion: 0.01,
+        ..Default::default()
+    };
+    let err = event(&mut ngn(tiny, true, 4), &mut m, &mut adam, 0, 0).unwrap_err();
+    assert!(err.to_string().contains("cuts n=10"), "{err}");
 }
 
 fn ones(width: usize) -> Tensor {

@@ -125,42 +125,83 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let (_, res) = ctx.train(&fig)?;
     let regs = singles(&ctx.scale);
     let acc = Value::TestAccuracy;
+    let published = res.compares_published();
 
     let mut rep = ctx.report(&fig, &res);
     let single_keys: Vec<&str> = std::iter::once("control")
         .chain(regs.iter().map(|r| r.key))
         .collect();
-    let singles = res.table(acc, &single_keys);
+    let published_singles = res.published_keys(&single_keys);
+    let mut shown = single_keys.clone();
+    if published {
+        shown.extend(
+            published_singles
+                .iter()
+                .filter(|k| !single_keys.contains(k)),
+        );
+    }
     rep.section("Single regularisers: test accuracy (%)");
-    rep.summary(&res, acc, &single_keys);
+    rep.summary(&res, acc, &shown);
     rep.anova(&res, acc, &single_keys);
+    if published {
+        rep.para("As the published code runs them:");
+        rep.anova(&res, acc, &published_singles);
+    }
     let f = save_plot(
         &ctx.dir,
         "single_regularisers",
-        &plots::box_plot(&singles, "Fig. 3: single regularisers", "test accuracy (%)"),
+        &plots::box_plot(
+            &res.table(acc, &shown),
+            "Fig. 3: single regularisers",
+            "test accuracy (%)",
+        ),
     )?;
     rep.figure(&f, "Test accuracy of each regulariser alone");
 
     let combo_keys: Vec<&str> = res
         .keys()
         .into_iter()
-        .filter(|k| !single_keys.contains(k))
+        .filter(|k| !shown.contains(k))
         .collect();
     rep.section("Combinations: test accuracy (%)");
     rep.summary(&res, acc, &combo_keys);
 
-    let matrix = pair_zscores(ctx, &res, &regs, &mut rep)?;
+    let matrix = pair_zscores(ctx, &res, &regs, &mut rep, false)?;
     let comparisons: Vec<_> = fig.claims.iter().filter_map(|c| c.comparison()).collect();
     rep.welch_lines(&res, &comparisons);
 
-    let mut analysed = Vec::new();
+    let (found, verdict) = comparable(&res, &single_keys);
+    let (z_found, z_verdict) = pairs_do_not_hurt(&regs, &matrix);
+    let analysed = vec![
+        (COMPARABLE, found, verdict),
+        (PAIRS_DO_NOT_HURT, z_found, z_verdict),
+    ];
+    rep.claims(&res, &fig.claims, analysed)?;
+    if published {
+        let matrix = pair_zscores(ctx, &res, &regs, &mut rep, true)?;
+        let (found, verdict) = comparable(&res, &published_singles);
+        rep.published_analysis(COMPARABLE, found, verdict)?;
+        let (found, verdict) = pairs_do_not_hurt(&regs, &matrix);
+        rep.published_analysis(PAIRS_DO_NOT_HURT, found, verdict)?;
+    }
+    ctx.write_report(&rep.finish())
+}
+
+/// Decides [`COMPARABLE`] by Tukey's HSD over the control and the single regularisers `keys`
+/// (neurogenesis, or its published-code variant, among them).
+fn comparable(res: &Results, keys: &[&str]) -> (String, Verdict) {
+    let singles = res.table(Value::TestAccuracy, keys);
     let named: Vec<(&str, &[f64])> = singles
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_slice()))
         .collect();
+    let ngn_key = keys
+        .iter()
+        .find(|k| k.starts_with("neurogenesis"))
+        .expect("neurogenesis is one of the singles");
     match tukey_hsd(&named, 0.05) {
         Ok(pairs) => {
-            let ngn = res.group("neurogenesis").name.as_str();
+            let ngn = res.group(ngn_key).name.as_str();
             let control = res.group("control").name.as_str();
             let worse: Vec<String> = pairs
                 .iter()
@@ -177,26 +218,27 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
                     }
                 })
                 .collect();
-            analysed.push((
-                COMPARABLE,
-                if worse.is_empty() {
-                    "no conventional regulariser is significantly better (Tukey)".into()
-                } else {
-                    format!("significantly worse than {}", worse.join(", "))
-                },
-                if worse.is_empty() {
-                    Verdict::Holds
-                } else {
-                    Verdict::DoesNotHold
-                },
-            ));
+            if worse.is_empty() {
+                (
+                    "no conventional regulariser is significantly better (Tukey)".into(),
+                    Verdict::Holds,
+                )
+            } else {
+                (
+                    format!("significantly worse than {}", worse.join(", ")),
+                    Verdict::DoesNotHold,
+                )
+            }
         }
-        Err(e) => analysed.push((
-            COMPARABLE,
+        Err(e) => (
             format!("Tukey's HSD not computed ({e})"),
             Verdict::Untestable,
-        )),
+        ),
     }
+}
+
+/// Decides [`PAIRS_DO_NOT_HURT`] from the z-scores of the neurogenesis pairs in `matrix`.
+fn pairs_do_not_hurt(regs: &[Single], matrix: &[Vec<f64>]) -> (String, Verdict) {
     let ngn = regs
         .iter()
         .position(|r| r.key == "neurogenesis")
@@ -206,8 +248,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         .map(|j| matrix[ngn][j])
         .collect();
     let mean_z = mean(&ngn_pairs);
-    analysed.push((
-        PAIRS_DO_NOT_HURT,
+    (
         format!(
             "z of neurogenesis pairs: {}",
             ngn_pairs
@@ -223,21 +264,28 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         } else {
             Verdict::DoesNotHold
         },
-    ));
-    rep.claims(&res, &fig.claims, analysed)?;
-    ctx.write_report(&rep.finish())
+    )
 }
 
 /// The z-score of each pair's mean test accuracy relative to neurogenesis alone (the diagonal:
 /// each regulariser alone), written to the report as a table and a heat map; returns the
-/// matrix, rows and columns in the order of `regs`.
+/// matrix, rows and columns in the order of `regs`. With `published`, every group with
+/// neurogenesis is its published-code variant.
 fn pair_zscores(
     ctx: &FigureCtx,
     res: &Results,
     regs: &[Single],
     rep: &mut super::report::Report,
+    published: bool,
 ) -> anyhow::Result<Vec<Vec<f64>>> {
-    let acc = |k: &str| res.values(Value::TestAccuracy, k);
+    let acc = |k: &str| {
+        let k = if published {
+            res.published_of(k).unwrap_or(k)
+        } else {
+            k
+        };
+        res.values(Value::TestAccuracy, k)
+    };
     let ngn = acc("neurogenesis");
     let (m0, sd0) = (mean(&ngn), sample_sd(&ngn));
     let mut matrix = vec![vec![f64::NAN; regs.len()]; regs.len()];
@@ -249,7 +297,12 @@ fn pair_zscores(
             }
         }
     }
-    rep.section("z-scores relative to neurogenesis alone");
+    let (suffix, stem) = if published {
+        (" (published code)", "pairs_zscore_published")
+    } else {
+        ("", "pairs_zscore")
+    };
+    rep.section(&format!("z-scores relative to neurogenesis alone{suffix}"));
     rep.para(&format!(
         "z = (mean test accuracy of the pair − mean of neurogenesis alone) / SD of neurogenesis alone \
          (mean {m0:.2}, SD {sd0:.2}); the diagonal holds each regulariser alone."
@@ -274,13 +327,13 @@ fn pair_zscores(
         col_labels: regs.iter().map(|r| r.name.to_string()).collect(),
         colour_bar_label: "z vs neurogenesis alone".into(),
         labels: Labels::new(
-            "Fig. 3: regulariser pairs (z-score)",
+            format!("Fig. 3: regulariser pairs (z-score){suffix}"),
             "regulariser",
             "regulariser",
         ),
     };
     if matrix.iter().flatten().all(|z| z.is_finite()) {
-        let f = save_plot(&ctx.dir, "pairs_zscore", &heat)?;
+        let f = save_plot(&ctx.dir, stem, &heat)?;
         rep.figure(
             &f,
             "Pairs of regularisers, z-score relative to neurogenesis alone",

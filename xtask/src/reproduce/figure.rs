@@ -45,7 +45,21 @@ pub struct Group {
     pub dropout: bool,
     /// Epochs for this group ([`Scale::epochs_for`]).
     pub epochs: usize,
+    /// Whether the parsed specs hold neurogenesis, the only regulariser the published code's
+    /// quirks change (so only such groups get a published-code variant).
+    pub neurogenesis: bool,
+    /// Trained with the published code's quirks (a published-code variant, or every group
+    /// under `--reference-quirks`).
+    pub quirks: bool,
+    /// For a published-code variant: the key of the group it is the variant of.
+    pub variant_of: Option<String>,
+    /// The specs the published scripts use for this group where they differ from the paper's
+    /// description (fig. 4's 10 units and portion 0.032); None: the same specs.
+    pub published_specs: Option<Vec<String>>,
 }
+
+/// Suffix of a published-code variant's key (`neurogenesis@published`).
+pub const PUBLISHED_KEY: &str = "@published";
 
 impl Group {
     /// The group `key` displayed as `name`, with regularisers `specs`, at `scale`; fails if a
@@ -53,10 +67,9 @@ impl Group {
     pub fn new(key: &str, name: &str, specs: &[String], scale: &Scale) -> anyhow::Result<Group> {
         let set = RegularizerSet::from_specs(specs, false)
             .map_err(|e| anyhow::anyhow!("group {key:?}: {e}"))?;
-        let dropout = set
-            .specs
-            .iter()
-            .any(|s| matches!(s, RegularizerSpec::Dropout(_)));
+        let has = |f: fn(&RegularizerSpec) -> bool| set.specs.iter().any(f);
+        let dropout = has(|s| matches!(s, RegularizerSpec::Dropout(_)));
+        let neurogenesis = has(|s| matches!(s, RegularizerSpec::Neurogenesis(_)));
         Ok(Group {
             key: key.to_string(),
             name: name.to_string(),
@@ -64,6 +77,10 @@ impl Group {
             specs: specs.to_vec(),
             dropout,
             epochs: scale.epochs_for(dropout),
+            neurogenesis,
+            quirks: false,
+            variant_of: None,
+            published_specs: None,
         })
     }
 
@@ -71,6 +88,33 @@ impl Group {
     pub fn with_short(mut self, short: &str) -> Group {
         self.short = short.to_string();
         self
+    }
+
+    /// The same group, whose published-code variant runs `specs` (the settings of the
+    /// published scripts, where they differ from the paper's description).
+    pub fn with_published_specs(mut self, specs: &[String]) -> Group {
+        self.published_specs = Some(specs.to_vec());
+        self
+    }
+
+    /// This group as the published code runs it: key `KEY@published`, name `NAME (published
+    /// code)`, its published specs, trained with the quirks. None for a group the quirks do not
+    /// change (no neurogenesis), which both columns of a comparison share.
+    pub fn published(&self, scale: &Scale) -> anyhow::Result<Option<Group>> {
+        if !self.neurogenesis || self.variant_of.is_some() {
+            return Ok(None);
+        }
+        let specs = self.published_specs.as_ref().unwrap_or(&self.specs);
+        let mut g = Group::new(
+            &format!("{}{PUBLISHED_KEY}", self.key),
+            &format!("{} (published code)", self.name),
+            specs,
+            scale,
+        )?;
+        g.short = format!("{} (published)", self.short);
+        g.quirks = true;
+        g.variant_of = Some(self.key.clone());
+        Ok(Some(g))
     }
 }
 
@@ -267,6 +311,22 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// The figure with the published-code variant of every group the quirks change, each right
+    /// after its group (`--compare-reference`). Groups without neurogenesis are shared by both
+    /// columns and trained once; claims are unchanged (the report derives their second column
+    /// from [`Results::published_of`]).
+    pub fn with_published(&self, scale: &Scale) -> anyhow::Result<Figure> {
+        let mut fig = self.clone();
+        fig.groups.clear();
+        for g in &self.groups {
+            fig.groups.push(g.clone());
+            if let Some(v) = g.published(scale)? {
+                fig.groups.push(v);
+            }
+        }
+        Ok(fig)
+    }
+
     /// Checks that keys, display names and file names are unique and that every claim names
     /// existing groups.
     pub fn check(&self) -> anyhow::Result<()> {
@@ -333,13 +393,55 @@ impl Results {
             .unwrap_or_else(|| panic!("no group with key {key:?}"))
     }
 
-    /// Every group's key, in figure order.
+    /// Every group's key, in figure order (published-code variants included).
     pub fn keys(&self) -> Vec<&str> {
         self.groups.iter().map(|g| g.key.as_str()).collect()
     }
 
-    /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
-    /// figure did not set is empty).
+    /// The keys of the groups the figure declares (without published-code variants).
+    pub fn method_keys(&self) -> Vec<&str> {
+        self.groups
+            .iter()
+            .filter(|g| g.variant_of.is_none())
+            .map(|g| g.key.as_str())
+            .collect()
+    }
+
+    /// The key of the published-code variant of group `key`, if the figure trained one.
+    pub fn published_of(&self, key: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|g| g.variant_of.as_deref() == Some(key))
+            .map(|g| g.key.as_str())
+    }
+
+    /// Whether the figure holds published-code variants (`--compare-reference`).
+    pub fn compares_published(&self) -> bool {
+        self.groups.iter().any(|g| g.variant_of.is_some())
+    }
+
+    /// `keys` as the published code runs them: each group replaced by its variant where there
+    /// is one (shared groups stay).
+    pub fn published_keys<'a>(&'a self, keys: &[&'a str]) -> Vec<&'a str> {
+        keys.iter()
+            .map(|k| self.published_of(k).unwrap_or(k))
+            .collect()
+    }
+
+    /// The comparison `cmp` as the published code runs it: groups replaced by their variants;
+    /// None if neither group has one (the comparison is the same in both columns).
+    pub fn published_comparison(&self, cmp: &Comparison) -> Option<Comparison> {
+        let (a, b) = (self.published_of(&cmp.a), self.published_of(&cmp.b));
+        if a.is_none() && b.is_none() {
+            return None;
+        }
+        Some(Comparison::new(
+            cmp.value,
+            a.unwrap_or(&cmp.a),
+            b.unwrap_or(&cmp.b),
+        ))
+    }
+
     /// `value` of groups `a` and `b` for the repeats where both ran successfully, paired by
     /// repeat (every repeat starts all groups from the same weights and minibatch order).
     /// Empty for [`Value::Custom`] values, which are not kept by repeat.
@@ -366,6 +468,8 @@ impl Results {
             .unzip()
     }
 
+    /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
+    /// figure did not set is empty).
     pub fn values(&self, value: Value, key: &str) -> Vec<f64> {
         let name = &self.group(key).name;
         match value {
@@ -555,7 +659,7 @@ mod tests {
             "t",
             &Scale::new(ScaleName::Smoke),
             &[],
-            false,
+            super::super::report::Mode::Method,
             "data",
             "cpu",
         )
@@ -602,6 +706,126 @@ mod tests {
         assert!(line.contains("Wilcoxon p = "), "{line}");
         assert!(line.contains("Holm p = "), "{line}");
         assert!(line.ends_with("| holds |"), "{line}");
+    }
+
+    #[test]
+    fn published_variants_are_added_for_neurogenesis_groups_only_and_get_their_own_column() {
+        let s = Scale::new(ScaleName::Smoke);
+        let fig = Figure {
+            title: "t",
+            validation: false,
+            groups: vec![
+                Group::new("control", "Control", &[], &s).unwrap(),
+                Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
+                    .unwrap()
+                    .with_published_specs(&[s.neurogenesis_with(10, "mode=random")]),
+                Group::new(
+                    "wd",
+                    "Weight decay",
+                    &["weight-decay:lambda=1e-5".into()],
+                    &s,
+                )
+                .unwrap(),
+            ],
+            claims: vec![
+                Claim::welch(
+                    "ngn",
+                    "{d}",
+                    Value::TestAccuracy,
+                    "ngn",
+                    "control",
+                    Expect::Better,
+                ),
+                Claim::welch(
+                    "wd",
+                    "{d}",
+                    Value::TestAccuracy,
+                    "wd",
+                    "control",
+                    Expect::Better,
+                ),
+            ],
+        };
+        let both = fig.with_published(&s).unwrap();
+        both.check().unwrap();
+        let keys: Vec<&str> = both.groups.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(keys, ["control", "ngn", "ngn@published", "wd"]);
+        let v = &both.groups[2];
+        assert_eq!(v.name, "Random neurogenesis (published code)");
+        assert!(v.quirks && !both.groups[1].quirks);
+        assert_eq!(v.variant_of.as_deref(), Some("ngn"));
+        assert!(
+            v.specs[0].starts_with("neurogenesis:n=10,"),
+            "{:?}",
+            v.specs
+        );
+
+        let mut rows = Vec::new();
+        for r in 0..3 {
+            let x = r as f64;
+            rows.push(row("Control", r, 10.0 + x, 10.0 + x, RunStatus::Ok));
+            rows.push(row(
+                "Random neurogenesis",
+                r,
+                20.0 + x * x,
+                20.0 + x * x,
+                RunStatus::Ok,
+            ));
+            rows.push(row(
+                "Random neurogenesis (published code)",
+                r,
+                9.0 + x,
+                9.0 - x,
+                RunStatus::Ok,
+            ));
+            rows.push(row(
+                "Weight decay",
+                r,
+                11.0 + x,
+                11.0 + 2.0 * x,
+                RunStatus::Ok,
+            ));
+        }
+        let res = Results::new(both.groups.clone(), rows);
+        assert!(res.compares_published());
+        assert_eq!(res.method_keys(), ["control", "ngn", "wd"]);
+        assert_eq!(
+            res.published_keys(&["control", "ngn"]),
+            ["control", "ngn@published"]
+        );
+        let cmp = Comparison::new(Value::TestAccuracy, "ngn", "control");
+        assert_eq!(
+            res.published_comparison(&cmp),
+            Some(Comparison::new(
+                Value::TestAccuracy,
+                "ngn@published",
+                "control"
+            ))
+        );
+        let wd = Comparison::new(Value::TestAccuracy, "wd", "control");
+        assert_eq!(res.published_comparison(&wd), None);
+
+        let mut rep = header();
+        rep.claims(&res, &fig.claims, vec![]).unwrap();
+        let text = rep.finish();
+        assert!(text.contains("| claim (Tran et al. 2022) | the method as described | the published code's behaviour |"), "{text}");
+        // ngn: +10.67 by the method; the published variant is worse than control.
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("| ngn | +"))
+            .expect("ngn row");
+        assert!(line.contains("**holds**"), "{line}");
+        assert!(line.contains("| -3.00 ["), "{line}");
+        assert!(
+            line.ends_with("**does not hold at this scale** |"),
+            "{line}"
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("| wd | +"))
+            .expect("wd row");
+        assert!(line.ends_with("| (shared) same test |"), "{line}");
+        assert!(text.contains("### The published code's behaviour: every test"));
     }
 
     #[test]

@@ -66,9 +66,14 @@ pub struct ReproduceArgs {
     /// diverge, which is recorded as failed runs).
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Reproduce the published code's behaviour (see docs/regularizers.md).
-    #[arg(long)]
+    /// Reproduce the published code's behaviour (see docs/regularizers.md) in every group.
+    #[arg(long, conflicts_with = "compare_reference")]
     pub reference_quirks: bool,
+    /// Train every group with neurogenesis twice on the same seeds, as the paper describes it
+    /// and as the published code runs it (quirks, and the published scripts' settings), and
+    /// report both side by side; groups without neurogenesis are shared. fig2, fig3, fig4.
+    #[arg(long)]
+    pub compare_reference: bool,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -92,6 +97,8 @@ pub struct FigureCtx<'a> {
     pub dir: PathBuf,
     /// Run options (device, quirks, progress).
     pub opts: RunOptions<'a>,
+    /// Whether published-code variants are trained beside the method (`--compare-reference`).
+    pub compare_reference: bool,
     /// The loaded dataset.
     pub dataset: &'a neurogen_data::Dataset,
     /// Where the data came from.
@@ -156,8 +163,14 @@ impl FigureCtx<'_> {
     }
 
     /// Checks `fig`, trains every run of its groups not yet recorded (see [`run::schedule`]) and
-    /// returns its data and results.
+    /// returns its data and results. With `--compare-reference`, the published-code variants
+    /// ([`Figure::with_published`]) are trained too and are part of the results.
     pub fn train(&self, fig: &Figure) -> anyhow::Result<(FigureData, Results)> {
+        let fig = if self.compare_reference {
+            fig.with_published(&self.scale)?
+        } else {
+            fig.clone()
+        };
         fig.check()?;
         let data = self.data(fig.validation)?;
         let rows = run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?;
@@ -170,7 +183,13 @@ impl FigureCtx<'_> {
             fig.title,
             &self.scale,
             &res.rows,
-            self.opts.reference_quirks,
+            if res.compares_published() {
+                report::Mode::SideBySide
+            } else if self.opts.reference_quirks {
+                report::Mode::Published
+            } else {
+                report::Mode::Method
+            },
             &self.source,
             &device_name(&self.opts.device),
         )
@@ -254,8 +273,17 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         ],
         f => vec![f],
     };
+    if args.compare_reference && args.figure == FigureName::Fig5 {
+        anyhow::bail!(
+            "--compare-reference covers fig2, fig3 and fig4; fig5's analyses (ablation, selectivity, new units) read one checkpoint per group: run fig5 once without and once with --reference-quirks (different --out)"
+        );
+    }
     for f in figures {
         let name = format!("{f:?}").to_lowercase();
+        let compare_reference = args.compare_reference && f != FigureName::Fig5;
+        if args.compare_reference && !compare_reference {
+            eprintln!("{name}: --compare-reference covers fig2–fig4; {name} runs the method only");
+        }
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -275,6 +303,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 progress: &progress,
                 quiet: args.quiet,
             },
+            compare_reference,
             dataset: &loaded.dataset,
             source: loaded.source.display().to_string(),
         };

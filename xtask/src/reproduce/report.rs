@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use neurogen_analysis::stats::{one_way_anova, summarize, tukey_hsd, welch_t_test};
 
-use super::figure::{Claim, Comparison, Results, Test, Value};
+use super::figure::{Claim, Comparison, Expect, Results, Test, Value};
 use super::run::{RunRecord, RunStatus};
 use super::scale::Scale;
 
@@ -63,16 +63,38 @@ pub struct Report {
     /// The markdown text.
     pub text: String,
     claims: Vec<ClaimRow>,
+    side_by_side: bool,
+}
+
+/// Which behaviour a report's runs have: the method, the published code, or both side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The method as the paper describes it.
+    Method,
+    /// Every group with the published code's quirks (`--reference-quirks`).
+    Published,
+    /// The groups the quirks change trained both ways (`--compare-reference`).
+    SideBySide,
+}
+
+/// One test of a claim: in one column of the claims table.
+#[derive(Debug, Clone)]
+struct Cell {
+    /// What the paper's own test (Welch) found, or the figure's analysis.
+    found: String,
+    /// The paired comparison by repeat: (text without the Holm p, short text, paired t p).
+    paired: Option<(String, String, f64)>,
+    verdict: Verdict,
 }
 
 /// One row of the claims table.
 struct ClaimRow {
     claim: String,
-    /// What the paper's own test (Welch) found, or the figure's analysis.
-    found: String,
-    /// The paired comparison by repeat: (text without the Holm p, paired t p), if any.
-    paired: Option<(String, f64)>,
-    verdict: Verdict,
+    /// The method as described (or every group with quirks under `--reference-quirks`).
+    method: Cell,
+    /// With `--compare-reference`: the same claim as the published code runs it (None when
+    /// the quirks change neither group, or for an analysis claim).
+    published: Option<Cell>,
 }
 
 impl Report {
@@ -81,7 +103,7 @@ impl Report {
         title: &str,
         scale: &Scale,
         rows: &[RunRecord],
-        quirks: bool,
+        mode: Mode,
         data_source: &str,
         device: &str,
     ) -> Report {
@@ -112,10 +134,10 @@ impl Report {
              Published-code quirks: **{}**.\n",
             rows.len(),
             wall,
-            if quirks {
-                "on (`--reference-quirks`: batch neurogenesis only in epoch 0, frozen optimiser state after the first event, excitability at the removed units' indices)"
-            } else {
-                "off (the method as described in the paper)"
+            match mode {
+                Mode::Published => "on (`--reference-quirks`: batch neurogenesis only in epoch 0, frozen optimiser state after the first event, excitability at the removed units' indices, the reference's targeted selection)",
+                Mode::Method => "off (the method as described in the paper)",
+                Mode::SideBySide => "side by side (`--compare-reference`: every group with neurogenesis is trained twice on the same seeds, as the paper describes it and as the published code runs it — \"(published code)\": events before every minibatch of epoch 0 only, `fcs.1` and `fcs.2.weight` never trained after the first event, excitability at the removed units' indices, the reference's targeted selection and the published scripts' settings; groups without neurogenesis are shared)",
             }
         );
         if failed > 0 {
@@ -128,6 +150,7 @@ impl Report {
         Report {
             text,
             claims: Vec::new(),
+            side_by_side: false,
         }
     }
 
@@ -279,46 +302,13 @@ impl Report {
         }
         for c in claims {
             let row = match &c.test {
-                Test::Welch { cmp, expect, found } => {
-                    let (d, p) = welch_diff(
-                        &res.values(cmp.value, &cmp.a),
-                        &res.values(cmp.value, &cmp.b),
-                    );
-                    let digits = cmp.value.digits();
-                    let d_text = format!("{d:+.*}", digits);
-                    let welch = format!("{}, Welch p = {p:.4}", found.replace("{d}", &d_text));
-                    let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
-                    match neurogen_analysis::stats::paired_comparison(&a, &b) {
-                        Ok(pc) => ClaimRow {
-                            claim: c.text.clone(),
-                            found: welch,
-                            paired: Some((
-                                format!(
-                                    "{:+.*} [{:+.*}, {:+.*}], n = {}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
-                                    digits,
-                                    pc.diff.mean,
-                                    digits,
-                                    pc.diff.ci95.0,
-                                    digits,
-                                    pc.diff.ci95.1,
-                                    pc.diff.n,
-                                    pc.t_test.p,
-                                    pc.wilcoxon.p,
-                                    pc.d_z
-                                ),
-                                pc.t_test.p,
-                            )),
-                            // Verdicts use the paired test (the design pairs groups by repeat).
-                            verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
-                        },
-                        Err(e) => ClaimRow {
-                            claim: c.text.clone(),
-                            found: welch,
-                            paired: Some((format!("not computed ({e})"), f64::NAN)),
-                            verdict: expect.verdict(cmp.value, d, p),
-                        },
-                    }
-                }
+                Test::Welch { cmp, expect, found } => ClaimRow {
+                    claim: c.text.clone(),
+                    method: welch_cell(res, cmp, *expect, found),
+                    published: res
+                        .published_comparison(cmp)
+                        .map(|p| welch_cell(res, &p, *expect, found)),
+                },
                 Test::Analysis => {
                     let (_, f, v) = analysed
                         .iter()
@@ -326,14 +316,39 @@ impl Report {
                         .ok_or_else(|| anyhow::anyhow!("claim {:?} was not analysed", c.text))?;
                     ClaimRow {
                         claim: c.text.clone(),
-                        found: f.clone(),
-                        paired: None,
-                        verdict: *v,
+                        method: Cell {
+                            found: f.clone(),
+                            paired: None,
+                            verdict: *v,
+                        },
+                        published: None,
                     }
                 }
             };
             self.claims.push(row);
         }
+        self.side_by_side = res.compares_published();
+        Ok(())
+    }
+
+    /// Sets the published-code column of the analysis claim `text` (after [`Report::claims`]),
+    /// from the figure's own analysis of the published-code variants.
+    pub fn published_analysis(
+        &mut self,
+        text: &str,
+        found: String,
+        verdict: Verdict,
+    ) -> anyhow::Result<()> {
+        let row = self
+            .claims
+            .iter_mut()
+            .find(|c| c.claim == text && c.method.paired.is_none())
+            .ok_or_else(|| anyhow::anyhow!("no analysis claim {text:?} in the report"))?;
+        row.published = Some(Cell {
+            found,
+            paired: None,
+            verdict,
+        });
         Ok(())
     }
 
@@ -349,38 +364,159 @@ impl Report {
     /// The finished markdown, with the claims table at the end: the paper's own test, the
     /// paired comparison by repeat (mean difference a − b with its 95 % CI, paired t-test,
     /// Wilcoxon signed-rank test, Cohen's d_z, Holm-adjusted p across the figure's paired
-    /// tests) and the verdict, which uses the paired t-test where there is one.
+    /// tests) and the verdict, which uses the paired t-test where there is one. With published
+    /// code variants (`--compare-reference`), a first table gives both columns side by side
+    /// (Holm-adjusted within each column), and the detailed table follows for each.
     pub fn finish(mut self) -> String {
-        let ps: Vec<f64> = self
-            .claims
-            .iter()
-            .filter_map(|c| c.paired.as_ref().map(|(_, p)| *p))
-            .filter(|p| p.is_finite())
-            .collect();
-        let holm = neurogen_analysis::stats::holm_bonferroni(&ps).unwrap_or_default();
-        let mut next = holm.into_iter();
-        let _ = writeln!(self.text, "## The paper's claims and this run\n\n| claim (Tran et al. 2022) | found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|");
-        for c in &self.claims {
-            let paired = match &c.paired {
-                Some((t, p)) if p.is_finite() => match next.next() {
-                    Some(h) => format!("{t}, Holm p = {h:.4}"),
-                    None => t.clone(),
-                },
-                Some((t, _)) => t.clone(),
-                None => "–".to_string(),
-            };
+        let method: Vec<Option<&Cell>> = self.claims.iter().map(|c| Some(&c.method)).collect();
+        let method_holm = holm(&method);
+        if !self.side_by_side {
+            let _ = writeln!(self.text, "## The paper's claims and this run\n");
+            detail_table(&mut self.text, &self.claims, &method, &method_holm);
+        } else {
+            // The published column: a claim whose groups the quirks leave alone is the same test.
+            let published: Vec<Option<&Cell>> = self
+                .claims
+                .iter()
+                .map(|c| Some(c.published.as_ref().unwrap_or(&c.method)))
+                .collect();
+            let published_holm = holm(&published);
             let _ = writeln!(
                 self.text,
-                "| {} | {} | {paired} | {} |",
-                c.claim,
-                c.found,
-                c.verdict.text()
+                "## The paper's claims: the method and the published code\n\n\
+                 Each cell: paired difference a − b by repeat [95 % CI], paired t-test p (Holm-adjusted across this column's claims), and the verdict. \
+                 \"(shared)\" marks a claim whose groups the quirks do not change, so both columns are the same test.\n\n\
+                 | claim (Tran et al. 2022) | the method as described | the published code's behaviour |\n|---|---|---|"
             );
+            let mut rows = Vec::new();
+            for (i, c) in self.claims.iter().enumerate() {
+                let cell = |x: &Cell, h: &Option<f64>| -> String {
+                    match (&x.paired, h) {
+                        (Some((_, short, _)), Some(h)) => {
+                            format!("{short}, Holm p = {h:.4}: **{}**", x.verdict.text())
+                        }
+                        (Some((_, short, _)), None) => format!("{short}: **{}**", x.verdict.text()),
+                        (None, _) => format!("{}: **{}**", x.found, x.verdict.text()),
+                    }
+                };
+                let m = cell(&c.method, &method_holm[i]);
+                let p = match &c.published {
+                    Some(pc) => cell(pc, &published_holm[i]),
+                    None if c.method.paired.is_some() => "(shared) same test".to_string(),
+                    None => "–".to_string(),
+                };
+                rows.push(format!("| {} | {m} | {p} |", c.claim));
+            }
+            for r in rows {
+                let _ = writeln!(self.text, "{r}");
+            }
+            let _ = writeln!(self.text, "\n### The method as described: every test\n");
+            detail_table(&mut self.text, &self.claims, &method, &method_holm);
+            let _ = writeln!(
+                self.text,
+                "\n### The published code's behaviour: every test\n"
+            );
+            detail_table(&mut self.text, &self.claims, &published, &published_holm);
         }
         let _ = writeln!(
             self.text,
             "\n\"Holds\" means the paper's direction with p < 0.05 in the paired t-test (unadjusted; the Holm column adjusts for the figure's several claims), or in the figure's own analysis where no pairing applies. Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
         );
         self.text
+    }
+}
+
+/// Writes to `text` the detailed claims table of one column (`cells`, one per claim of `claims`;
+/// None: not in it).
+fn detail_table(
+    text: &mut String,
+    claims: &[ClaimRow],
+    cells: &[Option<&Cell>],
+    holm: &[Option<f64>],
+) {
+    let _ = writeln!(text, "| claim (Tran et al. 2022) | found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|");
+    for ((c, cell), h) in claims.iter().zip(cells).zip(holm) {
+        let Some(cell) = cell else { continue };
+        let paired = match (&cell.paired, h) {
+            (Some((t, ..)), Some(h)) => format!("{t}, Holm p = {h:.4}"),
+            (Some((t, ..)), None) => t.clone(),
+            (None, _) => "–".to_string(),
+        };
+        let _ = writeln!(
+            text,
+            "| {} | {} | {paired} | {} |",
+            c.claim,
+            cell.found,
+            cell.verdict.text()
+        );
+    }
+}
+
+/// Holm-adjusted paired-t p-values of `cells` (None where a cell has no finite paired p).
+fn holm(cells: &[Option<&Cell>]) -> Vec<Option<f64>> {
+    let ps: Vec<(usize, f64)> = cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.and_then(|c| c.paired.as_ref()).map(|(_, _, p)| (i, *p)))
+        .filter(|(_, p)| p.is_finite())
+        .collect();
+    let raw: Vec<f64> = ps.iter().map(|(_, p)| *p).collect();
+    let adjusted = neurogen_analysis::stats::holm_bonferroni(&raw).unwrap_or_default();
+    let mut out = vec![None; cells.len()];
+    for ((i, _), h) in ps.iter().zip(adjusted) {
+        out[*i] = Some(h);
+    }
+    out
+}
+
+/// The test of one Welch claim's comparison `cmp` on `res`: the paper's Welch test, and the
+/// paired comparison by repeat, whose paired t-test decides the verdict.
+fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> Cell {
+    let (d, p) = welch_diff(
+        &res.values(cmp.value, &cmp.a),
+        &res.values(cmp.value, &cmp.b),
+    );
+    let digits = cmp.value.digits();
+    let d_text = format!("{d:+.*}", digits);
+    let welch = format!("{}, Welch p = {p:.4}", found.replace("{d}", &d_text));
+    let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
+    match neurogen_analysis::stats::paired_comparison(&a, &b) {
+        Ok(pc) => Cell {
+            found: welch,
+            paired: Some((
+                format!(
+                    "{:+.*} [{:+.*}, {:+.*}], n = {}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
+                    digits,
+                    pc.diff.mean,
+                    digits,
+                    pc.diff.ci95.0,
+                    digits,
+                    pc.diff.ci95.1,
+                    pc.diff.n,
+                    pc.t_test.p,
+                    pc.wilcoxon.p,
+                    pc.d_z
+                ),
+                format!(
+                    "{:+.*} [{:+.*}, {:+.*}], n = {}, p = {:.4}",
+                    digits,
+                    pc.diff.mean,
+                    digits,
+                    pc.diff.ci95.0,
+                    digits,
+                    pc.diff.ci95.1,
+                    pc.diff.n,
+                    pc.t_test.p
+                ),
+                pc.t_test.p,
+            )),
+            // Verdicts use the paired test (the design pairs groups by repeat).
+            verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
+        },
+        Err(e) => Cell {
+            found: welch,
+            paired: Some((format!("not computed ({e})"), format!("not computed ({e})"), f64::NAN)),
+            verdict: expect.verdict(cmp.value, d, p),
+        },
     }
 }

@@ -141,9 +141,14 @@ impl Scale {
 
     /// The neurogenesis spec at this scale, with extra `key=value` settings appended.
     pub fn neurogenesis(&self, extra: &str) -> String {
+        self.neurogenesis_with(self.ngn_units, extra)
+    }
+
+    /// [`Scale::neurogenesis`] with `units` per event instead of the scale's.
+    pub fn neurogenesis_with(&self, units: usize, extra: &str) -> String {
         let mut s = format!(
-            "neurogenesis:n={},every={},until_epoch={}",
-            self.ngn_units, self.ngn_every, self.ngn_until_epoch
+            "neurogenesis:n={units},every={},until_epoch={}",
+            self.ngn_every, self.ngn_until_epoch
         );
         if !extra.is_empty() {
             s.push(',');

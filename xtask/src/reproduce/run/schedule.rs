@@ -89,7 +89,7 @@ fn run_specs(
                 group: g.name.clone(),
                 repeat: r,
                 specs: g.specs.clone(),
-                reference_quirks: opts.reference_quirks,
+                reference_quirks: opts.reference_quirks || g.quirks,
                 epochs: g.epochs,
                 batch_size: opts.batch_size,
                 lr: opts.lr,
