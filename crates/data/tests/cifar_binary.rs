@@ -104,3 +104,11 @@ fn truncated_archive_is_an_error() {
         "{e}"
     );
 }
+
+#[test]
+fn the_test_kit_writes_the_class_names_the_reader_expects() {
+    assert_eq!(
+        neurogen_testkit::cifar::CLASSES,
+        neurogen_data::CIFAR10_CLASSES
+    );
+}

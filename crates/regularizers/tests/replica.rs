@@ -3,10 +3,10 @@
 //! weights, optimiser state, losses, accuracies and regulariser reports (event logs).
 mod common;
 
-use candle_core::Device;
-use common::{fashion, params, params_of, vals};
+use common::fashion;
+use neurogen_testkit::replicas::assert_replica_equals_separate_run;
 
-use neurogen_model::{train, train_replicas, Adam, Cnn, ModelConfig, Silent, TrainConfig};
+use neurogen_model::{ModelConfig, TrainConfig};
 use neurogen_regularizers::{build, RegularizerSet, Stack};
 
 fn cfg(seed: u64, epochs: usize) -> TrainConfig {
@@ -24,85 +24,30 @@ fn regs(specs: &[&str], quirks: bool, seed: u64) -> Stack {
     build(&RegularizerSet::from_specs(specs, quirks).unwrap(), seed).unwrap()
 }
 
-/// One parameter's optimiser state as bit patterns: (m, v, step).
-type StateBits = Option<(Vec<u32>, Vec<u32>, u64)>;
-
-/// Bit patterns of every optimiser state of replica `r`, by parameter.
-fn states(adam: &Adam, r: usize) -> Vec<(String, StateBits)> {
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect();
-    adam.state_names()
-        .into_iter()
-        .map(|n| {
-            let st = adam
-                .state(&n, r)
-                .unwrap()
-                .map(|s| (bits(vals(&s.m)), bits(vals(&s.v)), s.step));
-            (n, st)
-        })
-        .collect()
-}
-
-/// Trains each `(specs, seed)` alone and all of them as replicas of one model, and checks that
-/// replica `r` is run `r` bit for bit.
+/// Trains each `(specs, seed)` alone and all of them as replicas of one model, and checks
+/// (with the workspace's test kit) that replica `r` is run `r` bit for bit: weights, optimiser
+/// state, losses, accuracies, final evaluations and regulariser reports (event logs).
 fn check_equivalent(runs: &[(&[&str], u64)], quirks: bool, epochs: usize) -> Option<()> {
     let (train_split, test_split) = fashion(160, 100)?;
-    let eval = Some(("test", &test_split));
     let model_cfg = ModelConfig::fashion_mnist().with_hidden_width(40);
     let seeds: Vec<u64> = runs.iter().map(|(_, s)| *s).collect();
-    let configs: Vec<TrainConfig> = seeds.iter().map(|&s| cfg(s, epochs)).collect();
-    let mut stacks: Vec<Stack> = runs.iter().map(|(sp, s)| regs(sp, quirks, *s)).collect();
-    let mut net = Cnn::from_seeds(&model_cfg, &seeds, &Device::Cpu).unwrap();
-    let (replicas, adam) = train_replicas(
-        &mut net,
+    let specs_of = |seed: u64| {
+        runs.iter()
+            .find(|(_, s)| *s == seed)
+            .expect("seeds are unique")
+            .0
+    };
+    let (_, results) = assert_replica_equals_separate_run(
+        &model_cfg,
         &train_split,
-        eval,
-        &configs,
-        &mut stacks,
-        &mut Silent,
-    )
-    .unwrap();
-    assert_eq!(replicas.len(), runs.len());
-    for (r, (specs, seed)) in runs.iter().enumerate() {
-        let label = format!("replica {r} ({specs:?}, quirks {quirks})");
-        let mut alone = Cnn::new(&model_cfg, *seed, &Device::Cpu).unwrap();
-        let mut reg = regs(specs, quirks, *seed);
-        let (want, alone_adam) = train(
-            &mut alone,
-            &train_split,
-            eval,
-            &configs[r],
-            &mut reg,
-            &mut Silent,
-        )
-        .unwrap();
-        let got = replicas[r]
-            .as_ref()
-            .unwrap_or_else(|e| panic!("{label}: {e}"));
-        for ((name, a), (_, b)) in params_of(&net, r).iter().zip(&params(&alone)) {
-            assert_eq!(a.len(), b.len(), "{label}: {name} has another shape");
-            let differ = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits());
-            assert_eq!(differ.count(), 0, "{label}: {name} differs");
-        }
-        assert!(
-            states(&adam, r) == states(&alone_adam, 0),
-            "{label}: Adam state differs"
-        );
-        assert_eq!(got.steps, want.steps, "{label}: steps");
-        let curve = |m: &neurogen_model::TrainMetrics| {
-            m.epochs
-                .iter()
-                .map(|e| (e.train_loss.to_bits(), e.eval))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(curve(got), curve(&want), "{label}: losses or accuracies");
-        assert_eq!(
-            got.final_train, want.final_train,
-            "{label}: final train eval"
-        );
-        assert_eq!(
-            got.regularizer, want.regularizer,
-            "{label}: reports (event logs)"
-        );
+        Some(("test", &test_split)),
+        &seeds,
+        |s| cfg(s, epochs),
+        |s| regs(specs_of(s), quirks, s),
+        |_, _| {},
+    );
+    for (r, res) in results.iter().enumerate() {
+        assert!(res.is_ok(), "replica {r} ({:?}): {res:?}", runs[r].0);
     }
     Some(())
 }

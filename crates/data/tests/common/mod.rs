@@ -8,42 +8,9 @@ use std::path::{Path, PathBuf};
 
 use neurogen_data::CIFAR10_CLASSES;
 
-/// A deterministic 3x32x32 CHW image for (label, index).
-pub fn cifar_pixels(label: u8, i: usize) -> Vec<u8> {
-    (0..3072)
-        .map(|p| ((p * 7 + i * 13 + label as usize * 31) % 256) as u8)
-        .collect()
-}
-
-/// One binary-release record.
-pub fn record(label: u8, i: usize) -> Vec<u8> {
-    let mut r = vec![label];
-    r.extend(cifar_pixels(label, i));
-    r
-}
-
-/// Writes the six batch files into `dir`, `per_batch` records each; record `k` of batch `b`
-/// has label `(b*per_batch + k) % 10` and image index `b*per_batch + k`.
-pub fn write_cifar_binary(dir: &Path, per_batch: usize) {
-    fs::create_dir_all(dir).unwrap();
-    let names = [
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-        "test_batch.bin",
-    ];
-    for (b, name) in names.iter().enumerate() {
-        let mut bytes = Vec::new();
-        for k in 0..per_batch {
-            let i = b * per_batch + k;
-            bytes.extend(record((i % 10) as u8, i));
-        }
-        fs::write(dir.join(name), bytes).unwrap();
-    }
-    fs::write(dir.join("batches.meta.txt"), CIFAR10_CLASSES.join("\n")).unwrap();
-}
+// CIFAR-10 binary-release records and batch files: the workspace's test kit.
+#[allow(unused_imports)]
+pub use neurogen_testkit::cifar::{cifar_pixels, record, write_cifar_binary};
 
 /// Packs the directory `src` into a `.tar.gz` at `out`, with every member under `prefix`.
 pub fn tar_gz(src: &Path, prefix: &str, out: &Path) {
