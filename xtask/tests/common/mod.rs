@@ -25,3 +25,4 @@ pub fn tiny_cifar(dir: &Path, per_batch: usize) -> PathBuf {
     }
     root
 }
+pub mod runs;
