@@ -46,8 +46,11 @@ fi
 chown root:root /etc/munge/munge.key /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
 chmod 0400 /etc/munge/munge.key
 chmod 0755 /run/munge
-munged --force --pid-file="$state/munged.pid" --log-file="$state/munged.log" \
-  || { logs; fail "munged did not start"; }
+# A munged already running (e.g. started by the package) with the same key is used as it is.
+if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+  munged --force --pid-file="$state/munged.pid" --log-file="$state/munged.log" \
+    || { logs; fail "munged did not start"; }
+fi
 munge -n | unmunge >/dev/null || { logs; fail "munge cannot encode and decode a credential"; }
 
 slurmctld -f "$SLURM_CONF" || { logs; fail "slurmctld did not start"; }

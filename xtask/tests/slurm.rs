@@ -37,15 +37,33 @@ fn xtask() -> Command {
 
 /// Whether a Slurm controller with an idle or usable node answers; `Err(why)` otherwise.
 fn slurm_up() -> Result<(), String> {
-    let out = Command::new("sinfo")
+    let mut child = Command::new("sinfo")
         .args(["-h", "-o", "%T"])
         .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("`sinfo` cannot run ({e}): Slurm is not installed (apt-get install slurm-wlm munge)"))?;
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("`sinfo` cannot run ({e}): Slurm is not installed (apt-get install slurm-wlm munge)")
+        })?;
+    // sinfo retries an unreachable controller for a long time: give it 30 s.
+    let t0 = Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if t0.elapsed() > Duration::from_secs(30) {
+            child.kill().ok();
+            child.wait().ok();
+            return Err(
+                "`sinfo` did not answer within 30 s: the Slurm controller is unreachable".into(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
         return Err(format!(
             "`sinfo` failed ({}): no Slurm controller answers; start one with .ci/slurm/start.sh (as root) and export the SLURM_CONF it prints",
-            String::from_utf8_lossy(&out.stderr).trim()
+            err.lines().last().unwrap_or("no message").trim()
         ));
     }
     let states = String::from_utf8_lossy(&out.stdout).to_string();
