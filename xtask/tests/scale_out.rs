@@ -96,6 +96,17 @@ fn merged_shards_equal_a_single_machine_run() {
         &single.join("fig4/runs.csv"),
         &sharded.join("fig4/runs.csv"),
     );
+    // The per-run curves (losses, accuracies, every neurogenesis event) are the same files.
+    for e in std::fs::read_dir(single.join("fig4/curves")).unwrap() {
+        let e = e.unwrap();
+        let theirs = sharded.join("fig4/curves").join(e.file_name());
+        assert_eq!(
+            std::fs::read(e.path()).unwrap(),
+            std::fs::read(&theirs).unwrap_or_default(),
+            "{} differs from the single machine's",
+            theirs.display()
+        );
+    }
     // Rows in the single machine's order, too.
     let keys = |p: &Path| -> Vec<_> { all_columns(p).into_iter().map(|(k, _)| k).collect() };
     assert_eq!(

@@ -82,6 +82,11 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
             "note: --gpus-per-task without --device cuda: the tasks get GPUs but train on the CPU"
         );
     }
+    if args.cpus_per_task.is_none() {
+        eprintln!(
+            "note: without --cpus-per-task each task gets the cluster's default (often 1 core) and trains with as many threads as the node has cores"
+        );
+    }
     let out = crate::common::ensure_dir(&args.opts.out)?;
     let out = absolute(&out)?;
     let mut opts = args.opts.clone();

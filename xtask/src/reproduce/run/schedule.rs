@@ -40,14 +40,12 @@ pub fn run_groups(
                 .with_context(|| format!("cannot create {}", sdir.display()))?;
             shard::write_plan(&sdir, &opts.figure, s, opts.replicas.max(1), &mine)?;
             specs = mine.into_iter().flatten().collect();
-            {
-                eprintln!(
-                    "{}: shard {s}: {} runs of {}",
-                    opts.figure,
-                    specs.len(),
-                    groups.len() * repeats
-                );
-            }
+            eprintln!(
+                "{}: shard {s}: {} runs of {}",
+                opts.figure,
+                specs.len(),
+                groups.len() * repeats
+            );
             sdir.join("runs.csv")
         }
     };
