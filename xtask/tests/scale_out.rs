@@ -29,6 +29,8 @@ fn flags(data: &Path, out: &Path) -> Vec<String> {
     [
         "--scale",
         "smoke",
+        "--epochs",
+        "1",
         "--quiet",
         "--replicas",
         "1",

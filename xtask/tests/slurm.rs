@@ -98,6 +98,8 @@ fn flags(data: &Path, out: &Path) -> Vec<String> {
     [
         "--scale",
         "smoke",
+        "--epochs",
+        "1",
         "--quiet",
         "--replicas",
         "1",
@@ -303,13 +305,13 @@ fn a_cancelled_task_resubmitted_loses_and_duplicates_nothing() {
     if !have_slurm() {
         return;
     }
-    // fig3: 24 runs, 12 a shard, so that the cancel lands while shard 1 is between runs.
-    let (_dir, _data, single, cluster) = prepare("fig3", 2);
+    // fig4 in 2 shards: 4 runs each (one a batch), so that the cancel lands between runs.
+    let (_dir, _data, single, cluster) = prepare("fig4", 2);
     let slurm_dir = cluster.join("slurm");
     let logs = slurm_dir.join("logs");
-    let script = slurm_dir.join("fig3-shards.sbatch");
+    let script = slurm_dir.join("fig4-shards.sbatch");
     let array = sbatch(&[], &script);
-    let shard1 = cluster.join("fig3/shards/1-of-2/runs.csv");
+    let shard1 = cluster.join("fig4/shards/1-of-2/runs.csv");
     let rows_of = |p: &Path| {
         if p.exists() {
             all_columns(p)
@@ -317,7 +319,7 @@ fn a_cancelled_task_resubmitted_loses_and_duplicates_nothing() {
             Vec::new()
         }
     };
-    // Cancel task 1 once it has recorded a run (and before it has recorded all 12).
+    // Cancel task 1 once it has recorded a run (and before it has recorded all 4).
     let t0 = Instant::now();
     while rows_of(&shard1).is_empty() {
         assert!(
@@ -338,9 +340,9 @@ fn a_cancelled_task_resubmitted_loses_and_duplicates_nothing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let before = rows_of(&shard1);
-    eprintln!("shard 1/2 cancelled after {} of 12 runs", before.len());
+    eprintln!("shard 1/2 cancelled after {} of 4 runs", before.len());
     assert!(
-        before.len() < 12,
+        before.len() < 4,
         "the cancel came too late to interrupt shard 1"
     );
     // The other task goes on; resubmit task 1 only (as after a preemption).
@@ -348,7 +350,7 @@ fn a_cancelled_task_resubmitted_loses_and_duplicates_nothing() {
     wait_for(&again, &logs);
     wait_for_all_but_cancelled(&array, &logs);
     let after = rows_of(&shard1);
-    assert_eq!(after.len(), 12, "{}", read_logs(&logs));
+    assert_eq!(after.len(), 4, "{}", read_logs(&logs));
     // Nothing recorded before the cancel was lost or retrained: the rows are kept verbatim
     // (wall time included), and nothing appears twice (all_columns checks that).
     for (k, row) in &before {
@@ -359,17 +361,17 @@ fn a_cancelled_task_resubmitted_loses_and_duplicates_nothing() {
             "run {k:?} of shard 1 was lost or changed by the resume"
         );
     }
-    let log = std::fs::read_to_string(logs.join("fig3-shard-1-of-2.log")).unwrap();
+    let log = std::fs::read_to_string(logs.join("fig4-shard-1-of-2.log")).unwrap();
     assert!(
         log.contains("resuming") && log.matches("== ").count() == 2,
         "{log}"
     );
     // The merge job, submitted by hand now, gives the single machine's runs.
-    let merge = sbatch(&[], &slurm_dir.join("fig3-merge.sbatch"));
+    let merge = sbatch(&[], &slurm_dir.join("fig4-merge.sbatch"));
     wait_for(&merge, &logs);
     assert_same_results(
-        &single.join("fig3/runs.csv"),
-        &cluster.join("fig3/runs.csv"),
+        &single.join("fig4/runs.csv"),
+        &cluster.join("fig4/runs.csv"),
     );
 }
 
