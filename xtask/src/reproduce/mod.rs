@@ -4,6 +4,11 @@
 //! initial weights and minibatch order, seeded by the repeat index, as the reference does),
 //! records one row per run in `OUT/figN/runs.csv`, saves checkpoints and curves, draws plots
 //! (SVG and PNG) and writes `report.md` with the statistics and the paper's claims.
+//!
+//! On several machines: `reproduce figN --shard I/N` trains a share of the runs,
+//! `reproduce merge figN` combines the shards and writes the report ([`run::shard`]), and
+//! `reproduce slurm figN --array N` writes the Slurm jobs that do both ([`slurm`];
+//! docs/scale-out.md).
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
