@@ -29,7 +29,7 @@ enum Command {
     /// Loss and accuracy of a checkpoint on a split.
     Eval(eval::EvalArgs),
     /// Reproduce a figure of Tran et al. (PNAS 2022) end to end.
-    Reproduce(reproduce::ReproduceArgs),
+    Reproduce(Box<reproduce::ReproduceArgs>),
     /// Measure speed: training and evaluation images per second.
     Bench(bench::BenchArgs),
 }
@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Reproduce(args) => reproduce::run(args),
+        Command::Reproduce(args) => reproduce::run(*args),
         Command::Bench(args) => bench::run(args),
     }
 }

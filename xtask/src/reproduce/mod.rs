@@ -4,10 +4,15 @@
 //! initial weights and minibatch order, seeded by the repeat index, as the reference does),
 //! records one row per run in `OUT/figN/runs.csv`, saves checkpoints and curves, draws plots
 //! (SVG and PNG) and writes `report.md` with the statistics and the paper's claims.
+//!
+//! On several machines: `reproduce figN --shard I/N` trains a share of the runs,
+//! `reproduce merge figN` combines the shards and writes the report ([`run::shard`]), and
+//! `reproduce slurm figN --array N` writes the Slurm jobs that do both ([`slurm`];
+//! docs/scale-out.md).
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use indicatif::MultiProgress;
 use neurogen_data::{sample_indices, Split};
 use neurogen_model::{device_name, parse_device_single_stream, ModelConfig};
@@ -21,9 +26,10 @@ pub mod plots;
 pub mod report;
 pub mod run;
 pub mod scale;
+pub mod slurm;
 
 use figure::{Figure, Results};
-use run::{run_groups, FigureData, RunOptions};
+use run::{merge_groups, run_groups, FigureData, RunOptions, Shard};
 use scale::{Scale, ScaleName};
 
 /// Which figure to reproduce.
@@ -41,12 +47,84 @@ pub enum FigureName {
     All,
 }
 
-/// Arguments of `cargo xtask reproduce`.
+/// Arguments of `cargo xtask reproduce`: a figure to reproduce (`reproduce figN ...`, with
+/// `--shard I/N` only a shard of it), or an action on a sharded figure (`reproduce merge figN
+/// ...`, `reproduce slurm figN ...`).
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReproduceArgs {
+    /// Merge a sharded figure or write its Slurm scripts (docs/scale-out.md).
+    #[command(subcommand)]
+    pub action: Option<Action>,
     /// The figure to reproduce.
+    #[arg(value_enum, required = true)]
+    pub figure: Option<FigureName>,
+    /// Train only shard I of N (1 <= I <= N) of each figure's runs, recorded in
+    /// OUT/figN/shards/I-of-N/; `reproduce merge` combines the shards (docs/scale-out.md).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Settings shared with `merge` and `slurm`.
+    #[command(flatten)]
+    pub opts: FigureArgs,
+}
+
+/// `reproduce merge` and `reproduce slurm`.
+#[derive(Subcommand, Debug)]
+pub enum Action {
+    /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
+    /// trains nothing. Takes the same flags as the shards.
+    Merge(MergeArgs),
+    /// Write a Slurm array job (one shard per task) and a merge job that depends on it, and
+    /// print the sbatch commands.
+    Slurm(SlurmArgs),
+}
+
+/// Arguments of `reproduce merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The figure whose shards to merge.
     #[arg(value_enum)]
     pub figure: FigureName,
+    /// The flags the shards ran with.
+    #[command(flatten)]
+    pub opts: FigureArgs,
+}
+
+/// Arguments of `reproduce slurm`.
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    /// The figure to reproduce on the cluster.
+    #[arg(value_enum)]
+    pub figure: FigureName,
+    /// Array tasks, one shard each.
+    #[arg(long)]
+    pub array: usize,
+    /// GPUs of each task (`#SBATCH --gpus-per-task`; pass `--device cuda` too).
+    #[arg(long)]
+    pub gpus_per_task: Option<usize>,
+    /// CPU cores of each task (`#SBATCH --cpus-per-task`; also the task's rayon threads).
+    #[arg(long)]
+    pub cpus_per_task: Option<usize>,
+    /// Time limit of each task (`#SBATCH --time`, e.g. 04:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Partition (`#SBATCH --partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Account (`#SBATCH --account`).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The xtask binary the jobs run (default: this one); it must be reachable from the nodes.
+    #[arg(long)]
+    pub xtask: Option<PathBuf>,
+    /// The flags every shard and the merge run with.
+    #[command(flatten)]
+    pub opts: FigureArgs,
+}
+
+/// The settings of a reproduction, shared by `reproduce figN`, `merge` and `slurm`.
+#[derive(Args, Debug, Clone)]
+pub struct FigureArgs {
     /// CIFAR-10 location (any form `cargo xtask data summary` accepts); default: the hub cache.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -99,6 +177,8 @@ pub struct FigureCtx<'a> {
     pub opts: RunOptions<'a>,
     /// Whether published-code variants are trained beside the method (`--compare-reference`).
     pub compare_reference: bool,
+    /// `reproduce merge`: combine the shards instead of training ([`FigureCtx::train`]).
+    pub merge: bool,
     /// The loaded dataset.
     pub dataset: &'a neurogen_data::Dataset,
     /// Where the data came from.
@@ -164,7 +244,10 @@ impl FigureCtx<'_> {
 
     /// Checks `fig`, trains every run of its groups not yet recorded (see [`run::schedule`]) and
     /// returns its data and results. With `--compare-reference`, the published-code variants
-    /// ([`Figure::with_published`]) are trained too and are part of the results.
+    /// ([`Figure::with_published`]) are trained too and are part of the results. With a shard
+    /// ([`RunOptions::shard`]) only the shard's runs are trained and returned; when merging
+    /// ([`FigureCtx::merge`]) nothing is trained: the shards are merged into `runs.csv`
+    /// ([`run::shard::merge`]) and every run must be there.
     pub fn train(&self, fig: &Figure) -> anyhow::Result<(FigureData, Results)> {
         let fig = if self.compare_reference {
             fig.with_published(&self.scale)?
@@ -173,7 +256,11 @@ impl FigureCtx<'_> {
         };
         fig.check()?;
         let data = self.data(fig.validation)?;
-        let rows = run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?;
+        let rows = if self.merge {
+            merge_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?
+        } else {
+            run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?
+        };
         Ok((data, Results::new(fig.groups.clone(), rows)))
     }
 
@@ -228,6 +315,35 @@ pub fn parse_replicas(value: &str, device: &candle_core::Device) -> anyhow::Resu
 
 /// Runs `cargo xtask reproduce`.
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
+    match args.action {
+        Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
+        Some(Action::Slurm(s)) => slurm::run(&s),
+        None => {
+            let figure = args
+                .figure
+                .context("name a figure: reproduce fig2|fig3|fig4|fig5|all")?;
+            let mode = match args.shard {
+                Some(s) => Mode::Shard(s),
+                None => Mode::Train,
+            };
+            reproduce(figure, &args.opts, mode)
+        }
+    }
+}
+
+/// What `reproduce` does with each figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Train every run not yet recorded, then write the report.
+    Train,
+    /// Train the shard's runs not yet recorded (no report).
+    Shard(Shard),
+    /// Merge the shards, then write the report (no training).
+    Merge,
+}
+
+/// The scale `args` ask for (after `--repeats`, `--epochs`, `--lr`), checked.
+pub fn scale_of(args: &FigureArgs) -> anyhow::Result<Scale> {
     let mut scale = Scale::new(args.scale);
     if let Some(r) = args.repeats {
         anyhow::ensure!(
@@ -248,6 +364,36 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         );
         scale.lr = lr;
     }
+    Ok(scale)
+}
+
+/// The figures `figure` names (`all`: the four), by their names.
+pub fn figures_of(figure: FigureName) -> Vec<FigureName> {
+    match figure {
+        FigureName::All => vec![
+            FigureName::Fig2,
+            FigureName::Fig3,
+            FigureName::Fig4,
+            FigureName::Fig5,
+        ],
+        f => vec![f],
+    }
+}
+
+/// Figure `f`'s groups and claims at scale `s`.
+fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
+    match f {
+        FigureName::Fig2 => fig2::figure(s),
+        FigureName::Fig3 => fig3::figure(s),
+        FigureName::Fig4 => fig4::figure(s),
+        FigureName::Fig5 => fig5::figure(s),
+        FigureName::All => anyhow::bail!("`all` is not one figure"),
+    }
+}
+
+/// Reproduces (trains a shard of, or merges) `figure` with the settings `args`.
+fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Result<()> {
+    let scale = scale_of(args)?;
     // SAFETY: xtask uses the device from its main thread only.
     let device = unsafe { parse_device_single_stream(&args.device)? };
     let replicas = parse_replicas(&args.replicas, &device)?;
@@ -264,21 +410,12 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     } else {
         MultiProgress::new()
     };
-    let figures: Vec<FigureName> = match args.figure {
-        FigureName::All => vec![
-            FigureName::Fig2,
-            FigureName::Fig3,
-            FigureName::Fig4,
-            FigureName::Fig5,
-        ],
-        f => vec![f],
-    };
-    if args.compare_reference && args.figure == FigureName::Fig5 {
+    if args.compare_reference && figure == FigureName::Fig5 {
         anyhow::bail!(
             "--compare-reference covers fig2, fig3 and fig4; fig5's analyses (ablation, selectivity, new units) read one checkpoint per group: run fig5 once without and once with --reference-quirks (different --out)"
         );
     }
-    for f in figures {
+    for f in figures_of(figure) {
         let name = format!("{f:?}").to_lowercase();
         let compare_reference = args.compare_reference && f != FigureName::Fig5;
         if args.compare_reference && !compare_reference {
@@ -287,8 +424,18 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        // Held until this figure is done: a second `reproduce` on the same --out refuses.
-        let _lock = neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?;
+        // Held until this figure is done: a second `reproduce` (or `merge`) on the same --out
+        // refuses. A shard locks its own directory only, so that shards run side by side.
+        let _lock = match mode {
+            Mode::Train => neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?,
+            Mode::Merge => neurogen_io::DirLock::acquire(&dir, &format!("reproduce merge {name}"))?,
+            Mode::Shard(s) => {
+                let sdir = s.dir(&dir);
+                std::fs::create_dir_all(&sdir)
+                    .with_context(|| format!("cannot create {}", sdir.display()))?;
+                neurogen_io::DirLock::acquire(&sdir, &format!("reproduce {name} --shard {s}"))?
+            }
+        };
         let ctx = FigureCtx {
             scale: scale.clone(),
             dir: dir.clone(),
@@ -302,12 +449,27 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
                 replicas,
                 progress: &progress,
                 quiet: args.quiet,
+                shard: match mode {
+                    Mode::Shard(s) => Some(s),
+                    _ => None,
+                },
             },
             compare_reference,
+            merge: mode == Mode::Merge,
             dataset: &loaded.dataset,
             source: loaded.source.display().to_string(),
         };
         let t0 = std::time::Instant::now();
+        if let Mode::Shard(s) = mode {
+            let (_, res) = ctx.train(&figure_of(f, &scale)?)?;
+            println!(
+                "{name}: shard {s}: {} runs recorded in {} ({:.0} s); `reproduce merge {name}` writes the report once every shard is done",
+                res.rows.len(),
+                s.dir(&dir).join("runs.csv").display(),
+                t0.elapsed().as_secs_f64()
+            );
+            continue;
+        }
         let report = match f {
             FigureName::Fig2 => fig2::run(&ctx)?,
             FigureName::Fig3 => fig3::run(&ctx)?,

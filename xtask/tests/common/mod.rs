@@ -9,3 +9,4 @@ pub fn tiny_cifar(dir: &Path, per_batch: usize) -> PathBuf {
     neurogen_testkit::cifar::write_cifar_binary(&root, per_batch);
     root
 }
+pub mod runs;

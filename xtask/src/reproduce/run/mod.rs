@@ -5,7 +5,8 @@
 //! - [`csv`]: the rows of `runs.csv` ([`RunRecord`], [`RunStatus`]), read and written;
 //! - [`schedule`]: which runs are still to do, replica batches, resuming, progress;
 //! - [`train`]: the one place that calls the model crate's training functions;
-//! - [`record`]: saving a finished run's checkpoint and curves and making its row.
+//! - [`record`]: saving a finished run's checkpoint and curves and making its row;
+//! - [`shard`]: splitting a figure's runs into shards (`--shard I/N`) and merging them.
 //!
 //! Crash safety: a run's checkpoint and curves are written (atomically) before its row is added
 //! to `runs.csv` (rewritten atomically), so a kill at any moment leaves every recorded run
@@ -21,12 +22,14 @@ use neurogen_model::ModelConfig;
 pub mod csv;
 pub mod record;
 pub mod schedule;
+pub mod shard;
 pub mod spec;
 pub mod train;
 
 pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
 pub use record::{read_curves, RunCurves};
-pub use schedule::run_groups;
+pub use schedule::{merge_groups, run_groups};
+pub use shard::Shard;
 pub use spec::{slug, RunSpec};
 
 /// The data a figure trains and tests on.
@@ -65,4 +68,6 @@ pub struct RunOptions<'a> {
     pub progress: &'a MultiProgress,
     /// Whether to show bars.
     pub quiet: bool,
+    /// Only this shard's runs, recorded in its own directory (`--shard I/N`); None: all.
+    pub shard: Option<Shard>,
 }

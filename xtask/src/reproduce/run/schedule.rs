@@ -1,6 +1,8 @@
 //! Which runs are still to do: the (group, repeat) pairs of a figure not yet in `runs.csv`
 //! (resuming), in batches of one group's repeats trained together as replicas, with progress
-//! bars; each batch's rows are written to `runs.csv` at once.
+//! bars; each batch's rows are written to `runs.csv` at once. With a shard
+//! ([`RunOptions::shard`]), only the shard's batches ([`super::shard`]), recorded in the
+//! shard's own `runs.csv`.
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -9,12 +11,15 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::record::{record, BatchTiming};
+use super::shard;
 use super::{read_runs, train, write_runs, FigureData, RunOptions, RunRecord, RunSpec};
 use crate::common::ProgressObserver;
 use crate::regs;
 use crate::reproduce::figure::Group;
 
 /// Runs every (group, repeat) not yet in `runs.csv`; returns all rows of this figure's groups.
+/// With [`RunOptions::shard`], only the shard's runs, recorded in the shard's `runs.csv`
+/// (`figN/shards/I-of-N/`, with its [`shard::PLAN_FILE`]); returns the shard's rows.
 pub fn run_groups(
     opts: &RunOptions,
     data: &FigureData,
@@ -24,9 +29,27 @@ pub fn run_groups(
     std::fs::create_dir_all(opts.dir.join("checkpoints"))
         .with_context(|| format!("cannot create {}", opts.dir.display()))?;
     std::fs::create_dir_all(opts.dir.join("curves"))?;
-    let csv_path = opts.dir.join("runs.csv");
+    let mut specs = run_specs(opts, data, groups, repeats);
+    let csv_path = match opts.shard {
+        None => opts.dir.join("runs.csv"),
+        Some(s) => {
+            let batches = replica_batches(&specs, groups, opts.replicas.max(1));
+            let mine = shard::select(batches, s);
+            let sdir = s.dir(&opts.dir);
+            std::fs::create_dir_all(&sdir)
+                .with_context(|| format!("cannot create {}", sdir.display()))?;
+            shard::write_plan(&sdir, &opts.figure, s, opts.replicas.max(1), &mine)?;
+            specs = mine.into_iter().flatten().collect();
+            eprintln!(
+                "{}: shard {s}: {} runs of {}",
+                opts.figure,
+                specs.len(),
+                groups.len() * repeats
+            );
+            sdir.join("runs.csv")
+        }
+    };
     let mut rows = read_runs(&csv_path)?;
-    let specs = run_specs(opts, data, groups, repeats);
     // Validate every spec before any training, so a typo fails at once.
     for s in &specs {
         regs::parse_set(&s.specs, None, s.reference_quirks)
@@ -35,13 +58,19 @@ pub fn run_groups(
     let todo = still_to_do(&specs, &rows, &csv_path)?;
     let total = specs.len();
     let overall = overall_bar(opts, total, total - todo.len());
-    if todo.len() < total && !opts.quiet {
-        overall.println(format!(
+    if todo.len() < total {
+        let msg = format!(
             "{}: resuming, {} of {total} runs already recorded in {}",
             opts.figure,
             total - todo.len(),
             csv_path.display()
-        ));
+        );
+        // A shard says so even when quiet: its log is where a resume after preemption shows.
+        if !opts.quiet {
+            overall.println(msg);
+        } else if opts.shard.is_some() {
+            eprintln!("{msg}");
+        }
     }
     let mut todo_time = 0.0;
     let mut finished = 0usize;
@@ -67,11 +96,76 @@ pub fn run_groups(
         }
     }
     overall.finish_and_clear();
+    if opts.shard.is_some() {
+        let keys: Vec<(&str, usize)> = specs.iter().map(|s| (s.group.as_str(), s.repeat)).collect();
+        return Ok(rows
+            .into_iter()
+            .filter(|r| keys.contains(&(r.group.as_str(), r.repeat)))
+            .collect());
+    }
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     Ok(rows
         .into_iter()
         .filter(|r| names.contains(&r.group.as_str()) && r.repeat < repeats)
         .collect())
+}
+
+/// `reproduce merge`: combines the figure's shards into its `runs.csv` ([`shard::merge`]) and
+/// returns every run's row; trains nothing. Fails, naming the runs, when any is missing or
+/// recorded inconsistently.
+pub fn merge_groups(
+    opts: &RunOptions,
+    data: &FigureData,
+    groups: &[Group],
+    repeats: usize,
+) -> anyhow::Result<Vec<RunRecord>> {
+    let k = opts.replicas.max(1);
+    // Group-major, as a single machine records them (batch after batch).
+    let specs: Vec<RunSpec> = replica_batches(&run_specs(opts, data, groups, repeats), groups, k)
+        .into_iter()
+        .flatten()
+        .collect();
+    let owners = |n: usize| -> Vec<usize> {
+        let batches = replica_batches(&specs, groups, k);
+        let costs: Vec<u64> = batches.iter().map(|b| shard::batch_cost(b)).collect();
+        let of_batch = shard::assign(&costs, n);
+        specs
+            .iter()
+            .map(|s| {
+                batches
+                    .iter()
+                    .position(|b| b.iter().any(|x| x.group == s.group && x.repeat == s.repeat))
+                    .map_or(0, |i| of_batch[i] + 1)
+            })
+            .collect()
+    };
+    shard::merge(&opts.dir, &opts.figure, &specs, owners)
+}
+
+/// The shard (1-based) that records each of `specs` when split into `n` shards (for tests).
+#[cfg(test)]
+fn owners_of(specs: &[RunSpec], groups: &[Group], k: usize, n: usize) -> Vec<usize> {
+    let batches = replica_batches(specs, groups, k);
+    let mut out = Vec::new();
+    for s in specs {
+        for sh in 1..=n {
+            let mine = shard::select(
+                batches.clone(),
+                shard::Shard {
+                    index: sh,
+                    count: n,
+                },
+            );
+            if mine
+                .iter()
+                .flatten()
+                .any(|x| x.group == s.group && x.repeat == s.repeat)
+            {
+                out.push(sh);
+            }
+        }
+    }
+    out
 }
 
 /// Every run of `groups` for `repeats` repeats, repeat-major (all groups of repeat 0 first).
@@ -252,6 +346,33 @@ mod tests {
         let names: Vec<String> = b.iter().map(|x| batch_label(x)).collect();
         assert_eq!(names, ["A r0-r2", "B r0-r1", "B r2"]);
         assert_eq!(replica_batches(&todo, &groups, 1).len(), 5);
+    }
+
+    #[test]
+    fn every_run_belongs_to_exactly_one_shard_in_whole_batches() {
+        let groups: Vec<Group> = ["A", "B", "C"]
+            .iter()
+            .map(|n| Group::new(&n.to_lowercase(), n, &[], &Scale::new(ScaleName::Smoke)).unwrap())
+            .collect();
+        let specs: Vec<RunSpec> = (0..5)
+            .flat_map(|r| ["A", "B", "C"].map(|g| spec(g, r)))
+            .collect();
+        for n in 1..=4 {
+            let owners = owners_of(&specs, &groups, 2, n);
+            // Exactly one shard per run.
+            assert_eq!(owners.len(), specs.len(), "{n} shards");
+            // Replica batches are not split: repeats 0-1, 2-3 of a group share a shard.
+            for g in ["A", "B", "C"] {
+                let of = |r: usize| {
+                    owners[specs
+                        .iter()
+                        .position(|s| s.group == g && s.repeat == r)
+                        .unwrap()]
+                };
+                assert_eq!(of(0), of(1));
+                assert_eq!(of(2), of(3));
+            }
+        }
     }
 
     fn row_of(s: &RunSpec) -> RunRecord {

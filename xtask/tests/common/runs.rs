@@ -1,0 +1,123 @@
+//! Reading `runs.csv` files for comparisons (shared by the scale-out and Slurm tests).
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Columns a run's results determine (as tests/golden.rs compares them): not the wall time,
+/// images per second, replicas or device.
+pub const RESULT_COLUMNS: &[&str] = &[
+    "figure",
+    "group",
+    "repeat",
+    "seed",
+    "config_hash",
+    "regularizers",
+    "reference_quirks",
+    "epochs",
+    "batch_size",
+    "lr",
+    "train_images",
+    "test_images",
+    "status",
+    "message",
+    "train_accuracy",
+    "train_loss",
+    "test_accuracy",
+    "test_loss",
+    "neurogenesis_events",
+    "checkpoint",
+];
+
+/// (group, repeat) of a run.
+pub type Key = (String, String);
+
+/// Every row of `path` as (group, repeat) -> every column (by name), in file order; panics on a
+/// duplicated run.
+pub fn all_columns(path: &Path) -> Vec<(Key, BTreeMap<String, String>)> {
+    let mut rdr =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = rdr.headers().unwrap().clone();
+    let mut out: Vec<(Key, BTreeMap<String, String>)> = Vec::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let m: BTreeMap<String, String> = headers
+            .iter()
+            .zip(r.iter())
+            .map(|(h, v)| (h.to_string(), v.to_string()))
+            .collect();
+        let key = (m["group"].clone(), m["repeat"].clone());
+        assert!(
+            !out.iter().any(|(k, _)| *k == key),
+            "{}: run {key:?} appears twice",
+            path.display()
+        );
+        out.push((key, m));
+    }
+    out
+}
+
+/// The result columns of every run in `path`, by (group, repeat).
+pub fn results(path: &Path) -> BTreeMap<Key, Vec<String>> {
+    all_columns(path)
+        .into_iter()
+        .map(|(k, m)| {
+            let v = RESULT_COLUMNS.iter().map(|c| m[*c].clone()).collect();
+            (k, v)
+        })
+        .collect()
+}
+
+/// Asserts that `got` holds exactly the runs of `want` with the same results, naming the first
+/// difference.
+pub fn assert_same_results(want: &Path, got: &Path) {
+    let (w, g) = (results(want), results(got));
+    for (k, a) in &w {
+        let b = g.get(k).unwrap_or_else(|| {
+            panic!(
+                "run {k:?} of {} is missing from {}",
+                want.display(),
+                got.display()
+            )
+        });
+        for ((c, x), y) in RESULT_COLUMNS.iter().zip(a).zip(b) {
+            assert_eq!(
+                x,
+                y,
+                "run {k:?}, column {c}: {} has {x}, {} has {y}",
+                want.display(),
+                got.display()
+            );
+        }
+    }
+    let extra: Vec<&Key> = g.keys().filter(|k| !w.contains_key(*k)).collect();
+    assert!(
+        extra.is_empty(),
+        "{} has runs {} lacks: {extra:?}",
+        got.display(),
+        want.display()
+    );
+}
+
+/// Runs `cmd`, asserting success; returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the command runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs `cmd`, asserting failure; returns stderr.
+pub fn run_err(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the command runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "{cmd:?} succeeded but should have failed\nstdout:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}

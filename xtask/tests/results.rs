@@ -1,0 +1,99 @@
+//! The committed results (`docs/results/<name>/`) are what their command makes from their
+//! `runs.csv`: rerunning the command recorded in `command.txt` on a copy of the directory trains
+//! nothing (every run is recorded, with the configuration hash this code computes) and writes
+//! the same `report.md`, byte for byte except the line naming the data path and the device.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn results_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results")
+}
+
+/// `report.md` without the line that names where the data was read and on which device.
+fn comparable(report: &str) -> String {
+    report
+        .lines()
+        .filter(|l| !l.starts_with("Data: `"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+#[test]
+fn committed_results_are_rederived_from_their_runs_csv() {
+    let Some(data) = neurogen_data::cifar10_archive() else {
+        eprintln!("SKIP: ../shared/data/cifar10-jpeg.tar.gz is absent");
+        return;
+    };
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(results_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("command.txt").is_file())
+        .collect();
+    entries.sort();
+    for dir in entries {
+        let command = std::fs::read_to_string(dir.join("command.txt")).unwrap();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(
+            args.first(),
+            Some(&"reproduce"),
+            "{}: {command}",
+            dir.display()
+        );
+        let fig = args[1];
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join(fig);
+        copy_dir(&dir, &out);
+        let before = std::fs::read(out.join("runs.csv")).unwrap();
+        let want = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        let res = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .env(
+                "NEUROGEN_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-cache"),
+            )
+            .args(&args)
+            .arg("--quiet")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}: {command} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&res.stderr)
+        );
+        assert_eq!(
+            before,
+            std::fs::read(out.join("runs.csv")).unwrap(),
+            "{}: the command trained or changed runs; the committed runs.csv is not what this code records",
+            dir.display()
+        );
+        let got = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert_eq!(
+            comparable(&want),
+            comparable(&got),
+            "{}: report.md is not what the command makes from runs.csv",
+            dir.display()
+        );
+        checked += 1;
+    }
+    if checked == 0 {
+        eprintln!("SKIP: no docs/results/*/command.txt yet");
+    }
+}
