@@ -30,11 +30,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backprop;
 pub mod error;
 pub mod fly;
 pub mod harness;
 pub mod learner;
 
+pub use backprop::{BackpropConfig, BackpropLearner};
 pub use error::{LearnerError, Result};
 pub use fly::{
     adaptive_threshold, kwta_top_k, min_max_scale, FlyConfig, FlyModel, Projection, Wta,

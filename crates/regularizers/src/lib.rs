@@ -27,6 +27,7 @@
 
 pub mod dropout;
 pub mod error;
+pub mod ewc;
 pub mod freeze;
 pub mod maxnorm;
 pub mod neural_noise;
@@ -38,6 +39,7 @@ pub mod weight_decay;
 
 pub use dropout::{Dropout, DropoutConfig};
 pub use error::RegError;
+pub use ewc::{fisher_diagonal, Ewc};
 pub use freeze::{Freeze, FreezeConfig};
 pub use maxnorm::renorm_l1;
 pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
