@@ -17,6 +17,7 @@ pub mod fig3;
 pub mod fig4;
 pub mod fig5;
 pub mod figure;
+pub mod flymodel;
 pub mod plots;
 pub mod report;
 pub mod run;
@@ -39,6 +40,9 @@ pub enum FigureName {
     Fig5,
     /// All four figures.
     All,
+    /// Class-incremental learning with the fruit-fly model (issue #17; Fashion-MNIST, not part
+    /// of `all`).
+    Flymodel,
 }
 
 /// Arguments of `cargo xtask reproduce`.
@@ -74,6 +78,13 @@ pub struct ReproduceArgs {
     /// report both side by side; groups without neurogenesis are shared. fig2, fig3, fig4.
     #[arg(long)]
     pub compare_reference: bool,
+    /// flymodel: which IDX dataset `--data` holds (MNIST, KMNIST and Fashion-MNIST files
+    /// share their names, so it is stated, not guessed).
+    #[arg(long, value_enum, default_value = "fashion-mnist")]
+    pub idx_kind: flymodel::IdxKind,
+    /// flymodel: EWC strength λ (overrides the scale's).
+    #[arg(long)]
+    pub ewc_lambda: Option<f64>,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -248,6 +259,9 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         );
         scale.lr = lr;
     }
+    if args.figure == FigureName::Flymodel {
+        return run_flymodel(&args);
+    }
     // SAFETY: xtask uses the device from its main thread only.
     let device = unsafe { parse_device_single_stream(&args.device)? };
     let replicas = parse_replicas(&args.replicas, &device)?;
@@ -313,7 +327,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             FigureName::Fig3 => fig3::run(&ctx)?,
             FigureName::Fig4 => fig4::run(&ctx)?,
             FigureName::Fig5 => fig5::run(&ctx)?,
-            FigureName::All => unreachable!("expanded above"),
+            FigureName::All | FigureName::Flymodel => unreachable!("expanded above"),
         };
         println!(
             "{name}: wrote {} ({:.0} s)",
@@ -321,6 +335,66 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             t0.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+/// `reproduce flymodel`: the class-incremental benchmark (CPU only: its learners are small).
+fn run_flymodel(args: &ReproduceArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.device == "cpu",
+        "reproduce flymodel runs on the CPU (its learners are small); drop --device {}",
+        args.device
+    );
+    for (flag, given) in [
+        ("--epochs", args.epochs.is_some()),
+        ("--lr", args.lr.is_some()),
+        ("--reference-quirks", args.reference_quirks),
+        ("--compare-reference", args.compare_reference),
+    ] {
+        anyhow::ensure!(!given, "{flag} does not apply to reproduce flymodel");
+    }
+    let mut scale = flymodel::FlyScale::new(args.scale);
+    if let Some(r) = args.repeats {
+        anyhow::ensure!(
+            r >= 2,
+            "--repeats must be at least 2 (the paired tests need two runs)"
+        );
+        scale.repeats = r;
+    }
+    if let Some(l) = args.ewc_lambda {
+        anyhow::ensure!(
+            l.is_finite() && l >= 0.0,
+            "--ewc-lambda {l}: expected a finite number >= 0"
+        );
+        scale.ewc_lambda = l;
+    }
+    let data = match &args.data {
+        Some(p) => p.clone(),
+        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
+            )
+        })?,
+    };
+    crate::common::ensure_dir(&args.out)?;
+    let loaded = crate::common::load_data(Some(&data), args.cache_dir.as_deref())?;
+    let dir = args.out.join("flymodel");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = neurogen_io::DirLock::acquire(&dir, "reproduce flymodel")?;
+    let t0 = std::time::Instant::now();
+    let report = flymodel::run(
+        &dir,
+        scale,
+        args.idx_kind,
+        &loaded.dataset,
+        &loaded.source.display().to_string(),
+        args.quiet,
+    )?;
+    println!(
+        "flymodel: wrote {} ({:.0} s)",
+        report.display(),
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
