@@ -184,20 +184,21 @@ pub fn kwta_top_k(c: &mut [f32], k: usize) {
         return;
     }
     if k < c.len() {
-        let mut order: Vec<u32> = (0..c.len() as u32).collect();
-        let cmp = |a: &u32, b: &u32| {
-            c[*b as usize]
-                .total_cmp(&c[*a as usize])
-                .then_with(|| a.cmp(b))
-        };
-        order.select_nth_unstable_by(k - 1, cmp);
-        let mut keep = vec![false; c.len()];
-        for &i in &order[..k] {
-            keep[i as usize] = true;
-        }
-        for (v, kept) in c.iter_mut().zip(keep) {
-            if !kept {
-                *v = 0.0;
+        // The k-th largest value t: every value above t wins, and of those equal to t the
+        // first (lowest index) ones, until there are k winners.
+        let mut vals = c.to_vec();
+        let (_, kth, _) = vals.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+        let t = *kth;
+        let above = c
+            .iter()
+            .filter(|v| v.total_cmp(&t) == std::cmp::Ordering::Greater)
+            .count();
+        let mut ties = k - above;
+        for v in c.iter_mut() {
+            match v.total_cmp(&t) {
+                std::cmp::Ordering::Greater => {}
+                std::cmp::Ordering::Equal if ties > 0 => ties -= 1,
+                _ => *v = 0.0,
             }
         }
     }

@@ -89,7 +89,7 @@ impl FlyScale {
             hidden: vec![256, 256],
             batch_size: 32,
             lr: 1e-3,
-            ewc_lambda: 1e4,
+            ewc_lambda: 1e3,
             fisher_samples: 500,
             cells_per_input: 40,
         };
