@@ -17,7 +17,8 @@ pub struct ModelConfig {
     pub in_height: usize,
     /// Input width in pixels.
     pub in_width: usize,
-    /// Output channels of the six convolutions (a max-pool follows every second one).
+    /// Output channels of the convolutions (the paper: six; a max-pool follows every second
+    /// one; none makes a multilayer perceptron, see [`ModelConfig::mlp`]).
     pub conv_channels: Vec<usize>,
     /// Widths of the hidden fully connected layers (`fcs.0`, `fcs.1`, ...).
     pub hidden_sizes: Vec<usize>,
@@ -65,6 +66,27 @@ impl ModelConfig {
         }
     }
 
+    /// A multilayer perceptron on `inputs`-dimensional feature vectors: no convolution, the
+    /// input seen as `1 x 1 x inputs`, hidden layers of `hidden` widths, `num_classes` outputs.
+    ///
+    /// ```
+    /// use neurogen_model::ModelConfig;
+    /// let cfg = ModelConfig::mlp(784, &[100, 100], 10);
+    /// cfg.validate()?;
+    /// assert_eq!(cfg.flatten_dim(), 784);
+    /// # Ok::<(), neurogen_model::ModelError>(())
+    /// ```
+    pub fn mlp(inputs: usize, hidden: &[usize], num_classes: usize) -> Self {
+        ModelConfig {
+            in_channels: 1,
+            in_height: 1,
+            in_width: inputs,
+            conv_channels: Vec::new(),
+            hidden_sizes: hidden.to_vec(),
+            num_classes,
+        }
+    }
+
     /// Sets every hidden layer's width to `width`.
     pub fn with_hidden_width(mut self, width: usize) -> Self {
         for h in &mut self.hidden_sizes {
@@ -101,9 +123,9 @@ impl ModelConfig {
         if self.in_channels == 0 {
             return bad("in_channels must be at least 1".into());
         }
-        if self.conv_channels.is_empty() || self.conv_channels.len() % 2 != 0 {
+        if self.conv_channels.len() % 2 != 0 {
             return bad(format!(
-                "conv_channels must hold an even, non-zero number of layers (a pool follows every second), got {:?}",
+                "conv_channels must hold an even number of layers (a pool follows every second; none makes an MLP), got {:?}",
                 self.conv_channels
             ));
         }
@@ -161,5 +183,10 @@ mod tests {
         c.in_height = 4;
         assert!(c.validate().unwrap_err().to_string().contains("too small"));
         assert!(ModelConfig::fashion_mnist().validate().is_ok());
+        let mut c = ModelConfig::cifar10();
+        c.conv_channels = vec![16, 16, 32];
+        assert!(c.validate().unwrap_err().to_string().contains("even"));
+        assert!(ModelConfig::mlp(10, &[5], 2).validate().is_ok());
+        assert!(ModelConfig::mlp(10, &[], 2).validate().is_err());
     }
 }

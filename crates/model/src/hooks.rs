@@ -111,6 +111,10 @@ pub enum HookStep {
         /// Renormalise blocks of this many examples separately (None: the whole minibatch).
         block: Option<usize>,
     },
+    /// k-winner-take-all per example: keep the `k` largest activations of every row (ties go
+    /// to the lower unit index, see [`top_k_mask`]) and set the others to 0. The mask is taken
+    /// from the activations themselves; gradients flow through the winners.
+    TopK(usize),
 }
 
 impl HookStep {
@@ -120,6 +124,7 @@ impl HookStep {
             (HookStep::Multiply(_), HookStep::Multiply(_)) => true,
             (HookStep::ScaleUnits(_), HookStep::ScaleUnits(_)) => true,
             (a @ HookStep::RenormL1 { .. }, b @ HookStep::RenormL1 { .. }) => a == b,
+            (HookStep::TopK(_), HookStep::TopK(_)) => true,
             _ => false,
         }
     }
@@ -166,6 +171,32 @@ pub fn renorm_l1(x: &Tensor, dim: usize, max_norm: f64) -> candle_core::Result<T
     let factor = ((norms + RENORM_EPS)?.recip()? * max_norm)?;
     let scale = over.where_cond(&factor, &factor.ones_like()?)?;
     x.broadcast_mul(&scale)
+}
+
+/// The k-winner-take-all mask of one row: 1 at the `k` largest values (ties broken towards
+/// the lower index, so exactly `min(k, len)` ones), 0 elsewhere.
+///
+/// ```
+/// use neurogen_model::hooks::top_k_mask;
+/// assert_eq!(top_k_mask(&[0.5, 3.0, 3.0, -1.0], 2), vec![0.0, 1.0, 1.0, 0.0]);
+/// assert_eq!(top_k_mask(&[1.0, 1.0, 1.0], 1), vec![1.0, 0.0, 0.0]);
+/// ```
+pub fn top_k_mask(row: &[f32], k: usize) -> Vec<f32> {
+    let k = k.min(row.len());
+    let mut mask = vec![0f32; row.len()];
+    if k == 0 {
+        return mask;
+    }
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    if k < row.len() {
+        order.select_nth_unstable_by(k - 1, |&a, &b| {
+            row[b].total_cmp(&row[a]).then_with(|| a.cmp(&b))
+        });
+    }
+    for &i in &order[..k] {
+        mask[i] = 1.0;
+    }
+    mask
 }
 
 /// [`renorm_l1`] over dim 1 of `[K, n, width]`, each run of `block` consecutive rows on its
@@ -236,6 +267,23 @@ pub fn apply_all(x: &Tensor, plans: &[Vec<HookStep>]) -> Result<Tensor> {
                 let f = upload(all, (k, 1, w), &x)?;
                 x.broadcast_mul(&f)?
             }
+            HookStep::TopK(_) => {
+                let host: Vec<f32> = x
+                    .to_dtype(candle_core::DType::F32)?
+                    .flatten_all()?
+                    .to_vec1()?;
+                let mut mask = Vec::with_capacity(k * b * w);
+                for (r, p) in plans.iter().enumerate() {
+                    let HookStep::TopK(top) = &p[i] else {
+                        return Err(mixed());
+                    };
+                    for row in host[r * b * w..(r + 1) * b * w].chunks_exact(w.max(1)) {
+                        mask.extend(top_k_mask(row, *top));
+                    }
+                }
+                let m = upload(mask, (k, b, w), &x)?;
+                (x * m)?
+            }
             HookStep::RenormL1 {
                 max_norm,
                 block: None,
@@ -304,6 +352,26 @@ mod tests {
                 assert_eq!(got, want);
             }
         }
+    }
+
+    #[test]
+    fn top_k_keeps_the_k_largest_of_each_row_per_replica() {
+        let t = Tensor::new(
+            &[
+                [[1f32, 5., 3., 2.], [4., 4., 0., 9.]],
+                [[0., 1., 2., 3.], [3., 2., 1., 0.]],
+            ],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let y = apply_all(&t, &[vec![HookStep::TopK(2)], vec![HookStep::TopK(1)]])
+            .unwrap()
+            .to_vec3::<f32>()
+            .unwrap();
+        assert_eq!(y[0], vec![vec![0., 5., 3., 0.], vec![4., 0., 0., 9.]]);
+        assert_eq!(y[1], vec![vec![0., 0., 0., 3.], vec![3., 0., 0., 0.]]);
+        assert_eq!(top_k_mask(&[1.0, 2.0], 5), vec![1.0, 1.0]);
+        assert_eq!(top_k_mask(&[1.0, 2.0], 0), vec![0.0, 0.0]);
     }
 
     #[test]

@@ -220,6 +220,32 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
         Ok(t)
     }
 
+    /// A trainer that goes on with an optimiser of an earlier trainer (its moments and step
+    /// counts, see [`Trainer::into_optimizer`]), without running the [`Phase::Start`] hooks
+    /// again: for learners that take one step at a time between other work (the
+    /// class-incremental harness of `neurogen-learners`).
+    pub fn resume(net: &'a mut Cnn, opt: Adam, regs: &'a mut [R]) -> Result<Self> {
+        let k = net.replicas();
+        if regs.len() != k || opt.replicas() != k {
+            return Err(ModelError::Config(format!(
+                "{} regularisers and an optimiser of {} replicas given for {k} replicas",
+                regs.len(),
+                opt.replicas()
+            )));
+        }
+        Ok(Trainer {
+            net,
+            opt,
+            regs,
+            failed: (0..k).map(|_| None).collect(),
+        })
+    }
+
+    /// The optimiser, to resume with later ([`Trainer::resume`]).
+    pub fn into_optimizer(self) -> Adam {
+        self.opt
+    }
+
     /// Which replicas are still training.
     pub fn live(&self) -> Vec<bool> {
         self.failed.iter().map(|f| f.is_none()).collect()

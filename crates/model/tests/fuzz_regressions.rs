@@ -87,7 +87,8 @@ fn invalid_configs_are_reported_by_the_rule_they_break() {
     let e = load_err(&checkpoint_bytes(&model, &meta));
     assert!(e.contains("hidden_sizes"), "{e}");
     let mut meta = CheckpointMeta::for_model(&model);
-    meta.model.conv_channels = vec![];
+    // An odd number of convolutions (no convolution is an MLP, which is valid).
+    meta.model.conv_channels = vec![1];
     let e = load_err(&checkpoint_bytes(&model, &meta));
     assert!(e.contains("conv_channels"), "{e}");
 }

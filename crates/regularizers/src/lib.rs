@@ -27,7 +27,9 @@
 
 pub mod dropout;
 pub mod error;
+pub mod ewc;
 pub mod freeze;
+pub mod kwta;
 pub mod maxnorm;
 pub mod neural_noise;
 pub mod neurogenesis;
@@ -38,7 +40,9 @@ pub mod weight_decay;
 
 pub use dropout::{Dropout, DropoutConfig};
 pub use error::RegError;
+pub use ewc::{fisher_diagonal, Ewc};
 pub use freeze::{Freeze, FreezeConfig};
+pub use kwta::{Kwta, KwtaConfig};
 pub use maxnorm::renorm_l1;
 pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
 pub use neurogen_model::{ForwardCtx, NoRegularizer, Phase, Regularizer, StepCtx, StepCx};

@@ -8,6 +8,7 @@
 //! | `weight-decay` | `lambda=1e-5` |
 //! | `noise` | `mean=-0.2`, `std=0.5`, `layer=0` |
 //! | `freeze` | `layer=1` (the control that freezes `fcs.{layer}` and the next layer's weight) |
+//! | `kwta` | `k=0.05` (winners per example: count, or fraction in (0,1)), `layer=all` (or an index) |
 //!
 //! A bare name (`dropout`) gives the paper's defaults. TOML:
 //! ```toml
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::dropout::{Dropout, DropoutConfig};
 use crate::error::{RegError, Result};
 use crate::freeze::{Freeze, FreezeConfig};
+use crate::kwta::{Kwta, KwtaConfig};
 use crate::neural_noise::{NeuralNoise, NeuralNoiseConfig};
 use crate::neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, Selection};
 use crate::stack::Stack;
@@ -62,10 +64,12 @@ pub enum RegularizerSpec {
     NeuralNoise(NeuralNoiseConfig),
     /// The frozen-layers control: no neurogenesis, the layers it would leave untrained frozen.
     Freeze(FreezeConfig),
+    /// k-winner-take-all on hidden activations (training and evaluation).
+    Kwta(KwtaConfig),
 }
 
 /// The names a specification may start with.
-pub const NAMES: &str = "neurogenesis, dropout, weight-decay, noise, freeze";
+pub const NAMES: &str = "neurogenesis, dropout, weight-decay, noise, freeze, kwta";
 
 impl RegularizerSpec {
     /// The regulariser's name as written in specifications.
@@ -76,6 +80,7 @@ impl RegularizerSpec {
             RegularizerSpec::WeightDecay(_) => "weight-decay",
             RegularizerSpec::NeuralNoise(_) => "noise",
             RegularizerSpec::Freeze(_) => "freeze",
+            RegularizerSpec::Kwta(_) => "kwta",
         }
     }
 
@@ -96,6 +101,7 @@ impl RegularizerSpec {
             RegularizerSpec::WeightDecay(_) => &["lambda"],
             RegularizerSpec::NeuralNoise(_) => &["mean", "std", "layer"],
             RegularizerSpec::Freeze(_) => &["layer"],
+            RegularizerSpec::Kwta(_) => &["k", "layer"],
         }
     }
 
@@ -107,6 +113,7 @@ impl RegularizerSpec {
             RegularizerSpec::WeightDecay(c) => c.validate(),
             RegularizerSpec::NeuralNoise(c) => c.validate(),
             RegularizerSpec::Freeze(_) => Ok(()),
+            RegularizerSpec::Kwta(c) => c.validate(),
         }
     }
 
@@ -177,6 +184,16 @@ impl RegularizerSpec {
                 "layer" => c.layer = int(key, value, "a hidden layer index (0, 1, 2, ...)")?,
                 _ => return Err(unknown()),
             },
+            RegularizerSpec::Kwta(c) => match key {
+                "k" => c.k = value.parse::<UnitCount>().map_err(|e| format!("k: {e}"))?,
+                "layer" => {
+                    c.layer = match value {
+                        "all" => None,
+                        v => Some(int(key, v, "a hidden layer index (0, 1, 2, ...) or all")?),
+                    }
+                }
+                _ => return Err(unknown()),
+            },
         }
         Ok(())
     }
@@ -215,6 +232,7 @@ impl FromStr for RegularizerSpec {
                 RegularizerSpec::NeuralNoise(Default::default())
             }
             "freeze" => RegularizerSpec::Freeze(FreezeConfig::reference()),
+            "kwta" | "k-wta" => RegularizerSpec::Kwta(KwtaConfig::default()),
             _ => {
                 return Err(err(format!(
                     "unknown regulariser `{name}` (allowed: {NAMES})"
@@ -281,6 +299,10 @@ impl fmt::Display for RegularizerSpec {
                 write!(f, "noise:mean={},std={},layer={}", c.mean, c.std, c.layer)
             }
             RegularizerSpec::Freeze(c) => write!(f, "freeze:layer={}", c.layer),
+            RegularizerSpec::Kwta(c) => match c.layer {
+                Some(l) => write!(f, "kwta:k={},layer={l}", c.k),
+                None => write!(f, "kwta:k={},layer=all", c.k),
+            },
         }
     }
 }
@@ -376,7 +398,8 @@ impl RegularizerSet {
 }
 
 /// Position of a kind in the reference's order (weight decay, noise, neurogenesis, dropout;
-/// then the frozen-layers control, which has no forward hook).
+/// then the frozen-layers control, which has no forward hook; then k-WTA, which acts on what the
+/// others produced).
 fn canonical_rank(s: &RegularizerSpec) -> u64 {
     match s {
         RegularizerSpec::WeightDecay(_) => 0,
@@ -384,6 +407,7 @@ fn canonical_rank(s: &RegularizerSpec) -> u64 {
         RegularizerSpec::Neurogenesis(_) => 2,
         RegularizerSpec::Dropout(_) => 3,
         RegularizerSpec::Freeze(_) => 4,
+        RegularizerSpec::Kwta(_) => 5,
     }
 }
 
@@ -413,7 +437,7 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
     set.validate()?;
     let mut specs: Vec<&RegularizerSpec> = set.specs.iter().collect();
     specs.sort_by_key(|s| canonical_rank(s));
-    let mut counts = [0u64; 5];
+    let mut counts = [0u64; 6];
     let mut stack = Stack::default();
     for s in specs {
         let rank = canonical_rank(s);
@@ -427,6 +451,7 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
             RegularizerSpec::WeightDecay(c) => Box::new(WeightDecay::new(*c)?),
             RegularizerSpec::NeuralNoise(c) => Box::new(NeuralNoise::new(*c, rng)?),
             RegularizerSpec::Freeze(c) => Box::new(Freeze::new(*c)),
+            RegularizerSpec::Kwta(c) => Box::new(Kwta::new(*c)?),
         };
         stack.push(reg);
     }

@@ -79,7 +79,7 @@ fn invalid_settings_say_what_is_allowed() {
     let cases = [
         (
             "blur:p=1",
-            "unknown regulariser `blur` (allowed: neurogenesis, dropout, weight-decay, noise, freeze)",
+            "unknown regulariser `blur` (allowed: neurogenesis, dropout, weight-decay, noise, freeze, kwta)",
         ),
         (
             "dropout:q=0.1",
@@ -118,6 +118,9 @@ fn invalid_settings_say_what_is_allowed() {
             "lambda must be a finite number >= 0",
         ),
         ("noise:std=-1", "std must be a finite number >= 0"),
+        ("kwta:k=0", "k must be a count of units >= 1"),
+        ("kwta:layer=x", "layer must be a whole number"),
+        ("kwta:p=1", "unknown key `p` for kwta (allowed: k, layer)"),
     ];
     for (spec, want) in cases {
         let e = parse_err(spec);
@@ -275,6 +278,12 @@ fn arb_spec() -> impl Strategy<Value = RegularizerSpec> {
         (0.0f64..1.0).prop_map(|lambda| RegularizerSpec::WeightDecay(WeightDecayConfig { lambda })),
         (-3.0f64..3.0, 0.0f64..3.0, 0usize..3).prop_map(|(mean, std, layer)| {
             RegularizerSpec::NeuralNoise(NeuralNoiseConfig { mean, std, layer })
+        }),
+        (1usize..100, proptest::option::of(0usize..3)).prop_map(|(k, layer)| {
+            RegularizerSpec::Kwta(neurogen_regularizers::KwtaConfig {
+                k: UnitCount::Count(k),
+                layer,
+            })
         }),
     ]
 }

@@ -22,6 +22,7 @@ pub mod fig3;
 pub mod fig4;
 pub mod fig5;
 pub mod figure;
+pub mod flymodel;
 pub mod plots;
 pub mod report;
 pub mod run;
@@ -45,6 +46,9 @@ pub enum FigureName {
     Fig5,
     /// All four figures.
     All,
+    /// Class-incremental learning with the fruit-fly model (issue #17; Fashion-MNIST, not part
+    /// of `all`).
+    Flymodel,
 }
 
 /// Arguments of `cargo xtask reproduce`: a figure to reproduce (`reproduce figN ...`, with
@@ -152,6 +156,13 @@ pub struct FigureArgs {
     /// report both side by side; groups without neurogenesis are shared. fig2, fig3, fig4.
     #[arg(long)]
     pub compare_reference: bool,
+    /// flymodel: which IDX dataset `--data` holds (MNIST, KMNIST and Fashion-MNIST files
+    /// share their names, so it is stated, not guessed).
+    #[arg(long, value_enum, default_value = "fashion-mnist")]
+    pub idx_kind: flymodel::IdxKind,
+    /// flymodel: EWC strength λ (overrides the scale's).
+    #[arg(long)]
+    pub ewc_lambda: Option<f64>,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -315,13 +326,21 @@ pub fn parse_replicas(value: &str, device: &candle_core::Device) -> anyhow::Resu
 
 /// Runs `cargo xtask reproduce`.
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
+    let not_sharded =
+        "reproduce flymodel runs on one machine in minutes: it has no shards, merge or Slurm jobs";
     match args.action {
+        Some(Action::Merge(m)) if m.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
+        Some(Action::Slurm(s)) if s.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
         Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
         Some(Action::Slurm(s)) => slurm::run(&s),
         None => {
             let figure = args
                 .figure
-                .context("name a figure: reproduce fig2|fig3|fig4|fig5|all")?;
+                .context("name a figure: reproduce fig2|fig3|fig4|fig5|all|flymodel")?;
+            if figure == FigureName::Flymodel {
+                anyhow::ensure!(args.shard.is_none(), not_sharded);
+                return run_flymodel(&args.opts);
+            }
             let mode = match args.shard {
                 Some(s) => Mode::Shard(s),
                 None => Mode::Train,
@@ -388,6 +407,7 @@ fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
         FigureName::Fig4 => fig4::figure(s),
         FigureName::Fig5 => fig5::figure(s),
         FigureName::All => anyhow::bail!("`all` is not one figure"),
+        FigureName::Flymodel => anyhow::bail!("flymodel is not a figure of groups and claims"),
     }
 }
 
@@ -475,7 +495,7 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
             FigureName::Fig3 => fig3::run(&ctx)?,
             FigureName::Fig4 => fig4::run(&ctx)?,
             FigureName::Fig5 => fig5::run(&ctx)?,
-            FigureName::All => unreachable!("expanded above"),
+            FigureName::All | FigureName::Flymodel => unreachable!("expanded above"),
         };
         println!(
             "{name}: wrote {} ({:.0} s)",
@@ -483,6 +503,66 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
             t0.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+/// `reproduce flymodel`: the class-incremental benchmark (CPU only: its learners are small).
+fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.device == "cpu",
+        "reproduce flymodel runs on the CPU (its learners are small); drop --device {}",
+        args.device
+    );
+    for (flag, given) in [
+        ("--epochs", args.epochs.is_some()),
+        ("--lr", args.lr.is_some()),
+        ("--reference-quirks", args.reference_quirks),
+        ("--compare-reference", args.compare_reference),
+    ] {
+        anyhow::ensure!(!given, "{flag} does not apply to reproduce flymodel");
+    }
+    let mut scale = flymodel::FlyScale::new(args.scale);
+    if let Some(r) = args.repeats {
+        anyhow::ensure!(
+            r >= 2,
+            "--repeats must be at least 2 (the paired tests need two runs)"
+        );
+        scale.repeats = r;
+    }
+    if let Some(l) = args.ewc_lambda {
+        anyhow::ensure!(
+            l.is_finite() && l >= 0.0,
+            "--ewc-lambda {l}: expected a finite number >= 0"
+        );
+        scale.ewc_lambda = l;
+    }
+    let data = match &args.data {
+        Some(p) => p.clone(),
+        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
+            )
+        })?,
+    };
+    crate::common::ensure_dir(&args.out)?;
+    let loaded = crate::common::load_data(Some(&data), args.cache_dir.as_deref())?;
+    let dir = args.out.join("flymodel");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = neurogen_io::DirLock::acquire(&dir, "reproduce flymodel")?;
+    let t0 = std::time::Instant::now();
+    let report = flymodel::run(
+        &dir,
+        scale,
+        args.idx_kind,
+        &loaded.dataset,
+        &loaded.source.display().to_string(),
+        args.quiet,
+    )?;
+    println!(
+        "flymodel: wrote {} ({:.0} s)",
+        report.display(),
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
