@@ -125,6 +125,38 @@ impl BackpropLearner {
             config.seed,
             &Device::Cpu,
         )?;
+        Self::with_network(net, config, reg)
+    }
+
+    /// Any network of the workspace (K = 1, e.g. the paper's CNN) as a learner: inputs are its
+    /// images flattened to `[n, C·H·W]` (as [`crate::FeatureSplit::from_pixels`] makes them)
+    /// and reshaped to `[n, C, H, W]` for it. `config.inputs`, `config.hidden` and
+    /// `config.classes` are taken from the network; `config.seed` is not used.
+    ///
+    /// ```
+    /// use candle_core::Device;
+    /// use neurogen_learners::{BackpropConfig, BackpropLearner, Learner};
+    /// use neurogen_model::{Cnn, ModelConfig};
+    /// let cnn = Cnn::new(&ModelConfig::fashion_mnist().with_hidden_width(8), 0, &Device::Cpu)?;
+    /// let l = BackpropLearner::with_network(cnn, BackpropConfig::new(0, &[], 0), Box::new(neurogen_regularizers::NoRegularizer))?;
+    /// assert_eq!((l.inputs(), l.classes()), (784, 10));
+    /// # Ok::<(), neurogen_learners::LearnerError>(())
+    /// ```
+    pub fn with_network(
+        net: Cnn,
+        mut config: BackpropConfig,
+        reg: Box<dyn Regularizer>,
+    ) -> Result<Self> {
+        if net.replicas() != 1 {
+            return crate::error::config(format!(
+                "a learner is one network; this model has {} replicas",
+                net.replicas()
+            ));
+        }
+        let shape = net.config().clone();
+        config.inputs = shape.in_channels * shape.in_height * shape.in_width;
+        config.hidden = shape.hidden_sizes.clone();
+        config.classes = shape.num_classes;
         let mut net = net;
         let mut reg = reg;
         let mut adam = config.adam;
@@ -142,6 +174,11 @@ impl BackpropLearner {
             task_x: Vec::new(),
             task_y: Vec::new(),
         })
+    }
+
+    /// Input size `C·H·W` the learner takes.
+    pub fn inputs(&self) -> usize {
+        self.config.inputs
     }
 
     /// Vanilla: an MLP without regulariser.
@@ -165,9 +202,10 @@ impl BackpropLearner {
     }
 
     fn as_images(&self, x: &[f32], n: usize) -> Result<Tensor> {
+        let c = self.net.config();
         Ok(Tensor::from_vec(
             x.to_vec(),
-            (n, 1, 1, self.config.inputs),
+            (n, c.in_channels, c.in_height, c.in_width),
             &Device::Cpu,
         )?)
     }
@@ -254,23 +292,22 @@ impl Learner for BackpropLearner {
     }
 
     fn end_task(&mut self, _task: usize) -> Result<()> {
-        let Some(ewc) = self.ewc.as_mut() else {
+        if self.ewc.is_none() {
             return Ok(());
-        };
+        }
         let n = self.task_y.len();
         if n == 0 {
             return config(
                 "EWC: the task ended without a training example to compute the Fisher on",
             );
         }
-        let x = Tensor::from_vec(
-            std::mem::take(&mut self.task_x),
-            (n, 1, 1, self.config.inputs),
-            &Device::Cpu,
-        )?;
+        let xs = std::mem::take(&mut self.task_x);
+        let x = self.as_images(&xs, n)?;
         let y = Tensor::from_vec(std::mem::take(&mut self.task_y), n, &Device::Cpu)?;
         let fisher = fisher_diagonal(&self.net, &x, &y)?;
-        ewc.consolidate(&self.net, fisher)?;
+        if let Some(ewc) = self.ewc.as_mut() {
+            ewc.consolidate(&self.net, fisher)?;
+        }
         Ok(())
     }
 }
@@ -372,6 +409,55 @@ mod tests {
             let best = (0..4).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
             assert_eq!(best, want, "row {i}: {row:?}");
         }
+    }
+
+    #[test]
+    fn the_cnn_runs_through_the_harness() {
+        use crate::harness::{run_class_incremental, FeatureSplit, HarnessConfig, TaskSequence};
+        // 1x8x8 images: class c lights up row c.
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..32 {
+            let c = i % 4;
+            for r in 0..8 {
+                for col in 0..8 {
+                    x.push(if r == 2 * c {
+                        1.0
+                    } else {
+                        0.05 * ((i + col) % 3) as f32
+                    });
+                }
+            }
+            y.push(c as u32);
+        }
+        let data = FeatureSplit::new(64, x, y).unwrap();
+        let cfg = ModelConfig {
+            in_channels: 1,
+            in_height: 8,
+            in_width: 8,
+            conv_channels: vec![4, 4],
+            hidden_sizes: vec![16],
+            num_classes: 4,
+        };
+        let cnn = Cnn::new(&cfg, 0, &Device::Cpu).unwrap();
+        let bc = BackpropConfig {
+            adam: AdamConfig {
+                lr: 1e-2,
+                ..AdamConfig::default()
+            },
+            ..BackpropConfig::new(0, &[], 0)
+        };
+        let mut l = BackpropLearner::with_network(cnn, bc, Box::new(NoRegularizer)).unwrap();
+        let tasks = TaskSequence::offline(4).unwrap();
+        let hc = HarnessConfig {
+            epochs: 30,
+            batch_size: 8,
+            seed: 0,
+        };
+        let res = run_class_incremental(&mut l, &data, &data, &tasks, &hc, &mut |_, _| {}).unwrap();
+        assert_eq!(l.steps(), 30 * 4);
+        assert!(res.final_accuracy() > 0.9, "{res:?}");
+        let wrong = Tensor::zeros((2, 63), candle_core::DType::F32, &Device::Cpu).unwrap();
+        assert!(l.scores(&wrong).is_err());
     }
 
     #[test]
