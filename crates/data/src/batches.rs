@@ -27,6 +27,64 @@ pub fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
     idx
 }
 
+/// Stream choosing which examples [`corruption_indices`] corrupts.
+const CORRUPT_STREAM: u64 = u64::MAX - 2;
+/// Stream drawing the random labels of [`corrupted_labels`].
+const CORRUPT_LABEL_STREAM: u64 = u64::MAX - 3;
+
+/// The examples of `0..n` whose labels a corruption of `fraction` replaces: exactly
+/// `round(fraction · n)` distinct indices chosen at random by `seed`, sorted ascending. A larger
+/// fraction with the same seed corrupts a superset (the indices are a prefix of one seeded
+/// permutation), so a series f = 0, 0.2, …, 1 corrupts nested sets. `fraction` must be in
+/// `[0, 1]` (checked by [`corrupted_labels`]; here it is clamped).
+pub fn corruption_indices(n: usize, fraction: f64, seed: u64) -> Vec<usize> {
+    let k = ((fraction.clamp(0.0, 1.0) * n as f64).round() as usize).min(n);
+    let mut idx = permutation(n, seed, CORRUPT_STREAM);
+    idx.truncate(k);
+    idx.sort_unstable();
+    idx
+}
+
+/// `labels` with a fraction `fraction` of them replaced by labels drawn uniformly from
+/// `0..num_classes` (Zhang et al. 2017; Morcos et al. 2018): the examples of
+/// [`corruption_indices`]`(labels.len(), fraction, seed)` get a random label each (which may
+/// by chance equal the true one, as in those papers), the others keep theirs. Deterministic
+/// in `seed`. Errors on a fraction outside `[0, 1]` (or NaN) and on `num_classes == 0`.
+///
+/// ```
+/// use neurogen_data::corrupted_labels;
+/// let clean: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
+/// let noisy = corrupted_labels(&clean, 0.4, 10, 7).unwrap();
+/// assert_eq!(noisy, corrupted_labels(&clean, 0.4, 10, 7).unwrap()); // same seed, same labels
+/// assert!(noisy.iter().all(|&l| l < 10));
+/// assert_eq!(corrupted_labels(&clean, 0.0, 10, 7).unwrap(), clean);
+/// assert!(corrupted_labels(&clean, 1.5, 10, 7).is_err());
+/// ```
+pub fn corrupted_labels(
+    labels: &[u8],
+    fraction: f64,
+    num_classes: usize,
+    seed: u64,
+) -> Result<Vec<u8>, crate::DataError> {
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(crate::DataError::InvalidArgument(format!(
+            "label corruption fraction {fraction}: expected a number in [0, 1]"
+        )));
+    }
+    if num_classes == 0 || num_classes > 256 {
+        return Err(crate::DataError::InvalidArgument(format!(
+            "label corruption needs 1..=256 classes, got {num_classes}"
+        )));
+    }
+    let mut out = labels.to_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(CORRUPT_LABEL_STREAM);
+    for i in corruption_indices(labels.len(), fraction, seed) {
+        out[i] = rand::Rng::random_range(&mut rng, 0..num_classes) as u8;
+    }
+    Ok(out)
+}
+
 /// Stream used for the validation split (epochs use streams `0..`, far below this).
 const VAL_STREAM: u64 = u64::MAX;
 

@@ -222,6 +222,22 @@ impl Split {
         Ok(self.subset(&crate::batches::sample_indices(self.len(), n, seed)))
     }
 
+    /// The same images with a fraction `fraction` of the labels replaced by uniformly random
+    /// labels of `0..num_classes`, chosen and drawn by `seed` ([`crate::corrupted_labels`]; for
+    /// the label-corruption experiments of Morcos et al. 2018).
+    pub fn with_corrupted_labels(
+        &self,
+        fraction: f64,
+        num_classes: usize,
+        seed: u64,
+    ) -> Result<Split, DataError> {
+        Ok(Split {
+            shape: self.shape,
+            images: self.images.clone(),
+            labels: crate::batches::corrupted_labels(&self.labels, fraction, num_classes, seed)?,
+        })
+    }
+
     /// Number of images per label `0..num_classes` (labels `>= num_classes` are not counted).
     pub fn class_counts(&self, num_classes: usize) -> Vec<usize> {
         let mut counts = vec![0usize; num_classes];

@@ -39,7 +39,7 @@ mod parquet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use batches::{epoch_batches, sample_indices};
+pub use batches::{corrupted_labels, corruption_indices, epoch_batches, sample_indices};
 pub use dataset::{
     Dataset, DatasetKind, ImageShape, Split, CIFAR10_CLASSES, FASHION_MNIST_CLASSES,
 };
