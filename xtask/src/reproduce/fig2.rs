@@ -81,6 +81,9 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     rep.summary(&res, Value::Gap, &all);
     rep.welch_lines(&res, &[&vs_control(Value::Gap)]);
     rep.section("Control vs neurogenesis vs neurogenesis with excitability");
+    rep.para(&format!(
+        "Excitability factor of the new units: **{EXCITE_FACTOR}** (ours). The published scripts pass `excite=True`, a factor of 1.0 (no change), so their excitability group equals plain neurogenesis; the factor behind the paper's figure is not known (the authors searched 1–5; older code hard-coded 1.3). With `--compare-reference` both columns use this factor; the published-code column applies it where the published code does, at the removed units' indices (quirk c)."
+    ));
     let anova = ["control", "neurogenesis", "ngn-excite"];
     rep.anova(&res, Value::TestAccuracy, &anova);
     if res.compares_published() {
