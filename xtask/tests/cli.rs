@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
 mod golden;
+
+use common::runs::run_ok;
 
 fn xtask() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -20,17 +23,6 @@ fn cifar() -> Option<PathBuf> {
         eprintln!("SKIP: ../shared/data/cifar10-jpeg.tar.gz is absent");
     }
     p
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("xtask runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 fn read_rows(path: &Path) -> Vec<(String, String, String, String)> {

@@ -11,41 +11,15 @@ use std::process::Command;
 use common::runs::{all_columns, assert_same_results, run_err, run_ok};
 use common::tiny_cifar;
 
-/// Rayon threads of every run here (CPU results depend on the thread count).
-const THREADS: &str = "2";
-
 fn xtask() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-scale-out-cache");
-    c.env("NEUROGEN_CACHE_DIR", cache)
-        .env("RAYON_NUM_THREADS", THREADS)
-        .env("RUST_BACKTRACE", "0");
-    c
-}
-
-/// `reproduce ARGS... fig4` flags for a smoke run of `data` into `out` (one run per batch, so
-/// that shards have several batches).
-fn flags(data: &Path, out: &Path) -> Vec<String> {
-    [
-        "--scale",
-        "smoke",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--replicas",
-        "1",
-        "--data",
-        &data.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec()
+    common::runs::xtask_with_cache("neurogen-scale-out-cache")
 }
 
 fn reproduce(pre: &[&str], data: &Path, out: &Path) -> Command {
     let mut c = xtask();
-    c.arg("reproduce").args(pre).args(flags(data, out));
+    c.arg("reproduce")
+        .args(pre)
+        .args(common::runs::smoke_flags(data, out));
     c
 }
 

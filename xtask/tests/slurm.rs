@@ -16,9 +16,6 @@ use std::time::{Duration, Instant};
 use common::runs::{all_columns, assert_same_results, run_ok};
 use common::tiny_cifar;
 
-/// Rayon threads of every run (CPU results depend on the thread count).
-const THREADS: &str = "2";
-
 /// The longest any job may take here before the test gives up (and cancels it).
 const JOB_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -26,13 +23,7 @@ const JOB_TIMEOUT: Duration = Duration::from_secs(300);
 static CLUSTER: Mutex<()> = Mutex::new(());
 
 fn xtask() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-slurm-cache");
-    // The jobs inherit this environment (sbatch --export=ALL, Slurm's default).
-    c.env("NEUROGEN_CACHE_DIR", cache)
-        .env("RAYON_NUM_THREADS", THREADS)
-        .env("RUST_BACKTRACE", "0");
-    c
+    common::runs::xtask_with_cache("neurogen-slurm-cache")
 }
 
 /// Whether a Slurm controller with an idle or usable node answers; `Err(why)` otherwise.
@@ -94,28 +85,12 @@ fn have_slurm() -> bool {
     }
 }
 
-fn flags(data: &Path, out: &Path) -> Vec<String> {
-    [
-        "--scale",
-        "smoke",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--replicas",
-        "1",
-        "--data",
-        &data.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
 /// `reproduce PRE... FLAGS...`.
 fn reproduce(pre: &[&str], data: &Path, out: &Path) -> Command {
     let mut c = xtask();
-    c.arg("reproduce").args(pre).args(flags(data, out));
+    c.arg("reproduce")
+        .args(pre)
+        .args(common::runs::smoke_flags(data, out));
     c
 }
 

@@ -481,41 +481,32 @@ fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> C
     let welch = format!("{}, Welch p = {p:.4}", found.replace("{d}", &d_text));
     let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
     match neurogen_analysis::stats::paired_comparison(&a, &b) {
-        Ok(pc) => Cell {
-            found: welch,
-            paired: Some((
-                format!(
-                    "{:+.*} [{:+.*}, {:+.*}], n = {}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
-                    digits,
-                    pc.diff.mean,
-                    digits,
-                    pc.diff.ci95.0,
-                    digits,
-                    pc.diff.ci95.1,
-                    pc.diff.n,
+        Ok(pc) => {
+            let diff = format!(
+                "{:+.*} [{:+.*}, {:+.*}], n = {}",
+                digits, pc.diff.mean, digits, pc.diff.ci95.0, digits, pc.diff.ci95.1, pc.diff.n
+            );
+            Cell {
+                found: welch,
+                paired: Some((
+                    format!(
+                        "{diff}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
+                        pc.t_test.p, pc.wilcoxon.p, pc.d_z
+                    ),
+                    format!("{diff}, p = {:.4}", pc.t_test.p),
                     pc.t_test.p,
-                    pc.wilcoxon.p,
-                    pc.d_z
-                ),
-                format!(
-                    "{:+.*} [{:+.*}, {:+.*}], n = {}, p = {:.4}",
-                    digits,
-                    pc.diff.mean,
-                    digits,
-                    pc.diff.ci95.0,
-                    digits,
-                    pc.diff.ci95.1,
-                    pc.diff.n,
-                    pc.t_test.p
-                ),
-                pc.t_test.p,
-            )),
-            // Verdicts use the paired test (the design pairs groups by repeat).
-            verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
-        },
+                )),
+                // Verdicts use the paired test (the design pairs groups by repeat).
+                verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
+            }
+        }
         Err(e) => Cell {
             found: welch,
-            paired: Some((format!("not computed ({e})"), format!("not computed ({e})"), f64::NAN)),
+            paired: Some((
+                format!("not computed ({e})"),
+                format!("not computed ({e})"),
+                f64::NAN,
+            )),
             verdict: expect.verdict(cmp.value, d, p),
         },
     }

@@ -98,6 +98,42 @@ pub fn assert_same_results(want: &Path, got: &Path) {
     );
 }
 
+/// Rayon threads of the scale-out runs (CPU results depend on the thread count).
+pub const THREADS: &str = "2";
+
+/// The xtask binary with a decode cache `cache` (a name under the build's temporary directory)
+/// and [`THREADS`] rayon threads; Slurm jobs inherit this environment (`--export=ALL`).
+pub fn xtask_with_cache(cache: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    c.env(
+        "NEUROGEN_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(cache),
+    )
+    .env("RAYON_NUM_THREADS", THREADS)
+    .env("RUST_BACKTRACE", "0");
+    c
+}
+
+/// The flags of a one-epoch smoke run of `data` into `out`, one run per replica batch (so that
+/// shards have several batches).
+pub fn smoke_flags(data: &Path, out: &Path) -> Vec<String> {
+    [
+        "--scale",
+        "smoke",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--replicas",
+        "1",
+        "--data",
+        &data.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Runs `cmd`, asserting success; returns stdout.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("the command runs");
