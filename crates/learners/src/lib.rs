@@ -6,6 +6,8 @@
 //! - [`FlyModel`]: the fruit-fly mushroom-body model of Shen, Dasgupta & Navlakha (arXiv
 //!   2107.07617): sparse random projection ([`Projection`]), k-winner-take-all
 //!   ([`kwta_top_k`], [`adaptive_threshold`]), associative output rule with partial freezing.
+//! - [`features`]: a frozen extractor (the workspace's CNN trained on images the benchmark
+//!   does not use) and the cache of its features.
 //! - [`harness`]: tasks as disjoint class sets, training task after task, the accuracy
 //!   matrix, seen-class accuracy and memory loss.
 //!
@@ -32,6 +34,7 @@
 
 pub mod backprop;
 pub mod error;
+pub mod features;
 pub mod fly;
 pub mod harness;
 pub mod learner;
