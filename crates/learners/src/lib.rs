@@ -8,6 +8,7 @@
 //!   ([`kwta_top_k`], [`adaptive_threshold`]), associative output rule with partial freezing.
 //! - [`features`]: a frozen extractor (the workspace's CNN trained on images the benchmark
 //!   does not use) and the cache of its features.
+//! - [`gem`]: the A-GEM baseline (gradient episodic memory with one constraint).
 //! - [`harness`]: tasks as disjoint class sets, training task after task, the accuracy
 //!   matrix, seen-class accuracy and memory loss.
 //!
@@ -36,6 +37,7 @@ pub mod backprop;
 pub mod error;
 pub mod features;
 pub mod fly;
+pub mod gem;
 pub mod harness;
 pub mod learner;
 
@@ -44,5 +46,6 @@ pub use error::{LearnerError, Result};
 pub use fly::{
     adaptive_threshold, kwta_top_k, min_max_scale, FlyConfig, FlyModel, Projection, Wta,
 };
+pub use gem::{agem_project, AGem, GemConfig};
 pub use harness::{FeatureSplit, HarnessConfig, IncrementalResult, TaskSequence};
 pub use learner::Learner;
