@@ -172,6 +172,9 @@ pub struct FigureArgs {
     /// flymodel: EWC strength λ (overrides the scale's).
     #[arg(long)]
     pub ewc_lambda: Option<f64>,
+    /// flymodel: also run the A-GEM baseline (gradient episodic memory, single constraint).
+    #[arg(long)]
+    pub gem: bool,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -545,6 +548,9 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
             "--ewc-lambda {l}: expected a finite number >= 0"
         );
         scale.ewc_lambda = l;
+    }
+    if args.gem {
+        scale.gem = Some(flymodel::GemScale::default());
     }
     anyhow::ensure!(
         args.fashion_mnist.is_none() || ds == flymodel::FlyDataset::Mnist20,
