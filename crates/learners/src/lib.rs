@@ -8,6 +8,7 @@
 //!   ([`kwta_top_k`], [`adaptive_threshold`]), associative output rule with partial freezing.
 //! - [`features`]: a frozen extractor (the workspace's CNN trained on images the benchmark
 //!   does not use) and the cache of its features.
+//! - [`checkpoint`]: FlyModel checkpoints (projection, weights, settings) as safetensors.
 //! - [`gem`]: the A-GEM baseline (gradient episodic memory with one constraint).
 //! - [`harness`]: tasks as disjoint class sets, training task after task, the accuracy
 //!   matrix, seen-class accuracy and memory loss.
@@ -34,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod backprop;
+pub mod checkpoint;
 pub mod error;
 pub mod features;
 pub mod fly;
