@@ -296,7 +296,7 @@ mod tests {
             ),
         ];
         for (bytes, want) in cases {
-            let e = load_fly_bytes(&bytes, p).err().expect(want).to_string();
+            let e = load_fly_bytes(&bytes, p).expect_err(want).to_string();
             assert!(
                 e.contains(want) && e.contains("fly.safetensors"),
                 "{want}: {e}"

@@ -518,7 +518,11 @@ struct Progress {
 impl neurogen_model::TrainObserver for Progress {
     fn on_step(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) {
         self.last += 1;
-        if !self.quiet && (self.last % 100 == 0 || batch + 1 == batches) {
+        let due = self.last == 100 || batch + 1 == batches;
+        if due {
+            self.last = 0;
+        }
+        if !self.quiet && due {
             println!(
                 "flymodel: extractor epoch {} batch {}/{batches} loss {loss:.3}",
                 epoch + 1,
@@ -821,13 +825,12 @@ struct PairedClaim {
 
 /// `n` with thousands separators (`60,000`).
 fn thousands(n: usize) -> String {
-    let d = n.to_string();
-    let mut o = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            o.push(',');
-        }
-        o.push(c);
+    let d: Vec<char> = n.to_string().chars().collect();
+    let head = d.len() - 3 * ((d.len() - 1) / 3);
+    let mut o: String = d[..head].iter().collect();
+    for group in d[head..].chunks(3) {
+        o.push(',');
+        o.extend(group);
     }
     o
 }
@@ -1218,6 +1221,19 @@ mod tests {
                 seen_accuracy: vec![0.95, 0.8, 0.7, 0.6, fin],
             },
             seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn thousands_separators() {
+        for (n, want) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (25_000, "25,000"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(n), want);
         }
     }
 
