@@ -193,7 +193,7 @@ fn flymodel_cifar10_trains_an_extractor_caches_its_features_and_resumes() {
     let fly = out.join("flymodel-cifar10");
     let report = std::fs::read_to_string(fly.join("report.md")).unwrap();
     for want in [
-        "measured with `cargo xtask reproduce flymodel --scale smoke --dataset cifar10`",
+        "measured with `cargo xtask reproduce flymodel --scale smoke --gem --dataset cifar10`",
         "the learners train on 250 images of the other half and are tested on 100 test images",
         "- Features: the last hidden layer (250 units",
         "trained from seed 0 on 250 images of the extractor half only (1 epochs",

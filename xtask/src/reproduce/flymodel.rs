@@ -901,8 +901,9 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
     )?;
     writeln!(
         o,
-        "Shen, Dasgupta & Navlakha, \"Algorithmic insights on continual learning from fruit flies\" (arXiv 2107.07617), measured with `cargo xtask reproduce flymodel --scale {}{}`.\n",
+        "Shen, Dasgupta & Navlakha, \"Algorithmic insights on continual learning from fruit flies\" (arXiv 2107.07617), measured with `cargo xtask reproduce flymodel --scale {}{}{}`.\n",
         s.name,
+        if s.gem.is_some() { " --gem" } else { "" },
         match res.kind {
             FlyDataset::FashionMnist => String::new(),
             k => format!(
