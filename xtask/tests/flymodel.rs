@@ -304,7 +304,27 @@ fn flymodel_reads_mnist_kmnist_and_assembles_mnist20() {
         ("mnist", "MNIST", "flymodel-mnist"),
         ("kmnist", "KMNIST", "flymodel-kmnist"),
     ] {
-        ok(&flymodel(&["--dataset", kind], &mnist, &out, &cache));
+        ok(&flymodel(
+            &["--dataset", kind, "--save-learners"],
+            &mnist,
+            &out,
+            &cache,
+        ));
+        // Every FlyModel run left a checkpoint that loads and scores as the run did.
+        let ck = out.join(sub).join("checkpoints");
+        for m in ["flymodel", "flymodel-adaptive"] {
+            for r in 0..2 {
+                let fly = neurogen_learners::checkpoint::load_fly(
+                    &ck.join(format!("{m}-r{r}.safetensors")),
+                )
+                .unwrap();
+                assert_eq!(fly.config().classes, 10);
+                assert_eq!(fly.config().kenyon_cells, 40 * 784);
+                assert_eq!(fly.config().seed, r);
+                assert!(fly.weights().iter().any(|&w| w > 0.0));
+            }
+        }
+        assert_eq!(std::fs::read_dir(&ck).unwrap().count(), 4);
         let report = std::fs::read_to_string(out.join(sub).join("report.md")).unwrap();
         assert!(
             report.contains(&format!("- Data: {name} IDX files at `")),

@@ -342,32 +342,49 @@ pub struct FlyData<'a> {
     pub feature_cache: Option<PathBuf>,
 }
 
+/// A method's learner; FlyModel is kept as itself so that its checkpoint can be written.
+enum Built {
+    Fly(FlyModel),
+    Other(Box<dyn Learner>),
+}
+
+impl Built {
+    fn as_learner(&mut self) -> &mut dyn Learner {
+        match self {
+            Built::Fly(f) => f,
+            Built::Other(l) => l.as_mut(),
+        }
+    }
+}
+
 fn learner(
     m: Method,
     s: &FlyScale,
     dim: usize,
     classes: usize,
     seed: u64,
-) -> anyhow::Result<Box<dyn Learner>> {
-    let fly = |wta| -> anyhow::Result<Box<dyn Learner>> {
-        Ok(Box::new(FlyModel::new(FlyConfig {
+) -> anyhow::Result<Built> {
+    let fly = |wta| -> anyhow::Result<Built> {
+        Ok(Built::Fly(FlyModel::new(FlyConfig {
             kenyon_cells: s.cells_per_input * dim,
             wta,
             seed,
             ..FlyConfig::new(dim, classes)
         })?))
     };
-    let mlp = |ewc: Option<f64>| -> anyhow::Result<Box<dyn Learner>> {
-        Ok(Box::new(BackpropLearner::vanilla(BackpropConfig {
-            adam: AdamConfig {
-                lr: s.lr,
-                ..AdamConfig::default()
+    let mlp = |ewc: Option<f64>| -> anyhow::Result<Built> {
+        Ok(Built::Other(Box::new(BackpropLearner::vanilla(
+            BackpropConfig {
+                adam: AdamConfig {
+                    lr: s.lr,
+                    ..AdamConfig::default()
+                },
+                seed,
+                ewc_lambda: ewc,
+                fisher_samples: s.fisher_samples,
+                ..BackpropConfig::new(dim, &s.hidden, classes)
             },
-            seed,
-            ewc_lambda: ewc,
-            fisher_samples: s.fisher_samples,
-            ..BackpropConfig::new(dim, &s.hidden, classes)
-        })?))
+        )?)))
     };
     match m {
         Method::Fly => fly(Wta::TopK { fraction: 0.05 }),
@@ -376,7 +393,7 @@ fn learner(
         Method::Ewc => mlp(Some(s.ewc_lambda)),
         Method::Gem => {
             let g = s.gem.clone().unwrap_or_default();
-            Ok(Box::new(AGem::new(GemConfig {
+            Ok(Built::Other(Box::new(AGem::new(GemConfig {
                 adam: AdamConfig {
                     lr: s.lr,
                     ..AdamConfig::default()
@@ -385,7 +402,7 @@ fn learner(
                 memory_per_task: g.memory_per_task,
                 memory_batch: g.memory_batch,
                 ..GemConfig::new(dim, &s.hidden, classes)
-            })?))
+            })?)))
         }
     }
 }
@@ -533,12 +550,14 @@ impl neurogen_model::TrainObserver for Progress {
 }
 
 /// Runs the benchmark into `dir` (resuming from `dir/results.json` when its settings match)
-/// and returns the report's path.
+/// and returns the report's path. With `save_learners`, every FlyModel run trained here writes
+/// its checkpoint to `dir/checkpoints/METHOD-rREPEAT.safetensors`.
 pub fn run(
     dir: &Path,
     scale: FlyScale,
     kind: FlyDataset,
     data: &FlyData,
+    save_learners: bool,
     quiet: bool,
 ) -> anyhow::Result<std::path::PathBuf> {
     anyhow::ensure!(
@@ -648,7 +667,7 @@ pub fn run(
         let mut l = learner(m, &scale, dim, classes, seed)?;
         let t0 = Instant::now();
         let result = run_class_incremental(
-            &mut l,
+            l.as_learner(),
             &p.train,
             &p.test,
             &tasks,
@@ -661,6 +680,15 @@ pub fn run(
         )
         .with_context(|| format!("{} repeat {repeat}", m.key()))?;
         let seconds = t0.elapsed().as_secs_f64();
+        if let (true, Built::Fly(fly)) = (save_learners, &l) {
+            let ck = dir.join("checkpoints");
+            std::fs::create_dir_all(&ck)
+                .with_context(|| format!("cannot create {}", ck.display()))?;
+            neurogen_learners::checkpoint::save_fly(
+                fly,
+                &ck.join(format!("{}-r{repeat}.safetensors", m.key())),
+            )?;
+        }
         if !quiet {
             println!(
                 "flymodel: {} repeat {repeat}: final accuracy {:.3}, memory loss {:.3} ({seconds:.0} s)",

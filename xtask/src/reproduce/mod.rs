@@ -175,6 +175,10 @@ pub struct FigureArgs {
     /// flymodel: also run the A-GEM baseline (gradient episodic memory, single constraint).
     #[arg(long)]
     pub gem: bool,
+    /// flymodel: write each FlyModel run's checkpoint (projection, weights, settings) to
+    /// OUT/flymodel*/checkpoints/METHOD-rREPEAT.safetensors.
+    #[arg(long)]
+    pub save_learners: bool,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -628,6 +632,7 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
                 .map(|f| (&f.dataset, f.source.display().to_string())),
             feature_cache,
         },
+        args.save_learners,
         args.quiet,
     )?;
     println!(
