@@ -1,9 +1,13 @@
 //! `reproduce flymodel --scale smoke` end to end on real Fashion-MNIST (skips with a message
 //! when the IDX files are absent): every method runs, the report decides every claim, the plot
 //! is drawn, a second run resumes from `results.json` without training again, and bad flags are
-//! refused with a clear message.
-use std::path::Path;
-use std::process::Command;
+//! refused with a clear message. CIFAR-10 (`--dataset cifar10`) runs on the test kit's synthetic
+//! binary release (the extractor, the feature cache and its validation), MNIST and MNIST-20 on
+//! synthetic IDX files written here (real Fashion-MNIST as MNIST-20's second half when present).
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Instant;
 
 fn xtask() -> Command {
@@ -142,5 +146,287 @@ fn flymodel_refuses_flags_that_do_not_apply() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("fashion-mnist, mnist, kmnist"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("fashion-mnist, mnist, kmnist, mnist20, cifar10"),
+        "{e}"
+    );
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn flymodel(args: &[&str], data: &Path, out: &Path, cache: &Path) -> Output {
+    xtask()
+        .args(["reproduce", "flymodel", "--scale", "smoke", "--quiet"])
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .arg("--cache-dir")
+        .arg(cache)
+        .output()
+        .unwrap()
+}
+
+fn feature_files(cache: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(cache.join("features")) {
+        Ok(d) => d.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn flymodel_cifar10_trains_an_extractor_caches_its_features_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::tiny_cifar(dir.path(), 100); // 500 training, 100 test images
+    let (out, cache) = (dir.path().join("out"), dir.path().join("cache"));
+    let args = ["--dataset", "cifar10", "--gem"];
+    ok(&flymodel(&args, &data, &out, &cache));
+    let fly = out.join("flymodel-cifar10");
+    let report = std::fs::read_to_string(fly.join("report.md")).unwrap();
+    for want in [
+        "measured with `cargo xtask reproduce flymodel --scale smoke --gem --dataset cifar10`",
+        "the learners train on 250 images of the other half and are tested on 100 test images",
+        "- Features: the last hidden layer (250 units",
+        "trained from seed 0 on 250 images of the extractor half only (1 epochs",
+        "| MLP | 250 → [64] → 10,",
+        "| Kenyon cells m | 10000 (= 40 · d) |",
+        "| FlyModel's final accuracy is above EWC's |",
+        "ours is CIFAR-10 in 5 tasks of 2 on features of a frozen CNN",
+        "| A-GEM MLP |",
+        "| A-GEM | episodic memory of each finished task's first 256 training examples",
+        "| FlyModel's final accuracy is above A-GEM's |",
+        "Holm-adjusted over the five paired claims",
+        "| GEM | 0.69 | 0.430 | 0.262 | ",
+    ] {
+        assert!(report.contains(want), "missing {want:?} in\n{report}");
+    }
+    let csv = std::fs::read_to_string(fly.join("runs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 2, "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.starts_with("a-gem,")).count(), 2);
+    let files = feature_files(&cache);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let json = std::fs::read_to_string(fly.join("results.json")).unwrap();
+    assert!(json.contains("\"eval_accuracy\""), "{json}");
+    // Every run recorded: a rerun needs no features (the cache may be gone) and trains nothing.
+    std::fs::remove_file(&files[0]).unwrap();
+    ok(&flymodel(&args, &data, &out, &cache));
+    assert!(feature_files(&cache).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(fly.join("results.json")).unwrap(),
+        json
+    );
+    assert_eq!(
+        std::fs::read_to_string(fly.join("report.md")).unwrap(),
+        report
+    );
+    // From scratch again: the features are computed and cached again, the same bit for bit
+    // (deterministic on the CPU), so the runs are the same too.
+    std::fs::remove_dir_all(&fly).unwrap();
+    ok(&flymodel(&args, &data, &out, &cache));
+    let again = std::fs::read_to_string(fly.join("runs.csv")).unwrap();
+    let strip = |c: &str| -> Vec<String> {
+        c.lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string()) // drop the seconds
+            .collect()
+    };
+    assert_eq!(strip(&again), strip(&csv));
+    // A damaged cache file: the next run says why it is not used, recomputes and replaces it.
+    let files = feature_files(&cache);
+    assert_eq!(files.len(), 1);
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    std::fs::write(&files[0], &bytes).unwrap();
+    std::fs::remove_dir_all(&fly).unwrap();
+    let o = flymodel(&args, &data, &out, &cache);
+    ok(&o);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("was not usable") && e.contains("recomputed and replaced"),
+        "{e}"
+    );
+    assert_eq!(
+        strip(&std::fs::read_to_string(fly.join("runs.csv")).unwrap()),
+        strip(&csv)
+    );
+    // The wrong kind of data for the benchmark.
+    let o = flymodel(&["--dataset", "mnist"], &data, &out, &cache);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("not MNIST"), "{e}");
+}
+
+/// Writes MNIST-shaped IDX files (gzip-free) with `n_train` / `n_test` images: image `i` has
+/// label `i % 10` and a bright vertical bar at columns `2c..2c + 3` for its class `c`, plus a
+/// little deterministic noise.
+fn write_idx(dir: &Path, n_train: usize, n_test: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
+        let mut images = vec![0, 0, 8, 3];
+        for d in [n as u32, 28, 28] {
+            images.extend(d.to_be_bytes());
+        }
+        let mut labels = vec![0, 0, 8, 1];
+        labels.extend((n as u32).to_be_bytes());
+        for i in 0..n {
+            let c = i % 10;
+            labels.push(c as u8);
+            for p in 0..784 {
+                let col = p % 28;
+                let bar = (2 * c..2 * c + 3).contains(&col);
+                images.push(if bar {
+                    200
+                } else {
+                    ((p * 7 + i * 13) % 40) as u8
+                });
+            }
+        }
+        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+    }
+}
+
+#[test]
+fn flymodel_reads_mnist_kmnist_and_assembles_mnist20() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = dir.path().join("mnist");
+    write_idx(&mnist, 200, 100);
+    let (out, cache) = (dir.path().join("out"), dir.path().join("cache"));
+    for (kind, name, sub) in [
+        ("mnist", "MNIST", "flymodel-mnist"),
+        ("kmnist", "KMNIST", "flymodel-kmnist"),
+    ] {
+        ok(&flymodel(
+            &["--dataset", kind, "--save-learners"],
+            &mnist,
+            &out,
+            &cache,
+        ));
+        // Every FlyModel run left a checkpoint that loads and scores as the run did.
+        let ck = out.join(sub).join("checkpoints");
+        for m in ["flymodel", "flymodel-adaptive"] {
+            for r in 0..2 {
+                let fly = neurogen_learners::checkpoint::load_fly(
+                    &ck.join(format!("{m}-r{r}.safetensors")),
+                )
+                .unwrap();
+                assert_eq!(fly.config().classes, 10);
+                assert_eq!(fly.config().kenyon_cells, 40 * 784);
+                assert_eq!(fly.config().seed, r);
+                assert!(fly.weights().iter().any(|&w| w > 0.0));
+            }
+        }
+        assert_eq!(std::fs::read_dir(&ck).unwrap().count(), 4);
+        let report = std::fs::read_to_string(out.join(sub).join("report.md")).unwrap();
+        assert!(
+            report.contains(&format!("- Data: {name} IDX files at `")),
+            "{report}"
+        );
+        // The bars are easy: FlyModel learns them (chance is 0.1).
+        let csv = std::fs::read_to_string(out.join(sub).join("runs.csv")).unwrap();
+        let fly: Vec<f64> = csv
+            .lines()
+            .filter(|l| l.starts_with("flymodel,"))
+            .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+            .collect();
+        assert!(fly.iter().all(|&a| a > 0.5), "{kind}: {fly:?}");
+    }
+    // MNIST-20: MNIST's 10 classes and Fashion-MNIST's 10 (real where installed), 10 tasks.
+    let fashion = neurogen_data::fashion_mnist_dir().unwrap_or_else(|| {
+        let f = dir.path().join("fashion");
+        write_idx(&f, 200, 100);
+        f
+    });
+    let o = xtask()
+        .args([
+            "reproduce",
+            "flymodel",
+            "--scale",
+            "smoke",
+            "--quiet",
+            "--dataset",
+            "mnist20",
+        ])
+        .arg("--data")
+        .arg(&mnist)
+        .arg("--fashion-mnist")
+        .arg(&fashion)
+        .arg("--out")
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    ok(&o);
+    let m20 = out.join("flymodel-mnist20");
+    let report = std::fs::read_to_string(m20.join("report.md")).unwrap();
+    for want in [
+        "(classes 0–9) and Fashion-MNIST at `",
+        "- Tasks: 10 tasks of 2 classes",
+        "| task 10 |",
+        "| MLP | 784 → [64] → 20,",
+    ] {
+        assert!(report.contains(want), "missing {want:?} in\n{report}");
+    }
+    let csv = std::fs::read_to_string(m20.join("runs.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains("seen_after_task_10"));
+    // Every class of both halves occurs in the task orders.
+    let order = csv.lines().nth(1).unwrap().split(',').nth(3).unwrap();
+    let mut classes: Vec<usize> = order
+        .split([' ', '+'])
+        .map(|c| c.parse().unwrap())
+        .collect();
+    classes.sort_unstable();
+    assert_eq!(classes, (0..20).collect::<Vec<_>>());
+
+    // Clear errors.
+    for (args, want) in [
+        (
+            vec!["--dataset", "mnist"],
+            "needs --data DIR with MNIST's four IDX files",
+        ),
+        (
+            vec!["--dataset", "mnist", "--fashion-mnist", "/x"],
+            "--fashion-mnist is the second half of --dataset mnist20 only",
+        ),
+    ] {
+        let o = xtask()
+            .args(["reproduce", "flymodel", "--scale", "smoke", "--out"])
+            .arg(&out)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(want), "{args:?}: {e}");
+    }
+    let o = xtask()
+        .args(["reproduce", "flymodel", "--dataset", "mnist20", "--data"])
+        .arg(&mnist)
+        .arg("--fashion-mnist")
+        .arg(dir.path().join("absent"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("absent: no such file or directory"));
+    std::fs::remove_file(mnist.join("t10k-labels-idx1-ubyte")).unwrap();
+    let o = flymodel(
+        &["--dataset", "kmnist"],
+        &mnist,
+        &dir.path().join("o2"),
+        &cache,
+    );
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("missing t10k-labels-idx1-ubyte"), "{e}");
 }

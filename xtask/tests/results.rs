@@ -50,18 +50,31 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             dir.display()
         );
         let fig = args[1];
-        // The paper's figures read CIFAR-10; the fruit-fly benchmark Fashion-MNIST.
-        let data = if fig == "flymodel" {
-            neurogen_data::fashion_mnist_dir()
-        } else {
-            neurogen_data::cifar10_archive()
+        // The paper's figures read CIFAR-10; the fruit-fly benchmark Fashion-MNIST unless
+        // `--dataset` says otherwise, and writes into `flymodel[-DATASET]`.
+        let dataset = args
+            .iter()
+            .position(|a| *a == "--dataset")
+            .and_then(|i| args.get(i + 1).copied());
+        let (data, sub) = match (fig, dataset) {
+            ("flymodel", None | Some("fashion-mnist")) => {
+                (neurogen_data::fashion_mnist_dir(), fig.to_string())
+            }
+            ("flymodel", Some("cifar10")) => {
+                (neurogen_data::cifar10_archive(), format!("{fig}-cifar10"))
+            }
+            ("flymodel", Some(other)) => panic!(
+                "{}: no data on these machines for --dataset {other}",
+                dir.display()
+            ),
+            _ => (neurogen_data::cifar10_archive(), fig.to_string()),
         };
         let Some(data) = data else {
             eprintln!("SKIP: {}: its dataset is absent", dir.display());
             continue;
         };
         let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join(fig);
+        let out = tmp.path().join(&sub);
         copy_dir(&dir, &out);
         let before = std::fs::read(out.join("runs.csv")).unwrap();
         let want = std::fs::read_to_string(dir.join("report.md")).unwrap();

@@ -34,6 +34,12 @@ pub const FASHION_MNIST_CLASSES: [&str; 10] = [
     "Ankle boot",
 ];
 
+/// MNIST class names (the digits) in label order.
+pub const MNIST_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/// Kuzushiji-MNIST class names (romanised hiragana) in the official label order.
+pub const KMNIST_CLASSES: [&str; 10] = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"];
+
 /// Which dataset a [`Dataset`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,6 +48,11 @@ pub enum DatasetKind {
     Cifar10,
     /// Fashion-MNIST: 28x28 grayscale, 10 classes, 60,000 train / 10,000 test.
     FashionMnist,
+    /// MNIST digits: the same IDX layout and file names as Fashion-MNIST, so never detected,
+    /// only stated ([`crate::load_as`]).
+    Mnist,
+    /// Kuzushiji-MNIST: the same IDX layout and file names, stated like MNIST.
+    Kmnist,
 }
 
 impl DatasetKind {
@@ -49,7 +60,9 @@ impl DatasetKind {
     pub fn shape(self) -> ImageShape {
         match self {
             DatasetKind::Cifar10 => ImageShape::new(3, 32, 32),
-            DatasetKind::FashionMnist => ImageShape::new(1, 28, 28),
+            DatasetKind::FashionMnist | DatasetKind::Mnist | DatasetKind::Kmnist => {
+                ImageShape::new(1, 28, 28)
+            }
         }
     }
 
@@ -58,7 +71,17 @@ impl DatasetKind {
         match self {
             DatasetKind::Cifar10 => &CIFAR10_CLASSES,
             DatasetKind::FashionMnist => &FASHION_MNIST_CLASSES,
+            DatasetKind::Mnist => &MNIST_CLASSES,
+            DatasetKind::Kmnist => &KMNIST_CLASSES,
         }
+    }
+
+    /// Whether the dataset is stored as the 28x28 IDX release (Fashion-MNIST, MNIST, KMNIST).
+    pub fn is_idx(self) -> bool {
+        matches!(
+            self,
+            DatasetKind::FashionMnist | DatasetKind::Mnist | DatasetKind::Kmnist
+        )
     }
 
     /// Stable one-byte code (used in the cache file header).
@@ -66,6 +89,8 @@ impl DatasetKind {
         match self {
             DatasetKind::Cifar10 => 0,
             DatasetKind::FashionMnist => 1,
+            DatasetKind::Mnist => 2,
+            DatasetKind::Kmnist => 3,
         }
     }
 
@@ -74,6 +99,8 @@ impl DatasetKind {
         match code {
             0 => Some(DatasetKind::Cifar10),
             1 => Some(DatasetKind::FashionMnist),
+            2 => Some(DatasetKind::Mnist),
+            3 => Some(DatasetKind::Kmnist),
             _ => None,
         }
     }
@@ -84,6 +111,8 @@ impl std::fmt::Display for DatasetKind {
         f.write_str(match self {
             DatasetKind::Cifar10 => "CIFAR-10",
             DatasetKind::FashionMnist => "Fashion-MNIST",
+            DatasetKind::Mnist => "MNIST",
+            DatasetKind::Kmnist => "KMNIST",
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Fashion-MNIST in the IDX format (plain or gzip-compressed, detected by content): an image
+//! Fashion-MNIST (and MNIST / KMNIST, whose files have the same names and layout: see
+//! [`crate::load_as`]) in the IDX format (plain or gzip-compressed, detected by content): an image
 //! file with magic `0x00000803` (u8, 3 dimensions: N × 28 × 28) and a label file with magic
 //! `0x00000801` (u8, 1 dimension: N), labels 0..=9 in the official class order.
 use std::path::Path;
@@ -180,7 +181,7 @@ pub(crate) fn read(root: &Path, entries: &[Entry]) -> Result<Dataset, DataError>
                 DataError::missing(
                     root,
                     format!(
-                        "Fashion-MNIST is missing {name}[.gz] (needs {})",
+                        "the IDX release (Fashion-MNIST, MNIST or KMNIST) is missing {name}[.gz] (needs {})",
                         FILES.join(", ")
                     ),
                 )

@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 pub use batches::{corrupted_labels, corruption_indices, epoch_batches, sample_indices};
 pub use dataset::{
     Dataset, DatasetKind, ImageShape, Split, CIFAR10_CLASSES, FASHION_MNIST_CLASSES,
+    KMNIST_CLASSES, MNIST_CLASSES,
 };
 pub use detect::{Format, SourceForm, SUPPORTED};
 pub use error::DataError;
@@ -166,6 +167,44 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, DataError> {
         cache_note,
         load_time: t0.elapsed(),
     })
+}
+
+/// Loads `path` ([`load`]) as the dataset `kind` the caller states. MNIST, KMNIST and
+/// Fashion-MNIST share their IDX file names and layout, so content cannot tell them apart: the
+/// IDX release is read and labelled `kind` (its class names follow). A source that holds
+/// another format than `kind`'s (e.g. CIFAR-10 images for `Mnist`) is refused, naming both.
+///
+/// ```no_run
+/// use neurogen_data::{load_as, DatasetKind, LoadOptions};
+/// let mnist = load_as("data/mnist".as_ref(), DatasetKind::Mnist, &LoadOptions::default())?;
+/// assert_eq!(mnist.dataset.class_names[7], "7");
+/// # Ok::<(), neurogen_data::DataError>(())
+/// ```
+pub fn load_as(path: &Path, kind: DatasetKind, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    let mut loaded = load(path, opts)?;
+    let found = loaded.dataset.kind;
+    let same_format = if kind.is_idx() {
+        found.is_idx()
+    } else {
+        found == kind
+    };
+    if !same_format {
+        return Err(DataError::InvalidArgument(format!(
+            "{} holds {found} ({:?}), not {kind}{}",
+            path.display(),
+            loaded.form.format,
+            if kind.is_idx() {
+                ": expected the four IDX files (train-images-idx3-ubyte, ...)"
+            } else {
+                ""
+            }
+        )));
+    }
+    if found != kind {
+        let d = loaded.dataset;
+        loaded.dataset = Dataset::new(kind, d.train, d.test)?;
+    }
+    Ok(loaded)
 }
 
 /// Loads CIFAR-10 without a local path: from the Hugging Face hub cache when a previous

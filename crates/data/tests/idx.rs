@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use neurogen_data::{load, DatasetKind, Format, LoadOptions};
+use neurogen_data::{load, load_as, DatasetKind, Format, LoadOptions};
 
 #[test]
 fn reads_plain_and_gzip_idx() {
@@ -126,4 +126,49 @@ fn missing_file_is_named() {
     std::fs::remove_file(d.path().join("t10k-labels-idx1-ubyte.gz")).unwrap();
     let e = load_err(d.path());
     assert!(e.contains("missing t10k-labels-idx1-ubyte"), "{e}");
+}
+
+#[test]
+fn mnist_and_kmnist_are_stated_not_detected() {
+    let d = tmp();
+    write_idx(d.path(), 30, 20, true);
+    let cache = tmp();
+    // The same files, read as each IDX kind (through the decode cache: the second and third
+    // loads hit it and are relabelled all the same).
+    for (kind, name7) in [
+        (DatasetKind::FashionMnist, "Sneaker"),
+        (DatasetKind::Mnist, "7"),
+        (DatasetKind::Kmnist, "ya"),
+    ] {
+        let l = load_as(d.path(), kind, &opts(cache.path())).unwrap();
+        assert_eq!(l.dataset.kind, kind);
+        assert_eq!(l.dataset.class_names[7], name7);
+        assert_eq!(l.dataset.shape.to_string(), "1x28x28");
+        assert_eq!((l.dataset.train.len(), l.dataset.test.len()), (30, 20));
+    }
+    assert_eq!(DatasetKind::Kmnist.to_string(), "KMNIST");
+    // Not IDX files: refused, naming what the source holds.
+    let c = tmp();
+    write_image_folder(c.path(), 10, 10);
+    let e = load_as(c.path(), DatasetKind::Mnist, &LoadOptions::no_cache())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("holds CIFAR-10") && e.contains("not MNIST") && e.contains("IDX files"),
+        "{e}"
+    );
+    // IDX files stated as CIFAR-10: refused too.
+    let e = load_as(d.path(), DatasetKind::Cifar10, &LoadOptions::no_cache())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("holds Fashion-MNIST") && e.contains("not CIFAR-10"),
+        "{e}"
+    );
+    // A missing file is named, whichever kind was stated.
+    std::fs::remove_file(d.path().join("train-labels-idx1-ubyte.gz")).unwrap();
+    let e = load_as(d.path(), DatasetKind::Kmnist, &LoadOptions::no_cache())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing train-labels-idx1-ubyte"), "{e}");
 }

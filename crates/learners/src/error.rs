@@ -13,6 +13,17 @@ pub enum LearnerError {
     /// A regulariser could not be built.
     #[error(transparent)]
     Regularizer(#[from] neurogen_regularizers::RegError),
+    /// A cache or checkpoint file cannot be used (unreadable, damaged, or of other settings).
+    #[error("{}: {reason}", path.display())]
+    Cache {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Data could not be read or assembled.
+    #[error(transparent)]
+    Data(#[from] neurogen_data::DataError),
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -107,6 +107,11 @@ impl Projection {
         })
     }
 
+    /// Every cell's inputs, `cells x synapses` row-major.
+    pub(crate) fn index(&self) -> &[u32] {
+        &self.index
+    }
+
     /// Number of inputs `d`.
     pub fn inputs(&self) -> usize {
         self.inputs
@@ -375,6 +380,43 @@ impl FlyModel {
         config.synapses = projection.synapses();
         config.validate()?;
         let weights = vec![0.0; config.classes * config.kenyon_cells];
+        Ok(FlyModel {
+            config,
+            projection,
+            weights,
+        })
+    }
+
+    /// A fly model from its parts (a checkpoint's): `weights` is `classes x m` row-major with
+    /// values in `[0, 1]`, the projection's sizes replace `config`'s.
+    pub(crate) fn from_parts(
+        mut config: FlyConfig,
+        projection: Projection,
+        weights: Vec<f32>,
+    ) -> Result<Self> {
+        config.inputs = projection.inputs();
+        config.kenyon_cells = projection.cells();
+        config.synapses = projection.synapses();
+        config.validate()?;
+        if weights.len() != config.classes * config.kenyon_cells {
+            return crate::error::config(format!(
+                "{} output weights for {} classes x {} cells",
+                weights.len(),
+                config.classes,
+                config.kenyon_cells
+            ));
+        }
+        if let Some(i) = weights
+            .iter()
+            .position(|w| !(w.is_finite() && (0.0..=1.0).contains(w)))
+        {
+            return crate::error::config(format!(
+                "output weight {i} (class {}, cell {}) is {}: the rule keeps W in [0, 1]",
+                i / config.kenyon_cells,
+                i % config.kenyon_cells,
+                weights[i]
+            ));
+        }
         Ok(FlyModel {
             config,
             projection,

@@ -117,6 +117,41 @@ impl FeatureSplit {
             .collect()
     }
 
+    /// This split's rows followed by `other`'s with `label_offset` added to each of its labels:
+    /// two datasets as one with disjoint classes (MNIST-20 is MNIST's classes 0–9 and
+    /// Fashion-MNIST's as 10–19). The dimensions must agree.
+    ///
+    /// ```
+    /// use neurogen_learners::FeatureSplit;
+    /// let a = FeatureSplit::new(2, vec![0., 1., 2., 3.], vec![0, 1])?;
+    /// let b = FeatureSplit::new(2, vec![4., 5.], vec![1])?;
+    /// let ab = a.concat(&b, 10)?;
+    /// assert_eq!(ab.labels(), &[0, 1, 11]);
+    /// assert_eq!(ab.row(2), Some(&[4f32, 5.][..]));
+    /// # Ok::<(), neurogen_learners::LearnerError>(())
+    /// ```
+    pub fn concat(&self, other: &FeatureSplit, label_offset: u32) -> Result<Self> {
+        if other.dim != self.dim {
+            return config(format!(
+                "cannot join features of dimension {} and {}",
+                self.dim, other.dim
+            ));
+        }
+        let mut y = self.y.clone();
+        for &l in &other.y {
+            y.push(l.checked_add(label_offset).ok_or_else(|| {
+                crate::LearnerError::Config(format!("label {l} + {label_offset} overflows"))
+            })?);
+        }
+        let mut x = self.x.clone();
+        x.extend_from_slice(&other.x);
+        Ok(FeatureSplit {
+            dim: self.dim,
+            x,
+            y,
+        })
+    }
+
     /// The rows at `indices`, in that order (indices out of range are an error).
     pub fn subset(&self, indices: &[usize]) -> Result<Self> {
         let mut x = Vec::with_capacity(indices.len() * self.dim);

@@ -6,6 +6,10 @@
 //! - [`FlyModel`]: the fruit-fly mushroom-body model of Shen, Dasgupta & Navlakha (arXiv
 //!   2107.07617): sparse random projection ([`Projection`]), k-winner-take-all
 //!   ([`kwta_top_k`], [`adaptive_threshold`]), associative output rule with partial freezing.
+//! - [`features`]: a frozen extractor (the workspace's CNN trained on images the benchmark
+//!   does not use) and the cache of its features.
+//! - [`checkpoint`]: FlyModel checkpoints (projection, weights, settings) as safetensors.
+//! - [`gem`]: the A-GEM baseline (gradient episodic memory with one constraint).
 //! - [`harness`]: tasks as disjoint class sets, training task after task, the accuracy
 //!   matrix, seen-class accuracy and memory loss.
 //!
@@ -31,8 +35,11 @@
 #![warn(missing_docs)]
 
 pub mod backprop;
+pub mod checkpoint;
 pub mod error;
+pub mod features;
 pub mod fly;
+pub mod gem;
 pub mod harness;
 pub mod learner;
 
@@ -41,5 +48,6 @@ pub use error::{LearnerError, Result};
 pub use fly::{
     adaptive_threshold, kwta_top_k, min_max_scale, FlyConfig, FlyModel, Projection, Wta,
 };
+pub use gem::{agem_project, AGem, GemConfig};
 pub use harness::{FeatureSplit, HarnessConfig, IncrementalResult, TaskSequence};
 pub use learner::Learner;

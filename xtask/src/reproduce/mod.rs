@@ -156,13 +156,29 @@ pub struct FigureArgs {
     /// report both side by side; groups without neurogenesis are shared. fig2, fig3, fig4.
     #[arg(long)]
     pub compare_reference: bool,
-    /// flymodel: which IDX dataset `--data` holds (MNIST, KMNIST and Fashion-MNIST files
-    /// share their names, so it is stated, not guessed).
-    #[arg(long, value_enum, default_value = "fashion-mnist")]
-    pub idx_kind: flymodel::IdxKind,
+    /// flymodel: the benchmark, and so what `--data` holds (MNIST, KMNIST and Fashion-MNIST
+    /// files share their names, so the kind is stated, not guessed; mnist20: `--data` holds
+    /// MNIST; cifar10: any form of CIFAR-10 `cargo xtask data summary` reads).
+    #[arg(
+        long = "dataset",
+        alias = "idx-kind",
+        value_enum,
+        default_value = "fashion-mnist"
+    )]
+    pub dataset: flymodel::FlyDataset,
+    /// flymodel --dataset mnist20: the Fashion-MNIST IDX folder (default: the installed one).
+    #[arg(long)]
+    pub fashion_mnist: Option<PathBuf>,
     /// flymodel: EWC strength λ (overrides the scale's).
     #[arg(long)]
     pub ewc_lambda: Option<f64>,
+    /// flymodel: also run the A-GEM baseline (gradient episodic memory, single constraint).
+    #[arg(long)]
+    pub gem: bool,
+    /// flymodel: write each FlyModel run's checkpoint (projection, weights, settings) to
+    /// OUT/flymodel*/checkpoints/METHOD-rREPEAT.safetensors.
+    #[arg(long)]
+    pub save_learners: bool,
     /// Decode-cache directory.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -521,7 +537,8 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
     ] {
         anyhow::ensure!(!given, "{flag} does not apply to reproduce flymodel");
     }
-    let mut scale = flymodel::FlyScale::new(args.scale);
+    let ds = args.dataset;
+    let mut scale = flymodel::FlyScale::new(args.scale, ds);
     if let Some(r) = args.repeats {
         anyhow::ensure!(
             r >= 2,
@@ -536,26 +553,86 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
         );
         scale.ewc_lambda = l;
     }
+    if args.gem {
+        scale.gem = Some(flymodel::GemScale::default());
+    }
+    anyhow::ensure!(
+        args.fashion_mnist.is_none() || ds == flymodel::FlyDataset::Mnist20,
+        "--fashion-mnist is the second half of --dataset mnist20 only"
+    );
+    let name = |d: flymodel::FlyDataset| {
+        clap::ValueEnum::to_possible_value(&d).map_or(String::new(), |v| v.get_name().to_string())
+    };
     let data = match &args.data {
         Some(p) => p.clone(),
-        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
-            anyhow::anyhow!(
-                "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
-            )
-        })?,
+        None => match ds {
+            flymodel::FlyDataset::FashionMnist => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
+                )
+            })?,
+            flymodel::FlyDataset::Cifar10 => neurogen_data::cifar10_archive().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--dataset cifar10: no CIFAR-10 in the shared data folder: pass --data PATH (any form `cargo xtask data summary` reads)"
+                )
+            })?,
+            d => anyhow::bail!(
+                "--dataset {} needs --data DIR with {}'s four IDX files ({}[.gz]); they are not installed on these machines",
+                name(d),
+                d.data_kind(),
+                neurogen_data::idx::FILES.join(", ")
+            ),
+        },
     };
     crate::common::ensure_dir(&args.out)?;
-    let loaded = crate::common::load_data(Some(&data), args.cache_dir.as_deref())?;
-    let dir = args.out.join("flymodel");
+    let opts = match &args.cache_dir {
+        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+        None => neurogen_data::LoadOptions::default(),
+    };
+    let load =
+        |p: &Path, kind: neurogen_data::DatasetKind| -> anyhow::Result<neurogen_data::Loaded> {
+            anyhow::ensure!(p.exists(), "{}: no such file or directory", p.display());
+            neurogen_data::load_as(p, kind, &opts)
+                .with_context(|| format!("loading {kind} from {}", p.display()))
+        };
+    let loaded = load(&data, ds.data_kind())?;
+    let fashion = if ds == flymodel::FlyDataset::Mnist20 {
+        let p = match &args.fashion_mnist {
+            Some(p) => p.clone(),
+            None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--dataset mnist20 needs Fashion-MNIST too: pass --fashion-mnist DIR"
+                )
+            })?,
+        };
+        Some(load(&p, neurogen_data::DatasetKind::FashionMnist)?)
+    } else {
+        None
+    };
+    let dir = args.out.join(ds.dir_name());
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let _lock = neurogen_io::DirLock::acquire(&dir, "reproduce flymodel")?;
+    // The CIFAR-10 features: in the decode cache's directory, else in the figure's.
+    let feature_cache = Some(
+        args.cache_dir
+            .clone()
+            .or_else(neurogen_data::cache::default_cache_dir)
+            .map_or_else(|| dir.join("features"), |d| d.join("features")),
+    );
     let t0 = std::time::Instant::now();
     let report = flymodel::run(
         &dir,
         scale,
-        args.idx_kind,
-        &loaded.dataset,
-        &loaded.source.display().to_string(),
+        ds,
+        &flymodel::FlyData {
+            main: &loaded.dataset,
+            source: loaded.source.display().to_string(),
+            fashion: fashion
+                .as_ref()
+                .map(|f| (&f.dataset, f.source.display().to_string())),
+            feature_cache,
+        },
+        args.save_learners,
         args.quiet,
     )?;
     println!(
