@@ -9,11 +9,13 @@ fn results_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results")
 }
 
-/// `report.md` without the line that names where the data was read and on which device.
+/// `report.md` without the line that names where the data was read and on which device
+/// (`Data: ...` in the paper's figures, `- Data: ...` in the fruit-fly reports): the data's path
+/// differs from machine to machine.
 fn comparable(report: &str) -> String {
     report
         .lines()
-        .filter(|l| !l.starts_with("Data: `"))
+        .filter(|l| !l.trim_start_matches("- ").starts_with("Data: "))
         .collect::<Vec<_>>()
         .join("\n")
 }
