@@ -124,3 +124,35 @@ pub fn hidden_activations(
     }
     Ok(out)
 }
+
+/// The spatial mean of each feature map of convolution `layer` of one network on every
+/// example of `split` (eval mode, no hooks), as a row-major `[n, channels]` matrix (class
+/// selectivity of feature maps, Morcos et al. 2018).
+pub fn feature_map_activations(
+    model: &Cnn,
+    split: &Split,
+    layer: usize,
+    batch_size: usize,
+) -> Result<Vec<f32>> {
+    single(model)?;
+    let n_conv = model.config().conv_channels.len();
+    if layer >= n_conv {
+        return Err(ModelError::Config(format!(
+            "convolution {layer} does not exist: the network has convolutions 0..{n_conv}"
+        )));
+    }
+    let device = model.device().clone();
+    let all: Vec<usize> = (0..split.len()).collect();
+    let mut out = Vec::new();
+    for idx in all.chunks(batch_size.max(1)) {
+        let (x, _) = split.batch(idx, &device)?;
+        let m = model.feature_map_means(&x, &mut crate::hooks::NoHooks)?;
+        out.extend(
+            m[layer]
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+        );
+    }
+    Ok(out)
+}

@@ -113,7 +113,8 @@ impl Regularizer for Dropout {
     }
 
     fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
-        if site.point != Point::Activation {
+        // Every hidden layer's activations; never a convolution's feature maps.
+        if site.point != Point::Activation || site.layer.kind != LayerKind::Hidden {
             return Ok(Vec::new());
         }
         let c = self.config;

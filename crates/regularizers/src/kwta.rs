@@ -70,7 +70,9 @@ impl Regularizer for Kwta {
     }
 
     fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
+        // Hidden layers only, never a convolution's feature maps.
         let here = site.point == Point::Activation
+            && site.layer.kind == LayerKind::Hidden
             && self
                 .config
                 .layer
