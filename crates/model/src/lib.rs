@@ -42,6 +42,7 @@ pub use device::{device_name, parse_device, parse_device_single_stream};
 pub use error::{ModelError, Result};
 pub use eval::{
     check_finite_weights, evaluate, evaluate_with, feature_map_activations, hidden_activations,
+    CachedFeatures,
 };
 pub use hooks::{ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point};
 pub use kernels::reference_max_pool2x2 as max_pool2x2;

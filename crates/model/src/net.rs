@@ -553,7 +553,29 @@ impl Cnn {
         hooks: &mut dyn Hooks,
         ctx: &ForwardCtx,
     ) -> Result<ForwardOutput> {
-        let mut h = self.conv_stack(x, hooks, ctx, None)?;
+        let h = self.conv_stack(x, hooks, ctx, None)?;
+        self.head(&h, hooks, ctx)
+    }
+
+    /// The fully connected part of [`Cnn::forward`] on features `[K, batch, flatten_dim]` (what
+    /// [`Cnn::features`] returns): the hidden layers with the hooks' steps, then the output
+    /// layer. An analysis that only changes hidden layers (ablating units, adding noise)
+    /// computes the features once and runs the head many times.
+    pub fn head(
+        &self,
+        features: &Tensor,
+        hooks: &mut dyn Hooks,
+        ctx: &ForwardCtx,
+    ) -> Result<ForwardOutput> {
+        let dims = features.dims();
+        let want = self.config.flatten_dim();
+        if dims.len() != 3 || dims[0] != self.replicas || dims[2] != want {
+            return Err(ModelError::Config(format!(
+                "features have shape {dims:?}; the head takes [{}, batch, {want}]",
+                self.replicas
+            )));
+        }
+        let mut h = features.clone();
         let mut hidden = Vec::with_capacity(self.num_hidden());
         for l in 0..self.num_hidden() {
             let (w, b) = self.fc(l);

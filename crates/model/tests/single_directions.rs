@@ -235,3 +235,45 @@ fn bad_noise_settings_are_clear_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn cached_features_evaluate_the_head_as_a_full_forward_pass() {
+    // A random CIFAR-shaped network: the cached head equals evaluate_with for hidden-layer
+    // hooks, bit for bit, and hidden activations equal hidden_activations.
+    let cfg = ModelConfig {
+        in_height: 8,
+        in_width: 8,
+        conv_channels: vec![4, 4],
+        hidden_sizes: vec![6, 5],
+        ..ModelConfig::cifar10()
+    };
+    let m = Cnn::new(&cfg, 3, &Device::Cpu).unwrap();
+    let shape = neurogen_data::ImageShape {
+        channels: 3,
+        height: 8,
+        width: 8,
+    };
+    let n = 40;
+    let images: Vec<u8> = (0..n * 192).map(|i| (i * 131 % 251) as u8).collect();
+    let labels: Vec<u8> = (0..n).map(|i| (i * 7 % 10) as u8).collect();
+    let split = neurogen_data::Split::new(shape, images, labels).unwrap();
+    let cache = neurogen_model::CachedFeatures::new(&m, &split, 16).unwrap();
+    assert_eq!(cache.len(), n);
+    for units in [vec![], vec![0, 2], vec![0, 1, 2, 3, 4, 5]] {
+        let mut s = Silence::new(0, units.clone());
+        let want = neurogen_model::evaluate_with(&m, &split, 16, &mut s)
+            .unwrap()
+            .accuracy;
+        assert_eq!(cache.accuracy(&m, &mut s).unwrap(), want, "{units:?}");
+    }
+    assert_eq!(
+        cache.hidden(&m, 1).unwrap(),
+        neurogen_model::hidden_activations(&m, &split, 1, 16).unwrap()
+    );
+    let bad = Tensor::zeros((1, 2, 7), DType::F32, &Device::Cpu).unwrap();
+    assert!(m
+        .head(&bad, &mut NoHooks, &ForwardCtx::eval())
+        .unwrap_err()
+        .to_string()
+        .contains("the head takes"));
+}

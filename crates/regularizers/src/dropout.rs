@@ -17,7 +17,7 @@
 //!   we renormalise consecutive blocks of [`REFERENCE_EVAL_BATCH`] = 4 examples, so results
 //!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
-use neurogen_model::{HookSite, HookStep, Point, Regularizer};
+use neurogen_model::{HookSite, HookStep, LayerKind, Point, Regularizer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};

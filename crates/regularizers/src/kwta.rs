@@ -5,7 +5,7 @@
 //!
 //! k-WTA is part of the network's computation rather than noise, so it acts at test time too;
 //! in a [`crate::Stack`] built by [`crate::build`] it runs after the other regularisers' hooks.
-use neurogen_model::{HookSite, HookStep, Point, Regularizer};
+use neurogen_model::{HookSite, HookStep, LayerKind, Point, Regularizer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
