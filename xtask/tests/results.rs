@@ -1,5 +1,5 @@
 //! The committed results (`docs/results/<name>/`) are what their command makes from their
-//! `runs.csv` (and, for `flymodel`, `results.json`): rerunning the command recorded in `command.txt` on a copy of the directory trains
+//! `runs.csv` (and, for `flymodel`, `results.json`; for `single-directions`, `analysis/`): rerunning the command recorded in `command.txt` on a copy of the directory trains
 //! nothing (every run is recorded, with the configuration hash this code computes) and writes
 //! the same `report.md`, byte for byte except the line naming the data path and the device.
 use std::path::{Path, PathBuf};
@@ -53,6 +53,9 @@ fn committed_results_are_rederived_from_their_runs_csv() {
         // The paper's figures read CIFAR-10; the fruit-fly benchmark Fashion-MNIST.
         let data = if fig == "flymodel" {
             neurogen_data::fashion_mnist_dir()
+        } else if fig == "single-directions" {
+            // CIFAR-10 for the CNN (--data); the MLP's Fashion-MNIST from its default place.
+            neurogen_data::fashion_mnist_dir().and(neurogen_data::cifar10_archive())
         } else {
             neurogen_data::cifar10_archive()
         };
