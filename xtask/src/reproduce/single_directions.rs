@@ -149,7 +149,7 @@ impl SdScale {
                 name,
                 cnn_train_images: 300,
                 mlp_train_images: 1000,
-                test_images: 500,
+                test_images: 300,
                 cnn_epochs: 30,
                 mlp_epochs: 40,
                 short_epochs: 5,
@@ -159,7 +159,7 @@ impl SdScale {
                 corruption: f6,
                 dropouts: vec![0.2, 0.4],
                 narrow_width: 64,
-                analysis_images: 200,
+                analysis_images: 150,
                 ablation_draws: 2,
                 noise_draws: 2,
                 noise_levels: levels,
@@ -270,8 +270,9 @@ pub struct LayerAnalysis {
     pub ablation_auc: Option<f64>,
     /// Noise levels (empty for a convolution).
     pub noise_levels: Vec<f64>,
-    /// Mean accuracy at each level divided by the accuracy without noise.
-    pub noise_normalized: Vec<f64>,
+    /// Mean accuracy at each level divided by the accuracy without noise (None for a
+    /// convolution, or when the accuracy without noise is 0).
+    pub noise_normalized: Option<Vec<f64>>,
     /// Area under the normalised noise curve (mean over the level range).
     pub noise_auc: Option<f64>,
     /// Class selectivity of every unit.
@@ -473,12 +474,11 @@ pub fn analyse(
         },
     )?;
     let base = noise.accuracy_mean[0];
-    let noise_normalized: Vec<f64> = noise
-        .accuracy_mean
-        .iter()
-        .map(|a| if base > 0.0 { a / base } else { f64::NAN })
-        .collect();
-    let noise_auc = area_under_curve(&noise.levels, &noise_normalized).ok();
+    let noise_normalized: Option<Vec<f64>> =
+        (base > 0.0).then(|| noise.accuracy_mean.iter().map(|a| a / base).collect());
+    let noise_auc = noise_normalized
+        .as_ref()
+        .and_then(|y| area_under_curve(&noise.levels, y).ok());
     let test_cache = CachedFeatures::new(model, test, EVAL_BATCH)?;
     let selectivity = class_selectivity(
         &test_cache.hidden(model, LAYER)?,
@@ -524,7 +524,7 @@ pub fn analyse(
                 ablation_normalized: curve.normalized.clone(),
                 ablation_auc: curve.normalized_area(),
                 noise_levels: Vec::new(),
-                noise_normalized: Vec::new(),
+                noise_normalized: None,
                 noise_auc: None,
                 selectivity_importance: spearman_or_none(&selectivity, &importance),
                 selectivity,
@@ -579,7 +579,11 @@ fn analysis_of(
         conv,
     };
     crate::common::write_json_atomic(&path, &a)?;
-    Ok(a)
+    // The report reads what a rerun reads: the saved text (serde_json's parser may differ from
+    // the value in memory in the last bit).
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading back {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
 }
 
 /// What `reproduce single-directions` needs besides the data.
@@ -797,7 +801,7 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
                 n.analysis.hidden.ablation_normalized.clone()
             }));
             noise.extend(mean_curve(&a.name, &s.noise_levels, &ns, |n| {
-                Some(n.analysis.hidden.noise_normalized.clone())
+                n.analysis.hidden.noise_normalized.clone()
             }));
             conv.extend(mean_curve(&a.name, &x_abl, &ns, |n| {
                 n.analysis
@@ -1105,6 +1109,30 @@ mod tests {
         assert!(a.abs() < 1e-12 && (b - 2.0).abs() < 1e-12, "{a} {b}");
         assert!(slopes_around(&f, &y, 0.0).is_none());
         assert!(slopes_around(&f, &y, 0.33).is_none());
+    }
+
+    #[test]
+    fn an_analysis_without_noise_or_normalisation_round_trips_through_json() {
+        let layer = LayerAnalysis {
+            fractions: vec![0.0, 1.0],
+            ablation_accuracy: vec![0.1, 0.1],
+            ablation_normalized: None,
+            ablation_auc: None,
+            noise_levels: vec![0.0, 1.0],
+            noise_normalized: None,
+            noise_auc: None,
+            selectivity: vec![0.0, 0.5],
+            importance: vec![0.0, -0.1],
+            selectivity_importance: None,
+        };
+        let a = RunAnalysis {
+            config_hash: "abc".into(),
+            settings: "s".into(),
+            hidden: layer.clone(),
+            conv: Some(layer),
+        };
+        let text = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<RunAnalysis>(&text).unwrap(), a);
     }
 
     #[test]
