@@ -61,8 +61,9 @@ impl AblationCurve {
     ///
     /// ```
     /// use neurogen_analysis::ablation::{ablation_curve, default_fractions, AblationOrder};
-    /// let c = ablation_curve(10, &default_fractions(), AblationOrder::Random { draws: 1, seed: 0 },
-    ///     |s: &[usize]| Ok::<f64, std::convert::Infallible>(1.0 - s.len() as f64 / 10.0)).unwrap();
+    /// // 20 units, accuracy falling linearly with the number ablated: area 1/2.
+    /// let c = ablation_curve(20, &default_fractions(), AblationOrder::Random { draws: 1, seed: 0 },
+    ///     |s: &[usize]| Ok::<f64, std::convert::Infallible>(1.0 - s.len() as f64 / 20.0)).unwrap();
     /// assert!((c.normalized_area().unwrap() - 0.5).abs() < 1e-12);
     /// ```
     pub fn normalized_area(&self) -> Option<f64> {
