@@ -1,5 +1,5 @@
 //! The committed results (`docs/results/<name>/`) are what their command makes from their
-//! `runs.csv` (and, for `flymodel`, `results.json`): rerunning the command recorded in `command.txt` on a copy of the directory trains
+//! `runs.csv` (and, for `flymodel`, `results.json`; for `single-directions`, `analysis/`): rerunning the command recorded in `command.txt` on a copy of the directory trains
 //! nothing (every run is recorded, with the configuration hash this code computes) and writes
 //! the same `report.md`, byte for byte except the line naming the data path and the device.
 use std::path::{Path, PathBuf};
@@ -68,6 +68,11 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ("flymodel", Some(other)) => panic!(
                 "{}: no data on these machines for --dataset {other}",
                 dir.display()
+            ),
+            // CIFAR-10 for the CNN (--data); the MLP's Fashion-MNIST from its default place.
+            ("single-directions", _) => (
+                neurogen_data::fashion_mnist_dir().and(neurogen_data::cifar10_archive()),
+                fig.to_string(),
             ),
             _ => (neurogen_data::cifar10_archive(), fig.to_string()),
         };

@@ -52,6 +52,26 @@ pub struct AblationCurve {
     pub normalized: Option<Vec<f64>>,
 }
 
+impl AblationCurve {
+    /// Robustness to ablation: the area under the normalised curve over the fractions
+    /// ([`crate::perturbation::area_under_curve`], divided by the range of fractions, which is
+    /// 1 for fractions 0..1); 1 for a network unaffected until every unit is gone, 0 for one
+    /// that falls to `acc_all_silenced` at once. None when the normalisation is undefined or
+    /// there are fewer than two fractions.
+    ///
+    /// ```
+    /// use neurogen_analysis::ablation::{ablation_curve, default_fractions, AblationOrder};
+    /// // 20 units, accuracy falling linearly with the number ablated: area 1/2.
+    /// let c = ablation_curve(20, &default_fractions(), AblationOrder::Random { draws: 1, seed: 0 },
+    ///     |s: &[usize]| Ok::<f64, std::convert::Infallible>(1.0 - s.len() as f64 / 20.0)).unwrap();
+    /// assert!((c.normalized_area().unwrap() - 0.5).abs() < 1e-12);
+    /// ```
+    pub fn normalized_area(&self) -> Option<f64> {
+        let y = self.normalized.as_ref()?;
+        crate::perturbation::area_under_curve(&self.fractions, y).ok()
+    }
+}
+
 /// `0, 0.05, 0.10, ..., 1.0` (21 fractions, steps of 5 %).
 pub fn default_fractions() -> Vec<f64> {
     (0..=20).map(|i| i as f64 / 20.0).collect()

@@ -221,6 +221,52 @@ fn line_plot_renders_ablation_curves() {
 }
 
 #[test]
+fn scatter_plot_renders_and_rejects_bad_points() {
+    let fig = plot::ScatterPlot {
+        series: vec![
+            plot::Points {
+                label: "f = 0".into(),
+                x: vec![0.5, 0.6, 0.7],
+                y: vec![40.0, 45.0, 52.0],
+            },
+            plot::Points {
+                label: "f = 1".into(),
+                x: vec![0.2, 0.3],
+                y: vec![10.0, 11.0],
+            },
+        ],
+        labels: Labels::new("Robustness", "ablation AUC", "test accuracy (%)"),
+    };
+    render_both(
+        &fig,
+        "scatter",
+        &[
+            "Robustness",
+            "ablation AUC",
+            "test accuracy (%)",
+            "f = 0",
+            "f = 1",
+        ],
+    );
+    let mut bad = fig.clone();
+    bad.series[0].y[1] = f64::NAN;
+    assert!(matches!(
+        plot::to_svg(&bad, SIZE),
+        Err(AnalysisError::NonFinite { .. })
+    ));
+    bad.series[0].y.pop();
+    assert!(matches!(
+        plot::to_svg(&bad, SIZE),
+        Err(AnalysisError::LengthMismatch { .. })
+    ));
+    let empty = plot::ScatterPlot {
+        series: vec![],
+        labels: Labels::default(),
+    };
+    assert!(plot::to_svg(&empty, SIZE).is_err());
+}
+
+#[test]
 fn plots_reject_bad_input_and_write_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let bad = BoxPlot {

@@ -124,3 +124,117 @@ pub fn hidden_activations(
     }
     Ok(out)
 }
+
+/// The spatial mean of each feature map of convolution `layer` of one network on every
+/// example of `split` (eval mode, no hooks), as a row-major `[n, channels]` matrix (class
+/// selectivity of feature maps, Morcos et al. 2018).
+pub fn feature_map_activations(
+    model: &Cnn,
+    split: &Split,
+    layer: usize,
+    batch_size: usize,
+) -> Result<Vec<f32>> {
+    single(model)?;
+    let n_conv = model.config().conv_channels.len();
+    if layer >= n_conv {
+        return Err(ModelError::Config(format!(
+            "convolution {layer} does not exist: the network has convolutions 0..{n_conv}"
+        )));
+    }
+    let device = model.device().clone();
+    let all: Vec<usize> = (0..split.len()).collect();
+    let mut out = Vec::new();
+    for idx in all.chunks(batch_size.max(1)) {
+        let (x, _) = split.batch(idx, &device)?;
+        let m = model.feature_map_means(&x, &mut crate::hooks::NoHooks)?;
+        out.extend(
+            m[layer]
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+        );
+    }
+    Ok(out)
+}
+
+/// One network's convolutional features of a split, computed once (eval mode, no hooks), to
+/// evaluate the fully connected head many times with different hooks ([`Cnn::head`]): an
+/// ablation or noise analysis of hidden layers costs one convolution pass instead of one per
+/// evaluation. Valid only for the network it was computed with.
+#[derive(Debug, Clone)]
+pub struct CachedFeatures {
+    /// Per minibatch: features `[1, batch, flatten_dim]` and labels `[1, batch]`.
+    batches: Vec<(Tensor, Tensor)>,
+    n: usize,
+}
+
+impl CachedFeatures {
+    /// The features of every example of `split` (in minibatches of `batch_size`).
+    pub fn new(model: &Cnn, split: &Split, batch_size: usize) -> Result<Self> {
+        single(model)?;
+        if split.is_empty() {
+            return Err(ModelError::Config(
+                "cannot evaluate on an empty split".into(),
+            ));
+        }
+        let device = model.device().clone();
+        let all: Vec<usize> = (0..split.len()).collect();
+        let mut batches = Vec::new();
+        for idx in all.chunks(batch_size.max(1)) {
+            let (x, y) = split.batch(idx, &device)?;
+            batches.push((model.features(&x)?, y.unsqueeze(0)?));
+        }
+        Ok(CachedFeatures {
+            batches,
+            n: split.len(),
+        })
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there is no example (never: [`CachedFeatures::new`] refuses an empty split).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Accuracy of `model`'s head with `hook`'s evaluation-mode steps (as [`evaluate_with`],
+    /// which it equals for hooks that act only on hidden layers).
+    pub fn accuracy(&self, model: &Cnn, mut hook: &mut dyn Regularizer) -> Result<f64> {
+        single(model)?;
+        let mut correct = 0usize;
+        for (f, y) in &self.batches {
+            let logits = model
+                .head(
+                    f,
+                    &mut PerReplica(std::slice::from_mut(&mut hook)),
+                    &ForwardCtx::eval(),
+                )?
+                .logits;
+            let pred = logits.argmax(candle_core::D::Minus1)?;
+            let eq: Tensor = pred.eq(y)?.to_dtype(DType::U32)?;
+            correct += eq.sum_all()?.to_scalar::<u32>()? as usize;
+        }
+        Ok(correct as f64 / self.n as f64)
+    }
+
+    /// Hidden layer `layer`'s activations (no hooks), row-major `[n, width]`, as
+    /// [`hidden_activations`].
+    pub fn hidden(&self, model: &Cnn, layer: usize) -> Result<Vec<f32>> {
+        single(model)?;
+        model.hidden_width(layer)?;
+        let mut out = Vec::new();
+        for (f, _) in &self.batches {
+            let h = model
+                .head(f, &mut crate::hooks::NoHooks, &ForwardCtx::eval())?
+                .hidden[layer]
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            out.extend(h);
+        }
+        Ok(out)
+    }
+}

@@ -52,6 +52,11 @@ impl ForwardCtx {
 pub enum LayerKind {
     /// A hidden fully connected layer (`fcs.{index}`).
     Hidden,
+    /// A convolution (`convs.{index}`): its feature maps after the ReLU (before the max-pool
+    /// that follows every second convolution). Its `width` is the number of feature maps; the
+    /// only step taken there is [`HookStep::ScaleUnits`], one factor per feature map (see
+    /// [`apply_feature_maps`]).
+    Conv,
 }
 
 /// What the loop and the hooks know of a layer: its index, kind and width.
@@ -93,6 +98,11 @@ impl HookSite {
     pub fn is(&self, layer: usize, point: Point) -> bool {
         self.layer.kind == LayerKind::Hidden && self.layer.index == layer && self.point == point
     }
+
+    /// Whether this is the feature maps (after the ReLU) of convolution `layer`.
+    pub fn is_conv(&self, layer: usize) -> bool {
+        self.layer.kind == LayerKind::Conv && self.layer.index == layer
+    }
 }
 
 /// One step of a forward hook on one replica's activations of shape `[batch, width]`.
@@ -100,8 +110,12 @@ impl HookSite {
 pub enum HookStep {
     /// Multiply elementwise by these `batch · width` factors (row-major).
     Multiply(Vec<f32>),
-    /// Multiply every row by these `width` per-unit factors (0 silences a unit).
+    /// Multiply every row by these `width` per-unit factors (0 silences a unit; at a
+    /// convolution, one factor per feature map).
     ScaleUnits(Vec<f32>),
+    /// Add these `batch · width` values elementwise (row-major), e.g. Gaussian noise of a
+    /// random-direction perturbation (`crate::AddNoise`).
+    Add(Vec<f32>),
     /// Rescale every unit (column) whose L1 norm over the examples exceeds `max_norm` to that
     /// norm (`torch.renorm(x, p=1, dim=1, maxnorm)`, see [`renorm_l1`]); with `block`, over
     /// each run of `block` consecutive examples on its own.
@@ -122,6 +136,7 @@ impl HookStep {
     fn same_kind(&self, other: &HookStep) -> bool {
         match (self, other) {
             (HookStep::Multiply(_), HookStep::Multiply(_)) => true,
+            (HookStep::Add(_), HookStep::Add(_)) => true,
             (HookStep::ScaleUnits(_), HookStep::ScaleUnits(_)) => true,
             (a @ HookStep::RenormL1 { .. }, b @ HookStep::RenormL1 { .. }) => a == b,
             (HookStep::TopK(_), HookStep::TopK(_)) => true,
@@ -255,6 +270,18 @@ pub fn apply_all(x: &Tensor, plans: &[Vec<HookStep>]) -> Result<Tensor> {
                 let f = upload(all, (k, b, w), &x)?;
                 (x * f)?
             }
+            HookStep::Add(_) => {
+                let mut all = Vec::with_capacity(k * b * w);
+                for p in plans {
+                    let HookStep::Add(f) = &p[i] else {
+                        return Err(mixed());
+                    };
+                    check_len("Add", f.len(), b * w)?;
+                    all.extend_from_slice(f);
+                }
+                let f = upload(all, (k, b, w), &x)?;
+                (x + f)?
+            }
             HookStep::ScaleUnits(_) => {
                 let mut all = Vec::with_capacity(k * w);
                 for p in plans {
@@ -295,6 +322,52 @@ pub fn apply_all(x: &Tensor, plans: &[Vec<HookStep>]) -> Result<Tensor> {
         };
     }
     Ok(x)
+}
+
+/// Applies one network's steps at the feature maps of convolution `layer`: `x` holds the maps
+/// along axis `channel_axis` (axis 1 of `[batch, C, H, W]` on the CPU path and of one replica's
+/// `[1, C, N, H, W]` on a GPU). Only [`HookStep::ScaleUnits`] with one factor per map is taken;
+/// any other step is an error naming the layer.
+pub fn apply_feature_maps(
+    x: &Tensor,
+    channel_axis: usize,
+    layer: usize,
+    steps: &[HookStep],
+) -> Result<Tensor> {
+    let dims = x.dims().to_vec();
+    let channels = *dims.get(channel_axis).ok_or_else(|| {
+        ModelError::Config(format!(
+            "feature maps of shape {dims:?} have no axis {channel_axis}"
+        ))
+    })?;
+    let mut x = x.clone();
+    for step in steps {
+        let HookStep::ScaleUnits(f) = step else {
+            return Err(ModelError::Config(format!(
+                "convolution {layer}: only ScaleUnits (one factor per feature map) acts on feature maps, got {}",
+                step.kind_name()
+            )));
+        };
+        check_len("ScaleUnits", f.len(), channels)?;
+        let mut shape = vec![1usize; dims.len()];
+        shape[channel_axis] = channels;
+        let f = upload(f.clone(), shape, &x)?;
+        x = x.broadcast_mul(&f)?;
+    }
+    Ok(x)
+}
+
+impl HookStep {
+    /// The step's kind, for error messages.
+    fn kind_name(&self) -> &'static str {
+        match self {
+            HookStep::Multiply(_) => "Multiply",
+            HookStep::ScaleUnits(_) => "ScaleUnits",
+            HookStep::Add(_) => "Add",
+            HookStep::RenormL1 { .. } => "RenormL1",
+            HookStep::TopK(_) => "TopK",
+        }
+    }
 }
 
 fn mixed() -> ModelError {

@@ -6,7 +6,7 @@
 //! Layers of the crate, each using only those above it: `kernels` (CPU and CUDA ops) and
 //! `hooks` (forward hooks as data); `net` (the model, K ≥ 1 replicas) and `adam`; `slot` (a
 //! step hook's view of one replica) and `regularizer` (the plug-in trait); `loss`, `eval` and
-//! `train` (the loop); `checkpoint`.
+//! `train` (the loop); `checkpoint`; `silence` and `perturb` (hooks for ablation and noise).
 //!
 //! ```
 //! use candle_core::Device;
@@ -29,6 +29,7 @@ pub mod kernels;
 pub mod loss;
 pub mod metrics;
 pub mod net;
+pub mod perturb;
 pub mod regularizer;
 pub mod silence;
 pub mod slot;
@@ -39,12 +40,16 @@ pub use checkpoint::{Checkpoint, CheckpointMeta};
 pub use config::ModelConfig;
 pub use device::{device_name, parse_device, parse_device_single_stream};
 pub use error::{ModelError, Result};
-pub use eval::{check_finite_weights, evaluate, evaluate_with, hidden_activations};
+pub use eval::{
+    check_finite_weights, evaluate, evaluate_with, feature_map_activations, hidden_activations,
+    CachedFeatures,
+};
 pub use hooks::{ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point};
 pub use kernels::reference_max_pool2x2 as max_pool2x2;
 pub use loss::cross_entropy;
 pub use metrics::{EpochMetrics, EvalResult, TrainMetrics};
 pub use net::{argmax, param_shapes, Cnn, ForwardOutput};
+pub use perturb::AddNoise;
 pub use regularizer::{LossCx, NoRegularizer, PerReplica, Phase, Regularizer};
 pub use silence::Silence;
 pub use slot::{edit_replica, StepCtx, StepCx};

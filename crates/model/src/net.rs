@@ -16,7 +16,10 @@ use rand::SeedableRng;
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
-use crate::hooks::{apply_all, ForwardCtx, HookSite, Hooks, LayerInfo, LayerKind, NoHooks, Point};
+use crate::hooks::{
+    apply_all, apply_feature_maps, ForwardCtx, HookSite, Hooks, LayerInfo, LayerKind, NoHooks,
+    Point,
+};
 use crate::init::{default_bound, uniform};
 use crate::kernels;
 
@@ -427,7 +430,43 @@ impl Cnn {
     /// The convolutional features of every replica: `x` is `[K, batch, C, H, W]` (each
     /// replica's own minibatch), the result `[K, batch, flatten_dim]`.
     pub fn features(&self, x: &Tensor) -> Result<Tensor> {
+        self.conv_stack(x, &mut NoHooks, &ForwardCtx::eval(), None)
+    }
+
+    /// The spatial mean of every feature map of every convolution, in evaluation mode, after
+    /// `hooks`' steps at the feature maps (so silenced maps read 0): for each convolution
+    /// `[K, batch, channels]` (for class selectivity of feature maps, Morcos et al. 2018).
+    pub fn feature_map_means(&self, x: &Tensor, hooks: &mut dyn Hooks) -> Result<Vec<Tensor>> {
+        let mut means = Vec::with_capacity(self.config.conv_channels.len());
+        self.conv_stack(x, hooks, &ForwardCtx::eval(), Some(&mut means))?;
+        Ok(means)
+    }
+
+    /// The hook site of convolution `i`'s feature maps.
+    fn conv_site(&self, i: usize, batch: usize, ctx: &ForwardCtx) -> HookSite {
+        HookSite {
+            layer: LayerInfo {
+                index: i,
+                kind: LayerKind::Conv,
+                width: self.config.conv_channels[i],
+            },
+            point: Point::Activation,
+            batch,
+            ctx: *ctx,
+        }
+    }
+
+    /// The convolutions with `hooks`' steps at each one's feature maps (after the ReLU, before
+    /// the pool), optionally collecting each convolution's spatial means `[K, batch, C]`.
+    fn conv_stack(
+        &self,
+        x: &Tensor,
+        hooks: &mut dyn Hooks,
+        ctx: &ForwardCtx,
+        mut means: Option<&mut Vec<Tensor>>,
+    ) -> Result<Tensor> {
         let x = self.check_input(x)?;
+        let batch = x.dims()[1];
         let n_conv = self.config.conv_channels.len();
         if kernels::kernel_dtype_ok(&x) {
             // CPU: the fused kernel on each replica's slice (no launch cost per call here).
@@ -436,6 +475,8 @@ impl Cnn {
                 .collect::<candle_core::Result<Vec<_>>>()?;
             for i in 0..n_conv {
                 let (w, b) = self.conv(i);
+                let site = self.conv_site(i, batch, ctx);
+                let mut layer_means = Vec::new();
                 for (r, h) in hs.iter_mut().enumerate() {
                     let mut y = kernels::conv2d_bias_relu(
                         h,
@@ -443,10 +484,20 @@ impl Cnn {
                         &b.as_tensor().i(r)?,
                         1,
                     )?;
+                    let steps = hooks.steps(r, &site)?;
+                    if !steps.is_empty() {
+                        y = apply_feature_maps(&y, 1, i, &steps)?;
+                    }
+                    if means.is_some() {
+                        layer_means.push(y.mean((2, 3))?);
+                    }
                     if i % 2 == 1 {
                         y = kernels::max_pool2x2(&y)?;
                     }
                     *h = y;
+                }
+                if let Some(m) = means.as_deref_mut() {
+                    m.push(Tensor::stack(&layer_means, 0)?);
                 }
             }
             let flat = hs
@@ -465,12 +516,35 @@ impl Cnn {
             let (w, b) = self.conv(i);
             (w.as_tensor().clone(), b.as_tensor().clone())
         });
-        let h = kernels::features_cnhw(&x.transpose(1, 2)?.contiguous()?, layers)?;
+        let k = self.replicas;
+        let after_relu = |i: usize, y: Tensor| -> Result<Tensor> {
+            let site = self.conv_site(i, batch, ctx);
+            let plans = (0..k)
+                .map(|r| hooks.steps(r, &site))
+                .collect::<Result<Vec<_>>>()?;
+            let y = if plans.iter().all(|p| p.is_empty()) {
+                y
+            } else {
+                let parts = plans
+                    .iter()
+                    .enumerate()
+                    .map(|(r, p)| apply_feature_maps(&y.narrow(0, r, 1)?, 1, i, p))
+                    .collect::<Result<Vec<_>>>()?;
+                Tensor::cat(&parts, 0)?
+            };
+            if let Some(m) = means.as_deref_mut() {
+                // [K, C, N, H, W] -> [K, N, C]
+                m.push(y.mean((3, 4))?.transpose(1, 2)?.contiguous()?);
+            }
+            Ok(y)
+        };
+        let h = kernels::features_cnhw(&x.transpose(1, 2)?.contiguous()?, layers, after_relu)?;
         Ok(h.transpose(1, 2)?.contiguous()?.flatten_from(2)?)
     }
 
     /// The forward pass of every replica: `x` is `[K, batch, C, H, W]` (for K = 1 also
-    /// `[batch, C, H, W]`). At every hidden layer `l`: `z = fcs[l](h)`, then the hooks' steps at
+    /// `[batch, C, H, W]`). After every convolution's ReLU, the hooks' steps at its feature
+    /// maps ([`LayerKind::Conv`]); at every hidden layer `l`: `z = fcs[l](h)`, then the hooks' steps at
     /// [`Point::PreActivation`], `a = relu(z)`, then the steps at [`Point::Activation`] (the
     /// order is in docs/ARCHITECTURE.md); replica `r`'s steps come from `hooks` for `r`.
     pub fn forward(
@@ -479,7 +553,29 @@ impl Cnn {
         hooks: &mut dyn Hooks,
         ctx: &ForwardCtx,
     ) -> Result<ForwardOutput> {
-        let mut h = self.features(x)?;
+        let h = self.conv_stack(x, hooks, ctx, None)?;
+        self.head(&h, hooks, ctx)
+    }
+
+    /// The fully connected part of [`Cnn::forward`] on features `[K, batch, flatten_dim]` (what
+    /// [`Cnn::features`] returns): the hidden layers with the hooks' steps, then the output
+    /// layer. An analysis that only changes hidden layers (ablating units, adding noise)
+    /// computes the features once and runs the head many times.
+    pub fn head(
+        &self,
+        features: &Tensor,
+        hooks: &mut dyn Hooks,
+        ctx: &ForwardCtx,
+    ) -> Result<ForwardOutput> {
+        let dims = features.dims();
+        let want = self.config.flatten_dim();
+        if dims.len() != 3 || dims[0] != self.replicas || dims[2] != want {
+            return Err(ModelError::Config(format!(
+                "features have shape {dims:?}; the head takes [{}, batch, {want}]",
+                self.replicas
+            )));
+        }
+        let mut h = features.clone();
         let mut hidden = Vec::with_capacity(self.num_hidden());
         for l in 0..self.num_hidden() {
             let (w, b) = self.fc(l);

@@ -17,7 +17,7 @@
 //!   we renormalise consecutive blocks of [`REFERENCE_EVAL_BATCH`] = 4 examples, so results
 //!   match the reference's and do not depend on our evaluation batch size.
 //!   `eval_renorm = false` turns it off in evaluation; `max_norm = 0` turns it off entirely.
-use neurogen_model::{HookSite, HookStep, Point, Regularizer};
+use neurogen_model::{HookSite, HookStep, LayerKind, Point, Regularizer};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,8 @@ impl Regularizer for Dropout {
     }
 
     fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
-        if site.point != Point::Activation {
+        // Every hidden layer's activations; never a convolution's feature maps.
+        if site.point != Point::Activation || site.layer.kind != LayerKind::Hidden {
             return Ok(Vec::new());
         }
         let c = self.config;

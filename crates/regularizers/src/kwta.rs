@@ -5,7 +5,7 @@
 //!
 //! k-WTA is part of the network's computation rather than noise, so it acts at test time too;
 //! in a [`crate::Stack`] built by [`crate::build`] it runs after the other regularisers' hooks.
-use neurogen_model::{HookSite, HookStep, Point, Regularizer};
+use neurogen_model::{HookSite, HookStep, LayerKind, Point, Regularizer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
@@ -70,7 +70,9 @@ impl Regularizer for Kwta {
     }
 
     fn hook(&mut self, site: &HookSite) -> neurogen_model::Result<Vec<HookStep>> {
+        // Hidden layers only, never a convolution's feature maps.
         let here = site.point == Point::Activation
+            && site.layer.kind == LayerKind::Hidden
             && self
                 .config
                 .layer

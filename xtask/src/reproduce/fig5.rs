@@ -60,7 +60,10 @@ pub fn add_new_units(
 
 struct RunAnalysis {
     group: String,
-    normalized: Vec<f64>,
+    test_accuracy: Option<f64>,
+    /// Area under the normalised ablation curve ([`neurogen_analysis::AblationCurve::normalized_area`];
+    /// NaN when the normalisation is undefined).
+    auc: f64,
     accuracy: Vec<f64>,
     selectivity: Vec<f64>,
 }
@@ -96,10 +99,8 @@ fn analyse(
     let selectivity = class_selectivity(&acts, width, split.labels(), num_classes)?;
     Ok(RunAnalysis {
         group: row.group.clone(),
-        normalized: curve
-            .normalized
-            .clone()
-            .unwrap_or_else(|| vec![f64::NAN; curve.fractions.len()]),
+        test_accuracy: row.test_accuracy,
+        auc: curve.normalized_area().unwrap_or(f64::NAN),
         accuracy: curve.accuracy_mean.iter().map(|a| 100.0 * a).collect(),
         selectivity,
     })
@@ -177,6 +178,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         analysis_split.len(),
         &ctx.dir,
     )?;
+    morcos(&res, &mut rep, &analyses);
     selectivity(&mut res, &mut rep, &analyses, &ctx.dir);
     let new_units = new_units(ctx, &res, &mut rep, &data.test)?;
     rep.claims(&res, &fig.claims, vec![new_units])?;
@@ -230,16 +232,7 @@ fn ablation(
             err: Some(e),
         });
         // Area under the normalised curve (trapezoids over the fraction axis).
-        let areas: Vec<f64> = runs
-            .iter()
-            .map(|r| {
-                fractions
-                    .windows(2)
-                    .zip(r.normalized.windows(2))
-                    .map(|(f, y)| (f[1] - f[0]) * (y[0] + y[1]) / 2.0)
-                    .sum()
-            })
-            .collect();
+        let areas: Vec<f64> = runs.iter().map(|r| r.auc).collect();
         auc.push((g.name.clone(), areas.clone()));
         areas_of.push((g.key.clone(), areas));
     }
@@ -272,6 +265,48 @@ fn ablation(
         )],
     );
     Ok(())
+}
+
+/// Morcos et al.'s prediction (networks that generalise better rely less on single
+/// directions) beside what this figure's networks do: per group, test accuracy and ablation
+/// robustness, and across every network their correlation, by the code of
+/// `reproduce single-directions` ([`super::single_directions::robustness_predicts_generalisation`]).
+fn morcos(res: &Results, rep: &mut super::report::Report, analyses: &[RunAnalysis]) {
+    rep.section("Morcos et al.'s prediction beside the neurogenic networks");
+    rep.para(
+        "Morcos et al. (ICLR 2018) find that networks which generalise better rely less on single directions: across networks, higher test accuracy goes with more robustness to ablation (a larger area under the normalised ablation curve).          Tran et al. report the opposite for neurogenesis: neurogenic networks generalise better yet are less robust to ablation.          `cargo xtask reproduce single-directions` tests Morcos et al.'s own experiment (docs/single-directions.md).",
+    );
+    let mut t = String::from(
+        "| group | n | mean test accuracy (%) | mean ablation AUC |\n|---|---|---|---|\n",
+    );
+    let (mut auc, mut acc) = (Vec::new(), Vec::new());
+    for (g, runs) in by_group(res, analyses, true) {
+        let pairs: Vec<(f64, f64)> = runs
+            .iter()
+            .filter_map(|r| Some((r.auc, r.test_accuracy?)))
+            .filter(|(a, _)| a.is_finite())
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let a: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+        let y: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        t.push_str(&format!(
+            "| {} | {} | {:.2} | {:.3} |\n",
+            g.name,
+            pairs.len(),
+            stats::mean(&y),
+            stats::mean(&a)
+        ));
+        auc.extend(a);
+        acc.extend(y);
+    }
+    rep.para(t.trim_end());
+    let (found, verdict) = super::single_directions::robustness_predicts_generalisation(&auc, &acc);
+    rep.para(&format!(
+        "Across every network of this figure: {found}. Morcos et al.'s prediction (a positive correlation): **{}**.",
+        verdict.text()
+    ));
 }
 
 /// Class selectivity: the mean index per network (set as the custom value [`SELECTIVITY`]),

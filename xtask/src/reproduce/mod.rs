@@ -27,6 +27,7 @@ pub mod plots;
 pub mod report;
 pub mod run;
 pub mod scale;
+pub mod single_directions;
 pub mod slurm;
 
 use figure::{Figure, Results};
@@ -49,6 +50,10 @@ pub enum FigureName {
     /// Class-incremental learning with the fruit-fly model (issue #17; Fashion-MNIST, not part
     /// of `all`).
     Flymodel,
+    /// Single directions and generalisation (Morcos et al. 2018; issue #16): label corruption,
+    /// ablation and noise robustness, selectivity against importance (CIFAR-10 and
+    /// Fashion-MNIST, not part of `all`).
+    SingleDirections,
 }
 
 /// Arguments of `cargo xtask reproduce`: a figure to reproduce (`reproduce figN ...`, with
@@ -169,6 +174,10 @@ pub struct FigureArgs {
     /// flymodel --dataset mnist20: the Fashion-MNIST IDX folder (default: the installed one).
     #[arg(long)]
     pub fashion_mnist: Option<PathBuf>,
+    /// single-directions: the Fashion-MNIST IDX folder of the MLP (default:
+    /// $NEUROGEN_FASHION_MNIST or /usr/share/datasets/fashion-mnist); `--data` is CIFAR-10.
+    #[arg(long)]
+    pub mlp_data: Option<PathBuf>,
     /// flymodel: EWC strength λ (overrides the scale's).
     #[arg(long)]
     pub ewc_lambda: Option<f64>,
@@ -347,6 +356,12 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     match args.action {
         Some(Action::Merge(m)) if m.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
         Some(Action::Slurm(s)) if s.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
+        Some(Action::Merge(m)) if m.figure == FigureName::SingleDirections => {
+            anyhow::bail!(SD_NOT_SHARDED)
+        }
+        Some(Action::Slurm(s)) if s.figure == FigureName::SingleDirections => {
+            anyhow::bail!(SD_NOT_SHARDED)
+        }
         Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
         Some(Action::Slurm(s)) => slurm::run(&s),
         None => {
@@ -356,6 +371,10 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
             if figure == FigureName::Flymodel {
                 anyhow::ensure!(args.shard.is_none(), not_sharded);
                 return run_flymodel(&args.opts);
+            }
+            if figure == FigureName::SingleDirections {
+                anyhow::ensure!(args.shard.is_none(), SD_NOT_SHARDED);
+                return run_single_directions(&args.opts);
             }
             let mode = match args.shard {
                 Some(s) => Mode::Shard(s),
@@ -424,6 +443,9 @@ fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
         FigureName::Fig5 => fig5::figure(s),
         FigureName::All => anyhow::bail!("`all` is not one figure"),
         FigureName::Flymodel => anyhow::bail!("flymodel is not a figure of groups and claims"),
+        FigureName::SingleDirections => {
+            anyhow::bail!("single-directions trains several data sets, not one figure of groups")
+        }
     }
 }
 
@@ -511,7 +533,9 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
             FigureName::Fig3 => fig3::run(&ctx)?,
             FigureName::Fig4 => fig4::run(&ctx)?,
             FigureName::Fig5 => fig5::run(&ctx)?,
-            FigureName::All | FigureName::Flymodel => unreachable!("expanded above"),
+            FigureName::All | FigureName::Flymodel | FigureName::SingleDirections => {
+                unreachable!("expanded above")
+            }
         };
         println!(
             "{name}: wrote {} ({:.0} s)",
@@ -637,6 +661,117 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
     )?;
     println!(
         "flymodel: wrote {} ({:.0} s)",
+        report.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Why `reproduce single-directions` has no shards, merge or Slurm jobs.
+const SD_NOT_SHARDED: &str =
+    "reproduce single-directions runs on one machine (its quick scale in under an hour on 2 CPU cores): it has no shards, merge or Slurm jobs";
+
+/// `reproduce single-directions`: Morcos et al.'s experiment (the CNN on CIFAR-10 from
+/// `--data`, the MLP on Fashion-MNIST from `--mlp-data`), in `OUT/single-directions/`.
+fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
+    for (flag, given) in [
+        ("--reference-quirks", args.reference_quirks),
+        ("--compare-reference", args.compare_reference),
+        ("--ewc-lambda", args.ewc_lambda.is_some()),
+    ] {
+        anyhow::ensure!(
+            !given,
+            "{flag} does not apply to reproduce single-directions"
+        );
+    }
+    let mut scale = single_directions::SdScale::new(args.scale);
+    if let Some(r) = args.repeats {
+        anyhow::ensure!(
+            r >= 2,
+            "--repeats must be at least 2 (the statistics need two runs per setting)"
+        );
+        scale.repeats = r;
+    }
+    if let Some(e) = args.epochs {
+        anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+        scale.cnn_epochs = e;
+        scale.mlp_epochs = e;
+        scale.short_epochs = scale.short_epochs.min(e);
+    }
+    if let Some(lr) = args.lr {
+        anyhow::ensure!(
+            lr.is_finite() && lr > 0.0,
+            "--lr {lr}: the learning rate must be a finite number > 0"
+        );
+        scale.lr = lr;
+    }
+    // SAFETY: xtask uses the device from its main thread only.
+    let device = unsafe { parse_device_single_stream(&args.device)? };
+    let replicas = parse_replicas(&args.replicas, &device)?;
+    let mlp_data = match &args.mlp_data {
+        Some(p) => p.clone(),
+        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Fashion-MNIST for the MLP at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --mlp-data DIR with the IDX files"
+            )
+        })?,
+    };
+    anyhow::ensure!(
+        mlp_data.exists(),
+        "--mlp-data {}: no such file or directory",
+        mlp_data.display()
+    );
+    crate::common::ensure_dir(&args.out)?;
+    let cifar = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    anyhow::ensure!(
+        cifar.dataset.kind == neurogen_data::DatasetKind::Cifar10,
+        "reproduce single-directions trains the paper's CNN on CIFAR-10 (--data), but {} holds {}",
+        cifar.source.display(),
+        cifar.dataset.kind
+    );
+    let fashion = crate::common::load_data(Some(&mlp_data), args.cache_dir.as_deref())?;
+    anyhow::ensure!(
+        fashion.dataset.kind == neurogen_data::DatasetKind::FashionMnist,
+        "reproduce single-directions trains the MLP on Fashion-MNIST (--mlp-data), but {} holds {}",
+        fashion.source.display(),
+        fashion.dataset.kind
+    );
+    let progress = if args.quiet {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    } else {
+        MultiProgress::new()
+    };
+    let name = single_directions::NAME;
+    let dir = args.out.join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let _lock = neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?;
+    let ctx = single_directions::SdCtx {
+        opts: RunOptions {
+            dir: dir.clone(),
+            figure: name.to_string(),
+            device,
+            reference_quirks: false,
+            batch_size: scale.batch_size,
+            lr: scale.lr,
+            replicas,
+            progress: &progress,
+            quiet: args.quiet,
+            shard: None,
+        },
+        scale,
+    };
+    let data = single_directions::SdData {
+        cifar: &cifar.dataset,
+        fashion: &fashion.dataset,
+        sources: (
+            cifar.source.display().to_string(),
+            fashion.source.display().to_string(),
+        ),
+    };
+    let t0 = std::time::Instant::now();
+    let report = single_directions::run(&ctx, &data)?;
+    println!(
+        "{name}: wrote {} ({:.0} s)",
         report.display(),
         t0.elapsed().as_secs_f64()
     );

@@ -154,6 +154,17 @@ impl Report {
         }
     }
 
+    /// A report with only a title, for a figure that writes its own header and claims table
+    /// (`single-directions`); [`Report::finish`] is not for it (its claims table is Tran et
+    /// al.'s), its text is the report.
+    pub fn titled(title: &str) -> Report {
+        Report {
+            text: format!("# {title}\n\n"),
+            claims: Vec::new(),
+            side_by_side: false,
+        }
+    }
+
     /// Adds a section heading.
     pub fn section(&mut self, title: &str) {
         let _ = writeln!(self.text, "## {title}\n");

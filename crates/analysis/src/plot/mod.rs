@@ -1,5 +1,6 @@
 //! Publication plots as SVG or PNG (paper Figs. 3–5): box plots with the individual points,
-//! violin plots, density curves, heat maps with a colour bar, and line curves with error bands.
+//! violin plots, density curves, heat maps with a colour bar, line curves with error bands and
+//! scatter plots.
 //!
 //! Every figure type implements [`Figure`]; render it with [`to_svg`], [`to_png`] or [`save`]
 //! (format from the file extension, written atomically). Text uses an embedded font
@@ -9,6 +10,7 @@ pub mod curves;
 pub mod density;
 pub mod font;
 pub mod heatmap;
+pub mod scatter;
 pub mod violin;
 
 use std::path::Path;
@@ -20,6 +22,7 @@ pub use boxplot::BoxPlot;
 pub use curves::{Curve, LinePlot};
 pub use density::DensityPlot;
 pub use heatmap::Heatmap;
+pub use scatter::{Points, ScatterPlot};
 pub use violin::ViolinPlot;
 
 use crate::error::{AnalysisError, Result};

@@ -13,7 +13,10 @@ pub mod ttest;
 pub mod tukey;
 
 pub use anova::{one_way_anova, Anova};
-pub use correlation::{pearson, spearman, Correlation};
+pub use correlation::{
+    mean_correlation, pearson, pearson_ci, spearman, spearman_ci, Correlation, CorrelationCi,
+    MeanCorrelation,
+};
 pub use descriptive::{mean, sample_sd, summarize, z_scores, Summary};
 pub use multitest::holm_bonferroni;
 pub use paired::{

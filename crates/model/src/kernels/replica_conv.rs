@@ -10,11 +10,19 @@ use crate::error::{ModelError, Result};
 /// The convolutional stack of the paper's CNN (`relu(conv + b)`, a 2x2 max-pool after every
 /// second convolution) for K replicas in the layout `[K, C, N, H, W]`; `layers` gives each
 /// convolution's weight `[K, Co, Ci, 3, 3]` and bias `[K, Co]`. Returns `[K, C, N, h, w]`.
-pub fn features_cnhw(x: &Tensor, layers: impl Iterator<Item = (Tensor, Tensor)>) -> Result<Tensor> {
+///
+/// `after_relu(i, maps)` sees convolution `i`'s feature maps after the ReLU (before the pool)
+/// and returns what the next layer gets (the identity for a plain forward pass; forward hooks
+/// such as silencing feature maps otherwise).
+pub fn features_cnhw(
+    x: &Tensor,
+    layers: impl Iterator<Item = (Tensor, Tensor)>,
+    mut after_relu: impl FnMut(usize, Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
     let mut h = x.clone();
     for (i, (w, b)) in layers.enumerate() {
         let (_, _, _, kh, _) = w.dims5()?;
-        h = conv_bias_relu_cnhw(&h, &w, &b, kh / 2)?;
+        h = after_relu(i, conv_bias_relu_cnhw(&h, &w, &b, kh / 2)?)?;
         if i % 2 == 1 {
             let (k, ch, n, hh, ww) = h.dims5()?;
             let p = super::max_pool2x2(&h.reshape((k * ch, n, hh, ww))?)?;
