@@ -430,34 +430,21 @@ impl Cnn {
         let x = self.check_input(x)?;
         let n_conv = self.config.conv_channels.len();
         if kernels::kernel_dtype_ok(&x) {
-            // CPU: the fused kernel on each replica's slice (no launch cost per call here).
-            let mut hs = (0..self.replicas)
-                .map(|r| x.i(r))
-                .collect::<candle_core::Result<Vec<_>>>()?;
+            // CPU: the fused kernel for all replicas in one call per layer (each replica bit
+            // for bit its own call), pooling all replicas' images as one batch.
+            let (k, batch) = (x.dim(0)?, x.dim(1)?);
+            let mut h = x.contiguous()?;
             for i in 0..n_conv {
                 let (w, b) = self.conv(i);
-                for (r, h) in hs.iter_mut().enumerate() {
-                    let mut y = kernels::conv2d_bias_relu(
-                        h,
-                        &w.as_tensor().i(r)?,
-                        &b.as_tensor().i(r)?,
-                        1,
-                    )?;
-                    if i % 2 == 1 {
-                        y = kernels::max_pool2x2(&y)?;
-                    }
-                    *h = y;
+                h = kernels::conv2d_bias_relu_replicas(&h, w.as_tensor(), b.as_tensor(), 1)?;
+                if i % 2 == 1 {
+                    let (_, _, c, hh, ww) = h.dims5()?;
+                    let p = kernels::max_pool2x2(&h.reshape((k * batch, c, hh, ww))?)?;
+                    let (_, _, h2, w2) = p.dims4()?;
+                    h = p.reshape((k, batch, c, h2, w2))?;
                 }
             }
-            let flat = hs
-                .iter()
-                .map(|h| h.flatten_from(1))
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            return Ok(if flat.len() == 1 {
-                flat[0].unsqueeze(0)?
-            } else {
-                Tensor::stack(&flat, 0)?
-            });
+            return Ok(h.flatten_from(2)?);
         }
         // GPU: one im2col and one batched matrix product per layer for all replicas.
         let _cache = kernels::cuda_param_cache(&self.device);
