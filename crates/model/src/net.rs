@@ -469,46 +469,38 @@ impl Cnn {
         let batch = x.dims()[1];
         let n_conv = self.config.conv_channels.len();
         if kernels::kernel_dtype_ok(&x) {
-            // CPU: the fused kernel on each replica's slice (no launch cost per call here).
-            let mut hs = (0..self.replicas)
-                .map(|r| x.i(r))
-                .collect::<candle_core::Result<Vec<_>>>()?;
+            // CPU: the fused kernel for all replicas in one call per layer (each replica bit
+            // for bit its own call), pooling all replicas' images as one batch.
+            let (k, batch) = (x.dim(0)?, x.dim(1)?);
+            let mut h = x.contiguous()?;
             for i in 0..n_conv {
                 let (w, b) = self.conv(i);
+                h = kernels::conv2d_bias_relu_replicas(&h, w.as_tensor(), b.as_tensor(), 1)?;
                 let site = self.conv_site(i, batch, ctx);
-                let mut layer_means = Vec::new();
-                for (r, h) in hs.iter_mut().enumerate() {
-                    let mut y = kernels::conv2d_bias_relu(
-                        h,
-                        &w.as_tensor().i(r)?,
-                        &b.as_tensor().i(r)?,
-                        1,
-                    )?;
-                    let steps = hooks.steps(r, &site)?;
-                    if !steps.is_empty() {
-                        y = apply_feature_maps(&y, 1, i, &steps)?;
-                    }
-                    if means.is_some() {
-                        layer_means.push(y.mean((2, 3))?);
-                    }
-                    if i % 2 == 1 {
-                        y = kernels::max_pool2x2(&y)?;
-                    }
-                    *h = y;
+                let plans = (0..k)
+                    .map(|r| hooks.steps(r, &site))
+                    .collect::<Result<Vec<_>>>()?;
+                if plans.iter().any(|p| !p.is_empty()) {
+                    // [K, batch, C, H, W]: each replica's steps on its own slice (channel axis 2).
+                    let parts = plans
+                        .iter()
+                        .enumerate()
+                        .map(|(r, p)| apply_feature_maps(&h.narrow(0, r, 1)?, 2, i, p))
+                        .collect::<Result<Vec<_>>>()?;
+                    h = Tensor::cat(&parts, 0)?;
                 }
                 if let Some(m) = means.as_deref_mut() {
-                    m.push(Tensor::stack(&layer_means, 0)?);
+                    // [K, batch, C, H, W] -> [K, batch, C]
+                    m.push(h.mean((3, 4))?);
+                }
+                if i % 2 == 1 {
+                    let (_, _, c, hh, ww) = h.dims5()?;
+                    let p = kernels::max_pool2x2(&h.reshape((k * batch, c, hh, ww))?)?;
+                    let (_, _, h2, w2) = p.dims4()?;
+                    h = p.reshape((k, batch, c, h2, w2))?;
                 }
             }
-            let flat = hs
-                .iter()
-                .map(|h| h.flatten_from(1))
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            return Ok(if flat.len() == 1 {
-                flat[0].unsqueeze(0)?
-            } else {
-                Tensor::stack(&flat, 0)?
-            });
+            return Ok(h.flatten_from(2)?);
         }
         // GPU: one im2col and one batched matrix product per layer for all replicas.
         let _cache = kernels::cuda_param_cache(&self.device);

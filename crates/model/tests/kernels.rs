@@ -453,3 +453,88 @@ fn col2im_is_the_adjoint_of_im2col() {
     let e = col2im(&bad, 1, 1, 2, 2, 3, 3, 1).unwrap_err().to_string();
     assert!(e.contains("expected"), "{e}");
 }
+
+/// Bit patterns of a tensor's values (as f64, exact for f32 and f64).
+fn bits(t: &Tensor) -> Vec<u64> {
+    vec64(t).iter().map(|v| v.to_bits()).collect()
+}
+
+/// `conv2d_bias_relu_replicas` (one call for K replicas) equals K separate
+/// `conv2d_bias_relu` calls bit for bit, values and all three gradients through autograd, on
+/// odd shapes in f32 and f64; and it matches candle's conv2d to rounding.
+#[test]
+fn replica_conv_is_bitwise_separate_calls() {
+    use candle_core::IndexOp;
+    use neurogen_model::kernels::conv2d_bias_relu_replicas;
+    let mut r = rng(7);
+    for dtype in [DType::F32, DType::F64] {
+        for &(k, b, ci, h, w, co, ks, pad) in &[
+            (3, 4, 3, 8, 8, 5, 3, 1),
+            (2, 5, 2, 7, 5, 3, 3, 1),
+            (4, 1, 1, 3, 3, 2, 3, 1),
+            (2, 3, 2, 6, 6, 4, 5, 2),
+            (3, 2, 3, 5, 4, 2, 1, 0),
+            (1, 7, 2, 4, 4, 3, 3, 1),
+        ] {
+            let what = format!("{dtype:?} K{k} b{b} ci{ci} {h}x{w} co{co} k{ks} p{pad}");
+            let x = Var::from_tensor(&random(&mut r, &[k, b, ci, h, w], 1.0, dtype)).unwrap();
+            let wt = Var::from_tensor(&random(&mut r, &[k, co, ci, ks, ks], 0.4, dtype)).unwrap();
+            let bias = Var::from_tensor(&random(&mut r, &[k, co], 0.3, dtype)).unwrap();
+            let y = conv2d_bias_relu_replicas(&x, &wt, &bias, pad).unwrap();
+            let dy = random(&mut r, y.dims(), 1.0, dtype);
+            let g = (&y * &dy).unwrap().sum_all().unwrap().backward().unwrap();
+            for rep in 0..k {
+                let xr = Var::from_tensor(&x.as_tensor().i(rep).unwrap()).unwrap();
+                let wr = Var::from_tensor(&wt.as_tensor().i(rep).unwrap()).unwrap();
+                let br = Var::from_tensor(&bias.as_tensor().i(rep).unwrap()).unwrap();
+                let yr = conv2d_bias_relu(&xr, &wr, &br, pad).unwrap();
+                assert_eq!(bits(&y.i(rep).unwrap()), bits(&yr), "{what} y[{rep}]");
+                let theirs = reference_conv(&xr, &wr, &br, pad);
+                let tol = if dtype == DType::F32 { 1e-5 } else { 1e-12 };
+                assert_close(
+                    &format!("{what} vs candle"),
+                    &vec64(&yr),
+                    &vec64(&theirs),
+                    tol,
+                );
+                let dyr = dy.i(rep).unwrap();
+                let gr = (&yr * &dyr).unwrap().sum_all().unwrap().backward().unwrap();
+                for (name, all, one) in [("x", &x, &xr), ("weight", &wt, &wr), ("bias", &bias, &br)]
+                {
+                    let a = g.get(all).unwrap().i(rep).unwrap();
+                    let c = gr.get(one).unwrap();
+                    assert_eq!(bits(&a), bits(c), "{what} d{name}[{rep}]");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn replica_conv_rejects_bad_shapes() {
+    use neurogen_model::kernels::conv2d_bias_relu_replicas;
+    let z = |d: &[usize]| Tensor::zeros(d, DType::F32, &Device::Cpu).unwrap();
+    // Replica counts differ.
+    assert!(
+        conv2d_bias_relu_replicas(&z(&[2, 1, 3, 5, 5]), &z(&[3, 4, 3, 3, 3]), &z(&[3, 4]), 1)
+            .is_err()
+    );
+    // Channels differ.
+    assert!(
+        conv2d_bias_relu_replicas(&z(&[2, 1, 3, 5, 5]), &z(&[2, 4, 2, 3, 3]), &z(&[2, 4]), 1)
+            .is_err()
+    );
+    // Bias shape.
+    assert!(
+        conv2d_bias_relu_replicas(&z(&[2, 1, 3, 5, 5]), &z(&[2, 4, 3, 3, 3]), &z(&[4]), 1).is_err()
+    );
+    // Kernel larger than the padded input.
+    assert!(
+        conv2d_bias_relu_replicas(&z(&[1, 1, 1, 2, 2]), &z(&[1, 1, 1, 5, 5]), &z(&[1, 1]), 0)
+            .is_err()
+    );
+    // Wrong rank.
+    assert!(
+        conv2d_bias_relu_replicas(&z(&[1, 3, 5, 5]), &z(&[1, 4, 3, 3, 3]), &z(&[1, 4]), 1).is_err()
+    );
+}

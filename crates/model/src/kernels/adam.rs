@@ -10,6 +10,7 @@
 //! ```
 //! The parameter is written in place (as [`candle_core::Var::set`] would); the moments come
 //! back as new tensors, so clones of the old state stay unchanged.
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Storage, Tensor};
@@ -70,7 +71,7 @@ fn update_chunk(
     g: &[f32],
     m: &[f32],
     v: &[f32],
-    out: (&mut [f32], &mut [f32]),
+    out: (&mut [MaybeUninit<f32>], &mut [MaybeUninit<f32>]),
 ) {
     let (mo, vo) = out;
     let wd = c.weight_decay;
@@ -83,10 +84,13 @@ fn update_chunk(
         let vi = v[i] * c.beta2 + (gi * gi) * c.one_minus_beta2;
         let denom = vi.sqrt() * c.inv_bias_correction2_sqrt + c.eps;
         p[i] -= (mi / denom) * c.step_size;
-        mo[i] = mi;
-        vo[i] = vi;
+        mo[i].write(mi);
+        vo[i].write(vi);
     }
 }
+
+/// The new moments `(m, v)`, written by the update.
+type MomentsOut<'a> = (&'a mut [MaybeUninit<f32>], &'a mut [MaybeUninit<f32>]);
 
 /// The in-place op on the parameter; the other buffers are borrowed from their tensors.
 struct Update<'a> {
@@ -94,7 +98,9 @@ struct Update<'a> {
     g: &'a [f32],
     m: &'a [f32],
     v: &'a [f32],
-    out: Mutex<(&'a mut [f32], &'a mut [f32])>,
+    out: Mutex<MomentsOut<'a>>,
+    /// Set once every element of both outputs has been written.
+    written: std::sync::atomic::AtomicBool,
 }
 
 impl InplaceOp1 for Update<'_> {
@@ -115,7 +121,13 @@ impl InplaceOp1 for Update<'_> {
             .lock()
             .map_err(|_| candle_core::Error::Msg("adam: poisoned output lock".into()))?;
         let (mo, vo) = &mut *out;
-        if p.len() != self.g.len() || p.len() != mo.len() {
+        let n = p.len();
+        if n != self.g.len()
+            || n != self.m.len()
+            || n != self.v.len()
+            || n != mo.len()
+            || n != vo.len()
+        {
             candle_core::bail!("adam: parameter, gradient and state sizes differ");
         }
         let c = &self.c;
@@ -128,6 +140,8 @@ impl InplaceOp1 for Update<'_> {
                 .zip(mo.par_chunks_mut(CHUNK).zip(vo.par_chunks_mut(CHUNK)))
                 .for_each(|(((p, g), (m, v)), (mo, vo))| update_chunk(c, p, g, m, v, (mo, vo)));
         }
+        self.written
+            .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }
@@ -164,8 +178,9 @@ pub fn adam_update(
         return Ok(None);
     }
     let n = param.elem_count();
-    let mut mo = vec![0f32; n];
-    let mut vo = vec![0f32; n];
+    // The new moments are written (every element) by the update itself: no zero fill first.
+    let mut mo: Vec<f32> = Vec::with_capacity(n);
+    let mut vo: Vec<f32> = Vec::with_capacity(n);
     {
         let (gs, gl) = grad.storage_and_layout();
         let (ms, ml) = m.storage_and_layout();
@@ -178,9 +193,24 @@ pub fn adam_update(
             g: contiguous_slice(gs, gl, "adam gradient")?,
             m: contiguous_slice(ms, ml, "adam first moment")?,
             v: contiguous_slice(vs, vl, "adam second moment")?,
-            out: Mutex::new((&mut mo, &mut vo)),
+            out: Mutex::new((
+                &mut mo.spare_capacity_mut()[..n],
+                &mut vo.spare_capacity_mut()[..n],
+            )),
+            written: std::sync::atomic::AtomicBool::new(false),
         };
         param.inplace_op1(&op)?;
+        if !op.written.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(crate::error::ModelError::Config(
+                "adam: the update did not run on the parameter's storage".into(),
+            ));
+        }
+    }
+    // SAFETY: the update ran to the end, writing all n elements of both moments (it checks
+    // first that the parameter, gradient and moments all have n elements).
+    unsafe {
+        mo.set_len(n);
+        vo.set_len(n);
     }
     let dev = param.device();
     Ok(Some((

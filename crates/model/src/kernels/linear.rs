@@ -144,6 +144,49 @@ fn for_rows<T: Elem>(
     }
 }
 
+/// A new buffer of `n` elements whose rows of `len` (`n` a multiple of `len`) each start as
+/// zeros and are then passed to `f` (like [`for_rows`] on `vec![0; n]`), zeroed by the worker
+/// that fills the row instead of by one thread up front.
+fn zeroed_rows<T: Elem>(
+    n: usize,
+    len: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [T]) + Send + Sync,
+) -> Vec<T> {
+    if len == 0 || n % len != 0 {
+        // No rows (an empty layer) or a ragged end: plain zeros, then the rows.
+        let mut out = vec![T::ZERO; n];
+        for_rows(&mut out, len.max(1), parallel, f);
+        return out;
+    }
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let run = |r: usize, row: &mut [std::mem::MaybeUninit<T>]| {
+        for v in row.iter_mut() {
+            v.write(T::ZERO);
+        }
+        // SAFETY: every element of the row was written just above.
+        let row =
+            unsafe { std::slice::from_raw_parts_mut(row.as_mut_ptr().cast::<T>(), row.len()) };
+        f(r, row);
+    };
+    let spare = &mut out.spare_capacity_mut()[..n];
+    if parallel {
+        spare
+            .par_chunks_mut(len)
+            .enumerate()
+            .with_min_len(8)
+            .for_each(|(r, row)| run(r, row));
+    } else {
+        spare
+            .chunks_mut(len)
+            .enumerate()
+            .for_each(|(r, row)| run(r, row));
+    }
+    // SAFETY: all `n` elements were initialised (every row above; `n` is a multiple of `len`).
+    unsafe { out.set_len(n) };
+    out
+}
+
 fn forward<T: Elem>(d: Dims, x: &[T], w: &[T]) -> Vec<T> {
     // yᵀ per replica ([k][o][b]): each weight row is read once, for all b rows of x.
     let mut yt = vec![T::ZERO; d.k * d.o * d.b];
@@ -176,8 +219,7 @@ fn backward<T: Elem>(
 ) -> (Option<Vec<T>>, Vec<T>) {
     let par = d.work() >= PAR_MIN;
     // dw[k][o][:] = Σ_b dy[k][b][o] · x[k][b][:]
-    let mut dw = vec![T::ZERO; d.k * d.o * d.i];
-    for_rows(&mut dw, d.i, par, |row, out| {
+    let dw = zeroed_rows(d.k * d.o * d.i, d.i, par, |row, out| {
         let (kk, oo) = (row / d.o, row % d.o);
         for bb in 0..d.b {
             let g = dy[(kk * d.b + bb) * d.o + oo];
@@ -187,16 +229,14 @@ fn backward<T: Elem>(
     });
     let dx = need_dx.then(|| {
         // dx[k][b][:] = Σ_o dy[k][b][o] · w[k][o][:]
-        let mut dx = vec![T::ZERO; d.k * d.b * d.i];
-        for_rows(&mut dx, d.i, par, |row, out| {
+        zeroed_rows(d.k * d.b * d.i, d.i, par, |row, out| {
             let kk = row / d.b;
             for oo in 0..d.o {
                 let g = dy[row * d.o + oo];
                 let wr = (kk * d.o + oo) * d.i;
                 axpy(out, g, &w[wr..wr + d.i]);
             }
-        });
-        dx
+        })
     });
     (dx, dw)
 }

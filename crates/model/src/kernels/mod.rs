@@ -10,7 +10,9 @@
 //!
 //! - [`conv2d_bias_relu`]: convolution (im2col + the `gemm` crate), bias and ReLU fused in one
 //!   [`candle_core::CustomOp3`], whose backward pass computes the weight, bias and input
-//!   gradients with two gemms per image (images in parallel with rayon);
+//!   gradients with two gemms per image (images in parallel with rayon), and
+//!   [`conv2d_bias_relu_replicas`], the same op for K replicas in one call (all replicas'
+//!   images in one parallel loop; each replica bit for bit its own call);
 //! - [`max_pool2x2`]: the 2x2 max-pool as a [`candle_core::CustomOp1`] with the same gradient
 //!   rule as [`reference_max_pool2x2`] (every tied maximum receives the gradient);
 //! - [`linear`]: `x · wᵀ` for at most [`LINEAR_MAX_ROWS`] rows (per replica) as dot products
@@ -49,7 +51,7 @@ mod relu;
 mod replica_conv;
 
 pub use adam::{adam_update, AdamCoefficients};
-pub use conv::conv2d_bias_relu;
+pub use conv::{conv2d_bias_relu, conv2d_bias_relu_replicas};
 pub use im2col::{col2im, im2col};
 pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
 pub use pool::{max_pool2x2, reference_max_pool2x2};
