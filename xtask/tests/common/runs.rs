@@ -3,30 +3,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-/// Columns a run's results determine (as tests/golden.rs compares them): not the wall time,
-/// images per second, replicas or device.
-pub const RESULT_COLUMNS: &[&str] = &[
-    "figure",
-    "group",
-    "repeat",
-    "seed",
-    "config_hash",
-    "regularizers",
-    "reference_quirks",
-    "epochs",
-    "batch_size",
-    "lr",
-    "train_images",
-    "test_images",
-    "status",
-    "message",
-    "train_accuracy",
-    "train_loss",
-    "test_accuracy",
-    "test_loss",
-    "neurogenesis_events",
-    "checkpoint",
-];
+/// The columns of `runs.csv` that the machine and its timing determine, not the training; every
+/// other column is a result that reproductions must agree on.
+pub const MEASURED_COLUMNS: &[&str] = &["device", "wall_seconds", "images_per_second", "replicas"];
 
 /// (group, repeat) of a run.
 pub type Key = (String, String);
@@ -56,12 +35,16 @@ pub fn all_columns(path: &Path) -> Vec<(Key, BTreeMap<String, String>)> {
     out
 }
 
-/// The result columns of every run in `path`, by (group, repeat).
-pub fn results(path: &Path) -> BTreeMap<Key, Vec<String>> {
+/// The result columns of every run in `path` (all but [`MEASURED_COLUMNS`]), by (group,
+/// repeat), as (column, value) in column order.
+pub fn results(path: &Path) -> BTreeMap<Key, Vec<(String, String)>> {
     all_columns(path)
         .into_iter()
         .map(|(k, m)| {
-            let v = RESULT_COLUMNS.iter().map(|c| m[*c].clone()).collect();
+            let v = m
+                .into_iter()
+                .filter(|(c, _)| !MEASURED_COLUMNS.contains(&c.as_str()))
+                .collect();
             (k, v)
         })
         .collect()
@@ -79,7 +62,15 @@ pub fn assert_same_results(want: &Path, got: &Path) {
                 got.display()
             )
         });
-        for ((c, x), y) in RESULT_COLUMNS.iter().zip(a).zip(b) {
+        let names = |v: &[(String, String)]| v.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(a),
+            names(b),
+            "run {k:?}: {} and {} have different columns",
+            want.display(),
+            got.display()
+        );
+        for ((c, x), (_, y)) in a.iter().zip(b) {
             assert_eq!(
                 x,
                 y,
