@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{check_plot_groups, colour, font, padded_range, plot_err, Figure, Labels};
+use super::{
+    check_plot_groups, colour, draw_legend, padded_range, plot_err, xy_chart, Figure, Labels,
+};
 use crate::error::Result;
 use crate::kde::{kde_curve, Bandwidth};
 
@@ -34,21 +36,7 @@ impl Figure for DensityPlot {
             .flat_map(|d| d.y.iter().copied())
             .fold(0.0, f64::max)
             * 1.1;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.labels.title, (font::FAMILY, 26))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(75)
-            .build_cartesian_2d(x_range.0..x_range.1, 0.0..y_max)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc(&self.labels.x)
-            .y_desc(&self.labels.y)
-            .label_style((font::FAMILY, 16))
-            .axis_desc_style((font::FAMILY, 18))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = xy_chart(root, &self.labels, (x_range.0, x_range.1), (0.0, y_max))?;
         let rug = y_max * 0.03;
         for (i, ((name, xs), d)) in self.series.iter().zip(&curves).enumerate() {
             let c = colour(i);
@@ -69,14 +57,6 @@ impl Figure for DensityPlot {
                 )
                 .map_err(plot_err)?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((font::FAMILY, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }

@@ -189,19 +189,58 @@ pub(crate) fn padded_range<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f
     (lo - 0.05 * span, hi + 0.05 * span)
 }
 
+/// The coordinates of every chart here: two `f64` axes.
+pub(crate) type XyCoord =
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
+
+/// Draws the chart frame for two continuous axes (title, axis labels, mesh) over `x_range`
+/// and `y_range`, returning the chart.
+pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &Labels,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+) -> Result<ChartContext<'a, DB, XyCoord>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(&labels.title, (font::FAMILY, 26))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(75)
+        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(&labels.x)
+        .y_desc(&labels.y)
+        .label_style((font::FAMILY, 16))
+        .axis_desc_style((font::FAMILY, 18))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
+/// Draws the legend of `chart`'s labelled series at `position`.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, XyCoord>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .label_font((font::FAMILY, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(plot_err)
+}
+
 /// Draws the chart frame for a categorical x axis (groups at 0, 1, ...), returning the chart.
 pub(crate) fn categorical_chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     labels: &Labels,
     names: &'a [String],
     y_range: (f64, f64),
-) -> Result<
-    ChartContext<
-        'a,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-> {
+) -> Result<ChartContext<'a, DB, XyCoord>> {
     let k = names.len();
     let mut chart = ChartBuilder::on(root)
         .caption(&labels.title, (font::FAMILY, 26))

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{colour, font, padded_range, plot_err, Figure, Labels};
+use super::{colour, draw_legend, padded_range, plot_err, xy_chart, Figure, Labels};
 use crate::error::{check_finite, AnalysisError, Result};
 
 /// One series of points `(x[i], y[i])`.
@@ -55,21 +55,12 @@ impl Figure for ScatterPlot {
         self.check()?;
         let x_range = padded_range(self.series.iter().flat_map(|s| s.x.iter()));
         let y_range = padded_range(self.series.iter().flat_map(|s| s.y.iter()));
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.labels.title, (font::FAMILY, 26))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(75)
-            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .x_desc(&self.labels.x)
-            .y_desc(&self.labels.y)
-            .label_style((font::FAMILY, 16))
-            .axis_desc_style((font::FAMILY, 18))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = xy_chart(
+            root,
+            &self.labels,
+            (x_range.0, x_range.1),
+            (y_range.0, y_range.1),
+        )?;
         for (i, s) in self.series.iter().enumerate() {
             let col = colour(i);
             chart
@@ -82,14 +73,6 @@ impl Figure for ScatterPlot {
                 .label(s.label.as_str())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, col.filled()));
         }
-        chart
-            .configure_series_labels()
-            .label_font((font::FAMILY, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(plot_err)?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
