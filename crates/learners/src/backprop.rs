@@ -17,7 +17,7 @@ use neurogen_model::{
 use neurogen_regularizers::{fisher_diagonal, Ewc, NoRegularizer};
 
 use crate::error::{config, LearnerError, Result};
-use crate::learner::{host_batch, host_inputs, Learner};
+use crate::learner::{host_batch, host_inputs, Learner, TaskSample};
 
 /// Settings of a [`BackpropLearner`].
 #[derive(Debug, Clone, PartialEq)]
@@ -108,8 +108,8 @@ pub struct BackpropLearner {
     reg: RefCell<Box<dyn Regularizer>>,
     ewc: Option<Ewc>,
     steps: usize,
-    task_x: Vec<f32>,
-    task_y: Vec<u32>,
+    /// The current task's first `fisher_samples` examples (EWC only).
+    task: TaskSample,
 }
 
 impl BackpropLearner {
@@ -118,7 +118,7 @@ impl BackpropLearner {
     /// regulariser).
     pub fn new(config: BackpropConfig, reg: Box<dyn Regularizer>) -> Result<Self> {
         if config.inputs == 0 {
-            return config_err("an MLP needs at least one input");
+            return crate::error::config("an MLP needs at least one input");
         }
         let net = Cnn::new(
             &ModelConfig::mlp(config.inputs, &config.hidden, config.classes),
@@ -171,8 +171,7 @@ impl BackpropLearner {
             reg: RefCell::new(reg),
             ewc,
             steps: 0,
-            task_x: Vec::new(),
-            task_y: Vec::new(),
+            task: TaskSample::default(),
         })
     }
 
@@ -211,10 +210,6 @@ impl BackpropLearner {
     }
 }
 
-fn config_err<T>(msg: &str) -> Result<T> {
-    config(msg)
-}
-
 impl Learner for BackpropLearner {
     fn name(&self) -> String {
         let reg = self.reg.borrow().name();
@@ -240,10 +235,8 @@ impl Learner for BackpropLearner {
         if n == 0 {
             return Ok(());
         }
-        if self.ewc.is_some() && self.task_y.len() < self.config.fisher_samples {
-            let take = (self.config.fisher_samples - self.task_y.len()).min(n);
-            self.task_x.extend_from_slice(&xs[..take * d]);
-            self.task_y.extend_from_slice(&ys[..take]);
+        if self.ewc.is_some() {
+            self.task.offer(self.config.fisher_samples, d, &xs, &ys);
         }
         let xb = self.as_images(&xs, n)?.unsqueeze(0)?;
         let yb = Tensor::from_vec(ys, (1, n), &Device::Cpu)?;
@@ -286,8 +279,7 @@ impl Learner for BackpropLearner {
     }
 
     fn begin_task(&mut self, _task: usize, _classes: &[usize]) -> Result<()> {
-        self.task_x.clear();
-        self.task_y.clear();
+        self.task.clear();
         Ok(())
     }
 
@@ -295,15 +287,15 @@ impl Learner for BackpropLearner {
         if self.ewc.is_none() {
             return Ok(());
         }
-        let n = self.task_y.len();
+        let n = self.task.len();
         if n == 0 {
             return config(
                 "EWC: the task ended without a training example to compute the Fisher on",
             );
         }
-        let xs = std::mem::take(&mut self.task_x);
+        let (xs, ys) = self.task.take();
         let x = self.as_images(&xs, n)?;
-        let y = Tensor::from_vec(std::mem::take(&mut self.task_y), n, &Device::Cpu)?;
+        let y = Tensor::from_vec(ys, n, &Device::Cpu)?;
         let fisher = fisher_diagonal(&self.net, &x, &y)?;
         if let Some(ewc) = self.ewc.as_mut() {
             ewc.consolidate(&self.net, fisher)?;

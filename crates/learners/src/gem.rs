@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{config, Result};
-use crate::learner::{host_batch, host_inputs, Learner};
+use crate::learner::{host_batch, host_inputs, Learner, TaskSample};
 
 /// The A-GEM projection of `g` against the reference gradient `g_ref` (in place): when they
 /// conflict (`gᵀ g_ref < 0`), `g` loses its component along `g_ref`, so the projected step
@@ -116,10 +116,10 @@ pub struct AGem {
     net: Cnn,
     opt: Adam,
     rng: ChaCha8Rng,
-    memory_x: Vec<f32>,
-    memory_y: Vec<u32>,
-    task_x: Vec<f32>,
-    task_y: Vec<u32>,
+    /// The finished tasks' examples.
+    memory: TaskSample,
+    /// The current task's first `memory_per_task` examples.
+    task: TaskSample,
     steps: usize,
     projected: usize,
 }
@@ -128,13 +128,13 @@ impl AGem {
     /// A fresh MLP of `config` (weights from `config.seed`) with an empty memory.
     pub fn new(config: GemConfig) -> Result<Self> {
         if config.inputs == 0 || config.classes < 2 {
-            return config_err(format!(
+            return crate::error::config(format!(
                 "A-GEM needs at least one input and two classes, got {} and {}",
                 config.inputs, config.classes
             ));
         }
         if config.memory_batch == 0 {
-            return config_err("A-GEM's reference batch must hold at least one example");
+            return crate::error::config("A-GEM's reference batch must hold at least one example");
         }
         let net = Cnn::new(
             &ModelConfig::mlp(config.inputs, &config.hidden, config.classes),
@@ -149,10 +149,8 @@ impl AGem {
             net,
             opt,
             rng,
-            memory_x: Vec::new(),
-            memory_y: Vec::new(),
-            task_x: Vec::new(),
-            task_y: Vec::new(),
+            memory: TaskSample::default(),
+            task: TaskSample::default(),
             steps: 0,
             projected: 0,
         })
@@ -160,7 +158,7 @@ impl AGem {
 
     /// Examples in the episodic memory (of the finished tasks).
     pub fn memory_len(&self) -> usize {
-        self.memory_y.len()
+        self.memory.len()
     }
 
     /// Optimiser steps taken, and how many of them were projected.
@@ -184,7 +182,7 @@ impl AGem {
         let loss = cross_entropy(&out.logits, &yb)?.sum_all()?;
         let l = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         if !l.is_finite() {
-            return config_err(format!("A-GEM step {}: the loss is {l}", self.steps));
+            return config(format!("A-GEM step {}: the loss is {l}", self.steps));
         }
         Ok(loss.backward()?)
     }
@@ -203,10 +201,6 @@ impl AGem {
     }
 }
 
-fn config_err<T>(msg: impl Into<String>) -> Result<T> {
-    config(msg)
-}
-
 impl Learner for AGem {
     fn name(&self) -> String {
         "a-gem".into()
@@ -223,20 +217,16 @@ impl Learner for AGem {
         if n == 0 {
             return Ok(());
         }
-        if self.task_y.len() < self.config.memory_per_task {
-            let take = (self.config.memory_per_task - self.task_y.len()).min(n);
-            self.task_x.extend_from_slice(&xs[..take * d]);
-            self.task_y.extend_from_slice(&ys[..take]);
-        }
+        self.task.offer(self.config.memory_per_task, d, &xs, &ys);
         let mut grads = self.gradients(&xs, &ys)?;
-        if !self.memory_y.is_empty() {
-            let m = self.memory_y.len();
+        if self.memory.len() > 0 {
+            let m = self.memory.len();
             let mut rx = Vec::with_capacity(self.config.memory_batch * d);
             let mut ry = Vec::with_capacity(self.config.memory_batch);
             for _ in 0..self.config.memory_batch {
                 let i = self.rng.random_range(0..m);
-                rx.extend_from_slice(&self.memory_x[i * d..(i + 1) * d]);
-                ry.push(self.memory_y[i]);
+                rx.extend_from_slice(&self.memory.x[i * d..(i + 1) * d]);
+                ry.push(self.memory.y[i]);
             }
             let reference = self.flatten(&self.gradients(&rx, &ry)?)?;
             let mut g = self.flatten(&grads)?;
@@ -267,14 +257,14 @@ impl Learner for AGem {
     }
 
     fn begin_task(&mut self, _task: usize, _classes: &[usize]) -> Result<()> {
-        self.task_x.clear();
-        self.task_y.clear();
+        self.task.clear();
         Ok(())
     }
 
     fn end_task(&mut self, _task: usize) -> Result<()> {
-        self.memory_x.append(&mut self.task_x);
-        self.memory_y.append(&mut self.task_y);
+        let (x, y) = self.task.take();
+        self.memory.x.extend(x);
+        self.memory.y.extend(y);
         Ok(())
     }
 }

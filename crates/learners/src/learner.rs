@@ -58,6 +58,42 @@ impl<L: Learner + ?Sized> Learner for Box<L> {
     }
 }
 
+/// The first `cap` examples the current task presents, in training order, kept on the host
+/// (EWC's Fisher sample, A-GEM's episodic memory): rows of `dim` features and their labels.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskSample {
+    /// Rows, row-major.
+    pub x: Vec<f32>,
+    /// Labels.
+    pub y: Vec<u32>,
+}
+
+impl TaskSample {
+    /// Keeps as many of the minibatch's rows (`xs`, row-major with `dim` features; labels
+    /// `ys`) as the sample still has room for under `cap`.
+    pub fn offer(&mut self, cap: usize, dim: usize, xs: &[f32], ys: &[u32]) {
+        let take = cap.saturating_sub(self.y.len()).min(ys.len());
+        self.x.extend_from_slice(&xs[..take * dim]);
+        self.y.extend_from_slice(&ys[..take]);
+    }
+
+    /// Examples kept.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Forgets every example (a new task begins).
+    pub fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+    }
+
+    /// Hands the examples out, leaving the sample empty.
+    pub fn take(&mut self) -> (Vec<f32>, Vec<u32>) {
+        (std::mem::take(&mut self.x), std::mem::take(&mut self.y))
+    }
+}
+
 /// Checks a minibatch (`x` `[n, dim]`, `y` `[n]` u32 below `classes`) and returns it as host
 /// vectors: the rows of `x` row-major, and the labels.
 pub fn host_batch(
