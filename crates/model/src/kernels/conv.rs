@@ -9,8 +9,10 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{contiguous_slice, kernel_dtype_ok, with_cpu_slice, Elem};
-use crate::error::{ModelError, Result};
+use super::{
+    check_conv_operands, check_kernel_fits, contiguous_slice, kernel_dtype_ok, with_cpu_slice, Elem,
+};
+use crate::error::Result;
 
 /// Fused convolution (stride 1, zero padding `padding`), bias and ReLU.
 ///
@@ -36,25 +38,11 @@ pub fn conv2d_bias_relu(
 ) -> Result<Tensor> {
     let (_, ci, h, w) = x.dims4()?;
     let (co, wci, kh, kw) = weight.dims4()?;
-    if wci != ci || bias.dims() != [co] {
-        return Err(ModelError::Config(format!(
-            "convolution shapes do not fit: input {:?}, weight {:?}, bias {:?}",
-            x.dims(),
-            weight.dims(),
-            bias.dims()
-        )));
-    }
-    if h + 2 * padding < kh || w + 2 * padding < kw {
-        return Err(ModelError::Config(format!(
-            "a {kh}x{kw} kernel with padding {padding} does not fit a {h}x{w} input"
-        )));
-    }
-    let same = x.dtype() == weight.dtype() && x.dtype() == bias.dtype();
-    if same && kernel_dtype_ok(x) && x.device().same_device(weight.device()) {
-        let x = x.contiguous()?;
-        let weight = weight.contiguous()?;
-        let bias = bias.contiguous()?;
-        return Ok(x.apply_op3(&weight, &bias, Conv2dBiasRelu { padding })?);
+    let fit = wci == ci && bias.dims() == [co];
+    check_conv_operands(fit, "convolution", "", x, weight, bias)?;
+    check_kernel_fits((h, w), (kh, kw), padding)?;
+    if let Some(y) = fused(x, weight, bias, padding)? {
+        return Ok(y);
     }
     super::relu(
         &x.conv2d(weight, padding, 1, 1, 1)?
@@ -92,30 +80,38 @@ pub fn conv2d_bias_relu_replicas(
 ) -> Result<Tensor> {
     let (k, _, ci, h, w) = x.dims5()?;
     let (wk, co, wci, kh, kw) = weight.dims5()?;
-    if wk != k || wci != ci || bias.dims() != [k, co] {
-        return Err(ModelError::Config(format!(
-            "replica convolution shapes do not fit: input {:?} ([K, batch, C, H, W]), weight {:?}, bias {:?}",
-            x.dims(),
-            weight.dims(),
-            bias.dims()
-        )));
-    }
-    if h + 2 * padding < kh || w + 2 * padding < kw {
-        return Err(ModelError::Config(format!(
-            "a {kh}x{kw} kernel with padding {padding} does not fit a {h}x{w} input"
-        )));
-    }
-    let same = x.dtype() == weight.dtype() && x.dtype() == bias.dtype();
-    if same && kernel_dtype_ok(x) && x.device().same_device(weight.device()) {
-        let x = x.contiguous()?;
-        let weight = weight.contiguous()?;
-        let bias = bias.contiguous()?;
-        return Ok(x.apply_op3(&weight, &bias, Conv2dBiasRelu { padding })?);
+    let fit = wk == k && wci == ci && bias.dims() == [k, co];
+    check_conv_operands(
+        fit,
+        "replica convolution",
+        " ([K, batch, C, H, W])",
+        x,
+        weight,
+        bias,
+    )?;
+    check_kernel_fits((h, w), (kh, kw), padding)?;
+    if let Some(y) = fused(x, weight, bias, padding)? {
+        return Ok(y);
     }
     let ys = (0..k)
         .map(|r| conv2d_bias_relu(&x.get(r)?, &weight.get(r)?, &bias.get(r)?, padding))
         .collect::<Result<Vec<_>>>()?;
     Ok(Tensor::stack(&ys, 0)?)
+}
+
+/// The fused CPU kernel's result, or None where it does not apply (another device or dtype,
+/// mixed dtypes): the caller then composes candle's operations.
+fn fused(x: &Tensor, weight: &Tensor, bias: &Tensor, padding: usize) -> Result<Option<Tensor>> {
+    let same = x.dtype() == weight.dtype() && x.dtype() == bias.dtype();
+    if !(same && kernel_dtype_ok(x) && x.device().same_device(weight.device())) {
+        return Ok(None);
+    }
+    let (x, weight, bias) = (x.contiguous()?, weight.contiguous()?, bias.contiguous()?);
+    Ok(Some(x.apply_op3(
+        &weight,
+        &bias,
+        Conv2dBiasRelu { padding },
+    )?))
 }
 
 /// The custom op (CPU only: [`conv2d_bias_relu`] and [`conv2d_bias_relu_replicas`] never hand

@@ -200,11 +200,7 @@ impl CustomOp1 for Col2im {
 
 fn geometry(x: &Tensor, kh: usize, kw: usize, pad: usize) -> Result<Geometry> {
     let (k, c, n, h, w) = x.dims5()?;
-    if h + 2 * pad < kh || w + 2 * pad < kw || kh == 0 || kw == 0 {
-        return Err(ModelError::Config(format!(
-            "a {kh}x{kw} kernel with padding {pad} does not fit a {h}x{w} input"
-        )));
-    }
+    super::check_kernel_fits((h, w), (kh, kw), pad)?;
     Ok(Geometry {
         k,
         c,
@@ -263,11 +259,7 @@ pub fn col2im(
         kw,
         pad,
     };
-    if height + 2 * pad < kh || width + 2 * pad < kw || kh == 0 || kw == 0 {
-        return Err(ModelError::Config(format!(
-            "a {kh}x{kw} kernel with padding {pad} does not fit a {height}x{width} input"
-        )));
-    }
+    super::check_kernel_fits((height, width), (kh, kw), pad)?;
     if cols.shape() != &probe.cols_shape() {
         return Err(ModelError::Config(format!(
             "col2im: columns have shape {:?}, expected {:?}",

@@ -237,3 +237,40 @@ pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
         && t.device().is_cpu()
         && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
 }
+
+/// An error unless a `kh x kw` kernel (neither side 0) with zero padding `pad` fits an
+/// `h x w` input.
+pub(crate) fn check_kernel_fits(
+    (h, w): (usize, usize),
+    (kh, kw): (usize, usize),
+    pad: usize,
+) -> crate::error::Result<()> {
+    if h + 2 * pad < kh || w + 2 * pad < kw || kh == 0 || kw == 0 {
+        return Err(crate::error::ModelError::Config(format!(
+            "a {kh}x{kw} kernel with padding {pad} does not fit a {h}x{w} input"
+        )));
+    }
+    Ok(())
+}
+
+/// An error naming the operands of a convolution (`what`, e.g. `replica convolution`; the
+/// input's axes `layout`, e.g. ` ([K, C, N, H, W])`) unless their shapes `fit` (channels,
+/// replicas and bias agree).
+pub(crate) fn check_conv_operands(
+    fit: bool,
+    what: &str,
+    layout: &str,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+) -> crate::error::Result<()> {
+    if fit {
+        return Ok(());
+    }
+    Err(crate::error::ModelError::Config(format!(
+        "{what} shapes do not fit: input {:?}{layout}, weight {:?}, bias {:?}",
+        x.dims(),
+        weight.dims(),
+        bias.dims()
+    )))
+}

@@ -5,7 +5,7 @@
 //! [`super::conv2d_bias_relu`] instead.
 use candle_core::Tensor;
 
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 
 /// The convolutional stack of the paper's CNN (`relu(conv + b)`, a 2x2 max-pool after every
 /// second convolution) for K replicas in the layout `[K, C, N, H, W]`; `layers` gives each
@@ -45,19 +45,9 @@ pub fn features_cnhw(
 pub fn conv_bias_relu_cnhw(x: &Tensor, w: &Tensor, b: &Tensor, padding: usize) -> Result<Tensor> {
     let (k, ci, n, h, wd) = x.dims5()?;
     let (wk, co, wci, kh, kw) = w.dims5()?;
-    if wk != k || wci != ci || b.dims() != [k, co] {
-        return Err(ModelError::Config(format!(
-            "replica convolution shapes do not fit: input {:?} ([K, C, N, H, W]), weight {:?}, bias {:?}",
-            x.dims(),
-            w.dims(),
-            b.dims()
-        )));
-    }
-    if h + 2 * padding < kh || wd + 2 * padding < kw {
-        return Err(ModelError::Config(format!(
-            "a {kh}x{kw} kernel with padding {padding} does not fit a {h}x{wd} input"
-        )));
-    }
+    let fit = wk == k && wci == ci && b.dims() == [k, co];
+    super::check_conv_operands(fit, "replica convolution", " ([K, C, N, H, W])", x, w, b)?;
+    super::check_kernel_fits((h, wd), (kh, kw), padding)?;
     let (ho, wo) = (h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1);
     let cols = if x.device().is_cpu() || super::gpu_kernel_ok(x) {
         super::im2col(x, kh, kw, padding)?
