@@ -26,29 +26,8 @@ fn flymodel_runs_at_smoke_scale_and_resumes() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let run = || {
-        let o = xtask()
-            .args([
-                "reproduce",
-                "flymodel",
-                "--scale",
-                "smoke",
-                "--quiet",
-                "--data",
-            ])
-            .arg(&data)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
+    let (out, cache) = (dir.path().join("out"), dir.path().join("cache"));
+    let run = || ok(&flymodel(&[], &data, &out, &cache));
     let t0 = Instant::now();
     run();
     eprintln!(
@@ -99,11 +78,7 @@ fn flymodel_runs_at_smoke_scale_and_resumes() {
         .starts_with("method,repeat,seed,task_order,final_accuracy,memory_loss,seen_after_task_1"));
     assert!(fly.join("seen_accuracy.png").is_file());
     // Accuracies are fractions, and FlyModel learnt something (10 classes: chance is 0.1).
-    let fly_final: Vec<f64> = csv
-        .lines()
-        .filter(|l| l.starts_with("flymodel,"))
-        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
-        .collect();
+    let fly_final = final_accuracies(&csv, "flymodel");
     assert_eq!(fly_final.len(), 2);
     assert!(
         fly_final.iter().all(|&a| (0.2..=1.0).contains(&a)),
@@ -174,6 +149,15 @@ fn flymodel(args: &[&str], data: &Path, out: &Path, cache: &Path) -> Output {
         .arg(cache)
         .output()
         .unwrap()
+}
+
+/// The `final_accuracy` column of `method`'s rows of a flymodel `runs.csv`.
+fn final_accuracies(csv: &str, method: &str) -> Vec<f64> {
+    let prefix = format!("{method},");
+    csv.lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect()
 }
 
 fn feature_files(cache: &Path) -> Vec<PathBuf> {
@@ -332,11 +316,7 @@ fn flymodel_reads_mnist_kmnist_and_assembles_mnist20() {
         );
         // The bars are easy: FlyModel learns them (chance is 0.1).
         let csv = std::fs::read_to_string(out.join(sub).join("runs.csv")).unwrap();
-        let fly: Vec<f64> = csv
-            .lines()
-            .filter(|l| l.starts_with("flymodel,"))
-            .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
-            .collect();
+        let fly = final_accuracies(&csv, "flymodel");
         assert!(fly.iter().all(|&a| a > 0.5), "{kind}: {fly:?}");
     }
     // MNIST-20: MNIST's 10 classes and Fashion-MNIST's 10 (real where installed), 10 tasks.
@@ -345,27 +325,13 @@ fn flymodel_reads_mnist_kmnist_and_assembles_mnist20() {
         write_idx(&f, 200, 100);
         f
     });
-    let o = xtask()
-        .args([
-            "reproduce",
-            "flymodel",
-            "--scale",
-            "smoke",
-            "--quiet",
-            "--dataset",
-            "mnist20",
-        ])
-        .arg("--data")
-        .arg(&mnist)
-        .arg("--fashion-mnist")
-        .arg(&fashion)
-        .arg("--out")
-        .arg(&out)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
-    ok(&o);
+    let fashion_arg = fashion.display().to_string();
+    ok(&flymodel(
+        &["--dataset", "mnist20", "--fashion-mnist", &fashion_arg],
+        &mnist,
+        &out,
+        &cache,
+    ));
     let m20 = out.join("flymodel-mnist20");
     let report = std::fs::read_to_string(m20.join("report.md")).unwrap();
     for want in [
