@@ -103,6 +103,7 @@ fn flymodel_refuses_flags_that_do_not_apply() {
     for (flag, want) in [
         (vec!["--device", "cuda"], "runs on the CPU"),
         (vec!["--epochs", "3"], "--epochs does not apply"),
+        (vec!["--mix-groups"], "--mix-groups does not apply"),
         (vec!["--repeats", "1"], "at least 2"),
         (vec!["--ewc-lambda=-1"], "--ewc-lambda -1"),
     ] {

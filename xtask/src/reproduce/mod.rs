@@ -201,6 +201,12 @@ pub struct FigureArgs {
     /// runs): a number >= 1, or auto (4 on the CPU, 20 on a GPU). 1 trains one run at a time.
     #[arg(long, default_value = "auto")]
     pub replicas: String,
+    /// Batch runs of different groups together where they can train as one model (same epochs
+    /// and optimiser settings; a group with additive growth only with itself), up to
+    /// --replicas runs a batch: e.g. `--replicas 60 --mix-groups` trains fig2's three groups
+    /// of 20 repeats as one batch on a GPU. Results are those of separate runs.
+    #[arg(long)]
+    pub mix_groups: bool,
 }
 
 /// Everything a figure needs.
@@ -505,6 +511,7 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
                 batch_size: scale.batch_size,
                 lr: scale.lr,
                 replicas,
+                mix_groups: args.mix_groups,
                 progress: &progress,
                 quiet: args.quiet,
                 shard: match mode {
@@ -558,6 +565,7 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
         ("--lr", args.lr.is_some()),
         ("--reference-quirks", args.reference_quirks),
         ("--compare-reference", args.compare_reference),
+        ("--mix-groups", args.mix_groups),
     ] {
         anyhow::ensure!(!given, "{flag} does not apply to reproduce flymodel");
     }
@@ -754,6 +762,7 @@ fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
             batch_size: scale.batch_size,
             lr: scale.lr,
             replicas,
+            mix_groups: args.mix_groups,
             progress: &progress,
             quiet: args.quiet,
             shard: None,

@@ -239,6 +239,9 @@ pub fn to_flags(a: &FigureArgs) -> Vec<String> {
     }
     push("--out", a.out.display().to_string());
     push("--replicas", a.replicas.clone());
+    if a.mix_groups {
+        v.push("--mix-groups".into());
+    }
     if a.reference_quirks {
         v.push("--reference-quirks".into());
     }
@@ -301,5 +304,47 @@ mod tests {
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn job_flags_give_the_same_settings_again() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            opts: FigureArgs,
+        }
+        let parse = |args: &[String]| {
+            Cli::try_parse_from(
+                std::iter::once("reproduce".to_string()).chain(args.iter().cloned()),
+            )
+            .unwrap()
+            .opts
+        };
+        let given: Vec<String> = [
+            "--scale",
+            "smoke",
+            "--replicas",
+            "60",
+            "--mix-groups",
+            "--compare-reference",
+            "--out",
+            "some dir",
+        ]
+        .map(String::from)
+        .to_vec();
+        let a = parse(&given);
+        // The jobs' flags are shell-quoted; unquote the one value that needed it.
+        let flags: Vec<String> = to_flags(&a)
+            .into_iter()
+            .map(|f| f.trim_matches('\'').to_string())
+            .collect();
+        let b = parse(&flags);
+        assert!(b.mix_groups && b.compare_reference && !b.reference_quirks);
+        assert_eq!(
+            (b.replicas.as_str(), b.out.as_path()),
+            ("60", Path::new("some dir"))
+        );
+        assert!(!parse(&["--replicas".into(), "8".into()]).mix_groups);
     }
 }

@@ -64,6 +64,9 @@ pub struct RunOptions<'a> {
     pub lr: f64,
     /// Repeats of a group trained together as replicas (1: one run at a time).
     pub replicas: usize,
+    /// Batch runs of different groups together when they can train as one model
+    /// (`--mix-groups`; same epochs and optimiser settings): a figure in one batch.
+    pub mix_groups: bool,
     /// Progress display (hidden in tests).
     pub progress: &'a MultiProgress,
     /// Whether to show bars.

@@ -1,6 +1,7 @@
 //! Which runs are still to do: the (group, repeat) pairs of a figure not yet in `runs.csv`
-//! (resuming), in batches of one group's repeats trained together as replicas, with progress
-//! bars; each batch's rows are written to `runs.csv` at once. With a shard
+//! (resuming), in batches of one group's repeats trained together as replicas (with
+//! [`RunOptions::mix_groups`], of any groups that can train together), with progress bars; each
+//! batch's rows are written to `runs.csv` at once. With a shard
 //! ([`RunOptions::shard`]), only the shard's batches ([`super::shard`]), recorded in the
 //! shard's own `runs.csv`.
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub fn run_groups(
     let csv_path = match opts.shard {
         None => opts.dir.join("runs.csv"),
         Some(s) => {
-            let batches = replica_batches(&specs, groups, opts.replicas.max(1));
+            let batches = replica_batches(&specs, groups, opts)?;
             let mine = shard::select(batches, s);
             let sdir = s.dir(&opts.dir);
             std::fs::create_dir_all(&sdir)
@@ -74,7 +75,7 @@ pub fn run_groups(
     }
     let mut todo_time = 0.0;
     let mut finished = 0usize;
-    for batch in replica_batches(&todo, groups, opts.replicas.max(1)) {
+    for batch in replica_batches(&todo, groups, opts)? {
         overall.set_message(batch_label(&batch));
         let t0 = Instant::now();
         let new_rows = run_batch(opts, data, &batch)?;
@@ -119,14 +120,14 @@ pub fn merge_groups(
     groups: &[Group],
     repeats: usize,
 ) -> anyhow::Result<Vec<RunRecord>> {
-    let k = opts.replicas.max(1);
     // Group-major, as a single machine records them (batch after batch).
-    let specs: Vec<RunSpec> = replica_batches(&run_specs(opts, data, groups, repeats), groups, k)
-        .into_iter()
-        .flatten()
-        .collect();
+    let specs: Vec<RunSpec> =
+        replica_batches(&run_specs(opts, data, groups, repeats), groups, opts)?
+            .into_iter()
+            .flatten()
+            .collect();
+    let batches = replica_batches(&specs, groups, opts)?;
     let owners = |n: usize| -> Vec<usize> {
-        let batches = replica_batches(&specs, groups, k);
         let costs: Vec<u64> = batches.iter().map(|b| shard::batch_cost(b)).collect();
         let of_batch = shard::assign(&costs, n);
         specs
@@ -145,7 +146,7 @@ pub fn merge_groups(
 /// The shard (1-based) that records each of `specs` when split into `n` shards (for tests).
 #[cfg(test)]
 fn owners_of(specs: &[RunSpec], groups: &[Group], k: usize, n: usize) -> Vec<usize> {
-    let batches = replica_batches(specs, groups, k);
+    let batches = batches_of(specs, groups, k, false).unwrap();
     let mut out = Vec::new();
     for s in specs {
         for sh in 1..=n {
@@ -246,29 +247,94 @@ fn overall_bar(opts: &RunOptions, total: usize, done: usize) -> ProgressBar {
     overall
 }
 
-/// The runs still to do, as batches of at most `k` repeats of one group (trained together as
-/// replicas), groups in figure order, repeats in order.
-fn replica_batches(todo: &[RunSpec], groups: &[Group], k: usize) -> Vec<Vec<RunSpec>> {
-    let mut out = Vec::new();
-    for g in groups {
-        let mine: Vec<RunSpec> = todo.iter().filter(|s| s.group == g.name).cloned().collect();
-        for chunk in mine.chunks(k) {
-            out.push(chunk.to_vec());
-        }
-    }
-    out
+/// The runs still to do, as batches trained together as replicas ([`batches_of`] with
+/// `--replicas` and `--mix-groups`).
+fn replica_batches(
+    todo: &[RunSpec],
+    groups: &[Group],
+    opts: &RunOptions,
+) -> anyhow::Result<Vec<Vec<RunSpec>>> {
+    batches_of(todo, groups, opts.replicas.max(1), opts.mix_groups)
 }
 
-/// `Neurogenesis r0` or `Neurogenesis r0-r3`.
+/// `todo` as batches of at most `k` runs, groups in figure order, repeats in order. Without
+/// `mix`, a batch holds repeats of one group. With `mix`, a batch holds consecutive runs of
+/// the groups of one [`batch_class`] (e.g. all of fig. 2's groups), so that one batch can be a
+/// whole figure.
+fn batches_of(
+    todo: &[RunSpec],
+    groups: &[Group],
+    k: usize,
+    mix: bool,
+) -> anyhow::Result<Vec<Vec<RunSpec>>> {
+    // Runs of each class (one per group without mixing), classes in order of first appearance.
+    let mut classes: Vec<(String, Vec<RunSpec>)> = Vec::new();
+    for g in groups {
+        let mine: Vec<RunSpec> = todo.iter().filter(|s| s.group == g.name).cloned().collect();
+        let Some(first) = mine.first() else { continue };
+        let key = if mix {
+            batch_class(first)?
+        } else {
+            g.name.clone()
+        };
+        match classes.iter_mut().find(|(c, _)| *c == key) {
+            Some((_, runs)) => runs.extend(mine),
+            None => classes.push((key, mine)),
+        }
+    }
+    Ok(classes
+        .iter()
+        .flat_map(|(_, runs)| runs.chunks(k).map(<[RunSpec]>::to_vec))
+        .collect())
+}
+
+/// Which runs can train as replicas of one model: those with the same epochs, minibatch size
+/// and optimiser settings after their regularisers' `configure_optimizer` (weight decay changes
+/// Adam's), as `train_replicas` requires; a group with additive growth only with itself (all
+/// replicas of a model must keep one shape).
+fn batch_class(spec: &RunSpec) -> anyhow::Result<String> {
+    let set = regs::parse_set(&spec.specs, None, spec.reference_quirks)
+        .with_context(|| format!("group {:?}", spec.group))?;
+    let mut adam = neurogen_model::AdamConfig {
+        lr: spec.lr,
+        ..neurogen_model::AdamConfig::default()
+    };
+    regs::build(&set, 0)?.configure_optimizer(&mut adam);
+    let grows = set.specs.iter().any(|r| {
+        matches!(r, neurogen_regularizers::RegularizerSpec::Neurogenesis(c)
+            if c.growth == neurogen_regularizers::Growth::Additive)
+    });
+    let own = if grows {
+        format!(", group {}", spec.group)
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "epochs {}, batch {}, {adam:?}{own}",
+        spec.epochs, spec.batch_size
+    ))
+}
+
+/// `Neurogenesis r0`, `Neurogenesis r0-r3`, or for runs of several groups (`--mix-groups`)
+/// `12 runs: Control r0 … Frozen layers r1`.
 fn batch_label(batch: &[RunSpec]) -> String {
     match (batch.first(), batch.last()) {
+        (Some(a), Some(b)) if a.group != b.group => format!(
+            "{} runs: {} r{} … {} r{}",
+            batch.len(),
+            a.group,
+            a.repeat,
+            b.group,
+            b.repeat
+        ),
         (Some(a), Some(b)) if batch.len() > 1 => format!("{} r{}-r{}", a.group, a.repeat, b.repeat),
         (Some(a), _) => format!("{} r{}", a.group, a.repeat),
         _ => String::new(),
     }
 }
 
-/// Trains one batch of runs (one group's repeats) and records each (checkpoint, curves, row).
+/// Trains one batch of runs (one group's repeats, or with `--mix-groups` runs of several) and
+/// records each (checkpoint, curves, row).
 fn run_batch(
     opts: &RunOptions,
     data: &FigureData,
@@ -342,10 +408,72 @@ mod tests {
             spec("A", 2),
             spec("B", 2),
         ];
-        let b = replica_batches(&todo, &groups, 2);
+        let b = batches_of(&todo, &groups, 2, false).unwrap();
         let names: Vec<String> = b.iter().map(|x| batch_label(x)).collect();
         assert_eq!(names, ["A r0-r2", "B r0-r1", "B r2"]);
-        assert_eq!(replica_batches(&todo, &groups, 1).len(), 5);
+        assert_eq!(batches_of(&todo, &groups, 1, false).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn mixed_batches_join_only_groups_that_can_train_together() {
+        let scale = Scale::new(ScaleName::Smoke);
+        let groups: Vec<Group> = [
+            ("a", "A", vec![]),
+            (
+                "b",
+                "B",
+                vec!["neurogenesis:n=2,every=4,until_epoch=1".to_string()],
+            ),
+            ("c", "C", vec!["weight-decay:lambda=0.001".to_string()]),
+            (
+                "d",
+                "D",
+                vec!["neurogenesis:n=2,every=4,until_epoch=1,growth=additive".to_string()],
+            ),
+            ("e", "E", vec!["freeze".to_string()]),
+        ]
+        .iter()
+        .map(|(id, n, specs)| Group::new(id, n, specs, &scale).unwrap())
+        .collect();
+        let with = |g: &Group, r: usize| RunSpec {
+            specs: g.specs.clone(),
+            ..spec(&g.name, r)
+        };
+        let mut todo: Vec<RunSpec> = (0..2)
+            .flat_map(|r| groups.iter().map(move |g| (g, r)))
+            .map(|(g, r)| with(g, r))
+            .collect();
+        // A group with more epochs (dropout's extra ones) is a class of its own.
+        let mut longer = spec("F", 0);
+        longer.epochs = 3;
+        todo.push(longer);
+        let mut all_groups = groups.clone();
+        all_groups.push(Group::new("f", "F", &[], &scale).unwrap());
+        let names = |k: usize| -> Vec<String> {
+            batches_of(&todo, &all_groups, k, true)
+                .unwrap()
+                .iter()
+                .map(|x| batch_label(x))
+                .collect()
+        };
+        // A, B and E (no regulariser, turnover, frozen layers) share settings; C's weight decay
+        // changes Adam's, D grows, F trains longer.
+        assert_eq!(
+            names(64),
+            ["6 runs: A r0 … E r1", "C r0-r1", "D r0-r1", "F r0"]
+        );
+        assert_eq!(
+            names(4),
+            [
+                "4 runs: A r0 … B r1",
+                "E r0-r1",
+                "C r0-r1",
+                "D r0-r1",
+                "F r0"
+            ]
+        );
+        // Without mixing: one group per batch, as before.
+        assert_eq!(batches_of(&todo, &all_groups, 64, false).unwrap().len(), 6);
     }
 
     #[test]
