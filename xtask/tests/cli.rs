@@ -281,6 +281,48 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
         .unwrap();
     assert!(!res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("different configuration"));
+
+    // `reproduce export` gives what docs/results/ commits: rerunning its command.txt on the
+    // export (as xtask/tests/results.rs does) trains nothing and writes the same report.
+    let exported = dir.path().join("docs/fig2-smoke");
+    let command = "reproduce fig2 --scale smoke --compare-reference --mix-groups --replicas 64";
+    let said = run_ok(
+        xtask()
+            .args(["reproduce", "export"])
+            .arg(out.join("fig2"))
+            .arg(&exported)
+            .args(["--command", command]),
+    );
+    assert!(said.contains("neurogenesis events dropped"), "{said}");
+    assert!(!exported.join("checkpoints").exists());
+    let curve = std::fs::read_to_string(exported.join("curves/neurogenesis-r00.json")).unwrap();
+    assert!(
+        !curve.contains("event_log") && curve.contains("curve_loss"),
+        "{curve}"
+    );
+    let rerun = dir.path().join("rerun");
+    std::fs::create_dir_all(&rerun).unwrap();
+    let copy = rerun.join("fig2");
+    std::fs::rename(&exported, &copy).unwrap();
+    let before = std::fs::read(copy.join("runs.csv")).unwrap();
+    let report = std::fs::read_to_string(copy.join("report.md")).unwrap();
+    let recorded = std::fs::read_to_string(copy.join("command.txt")).unwrap();
+    let args: Vec<&str> = recorded.split_whitespace().collect();
+    assert_eq!(args.join(" "), command);
+    run_ok(
+        xtask()
+            .args(&args)
+            .arg("--quiet")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&rerun),
+    );
+    assert_eq!(before, std::fs::read(copy.join("runs.csv")).unwrap());
+    assert_eq!(
+        report,
+        std::fs::read_to_string(copy.join("report.md")).unwrap()
+    );
 }
 
 /// Spawns `reproduce fig4 --scale smoke` into `out`, kills it (SIGKILL) once `kill_when` says

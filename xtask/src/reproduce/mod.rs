@@ -17,6 +17,7 @@ use indicatif::MultiProgress;
 use neurogen_data::{sample_indices, Split};
 use neurogen_model::{device_name, parse_device_single_stream, ModelConfig};
 
+pub mod export;
 pub mod fig2;
 pub mod fig3;
 pub mod fig4;
@@ -62,7 +63,8 @@ pub enum FigureName {
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReproduceArgs {
-    /// Merge a sharded figure or write its Slurm scripts (docs/scale-out.md).
+    /// Merge a sharded figure, write its Slurm scripts (docs/scale-out.md), or export its
+    /// results for committing (docs/results/README.md).
     #[command(subcommand)]
     pub action: Option<Action>,
     /// The figure to reproduce.
@@ -77,7 +79,7 @@ pub struct ReproduceArgs {
     pub opts: FigureArgs,
 }
 
-/// `reproduce merge` and `reproduce slurm`.
+/// `reproduce merge`, `reproduce slurm` and `reproduce export`.
 #[derive(Subcommand, Debug)]
 pub enum Action {
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
@@ -86,6 +88,10 @@ pub enum Action {
     /// Write a Slurm array job (one shard per task) and a merge job that depends on it, and
     /// print the sbatch commands.
     Slurm(SlurmArgs),
+    /// Copy a finished figure's results (runs.csv, curves without event logs, report, plots)
+    /// and the command that rewrites the report from them into a directory to commit, e.g.
+    /// docs/results/fig2-quick (no checkpoints).
+    Export(export::ExportArgs),
 }
 
 /// Arguments of `reproduce merge`.
@@ -370,6 +376,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         }
         Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
         Some(Action::Slurm(s)) => slurm::run(&s),
+        Some(Action::Export(e)) => export::run(&e),
         None => {
             let figure = args
                 .figure
