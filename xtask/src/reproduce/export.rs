@@ -67,6 +67,16 @@ pub fn export(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported>
             from.display()
         );
     }
+    let inside = match (from.canonicalize(), to.parent().map(Path::canonicalize)) {
+        (Ok(f), Some(Ok(p))) => p.starts_with(&f),
+        _ => false,
+    };
+    anyhow::ensure!(
+        !inside,
+        "{} is inside {}: export to a directory outside the figure's",
+        to.display(),
+        from.display()
+    );
     if to.exists() {
         let empty = std::fs::read_dir(to)
             .with_context(|| format!("reading {}", to.display()))?
@@ -264,6 +274,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("has no runs.csv"), "{e}");
+        let e = export(&fig, &fig.join("copy"), "reproduce fig2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is inside"), "{e}");
     }
 
     /// Every file under `dir`, relative, with `/`.
