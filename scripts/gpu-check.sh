@@ -7,13 +7,18 @@
 #   bench-cuda-b4-k20.json                     20 replicas at batch 4 each (issue #6's target:
 #                                              >= 10x PyTorch's single-run batch-4 images/s)
 #   train-cuda/, train-cpu/ (+ .json)          one epoch, same settings and seed, cuda vs cpu
+#   fig2-groups-runs.csv, fig2-mixed-runs.csv  `figure` only: fig2 at paper scale for one epoch,
+#                                              20 replicas a batch (one group each) against
+#                                              `--mix-groups --replicas 60` (the figure in one
+#                                              batch); the summary extrapolates to 15 epochs
 #   summary.txt                                images/s and accuracies side by side
 # Each step's stderr is in <step>.err; a failed step is reported and the others still run; the
 # script exits 1 if any failed. See docs/cuda.md.
 #
-#   scripts/gpu-check.sh [all|tests|bench|train|train-cuda|train-cpu]
+#   scripts/gpu-check.sh [all|tests|bench|train|train-cuda|train-cpu|figure]
 #                          (default all; split across calls if the 10-minute command limit is
-#                          tight; train-cpu can run beside the others under taskset)
+#                          tight; train-cpu can run beside the others under taskset; figure,
+#                          ~2 x 2-4 min, is not part of all)
 # Environment: CARRY (default .carry), TRAIN_ARGS (default "--epochs 1 --batch-size 4 --seed 0"),
 # REPLICAS replica counts to bench at batch 4 (default "20"), TORCH=0 skips the PyTorch runs,
 # STEP_TIMEOUT seconds per step (default 280).
@@ -80,6 +85,17 @@ for d in cuda cpu; do
   fi
 done
 
+if [ "$what" = figure ]; then
+  # Checkpoints stay on the device machine (60 x 1.8 MB); runs.csv comes back.
+  for mode in groups mixed; do
+    flags=(--replicas 20)
+    [ "$mode" = mixed ] && flags=(--replicas 60 --mix-groups)
+    step "fig2-$mode" "$bin" reproduce fig2 --scale paper --epochs 1 --device cuda --quiet \
+      --data "$data" --out "/tmp/fig2-$mode" "${flags[@]}"
+    cp "/tmp/fig2-$mode/fig2/runs.csv" "$OUT/fig2-$mode-runs.csv" 2>/dev/null || true
+  done
+fi
+
 python3 - "$OUT" >"$OUT/summary.txt" <<'PY' || true
 import json, os, sys
 out = sys.argv[1]
@@ -112,6 +128,26 @@ for name in sorted(n[:-5] for n in os.listdir(out) if n.startswith("bench-cuda-b
     ratio = f"{o / t:.2f}" if t else "-"
     print(f"train {kr['replicas']} replicas x batch 4: candle cuda {num(o)} img/s in aggregate, "
           f"pytorch single run batch 4 {num(t)} img/s, ratio {ratio} (target >= 10)")
+import csv
+walls = {}
+for mode in ("groups", "mixed"):
+    try:
+        with open(os.path.join(out, f"fig2-{mode}-runs.csv")) as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        continue
+    # wall_seconds is the whole batch's: one value per batch.
+    batches = {(r["wall_seconds"], r["replicas"]) for r in rows}
+    walls[mode] = (sum(float(w) for w, _ in batches), len(batches), rows)
+for mode, (wall, nb, rows) in walls.items():
+    print(f"fig2 --scale paper, 1 epoch, {mode}: {len(rows)} runs in {nb} batches, {wall:.0f} s "
+          f"of training; x 15 epochs ~ {wall * 15 / 60:.0f} min (target <= 15 min)")
+if len(walls) == 2:
+    a = {(r["group"], r["repeat"]): float(r["test_accuracy"] or "nan") for r in walls["groups"][2]}
+    b = {(r["group"], r["repeat"]): float(r["test_accuracy"] or "nan") for r in walls["mixed"][2]}
+    diff = max(abs(a[k] - b[k]) for k in a if k in b)
+    print(f"fig2 groups vs mixed: largest test-accuracy difference {diff:.3f} points "
+          f"(GPU batched products may round differently with K)")
 for d in ("cuda", "cpu"):
     m = load(f"train-{d}")
     if m:
