@@ -9,7 +9,7 @@
 #   train-cuda/, train-cpu/ (+ .json)          one epoch, same settings and seed, cuda vs cpu
 #   fig2-groups-runs.csv, fig2-mixed-runs.csv  `figure` only: fig2 at paper scale for one epoch,
 #                                              20 replicas a batch (one group each) against
-#                                              `--mix-groups --replicas 60` (the figure in one
+#                                              `--mix-groups --replicas 80` (the figure in one
 #                                              batch); the summary extrapolates to 15 epochs
 #   summary.txt                                images/s and accuracies side by side
 # Each step's stderr is in <step>.err; a failed step is reported and the others still run; the
@@ -86,10 +86,10 @@ for d in cuda cpu; do
 done
 
 if [ "$what" = figure ]; then
-  # Checkpoints stay on the device machine (60 x 1.8 MB); runs.csv comes back.
+  # Checkpoints stay on the device machine (80 x 1.8 MB); runs.csv comes back.
   for mode in groups mixed; do
     flags=(--replicas 20)
-    [ "$mode" = mixed ] && flags=(--replicas 60 --mix-groups)
+    [ "$mode" = mixed ] && flags=(--replicas 80 --mix-groups)
     step "fig2-$mode" "$bin" reproduce fig2 --scale paper --epochs 1 --device cuda --quiet \
       --data "$data" --out "/tmp/fig2-$mode" "${flags[@]}"
     cp "/tmp/fig2-$mode/fig2/runs.csv" "$OUT/fig2-$mode-runs.csv" 2>/dev/null || true

@@ -209,7 +209,7 @@ pub struct FigureArgs {
     pub replicas: String,
     /// Batch runs of different groups together where they can train as one model (same epochs
     /// and optimiser settings; a group with additive growth only with itself), up to
-    /// --replicas runs a batch: e.g. `--replicas 60 --mix-groups` trains fig2's three groups
+    /// --replicas runs a batch: e.g. `--replicas 80 --mix-groups` trains fig2's four groups
     /// of 20 repeats as one batch on a GPU. Results are those of separate runs.
     #[arg(long)]
     pub mix_groups: bool,
