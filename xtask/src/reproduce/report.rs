@@ -111,7 +111,7 @@ impl Report {
         let _ = writeln!(text, "# {title}\n");
         let ok = rows.iter().filter(|r| r.status == RunStatus::Ok).count();
         let failed = rows.len() - ok;
-        let wall: f64 = rows.iter().map(|r| r.wall_seconds).sum();
+        let wall: f64 = rows.iter().map(RunRecord::share_of_wall).sum();
         let _ = writeln!(
             text,
             "Scale **{:?}**: {} training images, {} test images, batch {}, learning rate {}, {} epochs (+{} for dropout groups), {} repeats; \

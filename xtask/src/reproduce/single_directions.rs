@@ -736,7 +736,7 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
     let s = &ctx.scale;
     let dir = &ctx.opts.dir;
     let mut rep = Report::titled("Single directions and generalisation (Morcos et al., ICLR 2018)");
-    let wall: f64 = nets.iter().map(|n| n.row.wall_seconds).sum();
+    let wall: f64 = nets.iter().map(|n| n.row.share_of_wall()).sum();
     rep.para(&format!(
         "Scale **{:?}**: the paper's CNN on {} CIFAR-10 training images ({} epochs), an MLP ({}×{MLP_WIDTH}) on {} Fashion-MNIST training images ({} epochs), \
          {} test images each; batch {}, Adam learning rate {}, {} repeats (seeds) per setting; label corruption f ∈ {:?} (seed {CORRUPTION_SEED}); \

@@ -50,7 +50,8 @@ pub struct RunRecord {
     pub test_loss: Option<f64>,
     /// Neurogenesis events (0 without neurogenesis).
     pub neurogenesis_events: u64,
-    /// Wall time of the run in seconds.
+    /// Wall time of the run in seconds: of its whole replica batch when it trained with others
+    /// ([`RunRecord::replicas`]; see [`RunRecord::share_of_wall`]).
     pub wall_seconds: f64,
     /// Training images per second.
     pub images_per_second: f64,
@@ -74,6 +75,15 @@ pub enum RunStatus {
 
 fn one() -> usize {
     1
+}
+
+impl RunRecord {
+    /// The run's share of its batch's wall time (`wall_seconds / replicas`): summed over a
+    /// figure's runs, the wall time its batches took (summing `wall_seconds` would count a
+    /// batch once per replica).
+    pub fn share_of_wall(&self) -> f64 {
+        self.wall_seconds / self.replicas.max(1) as f64
+    }
 }
 
 /// The columns of `runs.csv`, in order ([`RunRecord`]'s fields). Files written before the
@@ -204,8 +214,11 @@ mod tests {
             .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
             .collect();
         std::fs::write(&path, old).unwrap();
+        // A batch of 3 took 1 s: each run's share is a third.
+        assert_eq!(row.share_of_wall(), 1.0 / 3.0);
         let rows = read_runs(&path).unwrap();
         assert_eq!(rows[0].replicas, 1);
+        assert_eq!(rows[0].share_of_wall(), 1.0);
         assert_eq!(rows[0].test_accuracy, Some(40.0));
     }
 
