@@ -412,26 +412,46 @@ enum Mode {
 /// The scale `args` ask for (after `--repeats`, `--epochs`, `--lr`), checked.
 pub fn scale_of(args: &FigureArgs) -> anyhow::Result<Scale> {
     let mut scale = Scale::new(args.scale);
-    if let Some(r) = args.repeats {
-        anyhow::ensure!(
-            r >= 2,
-            "--repeats must be at least 2 (the statistics need two runs per group)"
-        );
+    if let Some(r) = args.checked_repeats("the statistics need two runs per group")? {
         scale.repeats = r;
     }
-    if let Some(e) = args.epochs {
-        anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+    if let Some(e) = args.checked_epochs()? {
         scale.epochs = e;
         scale = scale.rescaled();
     }
-    if let Some(lr) = args.lr {
-        anyhow::ensure!(
-            lr.is_finite() && lr > 0.0,
-            "--lr {lr}: the learning rate must be a finite number > 0"
-        );
+    if let Some(lr) = args.checked_lr()? {
         scale.lr = lr;
     }
     Ok(scale)
+}
+
+impl FigureArgs {
+    /// `--repeats`, refused below 2 (`why` says what needs two).
+    fn checked_repeats(&self, why: &str) -> anyhow::Result<Option<usize>> {
+        if let Some(r) = self.repeats {
+            anyhow::ensure!(r >= 2, "--repeats must be at least 2 ({why})");
+        }
+        Ok(self.repeats)
+    }
+
+    /// `--epochs`, refused below 1.
+    fn checked_epochs(&self) -> anyhow::Result<Option<usize>> {
+        if let Some(e) = self.epochs {
+            anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+        }
+        Ok(self.epochs)
+    }
+
+    /// `--lr`, refused unless finite and > 0.
+    fn checked_lr(&self) -> anyhow::Result<Option<f64>> {
+        if let Some(lr) = self.lr {
+            anyhow::ensure!(
+                lr.is_finite() && lr > 0.0,
+                "--lr {lr}: the learning rate must be a finite number > 0"
+            );
+        }
+        Ok(self.lr)
+    }
 }
 
 /// The figures `figure` names (`all`: the four), by their names.
@@ -578,11 +598,7 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
     }
     let ds = args.dataset;
     let mut scale = flymodel::FlyScale::new(args.scale, ds);
-    if let Some(r) = args.repeats {
-        anyhow::ensure!(
-            r >= 2,
-            "--repeats must be at least 2 (the paired tests need two runs)"
-        );
+    if let Some(r) = args.checked_repeats("the paired tests need two runs")? {
         scale.repeats = r;
     }
     if let Some(l) = args.ewc_lambda {
@@ -700,24 +716,15 @@ fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
         );
     }
     let mut scale = single_directions::SdScale::new(args.scale);
-    if let Some(r) = args.repeats {
-        anyhow::ensure!(
-            r >= 2,
-            "--repeats must be at least 2 (the statistics need two runs per setting)"
-        );
+    if let Some(r) = args.checked_repeats("the statistics need two runs per setting")? {
         scale.repeats = r;
     }
-    if let Some(e) = args.epochs {
-        anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+    if let Some(e) = args.checked_epochs()? {
         scale.cnn_epochs = e;
         scale.mlp_epochs = e;
         scale.short_epochs = scale.short_epochs.min(e);
     }
-    if let Some(lr) = args.lr {
-        anyhow::ensure!(
-            lr.is_finite() && lr > 0.0,
-            "--lr {lr}: the learning rate must be a finite number > 0"
-        );
+    if let Some(lr) = args.checked_lr()? {
         scale.lr = lr;
     }
     // SAFETY: xtask uses the device from its main thread only.

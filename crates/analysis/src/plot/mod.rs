@@ -193,6 +193,23 @@ pub(crate) fn padded_range<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f
 pub(crate) type XyCoord =
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
 
+/// The chart of every figure here: title, margins and label areas over `x_range` and
+/// `y_range`, before its mesh is drawn.
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &Labels,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+) -> Result<ChartContext<'a, DB, XyCoord>> {
+    ChartBuilder::on(root)
+        .caption(&labels.title, (font::FAMILY, 26))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(75)
+        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .map_err(plot_err)
+}
+
 /// Draws the chart frame for two continuous axes (title, axis labels, mesh) over `x_range`
 /// and `y_range`, returning the chart.
 pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
@@ -201,13 +218,7 @@ pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
     x_range: (f64, f64),
     y_range: (f64, f64),
 ) -> Result<ChartContext<'a, DB, XyCoord>> {
-    let mut chart = ChartBuilder::on(root)
-        .caption(&labels.title, (font::FAMILY, 26))
-        .margin(15)
-        .x_label_area_size(50)
-        .y_label_area_size(75)
-        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
-        .map_err(plot_err)?;
+    let mut chart = frame(root, labels, x_range, y_range)?;
     chart
         .configure_mesh()
         .x_desc(&labels.x)
@@ -242,13 +253,7 @@ pub(crate) fn categorical_chart<'a, DB: DrawingBackend>(
     y_range: (f64, f64),
 ) -> Result<ChartContext<'a, DB, XyCoord>> {
     let k = names.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(&labels.title, (font::FAMILY, 26))
-        .margin(15)
-        .x_label_area_size(50)
-        .y_label_area_size(75)
-        .build_cartesian_2d(-0.5..(k as f64 - 0.5), y_range.0..y_range.1)
-        .map_err(plot_err)?;
+    let mut chart = frame(root, labels, (-0.5, k as f64 - 0.5), y_range)?;
     let fmt = move |v: &f64| {
         let i = v.round();
         if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < k {
