@@ -6,6 +6,8 @@
 #   torch-cuda-b4.json, torch-cuda-b128.json   benches/pytorch_baseline.py --device cuda --json
 #   bench-cuda-b4-k20.json                     20 replicas at batch 4 each (issue #6's target:
 #                                              >= 10x PyTorch's single-run batch-4 images/s)
+#   bench-cuda-b4-rb1.json, ...-k20-rb1.json   the same with the loss read back every step
+#                                              (--loss-readback 1) against the GPU default (50)
 #   train-cuda/, train-cpu/ (+ .json)          one epoch, same settings and seed, cuda vs cpu
 #   fig2-groups-runs.csv, fig2-mixed-runs.csv  `figure` only: fig2 at paper scale for one epoch,
 #                                              20 replicas a batch (one group each) against
@@ -75,8 +77,10 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
       step "torch-cuda-b$b" python3 benches/pytorch_baseline.py --device cuda --batch-size "$b" --json
     fi
   done
+  step "bench-cuda-b4-rb1" "$bin" bench throughput --device cuda --batch-size 4 --loss-readback 1 --data "$data" --json
   for k in $replicas; do
     step "bench-cuda-b4-k$k" "$bin" bench throughput --device cuda --batch-size 4 --replicas "$k" --data "$data" --json
+    step "bench-cuda-b4-k$k-rb1" "$bin" bench throughput --device cuda --batch-size 4 --replicas "$k" --loss-readback 1 --data "$data" --json
   done
 fi
 for d in cuda cpu; do
@@ -126,8 +130,14 @@ for name in sorted(n[:-5] for n in os.listdir(out) if n.startswith("bench-cuda-b
     o = kr["train"]["images_per_second"]
     t = t4["train"]["images_per_second"] if t4 else None
     ratio = f"{o / t:.2f}" if t else "-"
-    print(f"train {kr['replicas']} replicas x batch 4: candle cuda {num(o)} img/s in aggregate, "
+    print(f"train {kr['replicas']} replicas x batch 4 (loss read every {kr.get('loss_readback', 1)} "
+          f"steps): candle cuda {num(o)} img/s in aggregate, "
           f"pytorch single run batch 4 {num(t)} img/s, ratio {ratio} (target >= 10)")
+one, rb1 = load("bench-cuda-b4"), load("bench-cuda-b4-rb1")
+if one and rb1:
+    o, r = one["train"]["images_per_second"], rb1["train"]["images_per_second"]
+    print(f"train batch 4, one network: loss read every {one.get('loss_readback', 1)} steps "
+          f"{num(o)} img/s, every step {num(r)} img/s, ratio {o / r:.2f}")
 import csv
 walls = {}
 for mode in ("groups", "mixed"):

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use neurogen_data::{LoadOptions, Split};
 use neurogen_model::{
     replica_batch, training_batches, AdamConfig, Cnn, ModelConfig, NoRegularizer, Regularizer,
-    StepCtx, Trainer,
+    SettledStep, StepCtx, Trainer,
 };
 use serde::Serialize;
 
@@ -64,6 +64,12 @@ struct ThroughputArgs {
     /// Untimed steps before the first window.
     #[arg(long, default_value_t = 20)]
     warmup_steps: usize,
+    /// Steps between readbacks of the training losses (default: the device's,
+    /// `neurogen_model::default_loss_readback`: 1 on the CPU, 50 on a GPU). Above 1 the steps
+    /// run with `Trainer::step_deferred` and each window ends by reading what is pending and
+    /// waiting for the device, so the time covers all work.
+    #[arg(long, value_name = "STEPS")]
+    loss_readback: Option<usize>,
     /// Use candle's own ops instead of neurogen's CPU kernels (plain-candle baseline; leaves
     /// candle's thread pool at its default unless CANDLE_NUM_THREADS is set).
     #[arg(long)]
@@ -98,6 +104,8 @@ struct Report {
     replicas: usize,
     /// The `--regularizer` specs (empty: none).
     regularizers: Vec<String>,
+    /// Steps between loss readbacks in training.
+    loss_readback: usize,
     train: Measure,
     eval: Measure,
 }
@@ -120,30 +128,34 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-/// Runs `step` (which returns the images it processed) for warm-up, then in timed windows.
+/// Runs `step` (`Some(i)`: run step `i` and return the images it processed; `None`: finish
+/// any work still pending, at the end of the warm-up and of each window) for warm-up, then in
+/// timed windows.
 fn measure(
     a: &ThroughputArgs,
     batch_size: usize,
-    mut step: impl FnMut(usize) -> anyhow::Result<usize>,
+    mut step: impl FnMut(Option<usize>) -> anyhow::Result<usize>,
 ) -> anyhow::Result<Measure> {
     let mut i = 0usize;
     for _ in 0..a.warmup_steps {
-        step(i)?;
+        step(Some(i))?;
         i += 1;
     }
+    step(None)?;
     let mut windows = Vec::with_capacity(a.windows);
     let mut steps = 0;
     for _ in 0..a.windows {
         let t0 = Instant::now();
         let mut images = 0;
         loop {
-            images += step(i)?;
+            images += step(Some(i))?;
             i += 1;
             steps += 1;
             if t0.elapsed().as_secs_f64() >= a.window_secs {
                 break;
             }
         }
+        step(None)?;
         windows.push(images as f64 / t0.elapsed().as_secs_f64());
     }
     Ok(Measure {
@@ -175,6 +187,9 @@ fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
     }
     if a.windows == 0 {
         anyhow::bail!("--windows must be at least 1");
+    }
+    if a.loss_readback == Some(0) {
+        anyhow::bail!("--loss-readback must be at least 1 (steps between readbacks)");
     }
     if !(a.window_secs.is_finite() && a.window_secs > 0.0) {
         anyhow::bail!(
@@ -227,13 +242,19 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         );
     }
 
-    let train = train_throughput(&a, &config, train_split, &device)?;
+    let loss_readback = a
+        .loss_readback
+        .unwrap_or_else(|| neurogen_model::default_loss_readback(&device));
+    let train = train_throughput(&a, &config, train_split, &device, loss_readback)?;
 
     // Evaluation: forward and loss in eval mode over the test split, in order.
     let model = Cnn::new(&config, 0, &device)?;
     let all: Vec<usize> = (0..eval_split.len()).collect();
     let chunks: Vec<&[usize]> = all.chunks(a.eval_batch_size).collect();
     let eval = measure(&a, a.eval_batch_size, |i| {
+        let Some(i) = i else {
+            return Ok(0);
+        };
         let idx = chunks[i % chunks.len()];
         let (x, y) = eval_split.batch(idx, &device)?;
         let logits = model.predict(&x)?.unsqueeze(0)?;
@@ -251,6 +272,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         dataset: format!("{} ({})", ds.kind, path.display()),
         replicas: a.replicas,
         regularizers: a.regularizers.clone(),
+        loss_readback,
         train,
         eval,
     };
@@ -270,13 +292,15 @@ fn bench_regs(a: &ThroughputArgs, k: usize) -> anyhow::Result<Vec<Box<dyn Regula
 }
 
 /// Training of `--replicas` networks (1: a single network) as the library trains them: each
-/// replica its own seed and minibatch order, one [`Trainer::step`] per minibatch; images per
-/// second count every replica's images.
+/// replica its own seed and minibatch order, one [`Trainer::step`] per minibatch (or
+/// [`Trainer::step_deferred`], the losses read every `loss_readback` steps); images per second
+/// count every replica's images.
 fn train_throughput(
     a: &ThroughputArgs,
     config: &ModelConfig,
     train_split: &Split,
     device: &candle_core::Device,
+    loss_readback: usize,
 ) -> anyhow::Result<Measure> {
     let k = a.replicas;
     let seeds: Vec<u64> = (0..k as u64).collect();
@@ -295,7 +319,24 @@ fn train_throughput(
     };
     let mut batches = order(0);
     let mut epoch = 0;
+    let mut pending = Vec::with_capacity(loss_readback);
+    let check = |settled: Vec<SettledStep>| -> anyhow::Result<()> {
+        for s in settled {
+            if let Some((l, _)) = s.losses.iter().find(|(_, live)| !live) {
+                anyhow::bail!(
+                    "training diverged at step {}: a replica's loss is {l}",
+                    s.ctx.step
+                );
+            }
+        }
+        Ok(())
+    };
     measure(a, a.batch_size * k, |i| {
+        let Some(i) = i else {
+            check(trainer.settle(std::mem::take(&mut pending))?)?;
+            device.synchronize()?;
+            return Ok(0);
+        };
         if i > 0 && i % per_epoch == 0 {
             epoch += 1;
             batches = order(epoch);
@@ -311,9 +352,14 @@ fn train_throughput(
             step: i,
             batches_per_epoch: per_epoch,
         };
-        let losses = trainer.step(&x, &y, ctx)?;
-        if let Some((l, _)) = losses.iter().find(|(_, live)| !live) {
-            anyhow::bail!("training diverged at step {i}: a replica's loss is {l}");
+        if loss_readback == 1 {
+            let losses = trainer.step(&x, &y, ctx)?;
+            check(vec![SettledStep { ctx, losses }])?;
+        } else {
+            pending.push(trainer.step_deferred(&x, &y, ctx)?);
+            if pending.len() == loss_readback {
+                check(trainer.settle(std::mem::take(&mut pending))?)?;
+            }
         }
         Ok(a.batch_size * k)
     })
@@ -341,6 +387,12 @@ fn print_report(a: &ThroughputArgs, report: &Report) -> anyhow::Result<()> {
                 "train: {} replicas, each at batch {} (images/s count all replicas)",
                 report.replicas,
                 report.train.batch_size / report.replicas
+            );
+        }
+        if report.loss_readback > 1 {
+            println!(
+                "train: losses read back every {} steps",
+                report.loss_readback
             );
         }
         for (name, m) in [("train", &report.train), ("eval", &report.eval)] {

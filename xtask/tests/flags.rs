@@ -243,6 +243,13 @@ fn reproduce_rejects_bad_repeats_epochs_and_learning_rates() {
     assert_mentions(&e, &["--replicas", "at least 1"]);
     let e = fails(
         xtask()
+            .args(["bench", "throughput", "--loss-readback", "0"])
+            .arg("--data")
+            .arg(&data),
+    );
+    assert_mentions(&e, &["--loss-readback", "at least 1"]);
+    let e = fails(
+        xtask()
             .args(["reproduce", "fig4", "--scale", "huge", "--data"])
             .arg(&data)
             .arg("--out")
@@ -271,4 +278,41 @@ fn analyze_names_missing_files_directories_and_columns() {
     std::fs::write(&missing, "group,test_accuracy\na,1\na,2\nb,3\nb,4\n").unwrap();
     let e = fails(&mut analyze(&missing, "accuracy"));
     assert_mentions(&e, &["accuracy", &missing.display().to_string()]);
+}
+
+#[test]
+fn bench_throughput_runs_with_replicas_and_deferred_loss_readback() {
+    // A short benchmark on the tiny release (10 training images): it trains, evaluates and
+    // reports JSON with the readback interval it used (every window settles what is pending).
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_cifar(dir.path(), 2);
+    for (every, expect) in [(None, 1), (Some("3"), 3)] {
+        let mut c = xtask();
+        c.args(["bench", "throughput", "--replicas", "2", "--json"])
+            .args([
+                "--windows",
+                "2",
+                "--window-secs",
+                "0.05",
+                "--warmup-steps",
+                "2",
+            ])
+            .arg("--data")
+            .arg(&data);
+        if let Some(e) = every {
+            c.args(["--loss-readback", e]);
+        }
+        let out = c.output().expect("xtask runs");
+        assert!(
+            out.status.success(),
+            "{c:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["loss_readback"], expect);
+        assert_eq!(report["replicas"], 2);
+        assert_eq!(report["train"]["windows"].as_array().unwrap().len(), 2);
+        assert!(report["train"]["images_per_second"].as_f64().unwrap() > 0.0);
+        assert!(report["train"]["steps"].as_u64().unwrap() >= 2);
+    }
 }

@@ -294,6 +294,7 @@ fn compute(job: &FeatureJob, key: String, observer: &mut dyn TrainObserver) -> R
         eval_every_epoch: false,
         eval_train_at_end: false,
         eval_batch_size: EVAL_BATCH,
+        loss_readback: None,
     };
     train(
         &mut net,

@@ -54,6 +54,7 @@ pub use regularizer::{LossCx, NoRegularizer, PerReplica, Phase, Regularizer};
 pub use silence::Silence;
 pub use slot::{edit_replica, StepCtx, StepCx};
 pub use train::{
-    replica_batch, train, train_replicas, training_batches, ReplicaResult, Silent, TrainConfig,
-    TrainObserver, Trainer, EVAL_BATCH,
+    default_loss_readback, replica_batch, train, train_replicas, training_batches, PendingLosses,
+    ReplicaResult, SettledStep, Silent, TrainConfig, TrainObserver, Trainer, EVAL_BATCH,
+    GPU_LOSS_READBACK,
 };

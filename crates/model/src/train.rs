@@ -51,6 +51,27 @@ pub struct TrainConfig {
     pub eval_train_at_end: bool,
     /// Minibatch size used for evaluation (does not change results).
     pub eval_batch_size: usize,
+    /// Steps between readbacks of the training losses (`None`: [`default_loss_readback`] of
+    /// the device, 1 on the CPU). Results do not depend on it; above 1 the losses stay on the
+    /// device for that many steps ([`Trainer::step_deferred`]), which saves a host round trip
+    /// per step on a GPU, and a replica that diverges is stopped when they are read (its error
+    /// names the step where it diverged, as with 1).
+    #[serde(default)]
+    pub loss_readback: Option<usize>,
+}
+
+/// Steps between loss readbacks on a GPU when [`TrainConfig::loss_readback`] is `None`.
+pub const GPU_LOSS_READBACK: usize = 50;
+
+/// How many steps [`train_replicas`] runs between readbacks of the losses on `device` by
+/// default: 1 on the CPU (reading a loss costs nothing there, and a diverging replica stops
+/// before Adam updates it), [`GPU_LOSS_READBACK`] on a GPU.
+pub fn default_loss_readback(device: &Device) -> usize {
+    if device.is_cpu() {
+        1
+    } else {
+        GPU_LOSS_READBACK
+    }
 }
 
 impl Default for TrainConfig {
@@ -63,6 +84,7 @@ impl Default for TrainConfig {
             eval_every_epoch: true,
             eval_train_at_end: true,
             eval_batch_size: EVAL_BATCH,
+            loss_readback: None,
         }
     }
 }
@@ -79,6 +101,11 @@ impl TrainConfig {
         if self.eval_batch_size == 0 {
             return Err(ModelError::Config(
                 "evaluation batch size must be at least 1".into(),
+            ));
+        }
+        if self.loss_readback == Some(0) {
+            return Err(ModelError::Config(
+                "loss readback must be every 1 or more steps".into(),
             ));
         }
         self.adam.validate()
@@ -285,9 +312,92 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
     /// and labels `y` (`[K, batch]`) at `ctx` (`ctx.step` = steps taken before this one): the
     /// [`Phase::BeforeBatch`] hooks, forward, loss, backward, Adam, the [`Phase::AfterStep`]
     /// hooks. Returns each replica's loss (cross-entropy plus loss term) and whether it was
-    /// still training at this step.
+    /// still training at this step. The losses are read back before the backward pass, so a
+    /// replica whose loss is non-finite stops before Adam touches its weights.
     pub fn step(&mut self, x: &Tensor, y: &Tensor, ctx: StepCtx) -> Result<Vec<(f64, bool)>> {
+        let (total, pending) = self.forward_loss(x, y, ctx)?;
+        let read = self.settle(vec![pending])?.remove(0);
+        self.backward_update(&total, ctx)?;
+        Ok(read.losses)
+    }
+
+    /// The same step as [`Trainer::step`] without reading the losses back: they stay on the
+    /// device in the returned [`PendingLosses`] until [`Trainer::settle`] reads several steps'
+    /// worth at once (on a GPU, one host round trip instead of one per step). Every replica
+    /// that is training takes its Adam step, so a replica whose loss became non-finite goes on
+    /// (with non-finite weights) until its pending losses are settled; `settle` then stops it
+    /// with the [`ModelError::Diverged`] of the step where its loss first was non-finite, the
+    /// error `step` would have given.
+    pub fn step_deferred(&mut self, x: &Tensor, y: &Tensor, ctx: StepCtx) -> Result<PendingLosses> {
+        let (total, pending) = self.forward_loss(x, y, ctx)?;
+        self.backward_update(&total, ctx)?;
+        Ok(pending)
+    }
+
+    /// Reads the losses of `pending` steps (from [`Trainer::step_deferred`], in the order they
+    /// ran) with one transfer, stops each replica whose loss was non-finite at the first such
+    /// step, and returns every step's losses as [`Trainer::step`] returns them.
+    pub fn settle(&mut self, pending: Vec<PendingLosses>) -> Result<Vec<SettledStep>> {
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
         let k = self.regs.len();
+        let ce: Vec<Vec<f64>> = Tensor::stack(
+            &pending
+                .iter()
+                .map(|p| p.cross_entropy.clone())
+                .collect::<Vec<_>>(),
+            0,
+        )?
+        .to_dtype(DType::F64)?
+        .to_vec2()?;
+        let term_tensors: Vec<Tensor> = pending
+            .iter()
+            .flat_map(|p| p.terms.iter().flatten().cloned())
+            .collect();
+        let mut terms = if term_tensors.is_empty() {
+            Vec::new()
+        } else {
+            Tensor::stack(&term_tensors, 0)?
+                .to_dtype(DType::F64)?
+                .to_vec1::<f64>()?
+        }
+        .into_iter();
+        let mut diverged = vec![false; k];
+        let mut out = Vec::with_capacity(pending.len());
+        for (p, ce) in pending.iter().zip(ce) {
+            let mut losses = Vec::with_capacity(k);
+            for (r, mut l) in ce.into_iter().enumerate().take(k) {
+                if p.terms[r].is_some() {
+                    l += terms.next().unwrap_or(f64::NAN);
+                }
+                let mut live = p.live[r] && !diverged[r];
+                if live && !l.is_finite() {
+                    // The first non-finite loss is what stopped this replica, even if a later
+                    // deferred step recorded another error for it.
+                    self.failed[r] = Some(ModelError::Diverged {
+                        epoch: p.ctx.epoch,
+                        step: p.ctx.step,
+                        what: format!("loss is {l}"),
+                    });
+                    diverged[r] = true;
+                    live = false;
+                }
+                losses.push((l, live));
+            }
+            out.push(SettledStep { ctx: p.ctx, losses });
+        }
+        Ok(out)
+    }
+
+    /// Steps 1–3 of a training step: the [`Phase::BeforeBatch`] hooks, forward, each live
+    /// replica's loss; returns the summed loss to backpropagate and the per-replica losses.
+    fn forward_loss(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        ctx: StepCtx,
+    ) -> Result<(Tensor, PendingLosses)> {
         let (epoch, step) = (ctx.epoch, ctx.step);
         self.phase(Phase::BeforeBatch, ctx)?;
         // A replica whose forward hook fails stops here (and takes no more hook steps); the
@@ -302,33 +412,37 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
         )?;
         let losses = cross_entropy(&out.logits, y)?;
         let mut total = losses.sum_all()?;
-        let mut lv: Vec<f64> = losses.to_dtype(DType::F64)?.to_vec1()?;
-        for (r, l) in lv.iter_mut().enumerate().take(k) {
+        let mut terms = Vec::with_capacity(self.regs.len());
+        for r in 0..self.regs.len() {
             if self.failed[r].is_some() {
+                terms.push(None);
                 continue;
             }
             let cx = LossCx::new(ctx, r, self.net, &out.hidden);
             match self.regs[r].loss_term(&cx) {
                 Ok(Some(term)) => {
-                    *l += term.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                    terms.push(Some(term.detach()));
                     total = (total + term)?;
                 }
-                Ok(None) => {}
-                Err(e) => self.fail(r, e),
+                Ok(None) => terms.push(None),
+                Err(e) => {
+                    self.fail(r, e);
+                    terms.push(None);
+                }
             }
         }
-        for (r, &l) in lv.iter().enumerate() {
-            if !l.is_finite() {
-                self.fail(
-                    r,
-                    ModelError::Diverged {
-                        epoch,
-                        step,
-                        what: format!("loss is {l}"),
-                    },
-                );
-            }
-        }
+        let pending = PendingLosses {
+            ctx,
+            cross_entropy: losses.detach(),
+            terms,
+            live: self.live(),
+        };
+        Ok((total, pending))
+    }
+
+    /// Steps 4–5: backward of `total`, Adam for the replicas still training, the
+    /// [`Phase::AfterStep`] hooks.
+    fn backward_update(&mut self, total: &Tensor, ctx: StepCtx) -> Result<()> {
         let live = self.live();
         if live.iter().any(|&l| l) {
             let grads = {
@@ -339,13 +453,36 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
             self.phase(
                 Phase::AfterStep,
                 StepCtx {
-                    step: step + 1,
+                    step: ctx.step + 1,
                     ..ctx
                 },
             )?;
         }
-        Ok(lv.into_iter().zip(live).collect())
+        Ok(())
     }
+}
+
+/// One step's losses still on the device ([`Trainer::step_deferred`]); [`Trainer::settle`]
+/// reads them.
+#[derive(Debug)]
+pub struct PendingLosses {
+    ctx: StepCtx,
+    /// Each replica's mean cross-entropy, `[K]`, detached from the graph.
+    cross_entropy: Tensor,
+    /// Each replica's loss term (a detached scalar), where its regulariser adds one.
+    terms: Vec<Option<Tensor>>,
+    /// Which replicas were training when the loss was computed.
+    live: Vec<bool>,
+}
+
+/// One step's losses as read back by [`Trainer::settle`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledStep {
+    /// Where the step ran.
+    pub ctx: StepCtx,
+    /// Each replica's loss (cross-entropy plus loss term) and whether it was still training at
+    /// this step, as [`Trainer::step`] returns them.
+    pub losses: Vec<(f64, bool)>,
 }
 
 /// The regularisers' forward hooks, where a replica's error stops that replica only: it is
@@ -459,6 +596,9 @@ pub fn train_replicas<R: Regularizer>(
         }
     }
     let device = model.device().clone();
+    let every = base
+        .loss_readback
+        .unwrap_or_else(|| default_loss_readback(&device));
     let mut st = Trainer::new(model, adam_cfg, regs)?;
 
     let start = Instant::now();
@@ -477,6 +617,7 @@ pub fn train_replicas<R: Regularizer>(
             .collect();
         let nb = batches[0].len();
         let mut sums = vec![EpochSums::default(); k];
+        let mut pending = Vec::with_capacity(every);
         for bi in 0..nb {
             let ctx = StepCtx {
                 epoch,
@@ -486,21 +627,47 @@ pub fn train_replicas<R: Regularizer>(
             };
             let picks: Vec<&[usize]> = batches.iter().map(|b| b[bi].as_slice()).collect();
             let (x, y) = replica_batch(train, &picks, &device)?;
-            let losses = st.step(&x, &y, ctx)?;
-            if !losses.iter().any(|(_, live)| *live) {
+            let settled = if every == 1 {
+                vec![SettledStep {
+                    ctx,
+                    losses: st.step(&x, &y, ctx)?,
+                }]
+            } else {
+                pending.push(st.step_deferred(&x, &y, ctx)?);
+                if pending.len() == every || bi + 1 == nb {
+                    st.settle(std::mem::take(&mut pending))?
+                } else {
+                    Vec::new()
+                }
+            };
+            step += 1;
+            let mut all_stopped = false;
+            for s in settled {
+                if !s.losses.iter().any(|(_, live)| *live) {
+                    // No replica trained at this step: the step does not count.
+                    step = s.ctx.step;
+                    all_stopped = true;
+                    break;
+                }
+                let mut live_loss = (0.0, 0usize);
+                for (r, &(l, live)) in s.losses.iter().enumerate() {
+                    if live {
+                        sums[r].loss += l;
+                        sums[r].images += batches[r][s.ctx.batch].len();
+                        live_loss.0 += l;
+                        live_loss.1 += 1;
+                    }
+                }
+                observer.on_step(
+                    epoch,
+                    s.ctx.batch,
+                    nb,
+                    live_loss.0 / live_loss.1.max(1) as f64,
+                );
+            }
+            if all_stopped {
                 break;
             }
-            step += 1;
-            let mut live_loss = (0.0, 0usize);
-            for (r, &(l, live)) in losses.iter().enumerate() {
-                if live {
-                    sums[r].loss += l;
-                    sums[r].images += batches[r][bi].len();
-                    live_loss.0 += l;
-                    live_loss.1 += 1;
-                }
-            }
-            observer.on_step(epoch, bi, nb, live_loss.0 / live_loss.1.max(1) as f64);
         }
         st.phase(
             Phase::EndEpoch,

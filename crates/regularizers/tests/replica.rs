@@ -90,3 +90,58 @@ fn replicas_with_reference_quirks_equal_separate_runs() {
     let specs: &[&str] = &["neurogenesis:n=2,every=1,until_epoch=1,excite=2", "dropout"];
     check_equivalent(&[(specs, 0), (specs, 1)], true, 2);
 }
+
+#[test]
+fn deferred_loss_readback_changes_nothing_with_every_regulariser() {
+    // Neurogenesis (targeted with excitability, and random), dropout with max-norm, noise, and
+    // the reference quirks, as replicas of one model, losses read every 7 steps (not a divisor of
+    // the 40 steps of an epoch) against every step: same weights, losses, accuracies, reports.
+    let Some((train_split, test_split)) = fashion(160, 100) else {
+        return;
+    };
+    let model_cfg = neurogen_model::ModelConfig::fashion_mnist().with_hidden_width(40);
+    let specs: [&[&str]; 3] = [
+        &["neurogenesis:n=4,every=10,until_epoch=1,mode=targeted,excite=2"],
+        &["dropout:p=0.2", "noise"],
+        &["neurogenesis:n=2,every=15,until_epoch=2"],
+    ];
+    let run = |every: usize, quirks: bool| -> Vec<String> {
+        let seeds = [3u64, 4, 5];
+        let mut net =
+            neurogen_model::Cnn::from_seeds(&model_cfg, &seeds, &candle_core::Device::Cpu).unwrap();
+        let configs: Vec<TrainConfig> = seeds
+            .iter()
+            .map(|&s| TrainConfig {
+                loss_readback: Some(every),
+                ..cfg(s, 2)
+            })
+            .collect();
+        let mut stacks: Vec<Stack> = seeds
+            .iter()
+            .zip(specs)
+            .map(|(&s, sp)| regs(sp, quirks, s))
+            .collect();
+        let (runs, _) = neurogen_model::train_replicas(
+            &mut net,
+            &train_split,
+            Some(("test", &test_split)),
+            &configs,
+            &mut stacks,
+            &mut neurogen_model::Silent,
+        )
+        .unwrap();
+        runs.iter()
+            .enumerate()
+            .map(|(r, m)| {
+                format!(
+                    "{} {:?}",
+                    neurogen_testkit::replicas::metrics_key(m.as_ref().unwrap()),
+                    neurogen_testkit::replicas::replica_weights(&net, r)
+                )
+            })
+            .collect()
+    };
+    for quirks in [false, true] {
+        assert_eq!(run(1, quirks), run(7, quirks), "quirks {quirks}");
+    }
+}

@@ -50,6 +50,7 @@ pub fn prepare(
         eval_every_epoch: true,
         eval_train_at_end: true,
         eval_batch_size: EVAL_BATCH,
+        loss_readback: None,
     };
     Ok(Prepared {
         seed,
