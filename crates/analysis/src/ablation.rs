@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::error::{AnalysisError, Result};
-use crate::stats::descriptive::{mean, sample_sd};
+use crate::stats::descriptive::{mean, repeat_sd};
 
 /// In which order units are silenced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -192,11 +192,7 @@ where
             accs.push(acc);
         }
         accuracy_mean.push(mean(&accs));
-        accuracy_sd.push(if accs.len() > 1 {
-            sample_sd(&accs)
-        } else {
-            0.0
-        });
+        accuracy_sd.push(repeat_sd(&accs));
     }
     let denom = acc_none - acc_all;
     let normalized = (denom != 0.0).then(|| {

@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use crate::error::{check_finite, AnalysisError, Result};
-use crate::stats::descriptive::{mean, sample_sd};
+use crate::stats::descriptive::{mean, repeat_sd};
 
 /// Accuracy as a function of the noise level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,11 +86,7 @@ where
             accs.push(acc);
         }
         accuracy_mean.push(mean(&accs));
-        accuracy_sd.push(if accs.len() > 1 {
-            sample_sd(&accs)
-        } else {
-            0.0
-        });
+        accuracy_sd.push(repeat_sd(&accs));
     }
     Ok(NoiseCurve {
         levels: levels.to_vec(),

@@ -109,20 +109,35 @@ pub fn hidden_activations(
 ) -> Result<Vec<f32>> {
     single(model)?;
     model.hidden_width(layer)?;
+    rows_of_split(model, split, batch_size, |x| {
+        Ok(model
+            .forward(x, &mut crate::hooks::NoHooks, &ForwardCtx::eval())?
+            .hidden
+            .swap_remove(layer))
+    })
+}
+
+/// `per_batch`'s `[batch, width]` result for every minibatch of `split` (in order, of
+/// `batch_size` examples), concatenated as a row-major f32 matrix.
+fn rows_of_split(
+    model: &Cnn,
+    split: &Split,
+    batch_size: usize,
+    mut per_batch: impl FnMut(&Tensor) -> Result<Tensor>,
+) -> Result<Vec<f32>> {
     let device = model.device().clone();
     let all: Vec<usize> = (0..split.len()).collect();
     let mut out = Vec::new();
     for idx in all.chunks(batch_size.max(1)) {
         let (x, _) = split.batch(idx, &device)?;
-        let h = model
-            .forward(&x, &mut crate::hooks::NoHooks, &ForwardCtx::eval())?
-            .hidden[layer]
-            .to_dtype(DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        out.extend(h);
+        out.extend(f32_rows(&per_batch(&x)?)?);
     }
     Ok(out)
+}
+
+/// A tensor's values as f32, row-major.
+fn f32_rows(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
 }
 
 /// The spatial mean of each feature map of convolution `layer` of one network on every
@@ -141,20 +156,11 @@ pub fn feature_map_activations(
             "convolution {layer} does not exist: the network has convolutions 0..{n_conv}"
         )));
     }
-    let device = model.device().clone();
-    let all: Vec<usize> = (0..split.len()).collect();
-    let mut out = Vec::new();
-    for idx in all.chunks(batch_size.max(1)) {
-        let (x, _) = split.batch(idx, &device)?;
-        let m = model.feature_map_means(&x, &mut crate::hooks::NoHooks)?;
-        out.extend(
-            m[layer]
-                .to_dtype(DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()?,
-        );
-    }
-    Ok(out)
+    rows_of_split(model, split, batch_size, |x| {
+        Ok(model
+            .feature_map_means(x, &mut crate::hooks::NoHooks)?
+            .swap_remove(layer))
+    })
 }
 
 /// One network's convolutional features of a split, computed once (eval mode, no hooks), to
@@ -227,13 +233,10 @@ impl CachedFeatures {
         model.hidden_width(layer)?;
         let mut out = Vec::new();
         for (f, _) in &self.batches {
-            let h = model
+            let mut h = model
                 .head(f, &mut crate::hooks::NoHooks, &ForwardCtx::eval())?
-                .hidden[layer]
-                .to_dtype(DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()?;
-            out.extend(h);
+                .hidden;
+            out.extend(f32_rows(&h.swap_remove(layer))?);
         }
         Ok(out)
     }

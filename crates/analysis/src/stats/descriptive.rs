@@ -30,6 +30,16 @@ pub fn sample_sd(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() as f64 - 1.0)).sqrt()
 }
 
+/// [`sample_sd`] of the repeats of a measurement, 0 when there is a single repeat (the curves
+/// of the ablation and perturbation analyses, whose bands are then empty).
+pub fn repeat_sd(xs: &[f64]) -> f64 {
+    if xs.len() > 1 {
+        sample_sd(xs)
+    } else {
+        0.0
+    }
+}
+
 /// Mean, SD, SEM and t-based 95 % CI of a sample of at least two finite values.
 ///
 /// ```
