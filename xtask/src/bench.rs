@@ -319,7 +319,7 @@ fn train_throughput(
     };
     let mut batches = order(0);
     let mut epoch = 0;
-    let mut pending = Vec::with_capacity(loss_readback);
+    let mut pending = Vec::with_capacity(loss_readback.min(1024));
     let check = |settled: Vec<SettledStep>| -> anyhow::Result<()> {
         for s in settled {
             if let Some((l, _)) = s.losses.iter().find(|(_, live)| !live) {

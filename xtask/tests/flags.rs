@@ -286,7 +286,8 @@ fn bench_throughput_runs_with_replicas_and_deferred_loss_readback() {
     // reports JSON with the readback interval it used (every window settles what is pending).
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_cifar(dir.path(), 2);
-    for (every, expect) in [(None, 1), (Some("3"), 3)] {
+    let huge = usize::MAX.to_string();
+    for (every, expect) in [(None, 1), (Some("3"), 3), (Some(huge.as_str()), usize::MAX)] {
         let mut c = xtask();
         c.args(["bench", "throughput", "--replicas", "2", "--json"])
             .args([

@@ -617,7 +617,7 @@ pub fn train_replicas<R: Regularizer>(
             .collect();
         let nb = batches[0].len();
         let mut sums = vec![EpochSums::default(); k];
-        let mut pending = Vec::with_capacity(every);
+        let mut pending = Vec::with_capacity(every.min(nb));
         for bi in 0..nb {
             let ctx = StepCtx {
                 epoch,

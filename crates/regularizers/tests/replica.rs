@@ -94,8 +94,8 @@ fn replicas_with_reference_quirks_equal_separate_runs() {
 #[test]
 fn deferred_loss_readback_changes_nothing_with_every_regulariser() {
     // Neurogenesis (targeted with excitability, and random), dropout with max-norm, noise, and
-    // the reference quirks, as replicas of one model, losses read every 7 steps (not a divisor of
-    // the 40 steps of an epoch) against every step: same weights, losses, accuracies, reports.
+    // the reference quirks, as replicas of one model for one epoch, losses read every 7 steps
+    // (not a divisor of the epoch's 40 steps) against every step: same weights, losses, accuracies, reports.
     let Some((train_split, test_split)) = fashion(160, 100) else {
         return;
     };
@@ -113,7 +113,7 @@ fn deferred_loss_readback_changes_nothing_with_every_regulariser() {
             .iter()
             .map(|&s| TrainConfig {
                 loss_readback: Some(every),
-                ..cfg(s, 2)
+                ..cfg(s, 1)
             })
             .collect();
         let mut stacks: Vec<Stack> = seeds
