@@ -8,7 +8,9 @@
 //! own mean cross-entropy (plus its regulariser's loss term), and the loss that is
 //! backpropagated is their sum, so each replica's gradient is exactly its own run's. A replica
 //! whose loss or weights become non-finite, or whose hooks fail, stops with its error while the
-//! others train on. Evaluation runs the regulariser's hooks in evaluation mode, so a
+//! others train on. The losses are read back to the host every
+//! [`TrainConfig::loss_readback`] steps (every step on the CPU, every [`GPU_LOSS_READBACK`] on a
+//! GPU, where each readback waits for the device); the interval changes no result. Evaluation runs the regulariser's hooks in evaluation mode, so a
 //! regulariser that acts at test time too (the reference's dropout max-norm) is evaluated as it
 //! was trained.
 use std::time::Instant;
