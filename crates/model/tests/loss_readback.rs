@@ -5,11 +5,11 @@
 mod common;
 
 use candle_core::{Device, Tensor};
-use common::{metrics_key, replica_weights, toy_split};
+use common::{metrics_key, replica_weights, toy_split, FailsAt};
 use neurogen_data::{ImageShape, Split};
 use neurogen_model::{
     default_loss_readback, train_replicas, Cnn, HookSite, HookStep, LossCx, ModelConfig,
-    ModelError, Regularizer, ReplicaResult, Result, Silent, TrainConfig,
+    Regularizer, ReplicaResult, Result, Silent, TrainConfig,
 };
 use neurogen_testkit::replicas::adam_state_bits;
 
@@ -25,14 +25,13 @@ fn setup() -> (ModelConfig, Split) {
     )
 }
 
-/// A loss term on the activations (so the deferred terms are read too), NaN for seed `nan_seed`
-/// from step `nan_from` on, and a forward hook that fails for that seed from step `fail_from`.
+/// A loss term on the activations (so the deferred terms are read too), NaN for seed `fail.fail_seed`
+/// from step `nan_from` on, and (through [`FailsAt`]) a forward hook that fails for that seed
+/// from step `fail.at`.
 #[derive(Clone)]
 struct Probe {
-    seed: u64,
-    nan_seed: u64,
     nan_from: usize,
-    fail_from: usize,
+    fail: FailsAt,
 }
 
 impl Regularizer for Probe {
@@ -40,17 +39,11 @@ impl Regularizer for Probe {
         "probe".into()
     }
     fn hook(&mut self, site: &HookSite) -> Result<Vec<HookStep>> {
-        if self.seed == self.nan_seed && site.ctx.train && site.ctx.step >= self.fail_from {
-            return Err(ModelError::Config(format!(
-                "hook failed at step {}",
-                site.ctx.step
-            )));
-        }
-        Ok(Vec::new())
+        self.fail.hook(site)
     }
     fn loss_term(&mut self, cx: &LossCx) -> Result<Option<Tensor>> {
         let term = (cx.hidden(1)?.abs()?.mean_all()? * 0.25)?;
-        if self.seed == self.nan_seed && cx.ctx.step >= self.nan_from {
+        if self.fail.seed == self.fail.fail_seed && cx.ctx.step >= self.nan_from {
             return Ok(Some((term * f64::NAN)?));
         }
         Ok(Some(term))
@@ -75,10 +68,12 @@ fn run(every: Option<usize>, nan_from: usize, fail_from: usize) -> Vec<String> {
     let mut regs: Vec<Probe> = seeds
         .iter()
         .map(|&seed| Probe {
-            seed,
-            nan_seed: 1,
             nan_from,
-            fail_from,
+            fail: FailsAt {
+                seed,
+                fail_seed: 1,
+                at: fail_from,
+            },
         })
         .collect();
     let (runs, adam) = train_replicas(

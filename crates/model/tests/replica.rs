@@ -7,11 +7,11 @@
 mod common;
 
 use candle_core::{DType, Device, IndexOp, Tensor};
-use common::{assert_replica_equals_separate_run, max_diff, toy_split};
+use common::{assert_replica_equals_separate_run, max_diff, toy_split, FailsAt};
 use neurogen_data::ImageShape;
 use neurogen_model::{
-    train_replicas, Cnn, ForwardCtx, HookSite, HookStep, LossCx, ModelConfig, ModelError, NoHooks,
-    NoRegularizer, ParamState, PerReplica, Phase, Regularizer, Result, Silent, StepCx, TrainConfig,
+    train_replicas, Cnn, ForwardCtx, LossCx, ModelConfig, ModelError, NoHooks, NoRegularizer,
+    ParamState, PerReplica, Phase, Regularizer, Result, Silent, StepCx, TrainConfig,
 };
 
 fn toy_setup() -> (ModelConfig, neurogen_data::Split) {
@@ -131,28 +131,6 @@ fn a_diverging_replica_stops_alone() {
     }
     assert_eq!(runs[0].as_ref().unwrap().steps, 24);
     assert_eq!(runs[2].as_ref().unwrap().steps, 24);
-}
-
-/// Fails in its forward hook from step `at` on (for seed `fail_seed` only).
-struct FailsAt {
-    seed: u64,
-    fail_seed: u64,
-    at: usize,
-}
-
-impl Regularizer for FailsAt {
-    fn name(&self) -> String {
-        "fails".into()
-    }
-    fn hook(&mut self, site: &HookSite) -> Result<Vec<HookStep>> {
-        if self.seed == self.fail_seed && site.ctx.train && site.ctx.step >= self.at {
-            return Err(ModelError::Config(format!(
-                "hook failed at step {}",
-                site.ctx.step
-            )));
-        }
-        Ok(Vec::new())
-    }
 }
 
 #[test]

@@ -21,6 +21,36 @@ pub fn toy_split(n: usize, shape: ImageShape, classes: u8) -> Split {
     Split::new(shape, images, labels).unwrap()
 }
 
+/// A regulariser whose forward hook fails from training step `at` on, for seed `fail_seed`
+/// only (the error says "hook failed at step N"): tests of a replica that stops alone.
+#[derive(Debug, Clone)]
+pub struct FailsAt {
+    /// This regulariser's replica seed.
+    pub seed: u64,
+    /// The seed whose hook fails.
+    pub fail_seed: u64,
+    /// First training step at which it fails.
+    pub at: usize,
+}
+
+impl neurogen_model::Regularizer for FailsAt {
+    fn name(&self) -> String {
+        "fails".into()
+    }
+    fn hook(
+        &mut self,
+        site: &neurogen_model::HookSite,
+    ) -> neurogen_model::Result<Vec<neurogen_model::HookStep>> {
+        if self.seed == self.fail_seed && site.ctx.train && site.ctx.step >= self.at {
+            return Err(neurogen_model::ModelError::Config(format!(
+                "hook failed at step {}",
+                site.ctx.step
+            )));
+        }
+        Ok(Vec::new())
+    }
+}
+
 /// A tensor's values as f32.
 pub fn vals(t: &candle_core::Tensor) -> Vec<f32> {
     t.to_dtype(candle_core::DType::F32)
