@@ -1,4 +1,7 @@
 #!/bin/bash
+# Record of the script that made this directory (2026-12-02): paths are that machine's
+# (/work/bin holds release builds of main before and after the change; /work/runs/cache the
+# decoded CIFAR-10). benches/ab_rounds.sh is the maintained version of this measurement.
 # quick_ab.sh OUTDIR CFG... : interleaved rounds of head vs new, background paused.
 OUT=$1; shift; mkdir -p $OUT
 P=$(pgrep -f "xtask-8b431a5 reproduce" | head -1)
