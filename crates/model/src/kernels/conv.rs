@@ -217,16 +217,28 @@ fn im2col_same<T: Elem>(d: &Dims, x: &[T], cols: &mut [T]) {
                 let d1 = (oy1 - 1) * w + x1;
                 let s0 = (oy0 + ky - d.pad) * w + x0 + kx - d.pad;
                 dst[d0..d1].copy_from_slice(&plane[s0..s0 + (d1 - d0)]);
-                for oy in oy0..oy1 {
-                    let line = &mut dst[oy * w..(oy + 1) * w];
-                    for v in &mut line[..x0] {
-                        *v = T::ZERO;
-                    }
-                    for v in &mut line[x1..] {
-                        *v = T::ZERO;
-                    }
-                }
+                zero_edge_columns(dst, w, (oy0, oy1), (x0, x1));
             }
+        }
+    }
+}
+
+/// Sets columns `..x0` and `x1..w` of rows `oy0..oy1` of `m` (rows of `w`) to zero: the at most
+/// `p` edge columns of every row, written column by column with strided stores. (Zeroing them
+/// row by row compiled to a `memset` call of one or two elements per row, ~3 % of a batch-128
+/// training step in im2col alone.)
+fn zero_edge_columns<T: Elem>(
+    m: &mut [T],
+    w: usize,
+    (oy0, oy1): (usize, usize),
+    (x0, x1): (usize, usize),
+) {
+    if oy0 >= oy1 {
+        return;
+    }
+    for ox in (0..x0).chain(x1..w) {
+        for v in m[oy0 * w + ox..].iter_mut().step_by(w).take(oy1 - oy0) {
+            *v = T::ZERO;
         }
     }
 }
@@ -295,15 +307,7 @@ fn col2im_same<T: Elem>(d: &Dims, dcols: &mut [T], dx: &mut [T]) {
                 if oy0 == oy1 || x0 == x1 {
                     continue;
                 }
-                for oy in oy0..oy1 {
-                    let line = &mut src[oy * w..(oy + 1) * w];
-                    for v in &mut line[..x0] {
-                        *v = T::ZERO;
-                    }
-                    for v in &mut line[x1..] {
-                        *v = T::ZERO;
-                    }
-                }
+                zero_edge_columns(src, w, (oy0, oy1), (x0, x1));
                 let d0 = oy0 * w + x0;
                 let d1 = (oy1 - 1) * w + x1;
                 let s0 = (oy0 + ky - d.pad) * w + x0 + kx - d.pad;
