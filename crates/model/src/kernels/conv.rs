@@ -922,17 +922,22 @@ impl CustomOp3 for Conv2dBiasRelu {
 mod tests {
     use super::*;
 
+    /// Input and weight shapes, and padding, whose output is as wide as the input (where the
+    /// contiguous im2col and col2im apply), odd sizes and edge cases included.
+    const SAME_SHAPES: &[([usize; 4], [usize; 4], usize)] = &[
+        ([1, 2, 5, 4], [1, 2, 3, 3], 1),
+        ([1, 3, 8, 8], [1, 3, 3, 3], 1),
+        ([1, 1, 1, 1], [1, 1, 3, 3], 1),
+        ([1, 2, 2, 3], [1, 2, 5, 5], 2),
+        ([1, 2, 6, 7], [1, 2, 1, 1], 0),
+        ([1, 2, 4, 3], [1, 2, 3, 1], 0),
+        ([1, 4, 16, 16], [1, 4, 3, 3], 1),
+    ];
+
     /// The contiguous-copy im2col equals the row-by-row one wherever it applies.
     #[test]
     fn im2col_same_matches_general() {
-        for (x, w, pad) in [
-            ([1, 2, 5, 4], [1, 2, 3, 3], 1),
-            ([1, 3, 8, 8], [1, 3, 3, 3], 1),
-            ([1, 1, 1, 1], [1, 1, 3, 3], 1),
-            ([1, 2, 2, 3], [1, 2, 5, 5], 2),
-            ([1, 2, 6, 7], [1, 2, 1, 1], 0),
-            ([1, 2, 4, 3], [1, 2, 3, 1], 0),
-        ] {
+        for &(x, w, pad) in SAME_SHAPES {
             let d = Dims::new(&x, &w, pad);
             assert_eq!(d.wo, d.w);
             let xs: Vec<f64> = (0..d.in_len()).map(|i| 1.0 + i as f64).collect();
@@ -948,15 +953,7 @@ mod tests {
     /// NaN, infinities and signed zeros among the column values.
     #[test]
     fn col2im_same_matches_general() {
-        for (x, w, pad) in [
-            ([1, 2, 5, 4], [1, 2, 3, 3], 1),
-            ([1, 3, 8, 8], [1, 3, 3, 3], 1),
-            ([1, 1, 1, 1], [1, 1, 3, 3], 1),
-            ([1, 2, 2, 3], [1, 2, 5, 5], 2),
-            ([1, 2, 6, 7], [1, 2, 1, 1], 0),
-            ([1, 2, 4, 3], [1, 2, 3, 1], 0),
-            ([1, 4, 16, 16], [1, 4, 3, 3], 1),
-        ] {
+        for &(x, w, pad) in SAME_SHAPES {
             let d = Dims::new(&x, &w, pad);
             assert_eq!(d.wo, d.w);
             let special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0];
@@ -970,7 +967,6 @@ mod tests {
             let mut b = vec![0f32; d.in_len()];
             col2im_same(&d, &mut c.clone(), &mut a);
             col2im_general(&d, &c, &mut b);
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&a), bits(&b), "{x:?} {w:?} pad {pad}");
         }
     }
@@ -1006,7 +1002,6 @@ mod tests {
                 }
                 *o += acc;
             }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&fast), bits(&plain), "{rows} rows of {n}");
         }
     }
@@ -1032,7 +1027,6 @@ mod tests {
                 *x = 0.0;
             }
         }
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&fast), bits(&plain));
     }
 
