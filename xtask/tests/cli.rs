@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 mod common;
 mod golden;
 
+use common::copy_dir;
 use common::runs::run_ok;
 
 fn xtask() -> Command {
@@ -323,6 +324,52 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
         report,
         std::fs::read_to_string(copy.join("report.md")).unwrap()
     );
+
+    // `reproduce export --partial` carries an unfinished figure to a fresh checkout: fig4 as it
+    // stood after half its runs (runs.csv cut to its first rows), exported, copied into a new
+    // output directory as RESUME.md says and resumed, ends with the same results as the
+    // uninterrupted run, and the carried rows are kept as they were.
+    let unfinished = dir.path().join("unfinished/fig4");
+    copy_dir(&out.join("fig4"), &unfinished);
+    std::fs::remove_file(unfinished.join("report.md")).unwrap();
+    let csv = std::fs::read_to_string(out.join("fig4/runs.csv")).unwrap();
+    let kept: Vec<&str> = csv.lines().take(1 + 7).collect();
+    let kept = format!("{}\n", kept.join("\n"));
+    std::fs::write(unfinished.join("runs.csv"), &kept).unwrap();
+    let carried = dir.path().join("docs/fig4-in-progress");
+    let fig4 = "reproduce fig4 --scale smoke --compare-reference --mix-groups --replicas 64";
+    let said = run_ok(
+        xtask()
+            .args(["reproduce", "export", "--partial"])
+            .arg(&unfinished)
+            .arg(&carried)
+            .args(["--command", fig4]),
+    );
+    assert!(said.contains("7 recorded runs"), "{said}");
+    assert!(!carried.join("command.txt").exists() && !carried.join("checkpoints").exists());
+    let resume = std::fs::read_to_string(carried.join("RESUME.md")).unwrap();
+    assert!(
+        resume.contains("fig4, 7 runs recorded") && resume.contains(fig4),
+        "{resume}"
+    );
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(fresh.join("fig4")).unwrap();
+    std::fs::copy(carried.join("runs.csv"), fresh.join("fig4/runs.csv")).unwrap();
+    copy_dir(&carried.join("curves"), &fresh.join("fig4/curves"));
+    run_ok(
+        xtask()
+            .env("RAYON_NUM_THREADS", golden::THREADS)
+            .args(fig4.split_whitespace())
+            .arg("--quiet")
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&fresh),
+    );
+    let resumed = std::fs::read_to_string(fresh.join("fig4/runs.csv")).unwrap();
+    assert!(resumed.starts_with(&kept), "the carried rows changed");
+    common::runs::assert_same_results(&out.join("fig4/runs.csv"), &fresh.join("fig4/runs.csv"));
+    assert!(fresh.join("fig4/report.md").is_file());
 }
 
 /// Spawns `reproduce fig4 --scale smoke` into `out`, kills it (SIGKILL) once `kill_when` says

@@ -7,6 +7,13 @@
 //! every event: ~1 MB a run in the published code's mode, where events fire on every minibatch
 //! of epoch 0) are dropped: no report reads them, runs.csv keeps their count, and a run's
 //! checkpoint keeps the whole log.
+//!
+//! `--partial` exports a figure that has not finished, to carry its recorded runs to another
+//! checkout or machine: the same files (there is no report yet), and `RESUME.md`, which says how
+//! to continue, instead of `command.txt` (so the copy is never taken for a finished result).
+//! A figure resumes from `runs.csv` alone (its rows, with their configuration hashes, say which
+//! runs are done) and writes its report from `runs.csv` and `curves/`, so copying those two
+//! into `OUT/figN` and rerunning the figure's command trains only the runs still missing.
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -26,6 +33,10 @@ pub struct ExportArgs {
     /// `reproduce fig2 --scale quick --compare-reference` (written to `command.txt`).
     #[arg(long)]
     pub command: String,
+    /// The figure has not finished: export the runs recorded so far (no report needed) with
+    /// `RESUME.md`, how to continue from them, instead of `command.txt`.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// Directories of a figure's output that are not exported.
@@ -40,15 +51,26 @@ pub struct Exported {
     pub bytes: u64,
     /// Neurogenesis events dropped from the curves.
     pub events_dropped: usize,
+    /// Runs recorded in the exported `runs.csv`.
+    pub runs: usize,
 }
 
 /// Runs `reproduce export`, printing what it wrote.
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
-    let done = export(&args.from, &args.to, &args.command)?;
+    let done = if args.partial {
+        export_partial(&args.from, &args.to, &args.command)?
+    } else {
+        export(&args.from, &args.to, &args.command)?
+    };
     println!(
-        "exported {} to {}: {} files, {:.1} MB ({} neurogenesis events dropped from curves/; the checkpoints keep them)",
+        "exported {} to {}{}: {} files, {:.1} MB ({} neurogenesis events dropped from curves/; the checkpoints keep them)",
         args.from.display(),
         args.to.display(),
+        if args.partial {
+            format!(" ({} recorded runs; RESUME.md says how to continue)", done.runs)
+        } else {
+            String::new()
+        },
         done.files,
         done.bytes as f64 / 1e6,
         done.events_dropped
@@ -63,10 +85,61 @@ pub fn export(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported>
     for needed in ["runs.csv", "report.md"] {
         anyhow::ensure!(
             from.join(needed).is_file(),
-            "{} has no {needed}: export a figure's directory after its `reproduce` has finished (e.g. out/fig2)",
+            "{} has no {needed}: export a figure's directory after its `reproduce` has finished (e.g. out/fig2), or pass --partial to carry an unfinished one",
             from.display()
         );
     }
+    let mut done = copy_results(from, to)?;
+    let text = format!("{}\n", command.trim());
+    neurogen_io::write_atomic(&to.join("command.txt"), text.as_bytes())?;
+    done.files += 1;
+    done.bytes += text.len() as u64;
+    Ok(done)
+}
+
+/// Copies the runs recorded so far in the unfinished figure directory `from` into `to` (as
+/// [`export`] does, without needing a report) and writes `to/RESUME.md`: how many runs it
+/// holds and the commands that continue the figure from them (`command`, as for [`export`]).
+pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
+    check_command(command)?;
+    anyhow::ensure!(
+        from.join("runs.csv").is_file(),
+        "{} has no runs.csv: no run of this figure has finished yet, there is nothing to carry",
+        from.display()
+    );
+    // Read before copying: a damaged runs.csv is reported, not carried.
+    let runs = super::run::read_runs(&from.join("runs.csv"))?.len();
+    let mut done = copy_results(from, to)?;
+    done.runs = runs;
+    let figure = command.split_whitespace().nth(1).unwrap_or("figN");
+    let text = resume_text(figure, command.trim(), runs, to);
+    neurogen_io::write_atomic(&to.join("RESUME.md"), text.as_bytes())?;
+    done.files += 1;
+    done.bytes += text.len() as u64;
+    Ok(done)
+}
+
+/// The text of `RESUME.md` for an unfinished export of `figure` holding `runs` runs in `dir`.
+fn resume_text(figure: &str, command: &str, runs: usize, dir: &Path) -> String {
+    let dir = dir.display();
+    format!(
+        "# Unfinished: {figure}, {runs} runs recorded\n\n\
+         Exported by `cargo xtask reproduce export --partial` while `{command}` was still\n\
+         running: `runs.csv` and `curves/` of the runs finished so far (no checkpoints, no\n\
+         report). This is not a result; it carries the work done to another checkout or machine.\n\
+         To continue (only the runs still missing are trained; runs are deterministic, so the\n\
+         finished figure is the one a single uninterrupted run makes):\n\n\
+         ```sh\n\
+         mkdir -p OUT/{figure} && cp -r {dir}/runs.csv {dir}/curves OUT/{figure}/\n\
+         cargo xtask {command} --data DATA --out OUT\n\
+         ```\n\n\
+         `DATA` is the dataset the figure ran on (e.g. `../shared/data/cifar10-jpeg.tar.gz`);\n\
+         a run whose configuration differs from the recorded one is refused, not mixed in.\n"
+    )
+}
+
+/// Checks that `to` is outside `from` and empty, then copies `from`'s results into it.
+fn copy_results(from: &Path, to: &Path) -> anyhow::Result<Exported> {
     let inside = match (from.canonicalize(), to.parent().map(Path::canonicalize)) {
         (Ok(f), Some(Ok(p))) => p.starts_with(&f),
         _ => false,
@@ -90,10 +163,6 @@ pub fn export(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported>
     }
     let mut done = Exported::default();
     copy_dir(from, to, true, &mut done)?;
-    let text = format!("{}\n", command.trim());
-    neurogen_io::write_atomic(&to.join("command.txt"), text.as_bytes())?;
-    done.files += 1;
-    done.bytes += text.len() as u64;
     Ok(done)
 }
 
@@ -278,6 +347,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("is inside"), "{e}");
+    }
+
+    #[test]
+    fn a_partial_export_carries_the_recorded_runs_and_says_how_to_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = dir.path().join("fig3");
+        std::fs::create_dir_all(fig.join("curves")).unwrap();
+        std::fs::create_dir_all(fig.join("checkpoints")).unwrap();
+        std::fs::write(fig.join("checkpoints/control-r00.safetensors"), "x").unwrap();
+        std::fs::write(
+            fig.join("curves/control-r00.json"),
+            r#"{"train_loss": [1.0]}"#,
+        )
+        .unwrap();
+        // No runs.csv yet: nothing to carry.
+        let to = dir.path().join("carry");
+        let e = export_partial(&fig, &to, "reproduce fig3 --scale quick")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no runs.csv"), "{e}");
+        // A damaged runs.csv is refused before anything is copied.
+        std::fs::write(fig.join("runs.csv"), "figure,group\nfig3\n").unwrap();
+        assert!(export_partial(&fig, &to, "reproduce fig3 --scale quick").is_err());
+        assert!(!to.exists());
+        // Without a report, the full export refuses and points at --partial.
+        let e = export(&fig, &to, "reproduce fig3").unwrap_err().to_string();
+        assert!(e.contains("--partial"), "{e}");
+        // A real header with no rows: zero runs, carried.
+        let header = crate::reproduce::run::csv::RUNS_COLUMNS.join(",");
+        std::fs::write(fig.join("runs.csv"), format!("{header}\n")).unwrap();
+        let done = export_partial(&fig, &to, "reproduce fig3 --scale quick").unwrap();
+        assert_eq!(done.runs, 0);
+        let mut names = walk(&to);
+        names.sort();
+        assert_eq!(names, ["RESUME.md", "curves/control-r00.json", "runs.csv"]);
+        let resume = std::fs::read_to_string(to.join("RESUME.md")).unwrap();
+        assert!(
+            resume.starts_with("# Unfinished: fig3, 0 runs recorded"),
+            "{resume}"
+        );
+        assert!(
+            resume.contains("cargo xtask reproduce fig3 --scale quick --data DATA --out OUT"),
+            "{resume}"
+        );
+        assert!(
+            resume.contains(&format!("cp -r {}/runs.csv", to.display())),
+            "{resume}"
+        );
+        let e = export_partial(&fig, &to, "reproduce fig3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not empty"), "{e}");
+        assert!(export_partial(&fig, &dir.path().join("x"), "fig3 --out o").is_err());
     }
 
     /// Every file under `dir`, relative, with `/`.

@@ -9,4 +9,19 @@ pub fn tiny_cifar(dir: &Path, per_batch: usize) -> PathBuf {
     neurogen_testkit::cifar::write_cifar_binary(&root, per_batch);
     root
 }
+
+/// Copies the directory `from` (recursively) to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
 pub mod runs;
