@@ -6,13 +6,17 @@
 #
 #   OLD=path/to/xtask-before NEW=target/release/xtask OUT=/tmp/ab benches/ab_rounds.sh
 #
-# Environment: OLD, NEW (required), OUT (default /tmp/ab-DATE), DATA (default the shared CIFAR-10
-# archive), PY (a Python with torch, default python3), ROUNDS (default 3), FIG2=0 skips the
-# end-to-end slice, PAUSE (a pgrep -f pattern: those processes are stopped with SIGSTOP for the
-# measurement and continued at the end, whatever happens).
+# Environment: NEW (required), OLD (without it, only NEW and PyTorch are measured), OUT (default
+# /tmp/ab-DATE), DATA (default the shared CIFAR-10 archive), PY (a Python with torch, default
+# python3), ROUNDS (default 3), FIG2=0 skips the end-to-end slice, PAUSE (a pgrep -f pattern:
+# those processes are stopped with SIGSTOP for the measurement and continued at the end,
+# whatever happens).
 set -u
 cd "$(dirname "$0")/.."
-: "${OLD:?set OLD to the baseline xtask binary}" "${NEW:?set NEW to the xtask binary to measure}"
+: "${NEW:?set NEW to the xtask binary to measure}"
+OLD=${OLD:-}
+olds=old
+[ -z "$OLD" ] && olds=
 OUT=${OUT:-/tmp/ab-$(date +%m%d-%H%M)}
 DATA=${DATA:-../shared/data/cifar10-jpeg.tar.gz}
 PY=${PY:-python3}
@@ -38,18 +42,18 @@ bench() { # WHO FILE ARGS...
 sleep 5
 for round in $(seq 1 "${ROUNDS:-3}"); do
   for b in 4 128; do
-    for who in new torch old; do
+    for who in new torch $olds; do
       note "round $round b$b $who"
       bench "$who" "$who-b$b-r$round.json" --batch-size "$b"
     done
   done
-  for who in new old; do
+  for who in new $olds; do
     note "round $round k32 $who"
     bench "$who" "$who-k32-r$round.json" --batch-size 4 --replicas 32
   done
 done
 if [ "${FIG2:-1}" != 0 ]; then
-  for who in old new; do
+  for who in $olds new; do
     bin=$NEW
     [ "$who" = old ] && bin=$OLD
     note "fig2 $who"

@@ -3,6 +3,18 @@ use std::path::Path;
 
 use neurogen_io::{write_atomic, write_atomic_with, DirLock, IoError, LOCK_FILE};
 
+/// Serialises the tests that take locks with the one that spawns a child process. Between
+/// `fork` and `exec` a child holds a copy of every descriptor of this process, so a lock this
+/// process releases stays held for that instant, and a re-acquisition in a parallel test
+/// would be refused (CI saw exactly that: "another process (it has not written its pid yet)").
+static LOCKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    LOCKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -63,6 +75,7 @@ fn writing_into_a_missing_directory_names_the_path() {
 
 #[test]
 fn a_second_lock_on_a_directory_is_refused_naming_the_holder() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let first = DirLock::acquire(dir.path(), "reproduce fig2").unwrap();
     assert_eq!(first.path(), dir.path().join(LOCK_FILE));
@@ -96,6 +109,7 @@ fn a_second_lock_on_a_directory_is_refused_naming_the_holder() {
 
 #[test]
 fn a_stale_lock_file_from_a_dead_process_does_not_block() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     // As left by a process that died while holding the lock: text, but no flock.
     std::fs::write(
@@ -115,6 +129,7 @@ fn a_stale_lock_file_from_a_dead_process_does_not_block() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_lock_held_by_another_process_is_refused_and_released_when_it_dies() {
+    let _serial = serial();
     // `flock(1)` from util-linux holds the lock from a child process, if installed.
     if std::process::Command::new("flock")
         .arg("--version")
@@ -152,5 +167,15 @@ fn a_lock_held_by_another_process_is_refused_and_released_when_it_dies() {
     assert!(msg.contains("pid 1 on host elsewhere"), "{msg}");
     child.kill().unwrap();
     child.wait().unwrap();
-    DirLock::acquire(dir.path(), "after the child died").unwrap();
+    // flock(1) forks `sleep`, which holds a copy of the lock until it closes it (`-o`); killed
+    // at that instant, the orphan keeps the lock a moment longer. It must be free soon after.
+    let start = std::time::Instant::now();
+    while let Err(e) = DirLock::acquire(dir.path(), "after the child died") {
+        assert!(matches!(e, IoError::Locked { .. }), "{e:?}");
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "the lock outlived its holder: {e}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
