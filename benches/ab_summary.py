@@ -29,21 +29,16 @@ def main(d):
     rounds = sorted({int(m.group(1)) for n in os.listdir(d) if (m := re.search(r"-r(\d+)\.json$", n))})
     # Without OLD (benches/ab_rounds.sh measured only NEW and PyTorch) its columns are left out.
     has_old = any(n.startswith("old-") for n in os.listdir(d))
-    if has_old:
-        print("| configuration | round | old | new | new / old | PyTorch | new / PyTorch |")
-        print("|---|---|---:|---:|---:|---:|---:|")
-    else:
-        print("| configuration | round | new | PyTorch | new / PyTorch |")
-        print("|---|---|---:|---:|---:|")
+    columns = (["old", "new", "new / old"] if has_old else ["new"]) + ["PyTorch", "new / PyTorch"]
+    print("| configuration | round | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---:|" * len(columns))
     for cfg, label in (("b4", "batch 4"), ("b128", "batch 128"), ("k32", "32 replicas x batch 4")):
         for r in rounds:
             new, old = ips(f"new-{cfg}-r{r}.json"), ips(f"old-{cfg}-r{r}.json")
             # 32 replicas are compared with PyTorch's batch 128 of the same round (the target).
             torch = ips(f"torch-{'b128' if cfg == 'k32' else cfg}-r{r}.json")
-            if has_old:
-                print(f"| {label} | {r} | {fmt(old)} | {fmt(new)} | {ratio(new, old)} | {fmt(torch)} | {ratio(new, torch)} |")
-            else:
-                print(f"| {label} | {r} | {fmt(new)} | {fmt(torch)} | {ratio(new, torch)} |")
+            cells = ([fmt(old), fmt(new), ratio(new, old)] if has_old else [fmt(new)]) + [fmt(torch), ratio(new, torch)]
+            print(f"| {label} | {r} | " + " | ".join(cells) + " |")
     runs = {}
     for who in ("old", "new"):
         p = os.path.join(d, f"fig2-{who}", "fig2", "runs.csv")
