@@ -7,7 +7,8 @@
 //! CPU results depend on the number of rayon threads (the convolution's weight gradient sums
 //! per-thread partial sums), so the reproductions run with [`THREADS`] threads; they may
 //! also depend on the CPU's SIMD width (gemm's micro-kernels): the files were made on a 2-core AMD
-//! EPYC with AVX-512 and pass unchanged on the 2-core AVX2 (Zen 3) EPYC of 2026-12-01.
+//! EPYC with AVX-512 and pass unchanged on the 2-core AVX2 (Zen 3) EPYC of 2026-12-01 and the
+//! 2-core Intel Xeon with AVX-512 (2 MiB L2 per core) of 2026-12-05.
 use std::collections::BTreeMap;
 use std::path::Path;
 
