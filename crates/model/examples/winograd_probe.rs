@@ -165,16 +165,7 @@ fn winograd(
     }
     let mut m = vec![0f32; 16 * co * tiles];
     let tg = Instant::now();
-    for xi in 0..16 {
-        gemm(
-            co,
-            tiles,
-            ci,
-            &mut m[xi * co * tiles..],
-            &u[xi * co * ci..],
-            &v[xi * ci * tiles..],
-        );
-    }
+    tile_gemms(u, &v, (ci, co), tiles, &mut m);
     *gemm_secs += tg.elapsed().as_secs_f64();
     // Y = A^T M A with A^T = [[1,1,1,0],[0,1,-1,-1]].
     for o in 0..co {
@@ -284,16 +275,7 @@ fn winograd_fast(
             }
         }
     }
-    for xi in 0..16 {
-        gemm(
-            co,
-            tiles,
-            ci,
-            &mut m[xi * co * tiles..],
-            &u[xi * co * ci..],
-            &v[xi * ci * tiles..],
-        );
-    }
+    tile_gemms(u, v, (ci, co), tiles, m);
     // Y = A^T M A, contiguous over the tiles of a tile row.
     for o in 0..co {
         let b = bias[o];
@@ -331,20 +313,25 @@ fn winograd_fast(
     }
 }
 
-/// The 16 gemms of [`winograd_fast`] alone (on whatever its scratch holds), for the split of
-/// its time between multiplications and transforms.
-fn winograd_gemms(u: &[f32], (ci, co, hw): (usize, usize, usize), images: usize, s: &mut Scratch) {
-    let tiles = images * (hw / 2) * (hw / 2);
+/// The 16 gemms of F(2x2, 3x3): `m[xi] = u[xi] . v[xi]`, `[co x ci] x [ci x tiles]` each.
+fn tile_gemms(u: &[f32], v: &[f32], (ci, co): (usize, usize), tiles: usize, m: &mut [f32]) {
     for xi in 0..16 {
         gemm(
             co,
             tiles,
             ci,
-            &mut s.m[xi * co * tiles..],
+            &mut m[xi * co * tiles..],
             &u[xi * co * ci..],
-            &s.v[xi * ci * tiles..],
+            &v[xi * ci * tiles..],
         );
     }
+}
+
+/// The 16 gemms of [`winograd_fast`] alone (on whatever its scratch holds), for the split of
+/// its time between multiplications and transforms.
+fn winograd_gemms(u: &[f32], (ci, co, hw): (usize, usize, usize), images: usize, s: &mut Scratch) {
+    let tiles = images * (hw / 2) * (hw / 2);
+    tile_gemms(u, &s.v, (ci, co), tiles, &mut s.m);
 }
 
 /// Times `f` as the best of `rounds` rounds of `reps` calls, seconds per call.
