@@ -8,6 +8,8 @@
 //! v' = v·β2 + g²·(1 − β2)
 //! p' = p − (m' / (sqrt(v')·(1/sqrt(1 − β2^t)) + ε))·(lr / (1 − β1^t))
 //! ```
+//! where a moment below f32's smallest normal number (`f32::MIN_POSITIVE`, 1.18e-38) is
+//! stored as zero (see [`crate::adam`], "Subnormal moments").
 //! The parameter is written in place (as [`candle_core::Var::set`] would); the moments come
 //! back as new tensors, so clones of the old state stay unchanged.
 use std::mem::MaybeUninit;
@@ -80,12 +82,23 @@ fn update_chunk(
         if wd != 0.0 {
             gi += p[i] * wd;
         }
-        let mi = m[i] * c.beta1 + gi * c.one_minus_beta1;
-        let vi = v[i] * c.beta2 + (gi * gi) * c.one_minus_beta2;
+        let mi = flush_subnormal(m[i] * c.beta1 + gi * c.one_minus_beta1);
+        let vi = flush_subnormal(v[i] * c.beta2 + (gi * gi) * c.one_minus_beta2);
         let denom = vi.sqrt() * c.inv_bias_correction2_sqrt + c.eps;
         p[i] -= (mi / denom) * c.step_size;
         mo[i].write(mi);
         vo[i].write(vi);
+    }
+}
+
+/// `x`, or zero when `x` is subnormal (below `f32::MIN_POSITIVE` in magnitude): the rule of
+/// [`crate::adam`] for moments ("Subnormal moments"). Branch-free, so the loop stays vectorised.
+#[inline(always)]
+pub(crate) fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
     }
 }
 

@@ -112,6 +112,10 @@ extern "C" __global__ void ng_adam_f32(size_t n, float *p, const float *g, const
         if (weight_decay != 0.0f) gi += p[i] * weight_decay;
         float mi = m[i] * beta1 + gi * one_minus_beta1;
         float vi = v[i] * beta2 + (gi * gi) * one_minus_beta2;
+        // Subnormal moments are stored as zero, as on the CPU (crate::adam, "Subnormal
+        // moments"); 1.17549435e-38f is FLT_MIN, the smallest normal float.
+        if (fabsf(mi) < 1.17549435e-38f) mi = 0.0f;
+        if (fabsf(vi) < 1.17549435e-38f) vi = 0.0f;
         float denom = sqrtf(vi) * inv_bias_correction2_sqrt + eps;
         p[i] -= (mi / denom) * step_size;
         mo[i] = mi;
