@@ -62,12 +62,29 @@ pub fn ensure_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-/// A progress bar over training steps: epoch, step, loss, images per second.
+/// Prints one line of progress: above the bars on a terminal, as a plain line on stderr when
+/// stderr is a file or pipe (a `nohup` or Slurm log, where indicatif draws nothing), not at
+/// all when `quiet`.
+pub fn progress_line(bar: &ProgressBar, quiet: bool, line: &str) {
+    use std::io::IsTerminal;
+    if quiet {
+        return;
+    }
+    if std::io::stderr().is_terminal() {
+        bar.println(line);
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+/// A progress bar over training steps: epoch, step, loss, images per second; each epoch's
+/// summary also as a line ([`progress_line`]).
 pub struct ProgressObserver {
     bar: ProgressBar,
     batch_size: usize,
     loss_ema: Option<f64>,
     prefix: String,
+    quiet: bool,
 }
 
 impl ProgressObserver {
@@ -98,6 +115,7 @@ impl ProgressObserver {
             batch_size,
             loss_ema: None,
             prefix: prefix.to_string(),
+            quiet,
         }
     }
 
@@ -149,12 +167,13 @@ impl TrainObserver for ProgressObserver {
                 )
             })
             .unwrap_or_default();
-        self.bar.println(format!(
+        let line = format!(
             "{} epoch {}: train loss {:.4}{eval}, {:.0} img/s",
             self.prefix,
             m.epoch + 1,
             m.train_loss,
             m.images_per_second
-        ));
+        );
+        progress_line(&self.bar, self.quiet, &line);
     }
 }

@@ -503,22 +503,39 @@ fn a_diverging_learning_rate_fails_every_run_and_the_pipeline_goes_on() {
     let Some(data) = cifar() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    run_ok(
-        xtask()
-            .args([
-                "reproduce",
-                "fig4",
-                "--scale",
-                "smoke",
-                "--lr",
-                "1e30",
-                "--quiet",
-                "--data",
-            ])
-            .arg(&data)
-            .arg("--out")
-            .arg(&out),
+    // Not quiet, stderr a pipe (as in a nohup or Slurm log): progress comes as plain lines.
+    let res = xtask()
+        .args([
+            "reproduce",
+            "fig4",
+            "--scale",
+            "smoke",
+            "--lr",
+            "1e30",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{log}");
+    assert_eq!(
+        log.matches("runs recorded").count(),
+        8,
+        "one line a run:\n{log}"
     );
+    assert_eq!(
+        log.matches(": failed: training diverged").count(),
+        8,
+        "{log}"
+    );
+    assert!(
+        log.contains("fig4: Random neurogenesis r0: failed: "),
+        "{log}"
+    );
+    assert!(log.contains("(8 of 8 runs recorded)"), "{log}");
     let csv = out.join("fig4/runs.csv");
     let mut rdr = csv::Reader::from_path(&csv).unwrap();
     let headers = rdr.headers().unwrap().clone();

@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::record::{record, BatchTiming};
 use super::shard;
-use super::{read_runs, train, write_runs, FigureData, RunOptions, RunRecord, RunSpec};
-use crate::common::ProgressObserver;
+use super::{read_runs, train, write_runs, FigureData, RunOptions, RunRecord, RunSpec, RunStatus};
+use crate::common::{progress_line, ProgressObserver};
 use crate::regs;
 use crate::reproduce::figure::Group;
 
@@ -67,10 +67,10 @@ pub fn run_groups(
             csv_path.display()
         );
         // A shard says so even when quiet: its log is where a resume after preemption shows.
-        if !opts.quiet {
-            overall.println(msg);
-        } else if opts.shard.is_some() {
+        if opts.quiet && opts.shard.is_some() {
             eprintln!("{msg}");
+        } else {
+            progress_line(&overall, opts.quiet, &msg);
         }
     }
     let mut todo_time = 0.0;
@@ -80,6 +80,7 @@ pub fn run_groups(
         let t0 = Instant::now();
         let new_rows = run_batch(opts, data, &batch)?;
         todo_time += t0.elapsed().as_secs_f64();
+        let summaries: Vec<String> = new_rows.iter().map(run_summary).collect();
         for row in new_rows {
             rows.retain(|r| !(r.group == row.group && r.repeat == row.repeat));
             rows.push(row);
@@ -89,11 +90,23 @@ pub fn run_groups(
         overall.inc(batch.len() as u64);
         finished += batch.len();
         let left = todo.len() - finished;
-        if left > 0 {
-            overall.set_message(format!(
-                "~{:.0} s left",
-                todo_time / finished as f64 * left as f64
-            ));
+        let eta = if left > 0 {
+            let eta = format!(
+                "about {} left",
+                duration(todo_time / finished as f64 * left as f64)
+            );
+            overall.set_message(eta.clone());
+            format!(", {eta}")
+        } else {
+            String::new()
+        };
+        let recorded = total - todo.len() + finished;
+        for s in &summaries {
+            let line = format!(
+                "{}: {s} ({recorded} of {total} runs recorded{eta})",
+                opts.figure
+            );
+            progress_line(&overall, opts.quiet, &line);
         }
     }
     overall.finish_and_clear();
@@ -227,6 +240,36 @@ fn still_to_do(
         }
     }
     Ok(todo)
+}
+
+/// `secs` for a person: "40 s", "12 min", "3 h 05 min".
+fn duration(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..=99 => format!("{s} s"),
+        100..=5_999 => format!("{} min", (s + 30) / 60),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{} h {:02} min", m / 60, m % 60)
+        }
+    }
+}
+
+/// One finished run in a few words: group, repeat, outcome, wall time.
+fn run_summary(r: &RunRecord) -> String {
+    let pct = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |a| format!("{a:.2} %"));
+    let outcome = match r.status {
+        RunStatus::Ok => format!(
+            "test accuracy {}, train {}",
+            pct(r.test_accuracy),
+            pct(r.train_accuracy)
+        ),
+        RunStatus::Failed => format!("failed: {}", r.message),
+    };
+    format!(
+        "{} r{}: {outcome}, {:.0} s",
+        r.group, r.repeat, r.wall_seconds
+    )
 }
 
 /// The figure's overall progress bar (hidden when quiet), at `done` of `total` runs.
@@ -392,6 +435,17 @@ mod tests {
             curve_split: "test".into(),
             model: ModelConfig::cifar10(),
         }
+    }
+
+    #[test]
+    fn durations_read_as_a_person_would_say_them() {
+        assert_eq!(duration(0.4), "0 s");
+        assert_eq!(duration(99.0), "99 s");
+        assert_eq!(duration(100.0), "2 min");
+        assert_eq!(duration(5_999.0), "100 min");
+        assert_eq!(duration(6_000.0), "1 h 40 min");
+        assert_eq!(duration(11.0 * 3600.0 + 29.0), "11 h 00 min");
+        assert_eq!(duration(-3.0), "0 s");
     }
 
     #[test]
