@@ -263,6 +263,12 @@ fn an_array_job_and_its_merge_equal_a_single_machine_run() {
             "shard {i} recorded nothing\n{}",
             read_logs(&logs)
         );
+        // Without --quiet a shard's log says what each finished run gave.
+        let log = std::fs::read_to_string(logs.join(format!("fig4-shard-{i}-of-3.log"))).unwrap();
+        assert!(
+            log.contains(" runs recorded"),
+            "shard {i}'s log names no finished run:\n{log}"
+        );
     }
     assert_same_results(
         &single.join("fig4/runs.csv"),

@@ -91,7 +91,6 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
     let out = absolute(&out)?;
     let mut opts = args.opts.clone();
     opts.out = out.clone();
-    opts.quiet = true;
     opts.data = opts.data.as_deref().map(absolute).transpose()?;
     opts.cache_dir = opts.cache_dir.as_deref().map(absolute).transpose()?;
     let bin = match &args.xtask {
