@@ -52,6 +52,43 @@ fn merged_shards_equal_a_single_machine_run() {
         missing >= 2,
         "the missing runs are listed with their shard: {e}"
     );
+    // An interim report while shard 2 is missing: the recorded runs, the missing ones named,
+    // and nothing of the figure's own written.
+    let recorded = all_columns(&sharded.join("fig4/shards/1-of-3/runs.csv")).len()
+        + all_columns(&sharded.join("fig4/shards/3-of-3/runs.csv")).len();
+    run_ok(&mut reproduce(&["interim", "fig4"], &data, &sharded));
+    let interim = std::fs::read_to_string(sharded.join("fig4/interim/report.md")).unwrap();
+    assert!(
+        interim.contains(&format!("(interim: {recorded} of 8 runs)"))
+            && interim.contains(&format!(
+                "**Interim report: {recorded} of 8 runs recorded; not a result.**"
+            )),
+        "{interim}"
+    );
+    let still = interim.split("Still to train:").nth(1).unwrap_or_default();
+    let listed: usize = still
+        .lines()
+        .take_while(|l| l.is_empty() || l.starts_with("- "))
+        .filter_map(|l| {
+            l.rsplit_once('(')
+                .and_then(|(_, n)| n.split(' ').next()?.parse::<usize>().ok())
+        })
+        .sum();
+    assert_eq!(listed, 8 - recorded, "{interim}");
+    assert_eq!(
+        listed, missing,
+        "the refused merge named {missing} missing runs\n{interim}"
+    );
+    assert!(sharded.join("fig4/interim/test_accuracy.svg").exists());
+    // Runs recorded with other settings are refused, not reported.
+    let mut other = reproduce(&["interim", "fig4"], &data, &sharded);
+    other.args(["--lr", "0.002"]);
+    let e = run_err(&mut other);
+    assert!(e.contains("with a different configuration"), "{e}");
+    assert!(
+        !sharded.join("fig4/runs.csv").exists() && !sharded.join("fig4/report.md").exists(),
+        "an interim report wrote the figure's own files"
+    );
     run_ok(&mut reproduce(&["fig4", "--shard", "2/3"], &data, &sharded));
     // Each shard recorded in its own file, and together they hold every run exactly once.
     let mut total = 0;
@@ -92,6 +129,22 @@ fn merged_shards_equal_a_single_machine_run() {
     let report = std::fs::read_to_string(sharded.join("fig4/report.md")).unwrap();
     assert!(report.contains("(8 ok, 0 failed)"), "{report}");
     assert!(sharded.join("fig4/test_accuracy.svg").exists());
+    // With every run in, the interim report is the figure's report under its notice.
+    run_ok(&mut reproduce(&["interim", "fig4"], &data, &sharded));
+    let interim = std::fs::read_to_string(sharded.join("fig4/interim/report.md")).unwrap();
+    let (title, rest) = interim.split_once('\n').unwrap();
+    assert!(title.ends_with("(interim: 8 of 8 runs)"), "{title}");
+    assert!(rest.contains("Every run is now recorded"), "{rest}");
+    let without_notice: String = rest
+        .split("\n\n")
+        .filter(|p| !p.starts_with("**Interim report"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    assert_eq!(
+        without_notice,
+        report.split_once('\n').unwrap().1,
+        "the interim report's statistics differ from the merged report's"
+    );
     // Merging again is a no-op; a shard rerun afterwards finds its runs and trains nothing.
     run_ok(&mut reproduce(&["merge", "fig4"], &data, &sharded));
     let again = run_ok(&mut reproduce(&["fig4", "--shard", "2/3"], &data, &sharded));
@@ -206,6 +259,10 @@ fn bad_shards_and_slurm_flags_are_named() {
     }
     let e = run_err(&mut reproduce(&["merge", "fig4"], &data, &out));
     assert!(e.contains("no shard has run yet"), "{e}");
+    let e = run_err(&mut reproduce(&["interim", "fig4"], &data, &out));
+    assert!(e.contains("no run of this figure is recorded yet"), "{e}");
+    let e = run_err(&mut reproduce(&["interim", "fig5"], &data, &out));
+    assert!(e.contains("interim covers fig2, fig3 and fig4"), "{e}");
     let e = run_err(&mut reproduce(
         &["slurm", "fig4", "--array", "0"],
         &data,

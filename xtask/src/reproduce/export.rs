@@ -13,7 +13,9 @@
 //! to continue, instead of `command.txt` (so the copy is never taken for a finished result).
 //! A figure resumes from `runs.csv` alone (its rows, with their configuration hashes, say which
 //! runs are done) and writes its report from `runs.csv` and `curves/`, so copying those two
-//! into `OUT/figN` and rerunning the figure's command trains only the runs still missing.
+//! into `OUT/figN` and rerunning the figure's command trains only the runs still missing. An
+//! interim report (`reproduce interim`, in `OUT/figN/interim/`) is carried with them when it
+//! was written after the last recorded run, so that it describes exactly the carried runs.
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -39,8 +41,9 @@ pub struct ExportArgs {
     pub partial: bool,
 }
 
-/// Directories of a figure's output that are not exported.
-const SKIPPED_DIRS: [&str; 2] = ["checkpoints", "shards"];
+/// Directories of a figure's output that are not exported (an interim report only with
+/// `--partial`, and only when it is newer than `runs.csv`).
+const SKIPPED_DIRS: [&str; 3] = ["checkpoints", "shards", super::INTERIM_DIR];
 
 /// What [`export`] wrote.
 #[derive(Debug, Default, PartialEq)]
@@ -111,8 +114,31 @@ pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<E
     let runs = super::run::read_runs(&from.join("runs.csv"))?.len();
     let mut done = copy_results(from, to)?;
     done.runs = runs;
+    let interim = from.join(super::INTERIM_DIR);
+    let carried_interim = if interim.join("report.md").is_file() {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
+        let fresh = modified(&interim.join("report.md"))? >= modified(&from.join("runs.csv"))?;
+        if fresh {
+            copy_dir(&interim, &to.join(super::INTERIM_DIR), false, &mut done)?;
+        } else {
+            eprintln!(
+                "{}: not carried, it is older than runs.csv (runs finished since it was written); `reproduce interim` rewrites it",
+                interim.join("report.md").display()
+            );
+        }
+        fresh
+    } else {
+        false
+    };
     let figure = command.split_whitespace().nth(1).unwrap_or("figN");
-    let text = resume_text(figure, command.trim(), runs, to);
+    let mut text = resume_text(figure, command.trim(), runs, to);
+    if carried_interim {
+        text.push_str(&format!(
+            "\n`{}/report.md` is an interim report of these {runs} runs (`cargo xtask reproduce interim {} --data DATA --out OUT`): statistics of the runs so far, not a result.\n",
+            super::INTERIM_DIR,
+            command.trim().trim_start_matches("reproduce ")
+        ));
+    }
     neurogen_io::write_atomic(&to.join("RESUME.md"), text.as_bytes())?;
     done.files += 1;
     done.bytes += text.len() as u64;
@@ -400,6 +426,56 @@ mod tests {
             .to_string();
         assert!(e.contains("is not empty"), "{e}");
         assert!(export_partial(&fig, &dir.path().join("x"), "fig3 --out o").is_err());
+    }
+
+    #[test]
+    fn an_interim_report_is_carried_by_a_partial_export_only_while_it_is_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = dir.path().join("fig2");
+        std::fs::create_dir_all(fig.join("curves")).unwrap();
+        std::fs::create_dir_all(fig.join(crate::reproduce::INTERIM_DIR)).unwrap();
+        let header = crate::reproduce::run::csv::RUNS_COLUMNS.join(",");
+        std::fs::write(fig.join("runs.csv"), format!("{header}\n")).unwrap();
+        std::fs::write(fig.join("report.md"), "# final\n").unwrap();
+        let interim = fig.join("interim/report.md");
+        // Written after runs.csv: carried, and RESUME.md says what it is.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&interim, "# interim\n").unwrap();
+        std::fs::write(fig.join("interim/test_accuracy.svg"), "<svg/>").unwrap();
+        std::fs::write(fig.join(format!("interim/{}", neurogen_io::LOCK_FILE)), "1").unwrap();
+        let to = dir.path().join("carry");
+        export_partial(&fig, &to, "reproduce fig2 --scale paper").unwrap();
+        let mut names = walk(&to);
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "RESUME.md",
+                "interim/report.md",
+                "interim/test_accuracy.svg",
+                "report.md",
+                "runs.csv"
+            ]
+        );
+        let resume = std::fs::read_to_string(to.join("RESUME.md")).unwrap();
+        assert!(
+            resume
+                .contains("cargo xtask reproduce interim fig2 --scale paper --data DATA --out OUT"),
+            "{resume}"
+        );
+        // A run recorded since: the interim report is stale and stays behind.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(fig.join("runs.csv"), format!("{header}\n")).unwrap();
+        let to2 = dir.path().join("carry2");
+        export_partial(&fig, &to2, "reproduce fig2 --scale paper").unwrap();
+        assert!(!to2.join("interim").exists());
+        assert!(!std::fs::read_to_string(to2.join("RESUME.md"))
+            .unwrap()
+            .contains("interim"));
+        // A finished figure's export never carries an interim report.
+        let to3 = dir.path().join("final");
+        export(&fig, &to3, "reproduce fig2 --scale paper").unwrap();
+        assert!(!to3.join("interim").exists());
     }
 
     /// Every file under `dir`, relative, with `/`.

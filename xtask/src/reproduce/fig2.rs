@@ -101,7 +101,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
 
     let test = res.table(Value::TestAccuracy, &all);
     let f = save_plot(
-        &ctx.dir,
+        &ctx.report_dir,
         "test_accuracy",
         &plots::box_plot(&test, "Fig. 2: test accuracy", "test accuracy (%)"),
     )?;
@@ -115,7 +115,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         "Fig. 2: validation loss",
         "validation loss (mean ± SEM)",
     )?;
-    let f = save_plot(&ctx.dir, "validation_loss", &curves)?;
+    let f = save_plot(&ctx.report_dir, "validation_loss", &curves)?;
     rep.figure(&f, "Validation loss per epoch, mean ± SEM over repeats");
 
     rep.claims(&res, &fig.claims, vec![])?;

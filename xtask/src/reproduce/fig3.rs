@@ -148,7 +148,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         rep.anova(&res, acc, &published_singles);
     }
     let f = save_plot(
-        &ctx.dir,
+        &ctx.report_dir,
         "single_regularisers",
         &plots::box_plot(
             &res.table(acc, &shown),
@@ -333,7 +333,7 @@ fn pair_zscores(
         ),
     };
     if matrix.iter().flatten().all(|z| z.is_finite()) {
-        let f = save_plot(&ctx.dir, stem, &heat)?;
+        let f = save_plot(&ctx.report_dir, stem, &heat)?;
         rep.figure(
             &f,
             "Pairs of regularisers, z-score relative to neurogenesis alone",

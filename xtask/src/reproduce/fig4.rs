@@ -104,7 +104,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     );
     let test = res.table(Value::TestAccuracy, &all);
     let f = save_plot(
-        &ctx.dir,
+        &ctx.report_dir,
         "test_accuracy",
         &plots::box_plot(&test, "Fig. 4: targeted neurogenesis", "test accuracy (%)"),
     )?;

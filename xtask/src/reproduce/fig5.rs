@@ -176,10 +176,10 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         &mut rep,
         &analyses,
         analysis_split.len(),
-        &ctx.dir,
+        &ctx.report_dir,
     )?;
     morcos(&res, &mut rep, &analyses);
-    selectivity(&mut res, &mut rep, &analyses, &ctx.dir);
+    selectivity(&mut res, &mut rep, &analyses, &ctx.report_dir);
     let new_units = new_units(ctx, &res, &mut rep, &data.test)?;
     rep.claims(&res, &fig.claims, vec![new_units])?;
     ctx.write_report(&rep.finish())

@@ -32,7 +32,7 @@ pub mod single_directions;
 pub mod slurm;
 
 use figure::{Figure, Results};
-use run::{merge_groups, run_groups, FigureData, RunOptions, Shard};
+use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
 use scale::{Scale, ScaleName};
 
 /// Which figure to reproduce.
@@ -92,12 +92,16 @@ pub enum Action {
     /// and the command that rewrites the report from them into a directory to commit, e.g.
     /// docs/results/fig2-quick (no checkpoints).
     Export(export::ExportArgs),
+    /// Write an interim report of a figure still training (or carried unfinished) from the
+    /// runs recorded so far, in its runs.csv and its shards', into OUT/figN/interim/; trains
+    /// nothing and leaves the figure's own files alone. Takes the same flags as the figure.
+    Interim(MergeArgs),
 }
 
-/// Arguments of `reproduce merge`.
+/// Arguments of `reproduce merge` and `reproduce interim`.
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// The figure whose shards to merge.
+    /// The figure whose shards to merge (whose recorded runs to report).
     #[arg(value_enum)]
     pub figure: FigureName,
     /// The flags the shards ran with.
@@ -225,13 +229,30 @@ pub struct FigureCtx<'a> {
     pub opts: RunOptions<'a>,
     /// Whether published-code variants are trained beside the method (`--compare-reference`).
     pub compare_reference: bool,
-    /// `reproduce merge`: combine the shards instead of training ([`FigureCtx::train`]).
-    pub merge: bool,
+    /// Where [`FigureCtx::train`] takes the runs from: training, the shards, or the runs
+    /// recorded so far.
+    pub runs: RunsFrom,
+    /// Where the report and plots are written: the figure's directory, or its `interim/`.
+    pub report_dir: PathBuf,
     /// The loaded dataset.
     pub dataset: &'a neurogen_data::Dataset,
     /// Where the data came from.
     pub source: String,
 }
+
+/// Where [`FigureCtx::train`] takes a figure's runs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunsFrom {
+    /// Train every run not yet recorded (only a shard's with [`RunOptions::shard`]).
+    Training,
+    /// `reproduce merge`: combine the shards; every run must be there.
+    Shards,
+    /// `reproduce interim`: the runs recorded so far; nothing is trained.
+    Recorded,
+}
+
+/// The directory an interim report and its plots go to, inside the figure's directory.
+pub const INTERIM_DIR: &str = "interim";
 
 impl FigureCtx<'_> {
     /// Training and test data at this scale; with `validation`, `validation_images` of the
@@ -294,8 +315,9 @@ impl FigureCtx<'_> {
     /// returns its data and results. With `--compare-reference`, the published-code variants
     /// ([`Figure::with_published`]) are trained too and are part of the results. With a shard
     /// ([`RunOptions::shard`]) only the shard's runs are trained and returned; when merging
-    /// ([`FigureCtx::merge`]) nothing is trained: the shards are merged into `runs.csv`
-    /// ([`run::shard::merge`]) and every run must be there.
+    /// ([`RunsFrom::Shards`]) nothing is trained: the shards are merged into `runs.csv`
+    /// ([`run::shard::merge`]) and every run must be there; for an interim report
+    /// ([`RunsFrom::Recorded`]) the runs recorded so far are returned ([`run::recorded_groups`]).
     pub fn train(&self, fig: &Figure) -> anyhow::Result<(FigureData, Results)> {
         let fig = if self.compare_reference {
             fig.with_published(&self.scale)?
@@ -304,18 +326,42 @@ impl FigureCtx<'_> {
         };
         fig.check()?;
         let data = self.data(fig.validation)?;
-        let rows = if self.merge {
-            merge_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?
-        } else {
-            run_groups(&self.opts, &data, &fig.groups, self.scale.repeats)?
+        let (opts, groups, repeats) = (&self.opts, &fig.groups, self.scale.repeats);
+        let rows = match self.runs {
+            RunsFrom::Training => run_groups(opts, &data, groups, repeats)?,
+            RunsFrom::Shards => merge_groups(opts, &data, groups, repeats)?,
+            RunsFrom::Recorded => recorded_groups(opts, &data, groups, repeats)?,
         };
         Ok((data, Results::new(fig.groups.clone(), rows)))
     }
 
-    /// Starts the report of `fig` with the common header.
+    /// Starts the report of `fig` with the common header (an interim report's says so first,
+    /// and which runs are still missing).
     pub fn report(&self, fig: &Figure, res: &Results) -> report::Report {
-        report::Report::new(
-            fig.title,
+        let interim = (self.runs == RunsFrom::Recorded).then(|| {
+            let missing: Vec<(String, Vec<usize>)> = res
+                .groups
+                .iter()
+                .map(|g| {
+                    let done =
+                        |r: &usize| res.rows.iter().any(|x| x.group == g.name && x.repeat == *r);
+                    let left: Vec<usize> = (0..self.scale.repeats).filter(|r| !done(r)).collect();
+                    (g.name.clone(), left)
+                })
+                .filter(|(_, left)| !left.is_empty())
+                .collect();
+            (res.groups.len() * self.scale.repeats, missing)
+        });
+        let title = match &interim {
+            Some((total, _)) => format!(
+                "{} (interim: {} of {total} runs)",
+                fig.title,
+                res.rows.len()
+            ),
+            None => fig.title.to_string(),
+        };
+        let mut rep = report::Report::new(
+            &title,
             &self.scale,
             &res.rows,
             if res.compares_published() {
@@ -327,12 +373,16 @@ impl FigureCtx<'_> {
             },
             &self.source,
             &device_name(&self.opts.device),
-        )
+        );
+        if let Some((total, missing)) = interim {
+            rep.para(&report::interim_notice(res.rows.len(), total, &missing));
+        }
+        rep
     }
 
-    /// Writes `report.md` atomically and returns its path.
+    /// Writes `report.md` atomically into [`FigureCtx::report_dir`] and returns its path.
     pub fn write_report(&self, text: &str) -> anyhow::Result<PathBuf> {
-        let path = self.dir.join("report.md");
+        let path = self.report_dir.join("report.md");
         neurogen_io::write_atomic(&path, text.as_bytes())?;
         Ok(path)
     }
@@ -377,6 +427,16 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
         Some(Action::Slurm(s)) => slurm::run(&s),
         Some(Action::Export(e)) => export::run(&e),
+        Some(Action::Interim(m)) => match m.figure {
+            FigureName::Flymodel | FigureName::SingleDirections => anyhow::bail!(
+                "reproduce interim covers fig2, fig3 and fig4 (figures of groups trained for hours); {:?} runs in minutes, rerun it",
+                m.figure
+            ),
+            FigureName::Fig5 => anyhow::bail!(
+                "reproduce interim covers fig2, fig3 and fig4: fig5's analyses read every group's checkpoint, so it has no report before its runs are done"
+            ),
+            f => reproduce(f, &m.opts, Mode::Interim),
+        },
         None => {
             let figure = args
                 .figure
@@ -407,6 +467,9 @@ enum Mode {
     Shard(Shard),
     /// Merge the shards, then write the report (no training).
     Merge,
+    /// Write an interim report from the runs recorded so far (no training, no lock on the
+    /// figure, which may be training).
+    Interim,
 }
 
 /// The scale `args` ask for (after `--repeats`, `--epochs`, `--lr`), checked.
@@ -508,6 +571,10 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
     }
     for f in figures_of(figure) {
         let name = format!("{f:?}").to_lowercase();
+        if mode == Mode::Interim && f == FigureName::Fig5 {
+            eprintln!("{name}: no interim report (its analyses need every checkpoint); skipped");
+            continue;
+        }
         let compare_reference = args.compare_reference && f != FigureName::Fig5;
         if args.compare_reference && !compare_reference {
             eprintln!("{name}: --compare-reference covers fig2–fig4; {name} runs the method only");
@@ -520,6 +587,13 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
         let _lock = match mode {
             Mode::Train => neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?,
             Mode::Merge => neurogen_io::DirLock::acquire(&dir, &format!("reproduce merge {name}"))?,
+            // The figure may be training (its lock held): only the interim folder is locked.
+            Mode::Interim => {
+                let idir = dir.join(INTERIM_DIR);
+                std::fs::create_dir_all(&idir)
+                    .with_context(|| format!("cannot create {}", idir.display()))?;
+                neurogen_io::DirLock::acquire(&idir, &format!("reproduce interim {name}"))?
+            }
             Mode::Shard(s) => {
                 let sdir = s.dir(&dir);
                 std::fs::create_dir_all(&sdir)
@@ -547,7 +621,16 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
                 },
             },
             compare_reference,
-            merge: mode == Mode::Merge,
+            runs: match mode {
+                Mode::Train | Mode::Shard(_) => RunsFrom::Training,
+                Mode::Merge => RunsFrom::Shards,
+                Mode::Interim => RunsFrom::Recorded,
+            },
+            report_dir: if mode == Mode::Interim {
+                dir.join(INTERIM_DIR)
+            } else {
+                dir.clone()
+            },
             dataset: &loaded.dataset,
             source: loaded.source.display().to_string(),
         };

@@ -3,10 +3,15 @@ use neurogen_analysis::plot::{BoxPlot, Curve, Labels, LinePlot};
 
 use super::run::{read_curves, RunCurves, RunRecord, RunStatus};
 
-/// A box plot (with the individual points) of one value per group.
+/// A box plot (with the individual points) of one value per group; a group without values
+/// (no successful run yet, in an interim report) is left out.
 pub fn box_plot(groups: &[(String, Vec<f64>)], title: &str, y: &str) -> BoxPlot {
     BoxPlot {
-        groups: groups.to_vec(),
+        groups: groups
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .cloned()
+            .collect(),
         labels: Labels::new(title, "group", y),
     }
 }

@@ -50,6 +50,49 @@ impl Verdict {
     }
 }
 
+/// The notice at the top of an interim report (`reproduce interim`): `recorded` of `total`
+/// runs, and each group's repeats still `missing` (as ranges: "r4–r7").
+pub fn interim_notice(recorded: usize, total: usize, missing: &[(String, Vec<usize>)]) -> String {
+    let mut s = format!(
+        "**Interim report: {recorded} of {total} runs recorded; not a result.** The figure is still training (or was carried unfinished). \
+         Every table, test and verdict below uses only the runs recorded so far (a paired test the repeats both groups have), so they will change as runs finish; \
+         a claim whose groups have fewer than two runs is \"not testable\". The figure's report is written to `report.md` when every run is in."
+    );
+    if missing.is_empty() {
+        s.push_str(" Every run is now recorded: rerun the figure's command (it trains nothing more; `reproduce merge` for a sharded figure) to write its report.");
+    } else {
+        s.push_str("\n\nStill to train:");
+        for (group, repeats) in missing {
+            let _ = write!(s, "\n- {group}: {}", repeat_ranges(repeats));
+        }
+    }
+    s
+}
+
+/// Repeat indices as ranges: `[0, 1, 2, 5]` → "r0–r2, r5".
+fn repeat_ranges(repeats: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < repeats.len() {
+        let mut j = i;
+        while j + 1 < repeats.len() && repeats[j + 1] == repeats[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j == i {
+            format!("r{}", repeats[i])
+        } else {
+            format!("r{}–r{}", repeats[i], repeats[j])
+        });
+        i = j + 1;
+    }
+    let n = repeats.len();
+    format!(
+        "{} ({n} run{})",
+        parts.join(", "),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// Welch's t-test of `a` against `b`: (mean difference, p), NaN when it cannot be computed.
 pub fn welch_diff(a: &[f64], b: &[f64]) -> (f64, f64) {
     match welch_t_test(a, b) {
@@ -190,12 +233,11 @@ impl Report {
                         s.n, s.mean, s.sd, s.ci95.0, s.ci95.1
                     );
                 }
+                Err(_) if xs.is_empty() => {
+                    let _ = writeln!(self.text, "| {name} | 0 | – | – | – |");
+                }
                 Err(_) => {
-                    let mean = if xs.is_empty() {
-                        f64::NAN
-                    } else {
-                        xs.iter().sum::<f64>() / xs.len() as f64
-                    };
+                    let mean = xs.iter().sum::<f64>() / xs.len() as f64;
                     let _ = writeln!(self.text, "| {name} | {} | {mean:.2} | – | – |", xs.len());
                 }
             }
@@ -520,5 +562,43 @@ fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> C
             )),
             verdict: expect.verdict(cmp.value, d, p),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_written_as_ranges() {
+        assert_eq!(repeat_ranges(&[4, 5, 6, 7]), "r4–r7 (4 runs)");
+        assert_eq!(repeat_ranges(&[0, 2, 3, 5]), "r0, r2–r3, r5 (4 runs)");
+        assert_eq!(repeat_ranges(&[3]), "r3 (1 run)");
+    }
+
+    #[test]
+    fn the_interim_notice_names_the_count_and_the_missing_runs() {
+        let n = interim_notice(
+            28,
+            48,
+            &[
+                ("Frozen layers".into(), (0..8).collect()),
+                ("Neurogenesis + excitability".into(), vec![4, 5, 6, 7]),
+            ],
+        );
+        assert!(
+            n.starts_with("**Interim report: 28 of 48 runs recorded; not a result.**"),
+            "{n}"
+        );
+        assert!(n.contains("\n- Frozen layers: r0–r7 (8 runs)"), "{n}");
+        assert!(
+            n.contains("\n- Neurogenesis + excitability: r4–r7 (4 runs)"),
+            "{n}"
+        );
+        let done = interim_notice(48, 48, &[]);
+        assert!(
+            done.contains("Every run is now recorded") && !done.contains("Still to train"),
+            "{done}"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub mod train;
 
 pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
 pub use record::{read_curves, RunCurves};
-pub use schedule::{merge_groups, run_groups};
+pub use schedule::{merge_groups, recorded_groups, run_groups};
 pub use shard::Shard;
 pub use spec::{slug, RunSpec};
 

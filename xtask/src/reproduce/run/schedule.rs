@@ -156,6 +156,58 @@ pub fn merge_groups(
     shard::merge(&opts.dir, &opts.figure, &specs, owners)
 }
 
+/// `reproduce interim`: the rows of the runs of `groups` recorded so far, in the figure's
+/// `runs.csv` and in its shards' (a figure still training, or carried unfinished); trains and
+/// writes nothing, takes no lock (every `runs.csv` is replaced atomically, so a reader sees
+/// whole files). Each recorded run is checked against its spec as a resume checks it (a run
+/// with another configuration hash is refused, not reported); a run recorded in several
+/// places counts once. Fails when none of the figure's runs is recorded yet.
+pub fn recorded_groups(
+    opts: &RunOptions,
+    data: &FigureData,
+    groups: &[Group],
+    repeats: usize,
+) -> anyhow::Result<Vec<RunRecord>> {
+    let specs = run_specs(opts, data, groups, repeats);
+    let mut files = vec![opts.dir.join("runs.csv")];
+    files.extend(
+        shard::find_shards(&opts.dir)?
+            .into_iter()
+            .map(|(_, d)| d.join("runs.csv")),
+    );
+    let mut rows: Vec<RunRecord> = Vec::new();
+    for f in &files {
+        let found = read_runs(f)?;
+        // Only this figure's runs, checked against their specs (the others stay unread).
+        let mine: Vec<RunRecord> = found
+            .into_iter()
+            .filter(|r| {
+                specs
+                    .iter()
+                    .any(|s| s.group == r.group && s.repeat == r.repeat)
+            })
+            .collect();
+        still_to_do(&specs, &mine, f)?;
+        for r in mine {
+            if !rows
+                .iter()
+                .any(|x| x.group == r.group && x.repeat == r.repeat)
+            {
+                rows.push(r);
+            }
+        }
+    }
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "{}: no run of this figure is recorded yet in {} (nor in its shards): nothing to report",
+        opts.figure,
+        opts.dir.join("runs.csv").display()
+    );
+    // Group by group, repeats in order: the order a finished figure records (and merges) them.
+    rows.sort_by_key(|r| (groups.iter().position(|g| g.name == r.group), r.repeat));
+    Ok(rows)
+}
+
 /// The shard (1-based) that records each of `specs` when split into `n` shards (for tests).
 #[cfg(test)]
 fn owners_of(specs: &[RunSpec], groups: &[Group], k: usize, n: usize) -> Vec<usize> {
