@@ -709,6 +709,37 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_whose_group_has_no_runs_yet_is_not_testable_and_prints_no_nan() {
+        // An interim report: the excitability group has not trained yet.
+        let s = Scale::new(ScaleName::Smoke);
+        let mut res = two_groups();
+        res.groups
+            .push(Group::new("exc", "Excitability", &[s.neurogenesis("")], &s).unwrap());
+        let claims = vec![Claim::welch(
+            "Excitability beats neurogenesis",
+            "{d} points vs neurogenesis",
+            Value::TestAccuracy,
+            "exc",
+            "ngn",
+            Expect::Better,
+        )];
+        let mut rep = header();
+        rep.claims(&res, &claims, vec![]).unwrap();
+        let text = rep.finish();
+        assert!(!text.contains("NaN"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with("| Excitability beats neurogenesis | Welch test not computed (")
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            line.ends_with("| not testable (too few runs, or no variance) |"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn published_variants_are_added_for_neurogenesis_groups_only_and_get_their_own_column() {
         let s = Scale::new(ScaleName::Smoke);
         let fig = Figure {

@@ -93,14 +93,6 @@ fn repeat_ranges(repeats: &[usize]) -> String {
     )
 }
 
-/// Welch's t-test of `a` against `b`: (mean difference, p), NaN when it cannot be computed.
-pub fn welch_diff(a: &[f64], b: &[f64]) -> (f64, f64) {
-    match welch_t_test(a, b) {
-        Ok(t) => (t.mean_diff, t.p),
-        Err(_) => (f64::NAN, f64::NAN),
-    }
-}
-
 /// A markdown report under construction.
 pub struct Report {
     /// The markdown text.
@@ -525,13 +517,19 @@ fn holm(cells: &[Option<&Cell>]) -> Vec<Option<f64>> {
 /// The test of one Welch claim's comparison `cmp` on `res`: the paper's Welch test, and the
 /// paired comparison by repeat, whose paired t-test decides the verdict.
 fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> Cell {
-    let (d, p) = welch_diff(
+    let digits = cmp.value.digits();
+    // Too few runs (an interim report) or no variance: say so rather than print "NaN".
+    let (welch, d, p) = match welch_t_test(
         &res.values(cmp.value, &cmp.a),
         &res.values(cmp.value, &cmp.b),
-    );
-    let digits = cmp.value.digits();
-    let d_text = format!("{d:+.*}", digits);
-    let welch = format!("{}, Welch p = {p:.4}", found.replace("{d}", &d_text));
+    ) {
+        Ok(t) => {
+            let d_text = format!("{:+.*}", digits, t.mean_diff);
+            let text = format!("{}, Welch p = {:.4}", found.replace("{d}", &d_text), t.p);
+            (text, t.mean_diff, t.p)
+        }
+        Err(e) => (format!("Welch test not computed ({e})"), f64::NAN, f64::NAN),
+    };
     let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
     match neurogen_analysis::stats::paired_comparison(&a, &b) {
         Ok(pc) => {
