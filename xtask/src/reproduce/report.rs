@@ -239,6 +239,15 @@ impl Report {
 
     /// One-way ANOVA and Tukey's HSD over `groups`, written as tables.
     pub fn anova_tukey(&mut self, what: &str, groups: &[(String, Vec<f64>)]) {
+        // A group short of runs (an interim report): name it, not its index.
+        if let Some((name, v)) = groups.iter().find(|(_, v)| v.len() < 2) {
+            let why = format!("\"{name}\" has {} run(s); at least 2 are needed", v.len());
+            let _ = writeln!(
+                self.text,
+                "One-way ANOVA of {what}: not computed ({why}).\n\nTukey's HSD: not computed ({why}).\n"
+            );
+            return;
+        }
         let slices: Vec<&[f64]> = groups.iter().map(|(_, v)| v.as_slice()).collect();
         match one_way_anova(&slices) {
             Ok(a) => {
@@ -565,7 +574,38 @@ fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> C
 
 #[cfg(test)]
 mod tests {
+    use super::super::scale::ScaleName;
     use super::*;
+
+    #[test]
+    fn an_anova_with_a_group_short_of_runs_names_that_group() {
+        let mut rep = Report::new(
+            "t",
+            &Scale::new(ScaleName::Smoke),
+            &[],
+            Mode::Method,
+            "data",
+            "cpu",
+        );
+        rep.anova_tukey(
+            "test accuracy",
+            &[
+                ("Control".into(), vec![70.0, 71.0, 72.0]),
+                ("Frozen layers".into(), vec![]),
+            ],
+        );
+        let text = rep.finish();
+        assert!(
+            text.contains(
+                "One-way ANOVA of test accuracy: not computed (\"Frozen layers\" has 0 run(s); at least 2 are needed)."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Tukey's HSD: not computed (\"Frozen layers\""),
+            "{text}"
+        );
+    }
 
     #[test]
     fn repeats_are_written_as_ranges() {
