@@ -334,3 +334,97 @@ fn plots_reject_bad_input_and_write_atomically() {
         "temporary file left behind: {leftovers:?}"
     );
 }
+
+/// `(x, y, text)` of every `<text>` element of an SVG.
+fn svg_text_positions(svg: &str) -> Vec<(f64, f64, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("SVG is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let num = |a: &str| {
+                n.attribute(a)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(f64::NAN)
+            };
+            (
+                num("x"),
+                num("y"),
+                n.text().unwrap_or("").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Six long group names (fig. 2 side by side) used to overprint each other on the x axis
+/// (issue #40). Each is now wrapped under its own box: no two label lines on the same row
+/// overlap (widths estimated generously at 8.5 pixels a character), and every word of every
+/// name is written.
+#[test]
+fn long_group_names_are_wrapped_and_never_overlap() {
+    let names = [
+        "Control",
+        "Neurogenesis",
+        "Neurogenesis (published code)",
+        "Neurogenesis + excitability",
+        "Neurogenesis + excitability (published code)",
+        "Frozen layers",
+    ];
+    let p = BoxPlot {
+        groups: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), vec![70.0 + i as f64, 71.0, 72.5 - i as f64]))
+            .collect(),
+        labels: Labels::new("Fig. 2: test accuracy", "group", "test accuracy (%)"),
+    };
+    let svg = plot::to_svg(&p, SIZE).unwrap();
+    let texts = svg_text_positions(&svg);
+    // The label lines: below the plot area, text that is part of a group name.
+    let words: Vec<&str> = names.iter().flat_map(|n| n.split_whitespace()).collect();
+    let lines: Vec<&(f64, f64, String)> = texts
+        .iter()
+        .filter(|(_, _, t)| !t.is_empty() && t.split_whitespace().all(|w| words.contains(&w)))
+        .filter(|(_, y, _)| *y > 400.0)
+        .collect();
+    for w in &words {
+        assert!(
+            lines
+                .iter()
+                .any(|(_, _, t)| t.split_whitespace().any(|x| x == *w)),
+            "{w} not written"
+        );
+    }
+    for (i, a) in lines.iter().enumerate() {
+        for b in &lines[i + 1..] {
+            if (a.1 - b.1).abs() > 1.0 {
+                continue;
+            }
+            let half = |t: &str| 8.5 * t.chars().count() as f64 / 2.0;
+            let gap = (a.0 - b.0).abs() - half(&a.2) - half(&b.2);
+            assert!(gap > 0.0, "{:?} and {:?} overlap", a.2, b.2);
+        }
+    }
+}
+
+/// Epochs are whole numbers: the x axis of a per-epoch curve reads 2, 4, … and never 2.0 or
+/// 2.5 (issue #40).
+#[test]
+fn epoch_axes_have_whole_number_ticks() {
+    let p = LinePlot {
+        curves: vec![Curve {
+            label: "control".into(),
+            x: (1..=15).map(f64::from).collect(),
+            y: (1..=15).map(|e| 2.0 / f64::from(e)).collect(),
+            err: None,
+        }],
+        labels: Labels::new("loss", "epoch", "loss"),
+    };
+    let svg = plot::to_svg(&p, SIZE).unwrap();
+    let ticks: Vec<String> = svg_text_positions(&svg)
+        .into_iter()
+        .map(|t| t.2)
+        .filter(|t| t.parse::<f64>().is_ok())
+        .collect();
+    assert!(ticks.iter().any(|t| t == "10"), "{ticks:?}");
+    assert!(!ticks.iter().any(|t| t.ends_with(".0")), "{ticks:?}");
+}

@@ -119,5 +119,5 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     rep.figure(&f, "Validation loss per epoch, mean ± SEM over repeats");
 
     rep.claims(&res, &fig.claims, vec![])?;
-    ctx.write_report(&rep.finish())
+    ctx.finish_report(rep)
 }

@@ -184,7 +184,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         let (found, verdict) = pairs_do_not_hurt(&regs, &matrix);
         rep.published_analysis(PAIRS_DO_NOT_HURT, found, verdict)?;
     }
-    ctx.write_report(&rep.finish())
+    ctx.finish_report(rep)
 }
 
 /// Decides [`COMPARABLE`] by Tukey's HSD over the control and the single regularisers `keys`

@@ -110,5 +110,5 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     )?;
     rep.figure(&f, "Test accuracy per group; each point is one repeat");
     rep.claims(&res, &fig.claims, vec![])?;
-    ctx.write_report(&rep.finish())
+    ctx.finish_report(rep)
 }

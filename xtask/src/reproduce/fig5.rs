@@ -2,6 +2,19 @@
 //! units at random) for control, neurogenesis and dropout networks; class-selectivity
 //! densities; and networks trained with or without neurogenesis tested with or without new
 //! units added after training (two-way repeated-measures ANOVA, subjects = repeats).
+//!
+//! The claims are stated in the paper's direction: neurogenic networks are *less* robust to
+//! ablation than control networks although they generalise better (Fig. 5B; Morcos et al.'s
+//! single-direction account predicts the opposite, and the report tests that too), their
+//! hidden units are less class-selective (Fig. 5C), and they lose less accuracy when new units
+//! replace old ones after training. Each is decided by the paired test by repeat, beside the
+//! paper's Welch test; with `--compare-reference` the published code's networks are analysed
+//! beside the method's.
+//!
+//! Each network's analyses are saved in `analysis/STEM.json` with its configuration hash and
+//! the analysis settings, so a rerun analyses nothing it has, and a committed result
+//! (`docs/results/fig5-quick/`) re-derives its report from `runs.csv` and `analysis/` without
+//! the checkpoints.
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -15,6 +28,7 @@ use neurogen_model::{
 };
 use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
+use serde::{Deserialize, Serialize};
 
 use super::figure::{Claim, Comparison, CustomValue, Expect, Figure, Group, Results, Value};
 use super::report::Verdict;
@@ -58,26 +72,118 @@ pub fn add_new_units(
     Ok(units)
 }
 
+/// One network's analyses, as the report uses them.
 struct RunAnalysis {
     group: String,
+    repeat: usize,
     test_accuracy: Option<f64>,
     /// Area under the normalised ablation curve ([`neurogen_analysis::AblationCurve::normalized_area`];
     /// NaN when the normalisation is undefined).
     auc: f64,
     accuracy: Vec<f64>,
     selectivity: Vec<f64>,
+    /// Test accuracy (%) before and after new units replace [`Scale::ngn_units`] units.
+    new_units: (f64, f64),
 }
 
+/// One network's analyses as saved in `analysis/STEM.json`, so that a rerun (and
+/// `xtask/tests/results.rs` on a committed result) re-derives the report from `runs.csv` and
+/// `analysis/` without the checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SavedAnalysis {
+    /// The run's configuration hash (the analysis is redone when it differs).
+    config_hash: String,
+    /// The analysis settings it was made with (redone when they differ).
+    settings: String,
+    /// Area under the normalised ablation curve (None where the normalisation is undefined).
+    ablation_auc: Option<f64>,
+    /// Mean accuracy (%) at each fraction of [`default_fractions`].
+    ablation_accuracy: Vec<f64>,
+    /// Class-selectivity index of each unit of hidden layer [`LAYER`].
+    selectivity: Vec<f64>,
+    /// Test accuracy (%) before and after new units are added.
+    new_units: (f64, f64),
+}
+
+/// The analysis settings a saved analysis must have been made with.
+fn settings(s: &Scale, analysis_images: usize) -> String {
+    format!(
+        "layer={LAYER} ablation_draws={} analysis_images={analysis_images} fractions={} new_units={} new_units_seed=10000+repeat",
+        s.ablation_draws,
+        default_fractions().len(),
+        s.ngn_units
+    )
+}
+
+/// The analyses of `row`: read from `analysis/STEM.json` when they were made for this run and
+/// these settings, else computed from the checkpoint and saved.
+fn analysis_of(
+    ctx: &FigureCtx,
+    row: &RunRecord,
+    split: &neurogen_data::Split,
+    test: &neurogen_data::Split,
+    num_classes: usize,
+) -> anyhow::Result<RunAnalysis> {
+    let path = ctx.dir.join("analysis").join(format!(
+        "{}.json",
+        super::run::spec::stem(&row.group, row.repeat)
+    ));
+    let want = settings(&ctx.scale, split.len());
+    let mut saved = None;
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let a: SavedAnalysis = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged: delete it to redo the analysis",
+                path.display()
+            )
+        })?;
+        if a.config_hash == row.config_hash && a.settings == want {
+            saved = Some(a);
+        }
+    }
+    let saved = match saved {
+        Some(a) => a,
+        None => {
+            let a = analyse(ctx, row, split, test, num_classes, want)?;
+            std::fs::create_dir_all(ctx.dir.join("analysis"))?;
+            crate::common::write_json_atomic(&path, &a)?;
+            // The report reads what a rerun reads: the saved text.
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading back {}", path.display()))?;
+            serde_json::from_str(&text)?
+        }
+    };
+    Ok(RunAnalysis {
+        group: row.group.clone(),
+        repeat: row.repeat,
+        test_accuracy: row.test_accuracy,
+        auc: saved.ablation_auc.unwrap_or(f64::NAN),
+        accuracy: saved.ablation_accuracy,
+        selectivity: saved.selectivity,
+        new_units: saved.new_units,
+    })
+}
+
+/// Computes `row`'s analyses from its checkpoint: the ablation curve and selectivity on
+/// `split`, and the test accuracy before and after new units.
 fn analyse(
     ctx: &FigureCtx,
     row: &RunRecord,
     split: &neurogen_data::Split,
+    test: &neurogen_data::Split,
     num_classes: usize,
-) -> anyhow::Result<RunAnalysis> {
+    settings: String,
+) -> anyhow::Result<SavedAnalysis> {
     let path = ctx.dir.join(&row.checkpoint);
-    let ck = checkpoint::load(&path, &ctx.opts.device)
-        .with_context(|| format!("loading {}", path.display()))?;
-    let model = ck.model;
+    let ck = checkpoint::load(&path, &ctx.opts.device).with_context(|| {
+        format!(
+            "loading {} (to analyse {} r{})",
+            path.display(),
+            row.group,
+            row.repeat
+        )
+    })?;
+    let mut model = ck.model;
     let width = model.hidden_width(LAYER)?;
     let reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
     let mut stack =
@@ -97,12 +203,21 @@ fn analyse(
     )?;
     let acts = hidden_activations(&model, split, LAYER, EVAL_BATCH)?;
     let selectivity = class_selectivity(&acts, width, split.labels(), num_classes)?;
-    Ok(RunAnalysis {
-        group: row.group.clone(),
-        test_accuracy: row.test_accuracy,
-        auc: curve.normalized_area().unwrap_or(f64::NAN),
-        accuracy: curve.accuracy_mean.iter().map(|a| 100.0 * a).collect(),
+    let before = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
+    add_new_units(
+        &mut model,
+        LAYER,
+        ctx.scale.ngn_units,
+        10_000 + row.repeat as u64,
+    )?;
+    let after = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
+    Ok(SavedAnalysis {
+        config_hash: row.config_hash.clone(),
+        settings,
+        ablation_auc: curve.normalized_area(),
+        ablation_accuracy: curve.accuracy_mean.iter().map(|a| 100.0 * a).collect(),
         selectivity,
+        new_units: (before, after),
     })
 }
 
@@ -134,16 +249,20 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Group::new("dropout", "Dropout", &["dropout:p=0.2".into()], s)?,
         ],
         claims: vec![
+            // Fig. 5B: the paper reports that neurogenic networks, although they generalise
+            // better, are *less* robust to ablation than control networks (Morcos et al. would
+            // predict the opposite; the report's Morcos section sets the two side by side).
             Claim::welch(
-                "Networks trained with neurogenesis are more robust to ablation",
+                "Networks trained with neurogenesis are less robust to ablation than control (Fig. 5B)",
                 "area difference {d}",
                 Value::Custom(ABLATION),
                 "neurogenesis",
                 "control",
-                Expect::Better,
+                Expect::Worse,
             ),
+            // Fig. 5C: lower class selectivity of the neurogenesis layer's units.
             Claim::welch(
-                "Neurogenesis lowers the class selectivity of hidden units",
+                "Neurogenesis lowers the class selectivity of hidden units (Fig. 5C)",
                 "mean index difference {d}",
                 Value::Custom(SELECTIVITY),
                 "neurogenesis",
@@ -167,7 +286,13 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         .sample(s.analysis_images.min(data.train.len()), 2)?;
     let mut analyses = Vec::new();
     for row in res.rows.iter().filter(|r| r.status == RunStatus::Ok) {
-        analyses.push(analyse(ctx, row, &analysis_split, num_classes)?);
+        analyses.push(analysis_of(
+            ctx,
+            row,
+            &analysis_split,
+            &data.test,
+            num_classes,
+        )?);
     }
     let mut rep = ctx.report(&fig, &res);
     ablation(
@@ -180,9 +305,16 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     )?;
     morcos(&res, &mut rep, &analyses);
     selectivity(&mut res, &mut rep, &analyses, &ctx.report_dir);
-    let new_units = new_units(ctx, &res, &mut rep, &data.test)?;
-    rep.claims(&res, &fig.claims, vec![new_units])?;
-    ctx.write_report(&rep.finish())
+    let method = new_units(ctx, &res, &mut rep, &analyses, "neurogenesis")?;
+    let published = match res.published_of("neurogenesis").map(str::to_string) {
+        Some(key) => Some(new_units(ctx, &res, &mut rep, &analyses, &key)?),
+        None => None,
+    };
+    rep.claims(&res, &fig.claims, vec![method])?;
+    if let Some((text, found, verdict)) = published {
+        rep.published_analysis(text, found, verdict)?;
+    }
+    ctx.finish_report(rep)
 }
 
 /// The successful runs' analyses of each group, in figure order (groups without any left out
@@ -232,9 +364,11 @@ fn ablation(
             err: Some(e),
         });
         // Area under the normalised curve (trapezoids over the fraction axis).
-        let areas: Vec<f64> = runs.iter().map(|r| r.auc).collect();
-        auc.push((g.name.clone(), areas.clone()));
-        areas_of.push((g.key.clone(), areas));
+        auc.push((g.name.clone(), runs.iter().map(|r| r.auc).collect()));
+        areas_of.push((
+            g.key.clone(),
+            runs.iter().map(|r| (r.repeat, r.auc)).collect(),
+        ));
     }
     for (key, areas) in areas_of {
         res.set_custom(ABLATION, &key, areas);
@@ -274,7 +408,10 @@ fn ablation(
 fn morcos(res: &Results, rep: &mut super::report::Report, analyses: &[RunAnalysis]) {
     rep.section("Morcos et al.'s prediction beside the neurogenic networks");
     rep.para(
-        "Morcos et al. (ICLR 2018) find that networks which generalise better rely less on single directions: across networks, higher test accuracy goes with more robustness to ablation (a larger area under the normalised ablation curve).          Tran et al. report the opposite for neurogenesis: neurogenic networks generalise better yet are less robust to ablation.          `cargo xtask reproduce single-directions` tests Morcos et al.'s own experiment (docs/single-directions.md).",
+        "Morcos et al. (ICLR 2018) find that networks which generalise better rely less on single directions: across networks, higher test accuracy goes with more robustness to ablation (a larger area under the normalised ablation curve). \
+         Tran et al. report the opposite for neurogenesis (Fig. 5B): neurogenic networks generalise better yet are less robust to ablation. \
+         The claims table tests the paper's direction (neurogenesis minus control, paired by repeat); the table below gives both quantities per group and their correlation across every network, which tests Morcos et al.'s. \
+         `cargo xtask reproduce single-directions` runs Morcos et al.'s own experiment (docs/single-directions.md).",
     );
     let mut t = String::from(
         "| group | n | mean test accuracy (%) | mean ablation AUC |\n|---|---|---|---|\n",
@@ -321,8 +458,11 @@ fn selectivity(
     let mut sel_all: Vec<(String, Vec<f64>)> = Vec::new();
     let mut means_of = Vec::new();
     for (g, runs) in by_group(res, analyses, false) {
-        let means: Vec<f64> = runs.iter().map(|r| stats::mean(&r.selectivity)).collect();
-        sel_mean.push((g.name.clone(), means.clone()));
+        let means: Vec<(usize, f64)> = runs
+            .iter()
+            .map(|r| (r.repeat, stats::mean(&r.selectivity)))
+            .collect();
+        sel_mean.push((g.name.clone(), means.iter().map(|m| m.1).collect()));
         means_of.push((g.key.clone(), means));
         sel_all.push((
             g.name.clone(),
@@ -361,50 +501,46 @@ fn selectivity(
     }
 }
 
-/// New units after training: networks trained with or without neurogenesis (2) tested before
-/// and after replacing units with fresh ones (2), a two-way repeated-measures ANOVA over the
-/// repeats; returns the [`NEW_UNITS`] claim's finding and verdict.
+/// New units after training: networks trained without (control) or with neurogenesis (group
+/// `ngn`: the method's, or its published-code variant) (2) tested before and after replacing
+/// units with fresh ones (2), a two-way repeated-measures ANOVA over the repeats; returns the
+/// [`NEW_UNITS`] claim's finding and verdict.
 fn new_units(
     ctx: &FigureCtx,
     res: &Results,
     rep: &mut super::report::Report,
-    test: &neurogen_data::Split,
+    analyses: &[RunAnalysis],
+    ngn: &str,
 ) -> anyhow::Result<(&'static str, String, Verdict)> {
     let s = &ctx.scale;
     let mut subjects = Vec::new();
     let mut drop_ctrl = Vec::new();
     let mut drop_ngn = Vec::new();
+    let of = |key: &str, r: usize| {
+        let name = &res.group(key).name;
+        analyses
+            .iter()
+            .find(|a| &a.group == name && a.repeat == r)
+            .map(|a| vec![a.new_units.0, a.new_units.1])
+    };
     for r in 0..s.repeats {
-        let mut cell = Vec::new();
-        for key in ["control", "neurogenesis"] {
-            let g = &res.group(key).name;
-            let Some(row) = res
-                .rows
-                .iter()
-                .find(|x| &x.group == g && x.repeat == r && x.status == RunStatus::Ok)
-            else {
-                break;
-            };
-            let mut model =
-                checkpoint::load(&ctx.dir.join(&row.checkpoint), &ctx.opts.device)?.model;
-            let before = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
-            add_new_units(&mut model, LAYER, s.ngn_units, 10_000 + r as u64)?;
-            let after = 100.0 * evaluate(&model, test, EVAL_BATCH)?.accuracy;
-            cell.push(vec![before, after]);
-        }
-        if cell.len() == 2 {
-            drop_ctrl.push(cell[0][0] - cell[0][1]);
-            drop_ngn.push(cell[1][0] - cell[1][1]);
-            subjects.push(cell);
+        if let (Some(c), Some(n)) = (of("control", r), of(ngn, r)) {
+            drop_ctrl.push(c[0] - c[1]);
+            drop_ngn.push(n[0] - n[1]);
+            subjects.push(vec![c, n]);
         }
     }
-    rep.section("New units added after training");
+    rep.section(&format!(
+        "New units added after training: {} against {}",
+        res.group(ngn).name,
+        res.group("control").name
+    ));
     rep.para(&format!("{} random units of hidden layer {LAYER} replaced by freshly initialised ones after training; test accuracy before and after.", s.ngn_units));
     rep.summary_table(
         "accuracy drop (points)",
         &[
             (res.group("control").name.clone(), drop_ctrl.clone()),
-            (res.group("neurogenesis").name.clone(), drop_ngn.clone()),
+            (res.group(ngn).name.clone(), drop_ngn.clone()),
         ],
     );
     let (d_new, p_new) = match stats::rm_anova_2way(&subjects) {
@@ -427,10 +563,25 @@ fn new_units(
             (f64::NAN, f64::NAN)
         }
     };
+    // The same contrast paired by repeat (in a 2 × 2 repeated-measures design the interaction's
+    // F is this paired t squared, so the p-values agree), with its 95 % CI and the difference
+    // it could detect.
+    let paired = match stats::paired_comparison(&drop_ctrl, &drop_ngn) {
+        Ok(pc) => {
+            let mde = stats::paired_mde(pc.diff.n, 0.05, 0.8)
+                .map(|d| format!("detects ±{:.2} at 80 % power", d * pc.diff.sd))
+                .unwrap_or_else(|_| "detectable difference not computed".into());
+            format!(
+                " [{:+.2}, {:+.2}], n = {}, paired t p = {:.4} ({mde})",
+                pc.diff.ci95.0, pc.diff.ci95.1, pc.diff.n, pc.t_test.p
+            )
+        }
+        Err(e) => format!(" (paired comparison not computed: {e})"),
+    };
     Ok((
         NEW_UNITS,
         format!(
-            "drop(control) − drop(neurogenesis) = {d_new:+.2} points, interaction p = {p_new:.4}"
+            "drop(control) − drop(neurogenesis) = {d_new:+.2} points{paired}, interaction p = {p_new:.4}"
         ),
         Verdict::from_test(d_new, p_new, true),
     ))

@@ -368,7 +368,8 @@ pub struct Results {
     pub groups: Vec<Group>,
     /// The rows of this figure's runs (ok and failed).
     pub rows: Vec<RunRecord>,
-    custom: BTreeMap<(CustomValue, String), Vec<f64>>,
+    /// Values a figure computed itself, by (value, group key), each by repeat.
+    custom: BTreeMap<(CustomValue, String), BTreeMap<usize, f64>>,
 }
 
 impl Results {
@@ -443,10 +444,17 @@ impl Results {
     }
 
     /// `value` of groups `a` and `b` for the repeats where both ran successfully, paired by
-    /// repeat (every repeat starts all groups from the same weights and minibatch order).
-    /// Empty for [`Value::Custom`] values, which are not kept by repeat.
+    /// repeat (every repeat starts all groups from the same weights and minibatch order); a
+    /// [`Value::Custom`] value pairs the repeats the figure set it for.
     pub fn paired(&self, value: Value, a: &str, b: &str) -> (Vec<f64>, Vec<f64>) {
         let by_repeat = |key: &str| -> BTreeMap<usize, f64> {
+            if let Value::Custom(c) = value {
+                return self
+                    .custom
+                    .get(&(c, key.to_string()))
+                    .cloned()
+                    .unwrap_or_default();
+            }
             let name = &self.group(key).name;
             self.rows
                 .iter()
@@ -483,7 +491,7 @@ impl Results {
             Value::Custom(c) => self
                 .custom
                 .get(&(c, key.to_string()))
-                .cloned()
+                .map(|m| m.values().copied().collect())
                 .unwrap_or_default(),
         }
     }
@@ -495,10 +503,12 @@ impl Results {
             .collect()
     }
 
-    /// Sets a custom value of group `key` (one number per successful run).
-    pub fn set_custom(&mut self, value: CustomValue, key: &str, values: Vec<f64>) {
+    /// Sets a custom value of group `key`: `(repeat, value)` for each successful run (so
+    /// paired claims pair it by repeat).
+    pub fn set_custom(&mut self, value: CustomValue, key: &str, values: Vec<(usize, f64)>) {
         self.group(key);
-        self.custom.insert((value, key.to_string()), values);
+        self.custom
+            .insert((value, key.to_string()), values.into_iter().collect());
     }
 }
 
@@ -576,8 +586,13 @@ mod tests {
             higher_is_better: true,
         };
         assert!(res.values(Value::Custom(auc), "ngn").is_empty());
-        res.set_custom(auc, "ngn", vec![0.5]);
-        assert_eq!(res.values(Value::Custom(auc), "ngn"), [0.5]);
+        res.set_custom(auc, "ngn", vec![(1, 0.7), (0, 0.5)]);
+        assert_eq!(res.values(Value::Custom(auc), "ngn"), [0.5, 0.7]);
+        res.set_custom(auc, "control", vec![(0, 0.25)]);
+        assert_eq!(
+            res.paired(Value::Custom(auc), "ngn", "control"),
+            (vec![0.5], vec![0.25])
+        );
         assert_eq!(
             res.table(Value::TestAccuracy, &["control"]),
             [("Control".to_string(), vec![20.0])]

@@ -845,6 +845,15 @@ fn pm(mean: f64, sd: f64) -> String {
 }
 
 /// A claim: a paired comparison `a − b` of a per-run value, expected `> 0`.
+/// The smallest mean difference the pairs of `t` detect with 80 % power (two-sided paired
+/// t-test, α = 0.05, the observed SD of the differences), as table text.
+fn detectable(t: &neurogen_analysis::stats::PairedComparison) -> String {
+    match neurogen_analysis::stats::paired_mde(t.diff.n, 0.05, 0.8) {
+        Ok(d) if t.diff.sd.is_finite() => format!("±{:.3}", d * t.diff.sd),
+        _ => "—".to_string(),
+    }
+}
+
 struct PairedClaim {
     text: &'static str,
     a: Vec<f64>,
@@ -1134,15 +1143,15 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
         .collect();
     let adj = holm_bonferroni(&ps)?;
     writeln!(o, "\n## Claims\n")?;
-    writeln!(o, "Paired by repeat (same seed and class order). A paired claim holds when the mean difference has the expected sign and the paired t-test's two-sided p, Holm-adjusted over the {count} paired claims, is below 0.05; the Wilcoxon signed-rank p is shown beside it (with n = 5 its smallest possible two-sided p is 0.0625).\n")?;
-    writeln!(o, "| claim | mean difference [95 % CI] | paired t p (Holm) | Wilcoxon p | verdict |\n|---|---|---|---|---|")?;
+    writeln!(o, "Paired by repeat (same seed and class order). A paired claim holds when the mean difference has the expected sign and the paired t-test's two-sided p, Holm-adjusted over the {count} paired claims, is below 0.05; the Wilcoxon signed-rank p is shown beside it (with n = 5 its smallest possible two-sided p is 0.0625). \"Detectable\": the smallest true mean difference these pairs find with 80 % power (two-sided paired t-test, α = 0.05, the observed SD of the differences), so a claim that does not hold can be read as \"no effect that large\" or \"too few repeats\".\n")?;
+    writeln!(o, "| claim | mean difference [95 % CI] | paired t p (Holm) | Wilcoxon p | detectable (80 % power) | verdict |\n|---|---|---|---|---|---|")?;
     for ((c, t), p_adj) in claims.iter().zip(&tests).zip(&adj) {
         match t {
             Some(t) => {
                 let holds = t.diff.mean > 0.0 && *p_adj < 0.05;
                 writeln!(
                     o,
-                    "| {} | {:+.3} [{:+.3}, {:+.3}] | {:.2e} ({:.2e}) | {:.3} | {} |",
+                    "| {} | {:+.3} [{:+.3}, {:+.3}] | {:.2e} ({:.2e}) | {:.3} | {} | {} |",
                     c.text,
                     t.diff.mean,
                     t.diff.ci95.0,
@@ -1150,6 +1159,7 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
                     t.t_test.p,
                     p_adj,
                     t.wilcoxon.p,
+                    detectable(t),
                     if holds {
                         "holds"
                     } else if t.diff.mean > 0.0 {
@@ -1161,7 +1171,7 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
             }
             None => {
                 let d: Vec<f64> = c.a.iter().zip(&c.b).map(|(a, b)| a - b).collect();
-                writeln!(o, "| {} | {:?} | — | — | untestable (fewer than 2 pairs or constant differences) |", c.text, d)?;
+                writeln!(o, "| {} | {:?} | — | — | — | untestable (fewer than 2 pairs or constant differences) |", c.text, d)?;
             }
         }
     }
@@ -1171,7 +1181,7 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
     let small = !fly_mem.is_empty() && mm <= 0.10;
     writeln!(
         o,
-        "| FlyModel's memory loss is small (ours: mean ≤ 0.10) | {} | — | — | {} |",
+        "| FlyModel's memory loss is small (ours: mean ≤ 0.10) | {} | — | — | — | {} |",
         pm(mm, msd),
         if small { "holds" } else { "does not hold" }
     )?;
@@ -1180,12 +1190,12 @@ fn report(res: &Results, data: &FlyData, dim: usize, plot: &str) -> anyhow::Resu
     match paired_comparison(&off, &fly) {
         Ok(t) => {
             let close = t.diff.ci95.1 <= 0.10;
-            writeln!(o, "| FlyModel is close to offline (ours: 95 % CI of offline − FlyModel below 0.10) | {:+.3} [{:+.3}, {:+.3}] | {:.2e} | {:.3} | {} |",
-                t.diff.mean, t.diff.ci95.0, t.diff.ci95.1, t.t_test.p, t.wilcoxon.p, if close { "holds" } else { "does not hold" })?;
+            writeln!(o, "| FlyModel is close to offline (ours: 95 % CI of offline − FlyModel below 0.10) | {:+.3} [{:+.3}, {:+.3}] | {:.2e} | {:.3} | {} | {} |",
+                t.diff.mean, t.diff.ci95.0, t.diff.ci95.1, t.t_test.p, t.wilcoxon.p, detectable(&t), if close { "holds" } else { "does not hold" })?;
         }
         Err(e) => writeln!(
             o,
-            "| FlyModel is close to offline | — | — | — | untestable: {e} |"
+            "| FlyModel is close to offline | — | — | — | — | untestable: {e} |"
         )?,
     }
 

@@ -380,6 +380,20 @@ impl FigureCtx<'_> {
         rep
     }
 
+    /// Draws the paired-difference plots of `rep`'s claims ([`report::Report::paired_plots`])
+    /// after its claims table, then writes the finished report.
+    pub fn finish_report(&self, mut rep: report::Report) -> anyhow::Result<PathBuf> {
+        for (stem, plot) in rep.paired_plots() {
+            let size = (neurogen_analysis::plot::DEFAULT_SIZE.0, plot.height());
+            let file = save_plot_sized(&self.report_dir, &stem, &plot, size)?;
+            rep.closing_figure(
+                &file,
+                "Each claim's paired differences by repeat (points), their mean and 95 % CI (bars); a claim holds where its bar leaves zero on the paper's side",
+            );
+        }
+        self.write_report(&rep.finish())
+    }
+
     /// Writes `report.md` atomically into [`FigureCtx::report_dir`] and returns its path.
     pub fn write_report(&self, text: &str) -> anyhow::Result<PathBuf> {
         let path = self.report_dir.join("report.md");
@@ -564,21 +578,13 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
     } else {
         MultiProgress::new()
     };
-    if args.compare_reference && figure == FigureName::Fig5 {
-        anyhow::bail!(
-            "--compare-reference covers fig2, fig3 and fig4; fig5's analyses (ablation, selectivity, new units) read one checkpoint per group: run fig5 once without and once with --reference-quirks (different --out)"
-        );
-    }
     for f in figures_of(figure) {
         let name = format!("{f:?}").to_lowercase();
         if mode == Mode::Interim && f == FigureName::Fig5 {
             eprintln!("{name}: no interim report (its analyses need every checkpoint); skipped");
             continue;
         }
-        let compare_reference = args.compare_reference && f != FigureName::Fig5;
-        if args.compare_reference && !compare_reference {
-            eprintln!("{name}: --compare-reference covers fig2–fig4; {name} runs the method only");
-        }
+        let compare_reference = args.compare_reference;
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -894,7 +900,16 @@ pub fn save_plot<F: neurogen_analysis::plot::Figure>(
     stem: &str,
     fig: &F,
 ) -> anyhow::Result<String> {
-    let size = neurogen_analysis::plot::DEFAULT_SIZE;
+    save_plot_sized(dir, stem, fig, neurogen_analysis::plot::DEFAULT_SIZE)
+}
+
+/// [`save_plot`] at `size` pixels (width, height).
+pub fn save_plot_sized<F: neurogen_analysis::plot::Figure>(
+    dir: &Path,
+    stem: &str,
+    fig: &F,
+    size: (u32, u32),
+) -> anyhow::Result<String> {
     let svg = dir.join(format!("{stem}.svg"));
     if let Err(e) = neurogen_analysis::plot::save(fig, &svg, size) {
         eprintln!("{}: plot not drawn: {e}", svg.display());

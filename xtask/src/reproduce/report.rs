@@ -2,6 +2,7 @@
 //! the paper's claims beside what this run found.
 use std::fmt::Write as _;
 
+use neurogen_analysis::plot::{ForestPlot, Labels};
 use neurogen_analysis::stats::{one_way_anova, summarize, tukey_hsd, welch_t_test};
 
 use super::figure::{Claim, Comparison, Expect, Results, Test, Value};
@@ -99,6 +100,8 @@ pub struct Report {
     pub text: String,
     claims: Vec<ClaimRow>,
     side_by_side: bool,
+    /// Figures placed after the claims table: (file, caption).
+    closing_figures: Vec<(String, String)>,
 }
 
 /// Which behaviour a report's runs have: the method, the published code, or both side by side.
@@ -119,7 +122,20 @@ struct Cell {
     found: String,
     /// The paired comparison by repeat: (text without the Holm p, short text, paired t p).
     paired: Option<(String, String, f64)>,
+    /// The differences a − b by repeat behind `paired`, for the forest plot.
+    diffs: Option<Diffs>,
     verdict: Verdict,
+}
+
+/// One claim's paired differences a − b by repeat, named for a plot.
+#[derive(Debug, Clone)]
+struct Diffs {
+    /// "A − B" with the groups' display names.
+    label: String,
+    /// The compared value (its unit decides the plot the row goes to).
+    value: Value,
+    /// One difference per repeat both groups have.
+    values: Vec<f64>,
 }
 
 /// One row of the claims table.
@@ -186,6 +202,7 @@ impl Report {
             text,
             claims: Vec::new(),
             side_by_side: false,
+            closing_figures: Vec::new(),
         }
     }
 
@@ -197,6 +214,7 @@ impl Report {
             text: format!("# {title}\n\n"),
             claims: Vec::new(),
             side_by_side: false,
+            closing_figures: Vec::new(),
         }
     }
 
@@ -373,6 +391,7 @@ impl Report {
                         method: Cell {
                             found: f.clone(),
                             paired: None,
+                            diffs: None,
                             verdict: *v,
                         },
                         published: None,
@@ -401,9 +420,65 @@ impl Report {
         row.published = Some(Cell {
             found,
             paired: None,
+            diffs: None,
             verdict,
         });
         Ok(())
+    }
+
+    /// The paired differences behind the claims table, one forest plot per kind of compared
+    /// value: `(file stem, plot)`, the stem `paired_differences` for values in points
+    /// (accuracies, gap) and `paired_differences-<value>` for a figure's own values. With
+    /// published-code variants both columns' comparisons are rows. Call after
+    /// [`Report::claims`]; empty when no claim has a paired comparison.
+    pub fn paired_plots(&self) -> Vec<(String, ForestPlot)> {
+        let mut plots: Vec<(String, ForestPlot)> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.claims {
+            let cells = [Some(&c.method), c.published.as_ref()];
+            for cell in cells.into_iter().flatten() {
+                let Some(d) = &cell.diffs else { continue };
+                // A label already drawn (a claim the quirks leave alone) is not drawn twice.
+                if d.values.is_empty() || !seen.insert(d.label.clone() + d.value.label()) {
+                    continue;
+                }
+                let (stem, unit) = match d.value {
+                    Value::Custom(v) => (
+                        format!("paired_differences-{}", super::run::slug(v.name)),
+                        format!("difference in {} (a − b)", v.name),
+                    ),
+                    _ => (
+                        "paired_differences".to_string(),
+                        "difference a − b (points)".to_string(),
+                    ),
+                };
+                let row = (
+                    format!("{}: {}", d.value.label(), d.label),
+                    d.values.clone(),
+                );
+                match plots.iter_mut().find(|(s, _)| *s == stem) {
+                    Some((_, p)) => p.rows.push(row),
+                    None => plots.push((
+                        stem,
+                        ForestPlot {
+                            rows: vec![row],
+                            labels: Labels::new(
+                                "Each claim by repeat: differences and mean with 95 % CI",
+                                unit,
+                                "",
+                            ),
+                        },
+                    )),
+                }
+            }
+        }
+        plots
+    }
+
+    /// Adds an image link after the claims table (where [`Report::finish`] puts it).
+    pub fn closing_figure(&mut self, file: &str, caption: &str) {
+        self.closing_figures
+            .push((file.to_string(), caption.to_string()));
     }
 
     /// Adds an image link.
@@ -474,8 +549,11 @@ impl Report {
         }
         let _ = writeln!(
             self.text,
-            "\n\"Holds\" means the paper's direction with p < 0.05 in the paired t-test (unadjusted; the Holm column adjusts for the figure's several claims), or in the figure's own analysis where no pairing applies. Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
+            "\n\"Holds\" means the paper's direction with p < 0.05 in the paired t-test (unadjusted; the Holm column adjusts for the figure's several claims), or in the figure's own analysis where no pairing applies. \"Detects ±X at 80 % power\": the smallest true mean difference these n pairs find with probability 0.8 (two-sided paired t-test, α = 0.05, noncentral t; the observed SD of the differences), so a claim that does not hold with a detectable difference larger than the paper's effect says \"too few repeats\", not \"no effect\". Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
         );
+        for (file, caption) in std::mem::take(&mut self.closing_figures) {
+            self.figure(&file, &caption);
+        }
         self.text
     }
 }
@@ -523,6 +601,16 @@ fn holm(cells: &[Option<&Cell>]) -> Vec<Option<f64>> {
     out
 }
 
+/// The smallest paired difference that `n` pairs whose differences have the sample SD `sd`
+/// detect with 80 % power (two-sided paired t-test, α = 0.05), as report text: "detects ±X at
+/// 80 % power" (the SD is the observed one, so this is the design's sensitivity as run).
+fn detectable(n: usize, sd: f64, digits: usize) -> String {
+    match neurogen_analysis::stats::paired_mde(n, 0.05, 0.8) {
+        Ok(d) if sd.is_finite() => format!("detects ±{:.*} at 80 % power", digits, d * sd),
+        _ => "detectable difference not computed".to_string(),
+    }
+}
+
 /// The test of one Welch claim's comparison `cmp` on `res`: the paper's Welch test, and the
 /// paired comparison by repeat, whose paired t-test decides the verdict.
 fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> Cell {
@@ -540,22 +628,29 @@ fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> C
         Err(e) => (format!("Welch test not computed ({e})"), f64::NAN, f64::NAN),
     };
     let (a, b) = res.paired(cmp.value, &cmp.a, &cmp.b);
+    let diffs = Some(Diffs {
+        label: format!("{} − {}", res.group(&cmp.a).name, res.group(&cmp.b).name),
+        value: cmp.value,
+        values: a.iter().zip(&b).map(|(x, y)| x - y).collect(),
+    });
     match neurogen_analysis::stats::paired_comparison(&a, &b) {
         Ok(pc) => {
             let diff = format!(
                 "{:+.*} [{:+.*}, {:+.*}], n = {}",
                 digits, pc.diff.mean, digits, pc.diff.ci95.0, digits, pc.diff.ci95.1, pc.diff.n
             );
+            let mde = detectable(pc.diff.n, pc.diff.sd, digits);
             Cell {
                 found: welch,
                 paired: Some((
                     format!(
-                        "{diff}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}",
+                        "{diff}, paired t p = {:.4}, Wilcoxon p = {:.4}, d_z = {:+.2}, {mde}",
                         pc.t_test.p, pc.wilcoxon.p, pc.d_z
                     ),
-                    format!("{diff}, p = {:.4}", pc.t_test.p),
+                    format!("{diff}, p = {:.4} ({mde})", pc.t_test.p),
                     pc.t_test.p,
                 )),
+                diffs,
                 // Verdicts use the paired test (the design pairs groups by repeat).
                 verdict: expect.verdict(cmp.value, pc.diff.mean, pc.t_test.p),
             }
@@ -567,6 +662,7 @@ fn welch_cell(res: &Results, cmp: &Comparison, expect: Expect, found: &str) -> C
                 format!("not computed ({e})"),
                 f64::NAN,
             )),
+            diffs,
             verdict: expect.verdict(cmp.value, d, p),
         },
     }

@@ -630,9 +630,22 @@ pub fn run(ctx: &SdCtx, data: &SdData) -> anyhow::Result<PathBuf> {
 }
 
 /// A correlation with its interval, as the report states it.
+///
+/// It ends with the smallest |coefficient| these `n` pairs detect with 80 % power (two-sided,
+/// α = 0.05, Fisher z; Spearman's larger standard error when `what` names ρ), so "does not
+/// hold" can be told from "too few networks".
 pub fn corr_text(what: &str, c: &CorrelationCi) -> String {
+    let spearman = what.contains('ρ');
+    let mde = stats::correlation_mde(c.corr.n, 0.05, 0.8, spearman)
+        .map(|r| {
+            format!(
+                "detects |{}| ≥ {r:.2} at 80 % power",
+                if spearman { "ρ" } else { "r" }
+            )
+        })
+        .unwrap_or_else(|_| "detectable correlation not computed".into());
     format!(
-        "{what} = {:+.3} [95 % CI {:+.3}, {:+.3}], p = {:.4}, n = {}",
+        "{what} = {:+.3} [95 % CI {:+.3}, {:+.3}], p = {:.4}, n = {} ({mde})",
         c.corr.r, c.lo, c.hi, c.corr.p, c.corr.n
     )
 }
@@ -1053,8 +1066,12 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
         let (found, verdict) = match stats::paired_t_test(&accel_d, &accel_b) {
             Ok(t) => (
                 format!(
-                    "mean difference {:+.3} (SE {:.3}), paired t({:.0}) = {:.2}, p = {:.4}, n = {} pairs",
-                    t.mean_diff, t.sem, t.df, t.t, t.p, accel_d.len()
+                    "mean difference {:+.3} (SE {:.3}), paired t({:.0}) = {:.2}, p = {:.4}, n = {} pairs ({})",
+                    t.mean_diff, t.sem, t.df, t.t, t.p, accel_d.len(),
+                    // SD of the differences = SE·√n.
+                    stats::paired_mde(accel_d.len(), 0.05, 0.8)
+                        .map(|d| format!("detects ±{:.3} at 80 % power", d * t.sem * (accel_d.len() as f64).sqrt()))
+                        .unwrap_or_else(|_| "detectable difference not computed".into())
                 ),
                 Verdict::from_test(t.mean_diff, t.p, true),
             ),

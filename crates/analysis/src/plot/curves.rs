@@ -85,11 +85,18 @@ impl Figure for LinePlot {
             })
             .collect();
         let y_range = padded_range(ys.iter());
+        // Whole-number x values everywhere (epochs, percentages): whole-number ticks only.
+        let integer_x = self
+            .curves
+            .iter()
+            .flat_map(|c| c.x.iter())
+            .all(|x| x.fract() == 0.0);
         let mut chart = xy_chart(
             root,
             &self.labels,
             (x_range.0, x_range.1),
             (y_range.0, y_range.1),
+            integer_x,
         )?;
         for (i, c) in self.curves.iter().enumerate() {
             let col = colour(i);

@@ -36,7 +36,13 @@ impl Figure for DensityPlot {
             .flat_map(|d| d.y.iter().copied())
             .fold(0.0, f64::max)
             * 1.1;
-        let mut chart = xy_chart(root, &self.labels, (x_range.0, x_range.1), (0.0, y_max))?;
+        let mut chart = xy_chart(
+            root,
+            &self.labels,
+            (x_range.0, x_range.1),
+            (0.0, y_max),
+            false,
+        )?;
         let rug = y_max * 0.03;
         for (i, ((name, xs), d)) in self.series.iter().zip(&curves).enumerate() {
             let c = colour(i);

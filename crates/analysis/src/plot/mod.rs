@@ -1,6 +1,6 @@
 //! Publication plots as SVG or PNG (paper Figs. 3–5): box plots with the individual points,
-//! violin plots, density curves, heat maps with a colour bar, line curves with error bands and
-//! scatter plots.
+//! violin plots, density curves, heat maps with a colour bar, line curves with error bands,
+//! scatter plots and forest plots of paired differences.
 //!
 //! Every figure type implements [`Figure`]; render it with [`to_svg`], [`to_png`] or [`save`]
 //! (format from the file extension, written atomically). Text uses an embedded font
@@ -9,6 +9,7 @@ pub mod boxplot;
 pub mod curves;
 pub mod density;
 pub mod font;
+pub mod forest;
 pub mod heatmap;
 pub mod scatter;
 pub mod violin;
@@ -17,10 +18,12 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use boxplot::BoxPlot;
 pub use curves::{Curve, LinePlot};
 pub use density::DensityPlot;
+pub use forest::ForestPlot;
 pub use heatmap::Heatmap;
 pub use scatter::{Points, ScatterPlot};
 pub use violin::ViolinPlot;
@@ -200,27 +203,61 @@ fn frame<'a, DB: DrawingBackend>(
     labels: &Labels,
     x_range: (f64, f64),
     y_range: (f64, f64),
+    x_label_area: u32,
 ) -> Result<ChartContext<'a, DB, XyCoord>> {
     ChartBuilder::on(root)
         .caption(&labels.title, (font::FAMILY, 26))
         .margin(15)
-        .x_label_area_size(50)
+        .x_label_area_size(x_label_area)
         .y_label_area_size(75)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
         .map_err(plot_err)
 }
 
+/// A tick label with as few digits as it needs: `2` rather than `2.0`, `0.25` as is.
+pub(crate) fn tick_label(v: &f64) -> String {
+    let r = v.round();
+    if (v - r).abs() < 1e-9 * v.abs().max(1.0) {
+        format!("{}", r as i64)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Tick label of an axis whose values are whole numbers (epochs): integers only, so no tick
+/// reads `2.5` epochs.
+fn integer_tick_label(v: &f64) -> String {
+    let r = v.round();
+    if (v - r).abs() < 1e-9 * v.abs().max(1.0) {
+        format!("{}", r as i64)
+    } else {
+        String::new()
+    }
+}
+
 /// Draws the chart frame for two continuous axes (title, axis labels, mesh) over `x_range`
 /// and `y_range`, returning the chart.
+///
+/// Tick labels carry only the digits they need; with `integer_x` (every x value a whole
+/// number, e.g. epochs) the x axis is labelled at whole numbers only.
 pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     labels: &Labels,
     x_range: (f64, f64),
     y_range: (f64, f64),
+    integer_x: bool,
 ) -> Result<ChartContext<'a, DB, XyCoord>> {
-    let mut chart = frame(root, labels, x_range, y_range)?;
+    let mut chart = frame(root, labels, x_range, y_range, 50)?;
+    let x_fmt: &dyn Fn(&f64) -> String = if integer_x {
+        &integer_tick_label
+    } else {
+        &tick_label
+    };
     chart
         .configure_mesh()
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(&tick_label)
         .x_desc(&labels.x)
         .y_desc(&labels.y)
         .label_style((font::FAMILY, 16))
@@ -246,34 +283,88 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
 }
 
 /// Draws the chart frame for a categorical x axis (groups at 0, 1, ...), returning the chart.
+///
+/// Group names are wrapped at word boundaries to the width each group has, and written
+/// centred under their group, so long names (six groups such as "Neurogenesis + excitability
+/// (published code)") never run into each other; the label area grows with the lines needed.
 pub(crate) fn categorical_chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     labels: &Labels,
     names: &'a [String],
     y_range: (f64, f64),
 ) -> Result<ChartContext<'a, DB, XyCoord>> {
-    let k = names.len();
-    let mut chart = frame(root, labels, (-0.5, k as f64 - 0.5), y_range)?;
-    let fmt = move |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < k {
-            names[i as usize].clone()
-        } else {
-            String::new()
-        }
-    };
+    let k = names.len().max(1);
+    let (width, _) = root.dim_in_pixel();
+    // Width of one group's column: the plot area is the figure less margins and the y labels.
+    let column = (f64::from(width) - 2.0 * 15.0 - 75.0) / k as f64;
+    let wrapped: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| wrap_words(n, chars_per_line(column)))
+        .collect();
+    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1) as u32;
+    let x_desc = if labels.x.is_empty() { 0 } else { 26 };
+    let mut chart = frame(
+        root,
+        labels,
+        (-0.5, k as f64 - 0.5),
+        y_range,
+        12 + CATEGORY_LINE * lines + x_desc,
+    )?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(2 * k + 1)
-        .x_label_formatter(&fmt)
+        .x_labels(0)
+        .y_label_formatter(&tick_label)
         .x_desc(&labels.x)
         .y_desc(&labels.y)
         .label_style((font::FAMILY, 16))
         .axis_desc_style((font::FAMILY, 18))
         .draw()
         .map_err(plot_err)?;
+    let base = root.get_base_pixel();
+    let style = TextStyle::from((font::FAMILY, 14).into_font())
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, group_lines) in wrapped.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(i as f64, y_range.0));
+        for (j, line) in group_lines.iter().enumerate() {
+            let at = (
+                px - base.0,
+                py - base.1 + 8 + (CATEGORY_LINE as i32) * j as i32,
+            );
+            root.draw(&Text::new(line.clone(), at, style.clone()))
+                .map_err(plot_err)?;
+        }
+    }
     Ok(chart)
+}
+
+/// Line height of wrapped category labels, in pixels.
+const CATEGORY_LINE: u32 = 17;
+
+/// How many characters of 14–15-pixel DejaVu Sans fit in `pixels` (about 7.8 pixels a
+/// character, with a little room between columns), at least 6.
+pub(crate) fn chars_per_line(pixels: f64) -> usize {
+    (((pixels - 10.0) / 7.8).floor() as usize).max(6)
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word keeps its
+/// own line).
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
 }
 
 /// Deterministic horizontal jitter in `[-0.5, 0.5)` for the `i`-th point (golden-ratio

@@ -60,6 +60,7 @@ impl Figure for ScatterPlot {
             &self.labels,
             (x_range.0, x_range.1),
             (y_range.0, y_range.1),
+            false,
         )?;
         for (i, s) in self.series.iter().enumerate() {
             let col = colour(i);

@@ -1,12 +1,13 @@
 //! Statistics used in the paper's figures: descriptive summaries, t-tests, one-way ANOVA with
 //! Tukey's HSD, two-way repeated-measures ANOVA, paired comparisons (paired t-test, Wilcoxon
-//! signed-rank, Cohen's d_z), Holm–Bonferroni adjustment, correlations and the studentized
-//! range distribution.
+//! signed-rank, Cohen's d_z), the power of the paired t-test and the smallest difference it
+//! detects, Holm–Bonferroni adjustment, correlations and the studentized range distribution.
 pub mod anova;
 pub mod correlation;
 pub mod descriptive;
 pub mod multitest;
 pub mod paired;
+pub mod power;
 pub mod ptukey;
 pub mod rm_anova;
 pub mod ttest;
@@ -24,6 +25,7 @@ pub use paired::{
     wilcoxon_signed_rank, PairedComparison, PairedTTest, Wilcoxon, WilcoxonMethod,
     WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N,
 };
+pub use power::{correlation_mde, paired_mde, paired_t_power};
 pub use ptukey::{ptukey, qtukey};
 pub use rm_anova::{rm_anova_2way, RmAnova2, RmEffect};
 pub use ttest::{student_t_test, welch_t_test, TTest, TTestKind};
