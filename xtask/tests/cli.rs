@@ -237,6 +237,31 @@ fn every_figure_runs_at_smoke_scale_and_resumes() {
     );
     assert!(fig3.contains("Tukey's HSD"), "{fig3}");
 
+    // fig5 saves each network's analyses (ablation, selectivity, new units) in analysis/, so
+    // its report re-derives from runs.csv and analysis/ alone, as a committed result must:
+    // without the checkpoints, a rerun writes the same report.
+    let fig5 = out.join("fig5");
+    let analysed = std::fs::read_dir(fig5.join("analysis")).unwrap().count();
+    assert_eq!(analysed, read_rows(&fig5.join("runs.csv")).len());
+    let report5 = std::fs::read_to_string(fig5.join("report.md")).unwrap();
+    assert!(
+        report5.contains("less robust to ablation than control (Fig. 5B)"),
+        "{report5}"
+    );
+    std::fs::remove_dir_all(fig5.join("checkpoints")).unwrap();
+    run_ok(
+        xtask()
+            .env("RAYON_NUM_THREADS", golden::THREADS)
+            .args(["reproduce", "fig5", "--scale", "smoke", "--quiet"])
+            .args(["--compare-reference", "--mix-groups", "--replicas", "64"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    let rerun = std::fs::read_to_string(fig5.join("report.md")).unwrap();
+    assert_eq!(report5, rerun, "fig5's report without its checkpoints");
+
     // Rerunning the same command does no training and changes nothing; without
     // --compare-reference the method's groups are all there already.
     let before = std::fs::read(out.join("fig4/runs.csv")).unwrap();

@@ -132,7 +132,8 @@ pub fn correlation_mde(n: usize, alpha: f64, power: f64, spearman: bool) -> Resu
             got: n,
         });
     }
-    if !(alpha > 0.0 && alpha < 1.0) || !(power > 0.0 && power < 1.0) {
+    let inside = |x: f64| x > 0.0 && x < 1.0;
+    if !(inside(alpha) && inside(power)) {
         return Err(AnalysisError::InvalidArgument(format!(
             "detectable correlation: alpha and power must lie in (0, 1), got {alpha} and {power}"
         )));
