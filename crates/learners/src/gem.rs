@@ -377,6 +377,73 @@ mod tests {
         assert_eq!(a, b);
     }
 
+    /// FNV-1a over the bits of every parameter of `net` (in `named_params` order).
+    fn param_bits_hash(net: &Cnn) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for (name, _) in net.named_params() {
+            let v: Vec<f32> = net
+                .value(name, 0)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            for x in v {
+                for b in x.to_bits().to_le_bytes() {
+                    h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+                }
+            }
+        }
+        h
+    }
+
+    /// A-GEM bit for bit as the implementation before it became a plugin of the one training
+    /// loop (`Phase::AfterBackward`): the numbers below were recorded from a run of that code
+    /// (its own forward/backward/Adam step) on this tiny deterministic case.
+    #[test]
+    fn the_same_numbers_as_before_the_one_loop() {
+        let cfg = GemConfig {
+            memory_per_task: 8,
+            memory_batch: 8,
+            adam: AdamConfig {
+                lr: 1e-2,
+                ..AdamConfig::default()
+            },
+            ..GemConfig::new(4, &[16], 4)
+        };
+        let mut l = AGem::new(cfg).unwrap();
+        for t in 0..2 {
+            let (x, y) = task(t);
+            l.begin_task(t, &[2 * t, 2 * t + 1]).unwrap();
+            for _ in 0..25 {
+                l.learn(&x, &y).unwrap();
+            }
+            l.end_task(t).unwrap();
+        }
+        let (x0, _) = task(0);
+        let scores: Vec<u32> = l
+            .scores(&x0)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+            .iter()
+            .take(8)
+            .map(|v| v.to_bits())
+            .collect();
+        let got = (l.steps(), param_bits_hash(l.net()), scores);
+        let want = (
+            (50, 25),
+            7_263_279_057_176_096_925,
+            vec![
+                1065747040, 3205356844, 3201178502, 3199652519, 3216631480, 1065598391, 3201050737,
+                3208529200,
+            ],
+        );
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn refuses_bad_settings_and_input() {
         assert!(AGem::new(GemConfig::new(0, &[4], 2)).is_err());
