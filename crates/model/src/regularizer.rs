@@ -45,6 +45,12 @@ pub enum Phase {
     Start,
     /// Before each minibatch's forward pass (the reference code's neurogenesis fires here).
     BeforeBatch,
+    /// After each minibatch's backward pass, before the optimiser step (`ctx.step` counts the
+    /// steps taken before this one): the only phase in which [`StepCx::grad`] and
+    /// [`StepCx::set_grad`] read and replace this replica's gradients, e.g. A-GEM's projection
+    /// (`neurogen_learners::gem`), a sign projection, or a rule that hands the optimiser an
+    /// update of its own as the gradient.
+    AfterBackward,
     /// After each optimiser step (`ctx.step` counts the step just taken): neurogenesis
     /// turnover.
     AfterStep,
@@ -117,7 +123,8 @@ pub trait Regularizer {
         Ok(None)
     }
 
-    /// A step hook: may read and change this replica's parameters and optimiser state.
+    /// A step hook: may read and change this replica's parameters and optimiser state, and in
+    /// [`Phase::AfterBackward`] its gradients.
     fn on_step(&mut self, _phase: Phase, _cx: &mut StepCx) -> Result<()> {
         Ok(())
     }
