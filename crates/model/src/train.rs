@@ -24,11 +24,11 @@ use crate::adam::{Adam, AdamConfig};
 use crate::error::{ModelError, Result};
 use crate::eval::{check_finite_weights, evaluate_with};
 use crate::hooks::{ForwardCtx, HookSite, HookStep, Hooks};
-use crate::kernels;
 use crate::loss::cross_entropy;
 use crate::metrics::{EpochMetrics, EvalResult, TrainMetrics};
 use crate::net::Cnn;
 use crate::regularizer::{LossCx, PerReplica, Phase, Regularizer};
+use crate::runtime;
 use crate::slot::{Staging, StepCtx, StepCx};
 
 /// Minibatch size of every evaluation pass (it does not change results: evaluation-mode hooks
@@ -470,7 +470,7 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
     fn backward_update(&mut self, total: &Tensor, ctx: StepCtx) -> Result<()> {
         if self.live().iter().any(|&l| l) {
             let mut grads = {
-                let _cache = kernels::cuda_param_cache(self.net.device());
+                let _cache = runtime::cuda_param_cache(self.net.device());
                 total.backward()?
             };
             self.run_phase(Phase::AfterBackward, ctx, Some(&mut grads))?;
