@@ -39,7 +39,11 @@ use crate::net::Cnn;
 pub use crate::slot::{StepCtx, StepCx};
 
 /// When a step hook runs (see docs/ARCHITECTURE.md for the whole step).
+///
+/// More phases may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
+/// arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Once, before the first step, with the freshly built optimiser (check settings here).
     Start,
