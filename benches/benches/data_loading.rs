@@ -27,8 +27,8 @@ fn bench(c: &mut Criterion) {
 }
 
 fn main() {
-    neurogen_model::kernels::prefer_rayon_threads();
-    neurogen_model::kernels::tune_allocator();
+    neurogen_model::runtime::prefer_rayon_threads();
+    neurogen_model::runtime::tune_allocator();
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();

@@ -1,6 +1,6 @@
 """The paper's network as a ``torch.nn.Module`` with neurogen's parameter names and shapes.
 
-Mirrors ``crates/model/src/network.rs`` and ``config.rs``: 3x3 convolutions with padding 1 and
+Mirrors ``crates/model/src/net.rs`` and ``config.rs``: 3x3 convolutions with padding 1 and
 ReLU, a 2x2 max-pool after every second convolution, flatten, hidden fully connected layers
 with ReLU (``fcs.0``, ``fcs.1``, ...) and an output layer ``fc3`` without bias. With no
 convolutions (an MLP) the features are the flattened input.
@@ -157,7 +157,7 @@ def renorm_blocks(a: torch.Tensor, max_norm: float, block: int = REFERENCE_EVAL_
 
 
 def _renorm_dim(x: torch.Tensor, dim: int, max_norm: float) -> torch.Tensor:
-    # The same arithmetic as neurogen's renorm_l1 (hookplan.rs): f32 sum of |x|, then
+    # The same arithmetic as neurogen's renorm_l1 (hooks.rs): f32 sum of |x|, then
     # max_norm * 1/(norm + eps) where the norm exceeds max_norm.
     norms = x.abs().sum(dim, keepdim=True)
     factor = (norms + RENORM_EPS).reciprocal() * max_norm
@@ -166,7 +166,7 @@ def _renorm_dim(x: torch.Tensor, dim: int, max_norm: float) -> torch.Tensor:
 
 
 class NeurogenNet(nn.Module):
-    """neurogen's CNN (``Cnn`` in ``crates/model/src/network.rs``), or an MLP when the config
+    """neurogen's CNN (``Cnn`` in ``crates/model/src/net.rs``), or an MLP when the config
     has no convolutions. ``state_dict()`` keys and shapes are exactly a checkpoint's."""
 
     def __init__(self, config: ModelConfig, eval_max_norms: Sequence[float] = ()):

@@ -1,6 +1,6 @@
 """Shared fixtures. Tests skip, with the reason in pytest's summary (run with ``-rs``), when
-torch cannot be imported, when the CIFAR-10 archive is absent, or when no xtask binary can be
-built; set ``NEUROGEN_XTASK`` to an xtask binary to skip building one, ``NEUROGEN_TEST_DATA``
+torch cannot be imported, when the CIFAR-10 archive is absent (a failure instead with
+``NEUROGEN_REQUIRE_DATA=1``, as in CI), or when no xtask binary can be built; set ``NEUROGEN_XTASK`` to an xtask binary to skip building one, ``NEUROGEN_TEST_DATA``
 to a CIFAR-10 source other than ``../shared/data/cifar10-jpeg.tar.gz``."""
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def pytest_report_header(config):
 def cifar10() -> Path:
     src = data_source()
     if not src.exists():
-        pytest.skip(f"CIFAR-10 is absent ({src}; set NEUROGEN_TEST_DATA)")
+        why = f"CIFAR-10 is absent ({src}; set NEUROGEN_TEST_DATA)"
+        if os.environ.get("NEUROGEN_REQUIRE_DATA") == "1":
+            pytest.fail(f"{why}, and NEUROGEN_REQUIRE_DATA=1 requires it")
+        pytest.skip(why)
     return src
 
 

@@ -203,11 +203,11 @@ fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
 fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
     check_args(&a)?;
     // Before any thread or tensor op exists: keep candle's spin-waiting pool out of the
-    // kernels' way (see neurogen_model::kernels::prefer_rayon_threads).
+    // kernels' way (see neurogen_model::runtime::prefer_rayon_threads).
     let candle_num_threads = if a.reference_ops {
         std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "default".into())
     } else {
-        neurogen_model::kernels::prefer_rayon_threads()
+        neurogen_model::runtime::prefer_rayon_threads()
     };
     // SAFETY: the benchmark uses the device from its main thread only.
     let device = unsafe { neurogen_model::parse_device_single_stream(&a.device) }
@@ -231,7 +231,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         shape.width,
         ds.class_names.len(),
     );
-    neurogen_model::kernels::set_enabled(!a.reference_ops);
+    neurogen_model::runtime::set_enabled(!a.reference_ops);
     let train_split: &Split = &ds.train;
     let eval_split: &Split = &ds.test;
     if train_split.len() < a.batch_size {
@@ -267,7 +267,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
         device: neurogen_model::device_name(&device),
         cpu: cpu_model(),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        kernels: neurogen_model::kernels::enabled() && !device.is_metal(),
+        kernels: neurogen_model::runtime::enabled() && !device.is_metal(),
         candle_num_threads,
         dataset: format!("{} ({})", ds.kind, path.display()),
         replicas: a.replicas,

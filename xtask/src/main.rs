@@ -37,8 +37,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     // Before any thread exists: keep candle's spin-waiting pool from competing with rayon
     // (about 3x faster training at batch 4 on 2 cores; see docs/performance.md).
-    neurogen_model::kernels::prefer_rayon_threads();
-    neurogen_model::kernels::tune_allocator();
+    neurogen_model::runtime::prefer_rayon_threads();
+    neurogen_model::runtime::tune_allocator();
     let cli = Cli::parse();
     match cli.command {
         Command::Data(args) => data::run(args),

@@ -19,11 +19,10 @@ fn xtask() -> Command {
 }
 
 fn cifar() -> Option<PathBuf> {
-    let p = neurogen_data::cifar10_archive();
-    if p.is_none() {
-        eprintln!("SKIP: ../shared/data/cifar10-jpeg.tar.gz is absent");
-    }
-    p
+    neurogen_testkit::data::or_skip(
+        neurogen_data::cifar10_archive(),
+        "../shared/data/cifar10-jpeg.tar.gz is absent",
+    )
 }
 
 fn read_rows(path: &Path) -> Vec<(String, String, String, String)> {

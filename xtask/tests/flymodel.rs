@@ -19,10 +19,10 @@ fn xtask() -> Command {
 
 #[test]
 fn flymodel_runs_at_smoke_scale_and_resumes() {
-    let Some(data) = neurogen_data::fashion_mnist_dir() else {
-        eprintln!(
-            "SKIP: no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)"
-        );
+    let Some(data) = neurogen_testkit::data::or_skip(
+        neurogen_data::fashion_mnist_dir(),
+        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

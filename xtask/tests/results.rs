@@ -67,8 +67,10 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ),
             _ => (neurogen_data::cifar10_archive(), fig.to_string()),
         };
-        let Some(data) = data else {
-            eprintln!("SKIP: {}: its dataset is absent", dir.display());
+        let Some(data) = neurogen_testkit::data::or_skip(
+            data,
+            &format!("{}: its dataset is absent", dir.display()),
+        ) else {
             continue;
         };
         let tmp = tempfile::tempdir().unwrap();

@@ -25,7 +25,9 @@ fn data() -> Option<(PathBuf, PathBuf)> {
     ) {
         (Some(c), Some(f)) => Some((c, f)),
         _ => {
-            eprintln!("SKIP: needs ../shared/data/cifar10-jpeg.tar.gz and Fashion-MNIST");
+            neurogen_testkit::data::skip(
+                "needs ../shared/data/cifar10-jpeg.tar.gz and Fashion-MNIST",
+            );
             None
         }
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in `neurogen-analysis`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AnalysisError {
     /// A group or sample has fewer observations than the statistic needs.
     #[error("{what}: need at least {min} observations, got {got}")]

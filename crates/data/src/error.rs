@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 /// Errors of `neurogen-data`. Messages name the offending file and the rule it breaks.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// A file or directory could not be read or written.
     #[error("{path}: {cause}")]

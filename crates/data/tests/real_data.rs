@@ -2,6 +2,7 @@
 //! run into a private cache, then served from it) and Fashion-MNIST from the
 //! `dataset-fashion-mnist` package. Skipped, visibly, when absent.
 use neurogen_data::{cifar10_archive, fashion_mnist_dir, load, DatasetKind, LoadOptions, Split};
+use neurogen_testkit::data::or_skip;
 
 /// Per-channel mean and standard deviation of pixel values scaled to [0, 1].
 fn channel_stats(s: &Split) -> Vec<(f64, f64)> {
@@ -26,8 +27,10 @@ fn channel_stats(s: &Split) -> Vec<(f64, f64)> {
 
 #[test]
 fn real_cifar10_archive() {
-    let Some(archive) = cifar10_archive() else {
-        eprintln!("SKIP: ../shared/data/cifar10-jpeg.tar.gz not found (set NEUROGEN_SHARED_DATA)");
+    let Some(archive) = or_skip(
+        cifar10_archive(),
+        "../shared/data/cifar10-jpeg.tar.gz not found (set NEUROGEN_SHARED_DATA)",
+    ) else {
         return;
     };
     let cache = tempfile::tempdir().unwrap();
@@ -78,11 +81,10 @@ fn real_cifar10_archive() {
 
 #[test]
 fn real_fashion_mnist() {
-    let Some(dir) = fashion_mnist_dir() else {
-        eprintln!(
-            "SKIP: /usr/share/datasets/fashion-mnist not found \
-             (apt-get install -y dataset-fashion-mnist)"
-        );
+    let Some(dir) = or_skip(
+        fashion_mnist_dir(),
+        "/usr/share/datasets/fashion-mnist not found (apt-get install -y dataset-fashion-mnist)",
+    ) else {
         return;
     };
     let cache = tempfile::tempdir().unwrap();

@@ -35,6 +35,7 @@ pub const LOCK_FILE: &str = ".lock";
 
 /// What can go wrong in this crate. Every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IoError {
     /// The target of a write has no file name (it is empty, `/` or ends in `..`).
     #[error("{path}: not a file path")]

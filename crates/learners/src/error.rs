@@ -3,6 +3,7 @@ use neurogen_model::ModelError;
 
 /// Everything that can go wrong while building, training or evaluating a learner.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LearnerError {
     /// A setting or an input is out of its allowed range; the message says what is allowed.
     #[error("{0}")]

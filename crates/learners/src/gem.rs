@@ -13,16 +13,23 @@
 //!
 //! ([`agem_project`]). This module implements A-GEM, not the quadratic program of GEM. The
 //! network is the workspace's MLP (`neurogen_model::Cnn` with `ModelConfig::mlp`, PyTorch's
-//! initialisation) and the projected gradient goes to the same Adam as the vanilla and EWC
-//! baselines (the papers use plain SGD). The memory holds each finished task's first
-//! [`GemConfig::memory_per_task`] training examples (in training order); each step draws
-//! [`GemConfig::memory_batch`] of them (seeded) for `g_ref`.
+//! initialisation), trained by the workspace's one training loop (`neurogen_model::Trainer`),
+//! so the projected gradient goes to the same Adam as the vanilla and EWC baselines (the papers
+//! use plain SGD). The projection is a plugin of that loop, [`AGemProjection`]: a
+//! [`Regularizer`] whose `Phase::AfterBackward` hook replaces the minibatch's gradient with its
+//! projection, as Avalanche's A-GEM plugin does in `after_backward`. The memory holds each
+//! finished task's first [`GemConfig::memory_per_task`] training examples (in training order);
+//! each step draws [`GemConfig::memory_batch`] of them (seeded) for `g_ref`, computed before the
+//! step on the current weights.
 use candle_core::{backprop::GradStore, DType, Device, Tensor};
-use neurogen_model::{cross_entropy, Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, NoHooks};
+use neurogen_model::{
+    cross_entropy, Adam, AdamConfig, Cnn, ForwardCtx, ModelConfig, ModelError, NoHooks, Phase,
+    Regularizer, StepCtx, StepCx, Trainer,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{config, Result};
+use crate::error::{config, LearnerError, Result};
 use crate::learner::{host_batch, host_inputs, Learner, TaskSample};
 
 /// The A-GEM projection of `g` against the reference gradient `g_ref` (in place): when they
@@ -57,6 +64,94 @@ pub fn agem_project(g: &mut [f32], g_ref: &[f32]) -> bool {
         *a = (*a as f64 - c * b as f64) as f32;
     }
     true
+}
+
+/// A-GEM's projection as a step hook of the one training loop: in `Phase::AfterBackward` it
+/// reads every gradient of its replica (in [`StepCx::param_names`] order, a missing gradient as
+/// zeros), projects it against the reference gradient given for this step
+/// ([`AGemProjection::set_reference`], [`agem_project`]) and, when they conflict, replaces the
+/// gradients with the projection, so Adam steps along it. Without a reference (no memory yet)
+/// the gradients pass unchanged.
+///
+/// ```
+/// use candle_core::Device;
+/// use neurogen_learners::AGemProjection;
+/// use neurogen_model::{Cnn, ModelConfig, Trainer, AdamConfig, StepCtx};
+/// let mut net = Cnn::new(&ModelConfig::mlp(2, &[4], 2), 0, &Device::Cpu)?;
+/// let n: usize = net.named_params().iter().map(|(_, v)| v.elem_count()).sum();
+/// let mut proj = [AGemProjection::default()];
+/// // A reference gradient along which the step must not increase the loss.
+/// proj[0].set_reference(Some(vec![1.0; n]));
+/// let mut trainer = Trainer::new(&mut net, AdamConfig::default(), &mut proj)?;
+/// let x = candle_core::Tensor::new(&[[1f32, 0.], [0., 1.]], &Device::Cpu)?.reshape((1, 2, 1, 1, 2))?;
+/// let y = candle_core::Tensor::new(&[[0u32, 1]], &Device::Cpu)?;
+/// let ctx = StepCtx { epoch: 0, batch: 0, step: 0, batches_per_epoch: 1 };
+/// trainer.step(&x, &y, ctx)?;
+/// drop(trainer);
+/// let _was_projected: bool = proj[0].projected();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AGemProjection {
+    reference: Option<Vec<f32>>,
+    projected: bool,
+}
+
+impl AGemProjection {
+    /// The reference gradient `g_ref` for the next step (every parameter's gradient,
+    /// concatenated in [`StepCx::param_names`] order), or `None` for a plain step. It is used
+    /// once: the step after that is plain unless a new one is given.
+    pub fn set_reference(&mut self, reference: Option<Vec<f32>>) {
+        self.reference = reference;
+    }
+
+    /// Whether the last step's gradient was projected.
+    pub fn projected(&self) -> bool {
+        self.projected
+    }
+}
+
+impl Regularizer for AGemProjection {
+    fn name(&self) -> String {
+        "a-gem".into()
+    }
+
+    fn on_step(&mut self, phase: Phase, cx: &mut StepCx) -> neurogen_model::Result<()> {
+        if phase != Phase::AfterBackward {
+            return Ok(());
+        }
+        self.projected = false;
+        let Some(reference) = self.reference.take() else {
+            return Ok(());
+        };
+        let names = cx.param_names();
+        let mut g = Vec::with_capacity(reference.len());
+        for name in &names {
+            match cx.grad(name)? {
+                Some(t) => g.extend(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?),
+                None => g.extend(std::iter::repeat_n(0f32, cx.param(name)?.elem_count())),
+            }
+        }
+        if g.len() != reference.len() {
+            return Err(ModelError::Config(format!(
+                "A-GEM: the reference gradient has {} values, the network's gradient {}",
+                reference.len(),
+                g.len()
+            )));
+        }
+        if agem_project(&mut g, &reference) {
+            self.projected = true;
+            let mut at = 0;
+            for name in &names {
+                let p = cx.param(name)?;
+                let k = p.elem_count();
+                let t = Tensor::from_vec(g[at..at + k].to_vec(), p.shape(), &Device::Cpu)?;
+                cx.set_grad(name, &t)?;
+                at += k;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Settings of an [`AGem`] learner.
@@ -114,7 +209,10 @@ impl GemConfig {
 pub struct AGem {
     config: GemConfig,
     net: Cnn,
-    opt: Adam,
+    /// The optimiser between steps (taken by each step's [`Trainer`]).
+    opt: Option<Adam>,
+    /// The projection, the training loop's `Phase::AfterBackward` plugin.
+    projection: AGemProjection,
     rng: ChaCha8Rng,
     /// The finished tasks' examples.
     memory: TaskSample,
@@ -136,18 +234,21 @@ impl AGem {
         if config.memory_batch == 0 {
             return crate::error::config("A-GEM's reference batch must hold at least one example");
         }
-        let net = Cnn::new(
+        let mut net = Cnn::new(
             &ModelConfig::mlp(config.inputs, &config.hidden, config.classes),
             config.seed,
             &Device::Cpu,
         )?;
-        let opt = Adam::new(config.adam, 1)?;
+        let mut projection = [AGemProjection::default()];
+        let opt = Trainer::new(&mut net, config.adam, &mut projection)?.into_optimizer();
+        let [projection] = projection;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(7);
         Ok(AGem {
             config,
             net,
-            opt,
+            opt: Some(opt),
+            projection,
             rng,
             memory: TaskSample::default(),
             task: TaskSample::default(),
@@ -171,7 +272,8 @@ impl AGem {
         &self.net
     }
 
-    /// The gradients of the mean cross-entropy on `(x, y)` (`x` row-major `[n, inputs]`).
+    /// The gradients of the mean cross-entropy on `(x, y)` (`x` row-major `[n, inputs]`): the
+    /// reference gradient's.
     fn gradients(&self, x: &[f32], y: &[u32]) -> Result<GradStore> {
         let n = y.len();
         let xb = Tensor::from_vec(x.to_vec(), (1, n, 1, 1, self.config.inputs), &Device::Cpu)?;
@@ -218,8 +320,8 @@ impl Learner for AGem {
             return Ok(());
         }
         self.task.offer(self.config.memory_per_task, d, &xs, &ys);
-        let mut grads = self.gradients(&xs, &ys)?;
-        if self.memory.len() > 0 {
+        // The memory's gradient on the weights the step starts from.
+        let reference = if self.memory.len() > 0 {
             let m = self.memory.len();
             let mut rx = Vec::with_capacity(self.config.memory_batch * d);
             let mut ry = Vec::with_capacity(self.config.memory_batch);
@@ -228,22 +330,35 @@ impl Learner for AGem {
                 rx.extend_from_slice(&self.memory.x[i * d..(i + 1) * d]);
                 ry.push(self.memory.y[i]);
             }
-            let reference = self.flatten(&self.gradients(&rx, &ry)?)?;
-            let mut g = self.flatten(&grads)?;
-            if agem_project(&mut g, &reference) {
-                self.projected += 1;
-                let mut at = 0;
-                for (_, var) in self.net.named_params() {
-                    let t = var.as_tensor();
-                    let k = t.elem_count();
-                    let p = Tensor::from_vec(g[at..at + k].to_vec(), t.shape(), &Device::Cpu)?
-                        .to_dtype(t.dtype())?;
-                    grads.insert(t, p);
-                    at += k;
-                }
-            }
+            Some(self.flatten(&self.gradients(&rx, &ry)?)?)
+        } else {
+            None
+        };
+        self.projection.set_reference(reference);
+        // One step of the one training loop; the projection is its AfterBackward hook.
+        let xb = Tensor::from_vec(xs, (1, n, 1, 1, d), &Device::Cpu)?;
+        let yb = Tensor::from_vec(ys, (1, n), &Device::Cpu)?;
+        let opt = self.opt.take().ok_or_else(|| {
+            LearnerError::Config("the optimiser was lost by an earlier error".into())
+        })?;
+        let mut regs = [&mut self.projection];
+        let mut trainer = Trainer::resume(&mut self.net, opt, &mut regs)?;
+        let ctx = StepCtx {
+            epoch: 0,
+            batch: self.steps,
+            step: self.steps,
+            batches_per_epoch: 0,
+        };
+        let stepped = trainer.step(&xb, &yb, ctx);
+        let failure = trainer.failures()[0].as_ref().map(|e| e.to_string());
+        self.opt = Some(trainer.into_optimizer());
+        stepped?;
+        if let Some(e) = failure {
+            return config(format!("A-GEM step {}: {e}", self.steps));
         }
-        self.opt.step(self.net.named_params(), &grads, &[true])?;
+        if self.projection.projected() {
+            self.projected += 1;
+        }
         self.steps += 1;
         Ok(())
     }
@@ -375,6 +490,73 @@ mod tests {
             .to_vec1()
             .unwrap();
         assert_eq!(a, b);
+    }
+
+    /// FNV-1a over the bits of every parameter of `net` (in `named_params` order).
+    fn param_bits_hash(net: &Cnn) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for (name, _) in net.named_params() {
+            let v: Vec<f32> = net
+                .value(name, 0)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            for x in v {
+                for b in x.to_bits().to_le_bytes() {
+                    h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+                }
+            }
+        }
+        h
+    }
+
+    /// A-GEM bit for bit as the implementation before it became a plugin of the one training
+    /// loop (`Phase::AfterBackward`): the numbers below were recorded from a run of that code
+    /// (its own forward/backward/Adam step) on this tiny deterministic case.
+    #[test]
+    fn the_same_numbers_as_before_the_one_loop() {
+        let cfg = GemConfig {
+            memory_per_task: 8,
+            memory_batch: 8,
+            adam: AdamConfig {
+                lr: 1e-2,
+                ..AdamConfig::default()
+            },
+            ..GemConfig::new(4, &[16], 4)
+        };
+        let mut l = AGem::new(cfg).unwrap();
+        for t in 0..2 {
+            let (x, y) = task(t);
+            l.begin_task(t, &[2 * t, 2 * t + 1]).unwrap();
+            for _ in 0..25 {
+                l.learn(&x, &y).unwrap();
+            }
+            l.end_task(t).unwrap();
+        }
+        let (x0, _) = task(0);
+        let scores: Vec<u32> = l
+            .scores(&x0)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+            .iter()
+            .take(8)
+            .map(|v| v.to_bits())
+            .collect();
+        let got = (l.steps(), param_bits_hash(l.net()), scores);
+        let want = (
+            (50, 25),
+            7_263_279_057_176_096_925,
+            vec![
+                1065747040, 3205356844, 3201178502, 3199652519, 3216631480, 1065598391, 3201050737,
+                3208529200,
+            ],
+        );
+        assert_eq!(got, want);
     }
 
     #[test]

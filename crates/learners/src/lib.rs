@@ -48,6 +48,6 @@ pub use error::{LearnerError, Result};
 pub use fly::{
     adaptive_threshold, kwta_top_k, min_max_scale, FlyConfig, FlyModel, Projection, Wta,
 };
-pub use gem::{agem_project, AGem, GemConfig};
+pub use gem::{agem_project, AGem, AGemProjection, GemConfig};
 pub use harness::{FeatureSplit, HarnessConfig, IncrementalResult, TaskSequence};
 pub use learner::Learner;

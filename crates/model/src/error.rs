@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while building, training, evaluating or (de)serialising a model.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// An error from candle (shape mismatch, device error, ...).
     #[error("tensor operation failed: {0}")]

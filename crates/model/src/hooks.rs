@@ -17,7 +17,11 @@ use crate::error::{ModelError, Result};
 pub const RENORM_EPS: f64 = 1e-7;
 
 /// What a forward pass is for.
+///
+/// More fields may come (`#[non_exhaustive]`): build one with [`ForwardCtx::train`] or
+/// [`ForwardCtx::eval`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ForwardCtx {
     /// Training (true) or evaluation (false) mode.
     pub train: bool,
@@ -48,7 +52,11 @@ impl ForwardCtx {
 }
 
 /// The kinds of layer hooks act on.
+///
+/// More kinds of layer may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
+/// arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LayerKind {
     /// A hidden fully connected layer (`fcs.{index}`).
     Hidden,
@@ -106,7 +114,11 @@ impl HookSite {
 }
 
 /// One step of a forward hook on one replica's activations of shape `[batch, width]`.
+///
+/// More kinds of step may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
+/// arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum HookStep {
     /// Multiply elementwise by these `batch · width` factors (row-major).
     Multiply(Vec<f32>),

@@ -3,7 +3,8 @@
 //! PyTorch's semantics and inspectable state, one training loop for one network or many
 //! replicas, regulariser hooks, and safetensors checkpoints that load into PyTorch.
 //!
-//! Layers of the crate, each using only those above it: `kernels` (CPU and CUDA ops) and
+//! Layers of the crate, each using only those above it: `runtime` (process-wide switches);
+//! `kernels` (CPU and CUDA ops) and
 //! `hooks` (forward hooks as data); `net` (the model, K ≥ 1 replicas) and `adam`; `slot` (a
 //! step hook's view of one replica) and `regularizer` (the plug-in trait); `loss`, `eval` and
 //! `train` (the loop); `checkpoint`; `silence` and `perturb` (hooks for ablation and noise).
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod net;
 pub mod perturb;
 pub mod regularizer;
+pub mod runtime;
 pub mod silence;
 pub mod slot;
 pub mod train;

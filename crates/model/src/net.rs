@@ -503,7 +503,7 @@ impl Cnn {
             return Ok(h.flatten_from(2)?);
         }
         // GPU: one im2col and one batched matrix product per layer for all replicas.
-        let _cache = kernels::cuda_param_cache(&self.device);
+        let _cache = crate::runtime::cuda_param_cache(&self.device);
         let layers = (0..n_conv).map(|i| {
             let (w, b) = self.conv(i);
             (w.as_tensor().clone(), b.as_tensor().clone())

@@ -39,12 +39,22 @@ use crate::net::Cnn;
 pub use crate::slot::{StepCtx, StepCx};
 
 /// When a step hook runs (see docs/ARCHITECTURE.md for the whole step).
+///
+/// More phases may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
+/// arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Once, before the first step, with the freshly built optimiser (check settings here).
     Start,
     /// Before each minibatch's forward pass (the reference code's neurogenesis fires here).
     BeforeBatch,
+    /// After each minibatch's backward pass, before the optimiser step (`ctx.step` counts the
+    /// steps taken before this one): the only phase in which [`StepCx::grad`] and
+    /// [`StepCx::set_grad`] read and replace this replica's gradients, e.g. A-GEM's projection
+    /// (`neurogen_learners::gem`), a sign projection, or a rule that hands the optimiser an
+    /// update of its own as the gradient.
+    AfterBackward,
     /// After each optimiser step (`ctx.step` counts the step just taken): neurogenesis
     /// turnover.
     AfterStep,
@@ -117,7 +127,8 @@ pub trait Regularizer {
         Ok(None)
     }
 
-    /// A step hook: may read and change this replica's parameters and optimiser state.
+    /// A step hook: may read and change this replica's parameters and optimiser state, and in
+    /// [`Phase::AfterBackward`] its gradients.
     fn on_step(&mut self, _phase: Phase, _cx: &mut StepCx) -> Result<()> {
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! A step hook's view of its own replica: read and replace one replica's parameters and
-//! optimiser state inside the stacked model, in place, with no copy of the other replicas.
+//! A step hook's view of its own replica: read and replace one replica's parameters, optimiser
+//! state and (in [`crate::Phase::AfterBackward`]) gradients inside the stacked model, in place,
+//! with no copy of the other replicas.
 //!
 //! Step hooks ([`crate::Regularizer::on_step`]: neurogenesis events, freezing, growth) of all
 //! K replicas run one after another, each on its [`StepCx`]. What they write is staged and
@@ -7,8 +8,11 @@
 //! rebuilt as one stacked tensor, so a phase costs one copy per touched tensor, whatever K.
 //! Within a phase a replica reads back what it staged. A change of shape (additive growth) must
 //! be the same in every replica that is still training; replicas that stopped follow them.
+//! Replaced gradients are staged the same way and land in the step's gradients before the
+//! optimiser reads them.
 use std::collections::BTreeMap;
 
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, IndexOp, Tensor, Var};
 
 use crate::adam::{Adam, ParamState};
@@ -36,6 +40,7 @@ pub(crate) struct Staging {
     v: BTreeMap<String, Vec<Option<Tensor>>>,
     steps: BTreeMap<String, Vec<Option<u64>>>,
     frozen: Vec<(String, usize, bool)>,
+    grads: BTreeMap<String, Vec<Option<Tensor>>>,
 }
 
 impl Staging {
@@ -54,6 +59,28 @@ impl Staging {
             && self.v.is_empty()
             && self.steps.is_empty()
             && self.frozen.is_empty()
+    }
+
+    /// Writes the staged gradients into `grads` (each touched gradient rebuilt once as a
+    /// stacked tensor; replicas that staged nothing keep theirs, or zeros where the parameter
+    /// had no gradient).
+    pub(crate) fn commit_grads(&mut self, net: &Cnn, grads: &mut GradStore) -> Result<()> {
+        let k = net.replicas();
+        for (name, vals) in std::mem::take(&mut self.grads) {
+            let var = net.param(&name)?;
+            let old = grads.get(var.as_tensor()).cloned();
+            let stacked = stack_over(
+                &vals,
+                |r| match &old {
+                    Some(g) => Ok(g.i(r)?),
+                    None => Ok(var.as_detached_tensor().i(r)?.zeros_like()?),
+                },
+                k,
+                &name,
+            )?;
+            grads.insert(var.as_tensor(), stacked);
+        }
+        Ok(())
     }
 
     /// Writes everything staged into `net` and `opt`. Replicas marked in `stopped` that did not
@@ -178,6 +205,7 @@ pub struct StepCx<'a> {
     replica: usize,
     net: &'a Cnn,
     opt: &'a Adam,
+    grads: Option<&'a GradStore>,
     staged: &'a mut Staging,
 }
 
@@ -187,6 +215,7 @@ impl<'a> StepCx<'a> {
         replica: usize,
         net: &'a Cnn,
         opt: &'a Adam,
+        grads: Option<&'a GradStore>,
         staged: &'a mut Staging,
     ) -> Self {
         StepCx {
@@ -194,6 +223,7 @@ impl<'a> StepCx<'a> {
             replica,
             net,
             opt,
+            grads,
             staged,
         }
     }
@@ -224,6 +254,16 @@ impl<'a> StepCx<'a> {
         Ok(self.param(&w)?.dim(0)?)
     }
 
+    /// The names of every parameter, in the network's order (PyTorch's names, e.g.
+    /// `fcs.0.weight`).
+    pub fn param_names(&self) -> Vec<String> {
+        self.net
+            .named_params()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
+    }
+
     /// Names of hidden layer `layer`'s parameters: `(incoming weight, bias, outgoing weight)`.
     pub fn hidden_param_names(&self, layer: usize) -> Result<(String, String, String)> {
         self.net.hidden_param_names(layer)
@@ -240,7 +280,14 @@ impl<'a> StepCx<'a> {
     /// Replaces this replica's value of parameter `name` (PyTorch's shape). The shape may
     /// change only for hidden layers' parameters, alike in every replica (additive growth).
     pub fn set_param(&mut self, name: &str, value: &Tensor) -> Result<()> {
-        self.net.param(name)?;
+        let var = self.net.param(name)?;
+        if self.grads.is_some() && value.dims() != &var.dims()[1..] {
+            return Err(ModelError::Config(format!(
+                "{name} cannot change shape in Phase::AfterBackward (from {:?} to {:?}): the step's gradients have the old shape",
+                &var.dims()[1..],
+                value.dims()
+            )));
+        }
         let value = value
             .to_dtype(self.net.dtype())?
             .to_device(self.net.device())?
@@ -288,6 +335,61 @@ impl<'a> StepCx<'a> {
         Staging::slot(&mut self.staged.v, name, k)[r] = Some(state.v);
         Staging::slot(&mut self.staged.steps, name, k)[r] = Some(state.step);
         Ok(())
+    }
+
+    /// Whether this phase has gradients to read and replace: only
+    /// [`crate::Phase::AfterBackward`] has.
+    pub fn has_grads(&self) -> bool {
+        self.grads.is_some()
+    }
+
+    /// This replica's gradient of parameter `name` in PyTorch's shape (what it staged, if
+    /// anything), in [`crate::Phase::AfterBackward`]: the gradient of its minibatch loss (plus
+    /// loss term), which the optimiser step that follows will use. `None` where the parameter
+    /// has no gradient this step (it did not take part in the loss). Other phases have no
+    /// gradients: an error.
+    pub fn grad(&self, name: &str) -> Result<Option<Tensor>> {
+        let var = self.net.param(name)?;
+        let grads = self.grads_or_err(name)?;
+        if let Some(Some(t)) = self.staged.grads.get(name).map(|v| &v[self.replica]) {
+            return Ok(Some(t.clone()));
+        }
+        Ok(match grads.get(var.as_tensor()) {
+            Some(g) => Some(g.i(self.replica)?),
+            None => None,
+        })
+    }
+
+    /// Replaces this replica's gradient of parameter `name` (PyTorch's shape) for the optimiser
+    /// step that follows, in [`crate::Phase::AfterBackward`]: e.g. a projected gradient (A-GEM),
+    /// its sign, or an update rule of the hook's own (a pseudo-gradient). Staged like every
+    /// write; the other replicas' gradients are unchanged. A parameter without a gradient this
+    /// step gets one (zeros in the other replicas).
+    pub fn set_grad(&mut self, name: &str, grad: &Tensor) -> Result<()> {
+        let var = self.net.param(name)?;
+        self.grads_or_err(name)?;
+        if grad.dims() != &var.dims()[1..] {
+            return Err(ModelError::Config(format!(
+                "the gradient of {name} must have the parameter's shape {:?}, got {:?}",
+                &var.dims()[1..],
+                grad.dims()
+            )));
+        }
+        let grad = grad
+            .to_dtype(self.net.dtype())?
+            .to_device(self.net.device())?
+            .detach();
+        let k = self.net.replicas();
+        Staging::slot(&mut self.staged.grads, name, k)[self.replica] = Some(grad);
+        Ok(())
+    }
+
+    fn grads_or_err(&self, name: &str) -> Result<&'a GradStore> {
+        self.grads.ok_or_else(|| {
+            ModelError::Config(format!(
+                "the gradient of {name} was asked for outside Phase::AfterBackward (the only phase with gradients)"
+            ))
+        })
     }
 
     /// Whether the optimiser skips parameter `name` of this replica (after what it staged).
@@ -343,7 +445,7 @@ pub fn edit_replica<T>(
     }
     let mut staged = Staging::default();
     let out = {
-        let mut cx = StepCx::new(ctx, replica, net, opt, &mut staged);
+        let mut cx = StepCx::new(ctx, replica, net, opt, None, &mut staged);
         edit(&mut cx)?
     };
     let stopped = vec![false; net.replicas()];

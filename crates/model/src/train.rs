@@ -15,6 +15,7 @@
 //! was trained.
 use std::time::Instant;
 
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor};
 use neurogen_data::{epoch_batches, Split};
 use serde::{Deserialize, Serialize};
@@ -23,11 +24,11 @@ use crate::adam::{Adam, AdamConfig};
 use crate::error::{ModelError, Result};
 use crate::eval::{check_finite_weights, evaluate_with};
 use crate::hooks::{ForwardCtx, HookSite, HookStep, Hooks};
-use crate::kernels;
 use crate::loss::cross_entropy;
 use crate::metrics::{EpochMetrics, EvalResult, TrainMetrics};
 use crate::net::Cnn;
 use crate::regularizer::{LossCx, PerReplica, Phase, Regularizer};
+use crate::runtime;
 use crate::slot::{Staging, StepCtx, StepCx};
 
 /// Minibatch size of every evaluation pass (it does not change results: evaluation-mode hooks
@@ -209,8 +210,8 @@ pub fn train(
 }
 
 /// One training step of K replicas at a time, as [`train_replicas`] runs it (the benchmarks
-/// time exactly this): step hooks before the batch, forward with hooks, loss, backward, Adam,
-/// step hooks after the step. A replica whose loss is non-finite or whose hook fails is stopped
+/// time exactly this): step hooks before the batch, forward with hooks, loss, backward, step
+/// hooks on the gradients, Adam, step hooks after the step. A replica whose loss is non-finite or whose hook fails is stopped
 /// (see [`Trainer::failures`]); the others go on.
 pub struct Trainer<'a, R> {
     net: &'a mut Cnn,
@@ -292,16 +293,38 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
     }
 
     /// Runs every live replica's step hook of `phase`, then commits what they changed.
+    /// [`Phase::AfterBackward`] runs only inside a step, with the step's gradients: asking for
+    /// it here is an error.
     pub fn phase(&mut self, phase: Phase, ctx: StepCtx) -> Result<()> {
+        if phase == Phase::AfterBackward {
+            return Err(ModelError::Config(
+                "Phase::AfterBackward runs inside a training step, with its gradients (Trainer::step)"
+                    .into(),
+            ));
+        }
+        self.run_phase(phase, ctx, None)
+    }
+
+    /// [`Trainer::phase`], with the step's gradients in [`Phase::AfterBackward`]: replaced
+    /// gradients are written into `grads` before anything else is committed.
+    fn run_phase(
+        &mut self,
+        phase: Phase,
+        ctx: StepCtx,
+        grads: Option<&mut GradStore>,
+    ) -> Result<()> {
         let mut staged = Staging::default();
         for r in 0..self.regs.len() {
             if self.failed[r].is_some() {
                 continue;
             }
-            let mut cx = StepCx::new(ctx, r, self.net, &self.opt, &mut staged);
+            let mut cx = StepCx::new(ctx, r, self.net, &self.opt, grads.as_deref(), &mut staged);
             if let Err(e) = self.regs[r].on_step(phase, &mut cx) {
                 self.fail(r, e);
             }
+        }
+        if let Some(g) = grads {
+            staged.commit_grads(self.net, g)?;
         }
         if staged.is_empty() {
             return Ok(());
@@ -312,8 +335,8 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
 
     /// One optimiser step on images `x` (`[K, batch, C, H, W]`, each replica its own minibatch)
     /// and labels `y` (`[K, batch]`) at `ctx` (`ctx.step` = steps taken before this one): the
-    /// [`Phase::BeforeBatch`] hooks, forward, loss, backward, Adam, the [`Phase::AfterStep`]
-    /// hooks. Returns each replica's loss (cross-entropy plus loss term) and whether it was
+    /// [`Phase::BeforeBatch`] hooks, forward, loss, backward, the [`Phase::AfterBackward`]
+    /// hooks, Adam, the [`Phase::AfterStep`] hooks. Returns each replica's loss (cross-entropy plus loss term) and whether it was
     /// still training at this step. The losses are read back before the backward pass, so a
     /// replica whose loss is non-finite stops before Adam touches its weights.
     pub fn step(&mut self, x: &Tensor, y: &Tensor, ctx: StepCtx) -> Result<Vec<(f64, bool)>> {
@@ -442,15 +465,20 @@ impl<'a, R: Regularizer> Trainer<'a, R> {
         Ok((total, pending))
     }
 
-    /// Steps 4–5: backward of `total`, Adam for the replicas still training, the
-    /// [`Phase::AfterStep`] hooks.
+    /// Steps 4–6: backward of `total`, the [`Phase::AfterBackward`] hooks on the gradients,
+    /// Adam for the replicas still training, the [`Phase::AfterStep`] hooks.
     fn backward_update(&mut self, total: &Tensor, ctx: StepCtx) -> Result<()> {
-        let live = self.live();
-        if live.iter().any(|&l| l) {
-            let grads = {
-                let _cache = kernels::cuda_param_cache(self.net.device());
+        if self.live().iter().any(|&l| l) {
+            let mut grads = {
+                let _cache = runtime::cuda_param_cache(self.net.device());
                 total.backward()?
             };
+            self.run_phase(Phase::AfterBackward, ctx, Some(&mut grads))?;
+            // A replica whose gradient hook failed takes no step.
+            let live = self.live();
+            if !live.iter().any(|&l| l) {
+                return Ok(());
+            }
             self.opt.step(self.net.named_params(), &grads, &live)?;
             self.phase(
                 Phase::AfterStep,

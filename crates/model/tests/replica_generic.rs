@@ -1,14 +1,14 @@
 //! The device-independent path (what CUDA and Metal run: im2col convolutions for all replicas
 //! at once, candle's pooling and tensor-op Adam) exercised on the CPU by switching the CPU
 //! kernels off, against the kernel path and against separate networks. Its own test binary,
-//! because `kernels::set_enabled` acts on the whole process.
+//! because `runtime::set_enabled` acts on the whole process.
 mod common;
 
 use candle_core::{Device, IndexOp, Tensor};
 use common::{max_diff, toy_split};
 use neurogen_data::{ImageShape, Split};
 use neurogen_model::{
-    cross_entropy, kernels, train, train_replicas, Cnn, ForwardCtx, ModelConfig, NoHooks,
+    cross_entropy, runtime, train, train_replicas, Cnn, ForwardCtx, ModelConfig, NoHooks,
     NoRegularizer, Silent, TrainConfig,
 };
 
@@ -84,11 +84,11 @@ fn generic_path_matches_separate_networks_and_the_kernel_path() {
     let ys = Tensor::stack(&[&y, &y, &y], 0).unwrap();
 
     // The kernel path first, then everything again with the kernels off.
-    assert!(kernels::enabled());
+    assert!(runtime::enabled());
     let (kernel_logits, kernel_grads) = forward_and_grads(&net, &xs, &ys);
     let (kernel_net, _) = train_both(&mc, &split);
-    kernels::set_enabled(false);
-    assert!(!kernels::enabled());
+    runtime::set_enabled(false);
+    assert!(!runtime::enabled());
 
     // Forward and gradients of the whole model against each network alone.
     let (logits, grads) = forward_and_grads(&net, &xs, &ys);

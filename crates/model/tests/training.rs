@@ -118,8 +118,10 @@ fn bad_training_settings_are_rejected() {
 
 #[test]
 fn learns_real_fashion_mnist() {
-    let Some(dir) = neurogen_data::fashion_mnist_dir() else {
-        eprintln!("SKIP: Fashion-MNIST not installed (apt-get install -y dataset-fashion-mnist)");
+    let Some(dir) = neurogen_testkit::data::or_skip(
+        neurogen_data::fashion_mnist_dir(),
+        "Fashion-MNIST not installed (apt-get install -y dataset-fashion-mnist)",
+    ) else {
         return;
     };
     let cache = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@ use neurogen_model::ModelError;
 
 /// Everything that can go wrong while parsing, validating or building regularisers.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegError {
     /// A `--regularizer` specification could not be parsed.
     #[error("invalid regulariser `{spec}`: {message}")]

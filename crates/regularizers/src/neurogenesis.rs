@@ -704,7 +704,8 @@ impl Regularizer for Neurogenesis {
                 self.quirks && self.active(epoch) && epoch % self.config.every == 0
             }
             Phase::AfterStep => !self.quirks && self.active(epoch) && step % self.config.every == 0,
-            Phase::EndEpoch => false,
+            // No event at the end of an epoch, on the gradients, or in a phase still to come.
+            _ => false,
         };
         if fires {
             self.event(cx).map_err(hook_err)?;

@@ -49,8 +49,12 @@ use crate::weight_decay::{WeightDecay, WeightDecayConfig};
 /// assert!("dropout:p=1".parse::<RegularizerSpec>().is_err());
 /// # Ok::<(), neurogen_regularizers::RegError>(())
 /// ```
+///
+/// More regularisers may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
+/// arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RegularizerSpec {
     /// Neurogenesis (turnover or additive growth, optional excitability).
     Neurogenesis(NeurogenesisConfig),

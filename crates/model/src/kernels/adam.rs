@@ -19,49 +19,8 @@ use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Storage, Tensor};
 use rayon::prelude::*;
 
 use super::contiguous_slice;
+use super::params::AdamCoefficients;
 use crate::error::Result;
-
-/// The per-step scalars of Adam for one parameter, in f32.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdamCoefficients {
-    /// β1.
-    pub beta1: f32,
-    /// 1 − β1.
-    pub one_minus_beta1: f32,
-    /// β2.
-    pub beta2: f32,
-    /// 1 − β2.
-    pub one_minus_beta2: f32,
-    /// 1 / sqrt(1 − β2^t).
-    pub inv_bias_correction2_sqrt: f32,
-    /// ε.
-    pub eps: f32,
-    /// lr / (1 − β1^t).
-    pub step_size: f32,
-    /// L2 penalty (0 for none).
-    pub weight_decay: f32,
-}
-
-impl AdamCoefficients {
-    /// The scalars for update number `step` (starting at 1) with learning rate `lr`, moment
-    /// decays `beta1`, `beta2`, `eps` and L2 penalty `weight_decay` (see
-    /// [`crate::AdamConfig::coefficients`]).
-    pub fn new(lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, step: u64) -> Self {
-        let t = step.min(i32::MAX as u64) as i32;
-        let bc1 = 1.0 - beta1.powi(t);
-        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
-        AdamCoefficients {
-            beta1: beta1 as f32,
-            one_minus_beta1: (1.0 - beta1) as f32,
-            beta2: beta2 as f32,
-            one_minus_beta2: (1.0 - beta2) as f32,
-            inv_bias_correction2_sqrt: (1.0 / bc2_sqrt) as f32,
-            eps: eps as f32,
-            step_size: (lr / bc1) as f32,
-            weight_decay: weight_decay as f32,
-        }
-    }
-}
 
 /// Elements per rayon task (small parameters run on one thread).
 const CHUNK: usize = 32 * 1024;
@@ -258,7 +217,7 @@ impl InplaceOp1 for Update<'_> {
 
 /// Whether `t` is a contiguous f32 CPU tensor (and the kernels are on).
 fn cpu_f32(t: &Tensor) -> bool {
-    super::enabled() && t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
+    crate::runtime::enabled() && t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
 }
 
 /// Applies one Adam update to `param` in place (a [`candle_core::Var`]'s tensor) from its
@@ -277,7 +236,7 @@ pub fn adam_update(
     coefficients: &AdamCoefficients,
 ) -> Result<Option<(Tensor, Tensor)>> {
     #[cfg(feature = "cuda")]
-    if super::enabled() && param.device().is_cuda() {
+    if crate::runtime::enabled() && param.device().is_cuda() {
         return Ok(super::cuda::adam_update(param, grad, m, v, coefficients)?);
     }
     if !(cpu_f32(param) && cpu_f32(grad) && cpu_f32(m) && cpu_f32(v)) {

@@ -9,8 +9,7 @@ use candle_core::cuda_backend::{CudaDevice, CudaStorageSlice, WrapErr};
 use candle_core::op::BackpropOp;
 use candle_core::{CudaStorage, InplaceOp1, Layout, Storage, Tensor};
 
-use super::adam::AdamCoefficients;
-use super::im2col::Geometry;
+use super::params::{AdamCoefficients, Geometry};
 
 /// The PTX of `neurogen.cu`.
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/neurogen.ptx"));

@@ -9,48 +9,9 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
+use super::params::Geometry;
 use super::{contiguous_slice, Elem};
 use crate::error::{ModelError, Result};
-
-/// Shape of one im2col: kernel `kh`x`kw`, zero padding `pad`, stride 1, on `[K, C, N, H, W]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Geometry {
-    pub k: usize,
-    pub c: usize,
-    pub n: usize,
-    pub h: usize,
-    pub w: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub pad: usize,
-}
-
-impl Geometry {
-    /// Output rows.
-    pub fn ho(&self) -> usize {
-        self.h + 2 * self.pad + 1 - self.kh
-    }
-
-    /// Output columns.
-    pub fn wo(&self) -> usize {
-        self.w + 2 * self.pad + 1 - self.kw
-    }
-
-    /// Rows of the column matrix (per replica): `C·kh·kw`.
-    pub fn j(&self) -> usize {
-        self.c * self.kh * self.kw
-    }
-
-    /// Shape of the activations.
-    pub fn x_shape(&self) -> Shape {
-        Shape::from((self.k, self.c, self.n, self.h, self.w))
-    }
-
-    /// Shape of the column matrices.
-    pub fn cols_shape(&self) -> Shape {
-        Shape::from((self.k, self.j(), self.n * self.ho() * self.wo()))
-    }
-}
 
 /// CPU im2col; the same loop order and values as `ng_im2col_f32`.
 fn im2col_cpu<T: Elem>(g: &Geometry, x: &[T]) -> Vec<T> {

@@ -30,8 +30,12 @@
 //!
 //! With the `cuda` feature, [`im2col`], [`col2im`], [`max_pool2x2`] and [`adam_update`] also run
 //! as CUDA kernels on f32 GPU tensors (`src/kernels/cuda/neurogen.cu`, compiled to PTX by
-//! build.rs with `--fmad=false`, equal to the CPU code bit for bit; `tests/cuda.rs`), and
-//! [`cuda_param_cache`] lets candle cache its kernel-parameter uploads.
+//! build.rs with `--fmad=false`, equal to the CPU code bit for bit; `tests/cuda.rs`).
+//!
+//! The module graph has no cycle: `params` (Adam's scalars, the im2col geometry) is a leaf,
+//! the CUDA launchers use only it, and the ops use the launchers. The process-wide switches
+//! (kernels on or off, candle's thread pool, the allocator, candle's CUDA parameter cache) are
+//! not ops: they live in [`crate::runtime`].
 //!
 //! On Metal, and for layouts the kernels do not cover, the functions fall back to candle's own
 //! ops, so results never depend on whether a kernel ran (up to float rounding).
@@ -46,80 +50,19 @@ mod conv;
 mod cuda;
 mod im2col;
 mod linear;
+mod params;
 mod pool;
 mod relu;
 mod replica_conv;
 
-pub use adam::{adam_update, AdamCoefficients};
+pub use adam::adam_update;
 pub use conv::{conv2d_bias_relu, conv2d_bias_relu_replicas};
 pub use im2col::{col2im, im2col};
 pub use linear::{linear, MAX_ROWS as LINEAR_MAX_ROWS};
+pub use params::AdamCoefficients;
 pub use pool::{max_pool2x2, reference_max_pool2x2};
 pub use relu::relu;
 pub use replica_conv::{conv_bias_relu_cnhw, features_cnhw};
-
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Turns the CPU kernels on (the default) or off for the whole process. Off, every function of
-/// this module uses candle's own ops (and [`crate::Adam`] its tensor-op update), which is how
-/// `cargo xtask bench throughput --reference-ops` measures plain candle.
-pub fn set_enabled(enabled: bool) {
-    ENABLED.store(enabled, Ordering::Relaxed);
-}
-
-/// Makes candle's own CPU worker pool single-threaded (`CANDLE_NUM_THREADS=1`) unless the
-/// variable is already set, and returns the value in effect.
-///
-/// candle 0.11 runs large elementwise ops on a pool whose calling thread spin-waits for its
-/// workers, while these kernels (like candle's matmul) use rayon. On a small machine the two
-/// pools compete for the same cores: measured on 2 cores, training at batch 4 ran about 3x
-/// faster with candle's pool off (see `docs/performance.md`). Call this at the very start of
-/// `main`, before any thread is spawned or any tensor op has run (the pool is created on first
-/// use, and changing the environment while other threads read it is not safe).
-pub fn prefer_rayon_threads() -> String {
-    const VAR: &str = "CANDLE_NUM_THREADS";
-    match std::env::var(VAR) {
-        Ok(v) => v,
-        Err(_) => {
-            std::env::set_var(VAR, "1");
-            "1".into()
-        }
-    }
-}
-
-/// Makes glibc's allocator keep freed memory instead of returning it to the system (a no-op on
-/// other platforms; calling it again does nothing).
-///
-/// This changes the whole process's allocator, so the library never does it on its own: a
-/// binary that trains calls it first thing in `main`, next to [`prefer_rayon_threads`] (`cargo
-/// xtask` and the criterion benches do).
-///
-/// A training step allocates and frees tens of megabytes of activations and gradients (at batch
-/// 128). With glibc's defaults, blocks above the dynamic mmap threshold and the top of the heap
-/// above the trim threshold go back to the kernel when freed, so every step page-faults the
-/// same memory in again, and the kernel zeroes each page: measured at 15–20% of a batch-128
-/// step (`perf`: `clear_page_erms`, `exc_page_fault`). With a fixed mmap threshold of 32 MiB
-/// (glibc's largest) and no trimming, the memory is reused from step to step; the process keeps
-/// its peak heap, which a training process reaches in its first step anyway.
-pub fn tune_allocator() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: mallopt only changes allocator parameters (it takes the arena lock itself).
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-            libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-        }
-    });
-}
-
-/// Whether the CPU kernels are on (see [`set_enabled`]).
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
-}
 
 /// Float types the kernels are written for (f32 for training, f64 for gradient checks).
 pub(crate) trait Elem:
@@ -209,31 +152,14 @@ pub(crate) fn with_cpu_slice<T: Elem, R>(
 /// Whether the CUDA kernels apply to `t` (an f32 CUDA tensor, kernels on, built with `cuda`).
 pub(crate) fn gpu_kernel_ok(t: &Tensor) -> bool {
     cfg!(feature = "cuda")
-        && enabled()
+        && crate::runtime::enabled()
         && t.device().is_cuda()
         && t.dtype() == candle_core::DType::F32
 }
 
-/// While the returned guard lives, candle caches the small host-to-device uploads it makes for
-/// every strided CUDA op (each op's dims and strides), keyed by their contents, instead of
-/// copying them again at every launch (`CudaDevice::enable_cuda_graph_htod_cache`). The set of
-/// distinct shapes of a training step is small and fixed, so the cache stays small. Only code
-/// that uploads no data of its own (the convolutional stack, the backward pass) runs under it:
-/// a per-step mask of at most 4 KiB would be cached too. `None` off CUDA or with the kernels off.
-pub fn cuda_param_cache(device: &candle_core::Device) -> Option<Box<dyn std::any::Any>> {
-    #[cfg(feature = "cuda")]
-    if let candle_core::Device::Cuda(d) = device {
-        if enabled() {
-            return Some(Box::new(d.enable_cuda_graph_htod_cache()));
-        }
-    }
-    let _ = device;
-    None
-}
-
 /// Whether the CPU kernels apply to tensors of this device and dtype.
 pub(crate) fn kernel_dtype_ok(t: &Tensor) -> bool {
-    enabled()
+    crate::runtime::enabled()
         && t.device().is_cpu()
         && matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64)
 }

@@ -134,7 +134,8 @@ pub fn drive<R: Regularizer>(
 }
 
 /// Real Fashion-MNIST (train, test) subsets, loaded once per test binary; `None` (after a
-/// visible SKIP message) when the dataset is not installed.
+/// visible SKIP message) when the dataset is not installed, a failure then with
+/// `NEUROGEN_REQUIRE_DATA=1`.
 pub fn fashion(n_train: usize, n_test: usize) -> Option<(Split, Split)> {
     static DATA: OnceLock<Option<neurogen_data::Dataset>> = OnceLock::new();
     let data = DATA.get_or_init(|| {
@@ -147,8 +148,8 @@ pub fn fashion(n_train: usize, n_test: usize) -> Option<(Split, Split)> {
     });
     match data {
         None => {
-            eprintln!(
-                "SKIP: Fashion-MNIST not installed (apt-get install -y dataset-fashion-mnist)"
+            neurogen_testkit::data::skip(
+                "Fashion-MNIST not installed (apt-get install -y dataset-fashion-mnist)",
             );
             None
         }
