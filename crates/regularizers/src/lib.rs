@@ -5,7 +5,8 @@
 //!
 //! All of them implement [`Regularizer`], the trait of `neurogen_model::regularizer`
 //! (re-exported here). Third-party crates implement that same trait to write their own
-//! regulariser — see `examples/activity_l1.rs` and `docs/regularizers.md` — and can combine it
+//! regulariser — see this crate's `examples/activity_l1.rs` and the repository's
+//! `docs/regularizers.md` — and can combine it
 //! with ours in a [`Stack`].
 //!
 //! ```
@@ -24,6 +25,11 @@
 //! # Ok::<(), neurogen_regularizers::RegError>(())
 //! ```
 #![warn(missing_docs)]
+
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod dropout;
 pub mod error;
