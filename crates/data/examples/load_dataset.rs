@@ -12,10 +12,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::Device;
-use neurogen_data::{epoch_batches, fashion_mnist_dir, load, LoadOptions};
+use neurogen_data::{epoch_batches, fashion_mnist_dir, load, Dataset, LoadOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = match std::env::args_os().nth(1).map(PathBuf::from) {
+    run(std::env::args_os().nth(1).map(PathBuf::from))?;
+    Ok(())
+}
+
+/// Loads `path` (or the installed Fashion-MNIST), prints what was found and returns the
+/// dataset (`None`: nothing to load, skipped).
+pub fn run(path: Option<PathBuf>) -> Result<Option<Dataset>, Box<dyn std::error::Error>> {
+    let path = match path {
         Some(p) => p,
         None => match fashion_mnist_dir() {
             Some(d) => d,
@@ -24,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "SKIP: no dataset given and Fashion-MNIST is not installed \
                      (apt-get install dataset-fashion-mnist, or pass a path)"
                 );
-                return Ok(());
+                return Ok(None);
             }
         },
     };
@@ -72,5 +79,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         x.dims(),
         y.dims()
     );
-    Ok(())
+    Ok(Some(loaded.dataset))
 }

@@ -96,12 +96,19 @@ fn print(result: &IncrementalResult) {
 }
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    run()?;
+    Ok(())
+}
+
+/// Runs both learners and returns their results, the nearest-mean one's first (`None`: no
+/// Fashion-MNIST, skipped).
+pub fn run() -> std::result::Result<Option<[IncrementalResult; 2]>, Box<dyn std::error::Error>> {
     let Some(dir) = fashion_mnist_dir() else {
         eprintln!(
             "SKIP: Fashion-MNIST not found (apt-get install dataset-fashion-mnist, or set \
              NEUROGEN_FASHION_MNIST)"
         );
-        return Ok(());
+        return Ok(None);
     };
     let opts = LoadOptions {
         use_cache: false,
@@ -119,27 +126,15 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     };
 
     let mut mine = NearestMean::new(train.dim(), classes);
-    print(&run_class_incremental(
-        &mut mine,
-        &train,
-        &test,
-        &tasks,
-        &cfg,
-        &mut |_, _| {},
-    )?);
+    let mine = run_class_incremental(&mut mine, &train, &test, &tasks, &cfg, &mut |_, _| {})?;
+    print(&mine);
 
     // The fly model with fewer Kenyon cells than the paper's 40 per input, to run in seconds.
     let mut fly = FlyModel::new(FlyConfig {
         kenyon_cells: 4_000,
         ..FlyConfig::new(train.dim(), classes)
     })?;
-    print(&run_class_incremental(
-        &mut fly,
-        &train,
-        &test,
-        &tasks,
-        &cfg,
-        &mut |_, _| {},
-    )?);
-    Ok(())
+    let fly = run_class_incremental(&mut fly, &train, &test, &tasks, &cfg, &mut |_, _| {})?;
+    print(&fly);
+    Ok(Some([mine, fly]))
 }

@@ -32,12 +32,18 @@ impl TrainObserver for EpochLog {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run()?;
+    Ok(())
+}
+
+/// Trains and evaluates; returns the test accuracy (`None`: no Fashion-MNIST, skipped).
+pub fn run() -> Result<Option<f64>, Box<dyn std::error::Error>> {
     let Some(dir) = fashion_mnist_dir() else {
         eprintln!(
             "SKIP: Fashion-MNIST not found (apt-get install dataset-fashion-mnist, or set \
              NEUROGEN_FASHION_MNIST)"
         );
-        return Ok(());
+        return Ok(None);
     };
     let opts = LoadOptions {
         use_cache: false,
@@ -73,5 +79,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         result.loss,
         result.n
     );
-    Ok(())
+    Ok(Some(result.accuracy))
 }
