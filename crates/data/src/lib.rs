@@ -11,7 +11,7 @@
 //! ```no_run
 //! use neurogen_data::{epoch_batches, load, LoadOptions};
 //! # fn main() -> Result<(), neurogen_data::DataError> {
-//! let loaded = load("../shared/data/cifar10-jpeg.tar.gz".as_ref(), &LoadOptions::default())?;
+//! let loaded = load("cifar10-jpeg.tar.gz".as_ref(), &LoadOptions::default())?;
 //! let ds = loaded.dataset;
 //! let (train, val) = ds.train_val_split(5_000, 0)?;
 //! for batch in epoch_batches(train.len(), 128, 0, 0) {
