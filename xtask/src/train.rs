@@ -174,7 +174,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         args.regularizer_config.as_deref(),
         args.reference_quirks,
     )?;
-    let mut reg = regs::build(&set, args.seed)?;
+    // Settings that cannot act in this run (neurogenesis every 640 steps in a run of 500, say)
+    // are said now, on stderr, and recorded in the regularisers' report.
+    let plan = neurogen_regularizers::RunPlan::for_training(&train_cfg, train_split.len());
+    let (stack, warnings) = neurogen_regularizers::build_for_run(&set, args.seed, &plan)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut reg: Box<dyn neurogen_model::Regularizer> = Box::new(stack);
     let reg_config = regs::describe(&set);
 
     let mut model = Cnn::new(&model_cfg, args.seed, &device)?;

@@ -10,8 +10,14 @@
 //!
 //! The crate does not depend on the model: ablation and importance take a closure that
 //! evaluates accuracy with a given set of units silenced; selectivity takes a plain activation
-//! matrix. See `docs/analysis.md` for formulas, references and validation.
+//! matrix. The neurogen repository's `docs/analysis.md` gives formulas, references and
+//! validation.
 #![warn(missing_docs)]
+
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod ablation;
 pub mod error;

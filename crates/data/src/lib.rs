@@ -11,7 +11,7 @@
 //! ```no_run
 //! use neurogen_data::{epoch_batches, load, LoadOptions};
 //! # fn main() -> Result<(), neurogen_data::DataError> {
-//! let loaded = load("../shared/data/cifar10-jpeg.tar.gz".as_ref(), &LoadOptions::default())?;
+//! let loaded = load("cifar10-jpeg.tar.gz".as_ref(), &LoadOptions::default())?;
 //! let ds = loaded.dataset;
 //! let (train, val) = ds.train_val_split(5_000, 0)?;
 //! for batch in epoch_batches(train.len(), 128, 0, 0) {
@@ -21,6 +21,11 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod archive;
 mod batches;
@@ -222,15 +227,38 @@ pub fn load_default(opts: &LoadOptions) -> Result<Loaded, DataError> {
     load(&dir, opts)
 }
 
-/// The shared real-data folder: `$NEUROGEN_SHARED_DATA`, else `<workspace root>/../shared/data`,
-/// if it exists.
+/// The shared real-data folder of the neurogen repository's layout, for its tests, examples and
+/// benchmarks: `$NEUROGEN_SHARED_DATA` if set, else `../shared/data` beside the workspace this
+/// crate was built in, if that folder exists.
+///
+/// The fallback only applies when this crate is built from the neurogen workspace
+/// (`crates/data` under a `Cargo.toml` that lists it as a member). Built from a registry
+/// (crates.io, a vendored copy), the crate's own folder says nothing about where data lives, so
+/// without `$NEUROGEN_SHARED_DATA` this returns `None`; a program of one's own passes a path to
+/// [`load`] instead.
 pub fn shared_data_dir() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NEUROGEN_SHARED_DATA").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         return p.is_dir().then_some(p);
     }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    let root = workspace_root(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+    let p = root.join("../shared/data");
     p.is_dir().then(|| p.canonicalize().unwrap_or(p))
+}
+
+/// The neurogen workspace root that holds the crate at `manifest_dir`: its grandparent, if the
+/// crate sits at `<root>/crates/data` and `<root>/Cargo.toml` is a workspace listing
+/// `crates/data` (the repository's layout); `None` for any other place, such as a registry's
+/// source cache (`~/.cargo/registry/src/<index>/neurogen-data-<version>`).
+fn workspace_root(manifest_dir: &Path) -> Option<PathBuf> {
+    let crates = manifest_dir.parent()?;
+    if manifest_dir.file_name()? != "data" || crates.file_name()? != "crates" {
+        return None;
+    }
+    let root = crates.parent()?;
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
+    (manifest.contains("[workspace]") && manifest.contains("\"crates/data\""))
+        .then(|| root.to_path_buf())
 }
 
 /// The full CIFAR-10 as JPEG image folders (`cifar10-jpeg.tar.gz` in [`shared_data_dir`]), if
@@ -249,4 +277,44 @@ pub fn fashion_mnist_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"));
     p.is_dir().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workspace_root;
+    use std::path::Path;
+
+    #[test]
+    fn workspace_root_is_found_from_this_workspace_only() {
+        // From the repository this crate is `<root>/crates/data`; from a package it is not.
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        match workspace_root(here) {
+            Some(root) => assert!(root.join("crates/data/Cargo.toml").is_file()),
+            None => assert!(!here.ends_with("crates/data"), "{}", here.display()),
+        }
+
+        let tmp = tempfile::tempdir().unwrap();
+        // A registry's source cache: no workspace layout, whatever lies two levels up.
+        let registry = tmp
+            .path()
+            .join("registry/src/index.crates.io-0/neurogen-data-0.1.0");
+        std::fs::create_dir_all(&registry).unwrap();
+        assert_eq!(workspace_root(&registry), None);
+
+        // crates/data under a Cargo.toml that is not a workspace listing it (a vendored copy in
+        // someone else's project, say).
+        let other = tmp.path().join("project");
+        std::fs::create_dir_all(other.join("crates/data")).unwrap();
+        std::fs::write(other.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        assert_eq!(workspace_root(&other.join("crates/data")), None);
+        std::fs::write(
+            other.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/data\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            workspace_root(&other.join("crates/data")),
+            Some(other.clone())
+        );
+    }
 }

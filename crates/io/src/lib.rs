@@ -25,6 +25,11 @@
 //! ```
 #![warn(missing_docs)]
 
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

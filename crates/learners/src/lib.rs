@@ -1,8 +1,8 @@
 //! neurogen-learners: learners beside the backprop training loop, and a class-incremental
 //! harness that runs any of them.
 //!
-//! - [`Learner`] (the seam, docs/ARCHITECTURE.md): `learn(x, y)`, `scores(x)`, task
-//!   boundaries.
+//! - [`Learner`] (the seam; the repository's docs/ARCHITECTURE.md): `learn(x, y)`,
+//!   `scores(x)`, task boundaries.
 //! - [`FlyModel`]: the fruit-fly mushroom-body model of Shen, Dasgupta & Navlakha (arXiv
 //!   2107.07617): sparse random projection ([`Projection`]), k-winner-take-all
 //!   ([`kwta_top_k`], [`adaptive_threshold`]), associative output rule with partial freezing.
@@ -33,6 +33,11 @@
 //! # Ok::<(), neurogen_learners::LearnerError>(())
 //! ```
 #![warn(missing_docs)]
+
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod backprop;
 pub mod checkpoint;

@@ -18,6 +18,11 @@
 //! ```
 #![warn(missing_docs)]
 
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod adam;
 pub mod checkpoint;
 pub mod config;

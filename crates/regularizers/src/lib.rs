@@ -5,7 +5,8 @@
 //!
 //! All of them implement [`Regularizer`], the trait of `neurogen_model::regularizer`
 //! (re-exported here). Third-party crates implement that same trait to write their own
-//! regulariser — see `examples/activity_l1.rs` and `docs/regularizers.md` — and can combine it
+//! regulariser — see this crate's `examples/activity_l1.rs` and the repository's
+//! `docs/regularizers.md` — and can combine it
 //! with ours in a [`Stack`].
 //!
 //! ```
@@ -25,6 +26,11 @@
 //! ```
 #![warn(missing_docs)]
 
+// The README's examples (the crate's page on crates.io) run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod dropout;
 pub mod error;
 pub mod ewc;
@@ -33,6 +39,7 @@ pub mod kwta;
 pub mod maxnorm;
 pub mod neural_noise;
 pub mod neurogenesis;
+pub mod plan;
 pub mod spec;
 pub mod stack;
 pub mod units;
@@ -47,7 +54,8 @@ pub use maxnorm::renorm_l1;
 pub use neural_noise::{NeuralNoise, NeuralNoiseConfig};
 pub use neurogen_model::{ForwardCtx, NoRegularizer, Phase, Regularizer, StepCtx, StepCx};
 pub use neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, NeurogenesisEvent, Selection};
-pub use spec::{build, RegularizerSet, RegularizerSpec};
+pub use plan::{RunPlan, ScheduleWarning};
+pub use spec::{build, build_for_run, RegularizerSet, RegularizerSpec};
 pub use stack::Stack;
 pub use units::UnitCount;
 pub use weight_decay::{WeightDecay, WeightDecayConfig};

@@ -65,6 +65,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegError;
+use crate::plan::{RunPlan, ScheduleWarning};
 use crate::units::UnitCount;
 
 /// How the units of an event are chosen.
@@ -181,6 +182,116 @@ impl NeurogenesisConfig {
         }
         Ok(())
     }
+
+    /// Number of events this schedule makes in the planned run: without quirks, one after
+    /// every `every`-th optimiser step of the epochs below `until_epoch`; with
+    /// `reference_quirks`, one before every minibatch of the epochs below `until_epoch` that
+    /// are multiples of `every` (module documentation, quirk (a)).
+    ///
+    /// ```
+    /// use neurogen_regularizers::{NeurogenesisConfig, RunPlan};
+    /// let paper = NeurogenesisConfig::default(); // every 640 steps until epoch 10
+    /// assert_eq!(paper.planned_events(&RunPlan::new(14, 390), false), 6); // 3900 / 640
+    /// assert_eq!(paper.planned_events(&RunPlan::new(1, 500), false), 0);
+    /// assert_eq!(paper.planned_events(&RunPlan::new(1, 500), true), 500); // epoch 0
+    /// ```
+    pub fn planned_events(&self, plan: &RunPlan, reference_quirks: bool) -> usize {
+        let active_epochs = plan.epochs.min(self.until_epoch);
+        if reference_quirks {
+            plan.steps_per_epoch * active_epochs.div_ceil(self.every.max(1))
+        } else {
+            active_epochs.saturating_mul(plan.steps_per_epoch) / self.every.max(1)
+        }
+    }
+
+    /// The settings that do nothing in the planned run: an `until_epoch` of 0, a schedule that
+    /// makes no event (`every` above the run's steps, or the first event at or after
+    /// `until_epoch`), and, for a schedule that makes events, an `until_epoch` past the run's
+    /// last epoch (neurogenesis, and excitability, never stop). Empty for a schedule that acts
+    /// as set.
+    ///
+    /// ```
+    /// use neurogen_regularizers::{NeurogenesisConfig, RunPlan};
+    /// let paper = NeurogenesisConfig::default();
+    /// assert!(paper.schedule_warnings(&RunPlan::new(14, 390), false).is_empty());
+    /// let w = paper.schedule_warnings(&RunPlan::new(1, 500), false);
+    /// assert_eq!(w[0].setting, "every");
+    /// assert!(w[0].message.contains("every=640"), "{}", w[0]);
+    /// ```
+    pub fn schedule_warnings(
+        &self,
+        plan: &RunPlan,
+        reference_quirks: bool,
+    ) -> Vec<ScheduleWarning> {
+        let warn =
+            |setting: &str, message: String| ScheduleWarning::new("neurogenesis", setting, message);
+        let (epochs, total) = (plan.epochs, plan.total_steps());
+        let run = format!(
+            "the run's {epochs} epoch{} of {} steps ({total} optimiser steps)",
+            if epochs == 1 { "" } else { "s" },
+            plan.steps_per_epoch
+        );
+        let mut out = Vec::new();
+        if total == 0 {
+            return out;
+        }
+        if self.until_epoch == 0 {
+            out.push(warn(
+                "until_epoch",
+                "until_epoch=0 stops neurogenesis before the first epoch: no event happens; \
+                 raise until_epoch or drop neurogenesis"
+                    .into(),
+            ));
+            return out;
+        }
+        let events = self.planned_events(plan, reference_quirks);
+        if events == 0 {
+            // Only without quirks: with them, epoch 0 always has events when until_epoch > 0.
+            let message = if self.every > total {
+                format!(
+                    "every={} is more than {run}: no neurogenesis event happens \
+                     (the layer keeps its units{}); lower every or train longer",
+                    self.every,
+                    if self.excite.is_some() {
+                        ", and excite acts on no unit"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "every={} puts the first event after step {}, in epoch {}, but \
+                     until_epoch={} stops neurogenesis after {} step(s) of {run}: \
+                     no neurogenesis event happens; lower every or raise until_epoch",
+                    self.every,
+                    self.every,
+                    (self.every - 1) / plan.steps_per_epoch,
+                    self.until_epoch,
+                    self.until_epoch * plan.steps_per_epoch
+                )
+            };
+            out.push(warn("every", message));
+        }
+        // (Said only when there are events: with none, the warning above says all.)
+        if self.until_epoch >= epochs && events > 0 {
+            out.push(warn(
+                "until_epoch",
+                format!(
+                    "until_epoch={} is past the last epoch ({}) of {run}: neurogenesis{} never \
+                     stops, it acts in every epoch; set until_epoch below {epochs} to stop it \
+                     before the end",
+                    self.until_epoch,
+                    epochs - 1,
+                    if self.excite.is_some() {
+                        " (and excitability)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        out
+    }
 }
 
 /// One neurogenesis event.
@@ -209,6 +320,7 @@ pub struct Neurogenesis {
     rng: ChaCha8Rng,
     events: Vec<NeurogenesisEvent>,
     excited: Vec<usize>,
+    warnings: Vec<ScheduleWarning>,
 }
 
 impl Neurogenesis {
@@ -232,6 +344,7 @@ impl Neurogenesis {
             rng,
             events: Vec::new(),
             excited: Vec::new(),
+            warnings: Vec::new(),
         })
     }
 
@@ -248,6 +361,19 @@ impl Neurogenesis {
     /// Every event so far.
     pub fn events(&self) -> &[NeurogenesisEvent] {
         &self.events
+    }
+
+    /// Checks the schedule against the planned run
+    /// ([`NeurogenesisConfig::schedule_warnings`]) and keeps the warnings, which
+    /// [`Regularizer::report`] then carries (field `warnings`); returns them.
+    pub fn plan_run(&mut self, plan: &RunPlan) -> &[ScheduleWarning] {
+        self.warnings = self.config.schedule_warnings(plan, self.quirks);
+        &self.warnings
+    }
+
+    /// The warnings of the latest [`Neurogenesis::plan_run`] (empty before one).
+    pub fn warnings(&self) -> &[ScheduleWarning] {
+        &self.warnings
     }
 
     /// The units whose activations are multiplied by `excite` (when excitability is on).
@@ -715,12 +841,17 @@ impl Regularizer for Neurogenesis {
 
     fn report(&self) -> serde_json::Value {
         let units: usize = self.events.iter().map(|e| e.units.len()).sum();
-        serde_json::json!({
+        let mut report = serde_json::json!({
             "events": self.events.len(),
             "units": units,
             "final_width": self.events.last().map(|e| e.width),
             "reference_quirks": self.quirks,
             "event_log": self.events,
-        })
+        });
+        // Only when there is one, so the reports of schedules that act are unchanged.
+        if !self.warnings.is_empty() {
+            report["warnings"] = serde_json::json!(self.warnings);
+        }
+        report
     }
 }

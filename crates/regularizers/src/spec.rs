@@ -36,6 +36,7 @@ use crate::freeze::{Freeze, FreezeConfig};
 use crate::kwta::{Kwta, KwtaConfig};
 use crate::neural_noise::{NeuralNoise, NeuralNoiseConfig};
 use crate::neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, Selection};
+use crate::plan::{RunPlan, ScheduleWarning};
 use crate::stack::Stack;
 use crate::units::UnitCount;
 use crate::weight_decay::{WeightDecay, WeightDecayConfig};
@@ -384,6 +385,21 @@ impl RegularizerSet {
         })
     }
 
+    /// The settings that do nothing in the planned run, regulariser by regulariser (see
+    /// [`crate::plan`]); empty when every schedule acts as set. [`build_for_run`] returns the
+    /// same warnings and puts them in the regularisers' reports.
+    pub fn schedule_warnings(&self, plan: &RunPlan) -> Vec<ScheduleWarning> {
+        self.specs
+            .iter()
+            .flat_map(|s| match s {
+                RegularizerSpec::Neurogenesis(c) => {
+                    c.schedule_warnings(plan, self.reference_quirks)
+                }
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     /// Checks every specification, and that dropout and weight decay appear at most once.
     pub fn validate(&self) -> Result<()> {
         for s in &self.specs {
@@ -438,7 +454,40 @@ pub fn stream(seed: u64, rank: u64, occurrence: u64) -> ChaCha8Rng {
 /// # Ok::<(), neurogen_regularizers::RegError>(())
 /// ```
 pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
+    build_planned(set, seed, None).map(|(stack, _)| stack)
+}
+
+/// [`build`] for a planned run: the same stack (same seeds, same results), whose regularisers
+/// also check their schedules against `plan` and carry what does nothing in their reports
+/// (field `warnings`), and those warnings, to show before training
+/// ([`RegularizerSet::schedule_warnings`]).
+///
+/// ```
+/// use neurogen_regularizers::{build_for_run, RegularizerSet, Regularizer, RunPlan};
+/// let set = RegularizerSet::from_specs(["neurogenesis:every=640", "dropout"], false)?;
+/// let (stack, warnings) = build_for_run(&set, 0, &RunPlan::new(1, 500))?;
+/// for w in &warnings {
+///     eprintln!("warning: {w}"); // neurogenesis: every=640 is more than the run's ...
+/// }
+/// assert_eq!(warnings[0].setting, "every");
+/// assert_eq!(stack.report()[0]["report"]["warnings"][0]["setting"], "every");
+/// # Ok::<(), neurogen_regularizers::RegError>(())
+/// ```
+pub fn build_for_run(
+    set: &RegularizerSet,
+    seed: u64,
+    plan: &RunPlan,
+) -> Result<(Stack, Vec<ScheduleWarning>)> {
+    build_planned(set, seed, Some(plan))
+}
+
+fn build_planned(
+    set: &RegularizerSet,
+    seed: u64,
+    plan: Option<&RunPlan>,
+) -> Result<(Stack, Vec<ScheduleWarning>)> {
     set.validate()?;
+    let mut warnings = Vec::new();
     let mut specs: Vec<&RegularizerSpec> = set.specs.iter().collect();
     specs.sort_by_key(|s| canonical_rank(s));
     let mut counts = [0u64; 6];
@@ -449,7 +498,11 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
         counts[rank as usize] += 1;
         let reg: Box<dyn Regularizer> = match s {
             RegularizerSpec::Neurogenesis(c) => {
-                Box::new(Neurogenesis::new(*c, set.reference_quirks, rng)?)
+                let mut n = Neurogenesis::new(*c, set.reference_quirks, rng)?;
+                if let Some(plan) = plan {
+                    warnings.extend_from_slice(n.plan_run(plan));
+                }
+                Box::new(n)
             }
             RegularizerSpec::Dropout(c) => Box::new(Dropout::new(*c, rng)?),
             RegularizerSpec::WeightDecay(c) => Box::new(WeightDecay::new(*c)?),
@@ -459,5 +512,5 @@ pub fn build(set: &RegularizerSet, seed: u64) -> Result<Stack> {
         };
         stack.push(reg);
     }
-    Ok(stack)
+    Ok((stack, warnings))
 }
