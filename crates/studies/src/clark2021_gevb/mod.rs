@@ -13,6 +13,8 @@
 //!   over K, biases `[K, n]`, the gate `G = 1[t·Z ≥ 0]` with fixed ON/OFF-paired signs `t`, one
 //!   output unit giving K logits; the "+" variant's ON/OFF-paired non-negative initialisation
 //!   and clamp.
+//! - [`VecConv`] ([`conv`]): the vectorized convolutional network (Conv-Vec) — kernels shared
+//!   over K, channel-shared ON/OFF signs, average pooling, then vectorized FC layers.
 //! - [`Fc`] ([`fc`]): the conventional FC network of the baselines (the authors' `aReLU`) with
 //!   DFA's fixed feedback matrix.
 //! - [`rules`]: [`Rule::Backprop`] (autograd), [`Rule::Gevb`], [`Rule::Dfa`] as per-parameter
@@ -34,7 +36,7 @@
 //! operations), random numbers from ChaCha8 (same distributions as PyTorch's, other draws),
 //! and a typed error for every bad input.
 //!
-//! Not here yet: the vectorized convolution (Conv-Vec) and the study itself
+//! Not here yet: the conventional convolutional baseline (DFA on a CNN) and the study itself
 //! (`cargo xtask reproduce gevb`, which needs the study engine).
 //!
 //! ```
@@ -49,6 +51,7 @@
 //! # Ok::<(), neurogen_studies::clark2021_gevb::GevbError>(())
 //! ```
 pub mod alignment;
+pub mod conv;
 pub mod data;
 pub mod error;
 pub mod fc;
@@ -58,6 +61,7 @@ pub mod train;
 pub mod vnn;
 
 pub use alignment::{alignment, rule_alignment, ParamAlignment};
+pub use conv::{VecConv, VecConvConfig, VecConvForward, VecConvLayer};
 pub use data::{check_batch, flat_batch};
 pub use error::{GevbError, Result};
 pub use fc::{Fc, FcConfig, FcForward};

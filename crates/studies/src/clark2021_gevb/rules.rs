@@ -201,15 +201,27 @@ pub fn gevb_updates(net: &VecFc, fwd: &super::VecForward, e: &Tensor) -> Result<
             let d = input.dim(1)?;
             (ge.reshape((b, k * n))?.t()?.matmul(&input)? * inv_b)?.reshape((k, n, d))?
         } else {
-            // e(b)·H_j(b), then ΔW_ij = (1/B) Σ_b G_i(b) (e·H_j)(b).
-            let dots = e.unsqueeze(2)?.broadcast_mul(&input)?.sum(1)?; // [B, n_in]
-            (g.t()?.matmul(&dots)? * inv_b)?
+            gevb_shared_linear(e, &input, &g, inv_b)?.0
         };
         let db = (e.t()?.matmul(&g)? * inv_b)?; // [K, n]
         pairs.push((format!("fc{l}.weight"), dw));
         pairs.push((format!("fc{l}.bias"), db));
     }
     Updates::new(pairs)
+}
+
+/// GEVB's update of a layer of shared scalar weights: input `[B, K, n_in]`, gate `[B, n]`;
+/// returns `(ΔW [n, n_in], ΔB [K, n])` with `ΔW_ij = inv_b·Σ_b G_i(b)·(e(b)·H_j(b))`.
+pub(crate) fn gevb_shared_linear(
+    e: &Tensor,
+    input: &Tensor,
+    g: &Tensor,
+    inv_b: f64,
+) -> Result<(Tensor, Tensor)> {
+    let dots = e.unsqueeze(2)?.broadcast_mul(input)?.sum(1)?; // [B, n_in]
+    let dw = (g.t()?.matmul(&dots)? * inv_b)?;
+    let db = (e.t()?.matmul(g)? * inv_b)?;
+    Ok((dw, db))
 }
 
 /// DFA's updates of a conventional network from a forward pass and the output error `e`

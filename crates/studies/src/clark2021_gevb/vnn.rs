@@ -242,14 +242,12 @@ impl VecFc {
             let z = if l == 0 {
                 // [B, d] × [d, K·n]: the K blocks of the first layer in one product.
                 let w2 = w.reshape((k * n, d))?;
-                x.matmul(&w2.t()?)?.reshape((b, k, n))?
-            } else {
-                let n_in = h.dim(2)?;
-                h.reshape((b * k, n_in))?
-                    .matmul(&w.t()?)?
+                x.matmul(&w2.t()?)?
                     .reshape((b, k, n))?
+                    .broadcast_add(self.biases[l].as_tensor())?
+            } else {
+                shared_linear(&h, w, self.biases[l].as_tensor())?
             };
-            let z = z.broadcast_add(self.biases[l].as_tensor())?;
             if l == last {
                 return Ok(VecForward {
                     logits: z.squeeze(2)?,
@@ -287,7 +285,19 @@ impl VecFc {
     }
 }
 
-/// `G = 1[Σ_k t_k·Z_k ≥ 0]`: `z` `[B, K, n]`, `t` `[K, n]`; returns `[B, n]` f32, no gradient.
+/// A layer of scalar weights shared over the K components: `h` `[B, K, n_in]`, `w`
+/// `[n, n_in]`, `b` `[K, n]`; returns `Z = W·H + B`, `[B, K, n]`.
+pub(crate) fn shared_linear(h: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (bsz, k, n_in) = h.dims3()?;
+    let n = w.dim(0)?;
+    Ok(h.reshape((bsz * k, n_in))?
+        .matmul(&w.t()?)?
+        .reshape((bsz, k, n))?
+        .broadcast_add(b)?)
+}
+
+/// `G = 1[Σ_k t_k·Z_k ≥ 0]`: `z` `[B, K, ...]`, `t` `[K, ...]` (broadcast); returns `[B, ...]`
+/// f32, no gradient.
 pub(crate) fn gate(z: &Tensor, t: &Tensor) -> Result<Tensor> {
     let s = z.detach().broadcast_mul(t)?.sum(1)?;
     Ok(s.ge(0f64)?.to_dtype(DType::F32)?)
