@@ -4,8 +4,8 @@
 use candle_core::{DType, Device, Tensor, Var};
 use neurogen_model::AdamConfig;
 use neurogen_studies::clark2021_gevb::{
-    alignment, apply_updates, flat_batch, rule_alignment, Fc, FcConfig, Rule, RuleNetwork,
-    RuleTrainer, VecConv, VecConvConfig, VecConvLayer, VecFc, VecFcConfig,
+    alignment, apply_updates, flat_batch, rule_alignment, ConvNet, ConvNetConfig, Fc, FcConfig,
+    Rule, RuleNetwork, RuleTrainer, VecConv, VecConvConfig, VecConvLayer, VecFc, VecFcConfig,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -951,4 +951,111 @@ fn conv_vec_gevb_lowers_the_loss_on_fashion_mnist() {
     let after = t.evaluate(&x, &y, 192).unwrap().loss;
     eprintln!("Fashion-MNIST 192 images, 24 steps, Conv-Vec GEVB+: training loss {before:.3} -> {after:.3}");
     assert!(after < 0.8 * before, "loss {before} -> {after}");
+}
+
+/// DFA in the conventional CNN: each convolution's update is the outer product of its input
+/// and `δ = mask ⊙ reshape(e·F[:, :O·H'·W'])`, written out with loops; the feedback is fixed
+/// across steps and the "+" clamp holds.
+#[test]
+fn conv_dfa_update_equals_the_formula() {
+    let cfg = ConvNetConfig::like(&tiny_conv(false));
+    let net = ConvNet::new(&cfg, 2, &cpu()).unwrap();
+    randomize(&net.named_params(), 40, false);
+    // Zero biases (the authors' initialisation), so that the random kernels decide the masks.
+    for (name, v) in net.named_params() {
+        if name.ends_with("bias") {
+            v.set(&v.as_tensor().zeros_like().unwrap()).unwrap();
+        }
+    }
+    let (b, k) = (3, 2);
+    let (xf, y) = random_batch(b, 16, k, 8);
+    let x = xf.reshape((b, 1, 4, 4)).unwrap();
+    let fwd = net.forward(&x).unwrap();
+    let u = net.updates(Rule::Dfa, &x, &y).unwrap().updates;
+    let p: Vec<Vec<f32>> = candle_nn::ops::softmax_last_dim(&fwd.logits)
+        .unwrap()
+        .to_vec2()
+        .unwrap();
+    let labels: Vec<u32> = y.to_vec1().unwrap();
+    let e = |bb: usize, kk: usize| p[bb][kk] - if labels[bb] as usize == kk { 1.0 } else { 0.0 };
+    let f: Vec<Vec<f32>> = net.feedback().to_vec2().unwrap();
+    assert_eq!(
+        f[0].len(),
+        2 * 4 * 4,
+        "the widest hidden layer is conv0's 2×4×4 map"
+    );
+    for (l, c) in cfg.convs.iter().enumerate() {
+        let m = values(&fwd.conv_masks[l]);
+        let (_, o_n, ho, wo) = fwd.conv_masks[l].dims4().unwrap();
+        let input = values(&fwd.conv_inputs[l]);
+        let (_, ci, hi, wi) = fwd.conv_inputs[l].dims4().unwrap();
+        let ks = c.kernel;
+        let pad = c.padding as isize;
+        let mut want_w = vec![0f32; o_n * ci * ks * ks];
+        let mut want_b = vec![0f32; o_n];
+        for bb in 0..b {
+            for o in 0..o_n {
+                for yy in 0..ho {
+                    for xx in 0..wo {
+                        let s = (o * ho + yy) * wo + xx;
+                        let proj: f32 = (0..k).map(|kk| e(bb, kk) * f[kk][s]).sum();
+                        let delta = m[bb * o_n * ho * wo + s] * proj / b as f32;
+                        want_b[o] += delta;
+                        for cc in 0..ci {
+                            for i in 0..ks {
+                                for j in 0..ks {
+                                    let sy = yy as isize + i as isize - pad;
+                                    let sx = xx as isize + j as isize - pad;
+                                    if sy < 0 || sx < 0 || sy >= hi as isize || sx >= wi as isize {
+                                        continue;
+                                    }
+                                    let v = input
+                                        [((bb * ci + cc) * hi + sy as usize) * wi + sx as usize];
+                                    want_w[((o * ci + cc) * ks + i) * ks + j] += delta * v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let dw = values(u.get(&format!("conv{l}.weight")).unwrap());
+        let db = values(u.get(&format!("conv{l}.bias")).unwrap());
+        assert!(
+            want_w.iter().any(|v| *v != 0.0),
+            "conv{l}: the case exercises the update"
+        );
+        for (i, (a, w)) in dw.iter().zip(&want_w).enumerate() {
+            assert!((a - w).abs() < 1e-5, "conv{l}.weight[{i}]: {a} vs {w}");
+        }
+        for (a, w) in db.iter().zip(&want_b) {
+            assert!((a - w).abs() < 1e-5, "conv{l}.bias: {a} vs {w}");
+        }
+    }
+
+    // "+": fixed non-negative feedback, weights past the first convolution stay ≥ 0.
+    let mono = ConvNet::new(&ConvNetConfig::like(&tiny_conv(true)), 3, &cpu()).unwrap();
+    let f0 = values(mono.feedback());
+    assert!(f0.iter().all(|&v| (0.0..1.0).contains(&v)));
+    let mut t = RuleTrainer::new(
+        mono,
+        Rule::Dfa,
+        AdamConfig {
+            lr: 0.05,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for s in 0..4 {
+        let (xf, y) = random_batch(8, 16, 2, 90 + s);
+        t.step(&xf.reshape((8, 1, 4, 4)).unwrap(), &y).unwrap();
+        assert!(values(t.net().conv_weight(1).unwrap())
+            .iter()
+            .all(|&v| v >= 0.0));
+    }
+    assert_eq!(values(t.net().feedback()), f0);
+    let e = t.net().updates(Rule::Gevb, &x, &y).unwrap_err().to_string();
+    assert!(e.contains("GEVB does not apply"), "{e}");
+    let e = t.net().forward(&xf).unwrap_err().to_string();
+    assert!(e.contains("[batch ≥ 1, 1, 4, 4]"), "{e}");
 }

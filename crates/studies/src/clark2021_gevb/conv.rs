@@ -195,7 +195,7 @@ impl VecConvConfig {
 
 /// The authors' `init_conv`: an `[out, in, k, k]` kernel (row-major), plain or "+". "+" past
 /// the first layer pairs input and output channels (not kernel positions).
-fn conv_weight<R: Rng + ?Sized>(
+pub(crate) fn conv_weight<R: Rng + ?Sized>(
     rng: &mut R,
     out: usize,
     inp: usize,
@@ -455,7 +455,7 @@ impl VecConv {
 
 /// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to `W` (shape of `w`): the convolutional
 /// outer product of `x1` and `x2` summed over the batch.
-fn conv_outer(
+pub(crate) fn conv_outer(
     x1: &Tensor,
     x2: &Tensor,
     w: &Tensor,

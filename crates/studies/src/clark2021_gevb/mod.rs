@@ -16,7 +16,8 @@
 //! - [`VecConv`] ([`conv`]): the vectorized convolutional network (Conv-Vec) — kernels shared
 //!   over K, channel-shared ON/OFF signs, average pooling, then vectorized FC layers.
 //! - [`Fc`] ([`fc`]): the conventional FC network of the baselines (the authors' `aReLU`) with
-//!   DFA's fixed feedback matrix.
+//!   DFA's fixed feedback matrix; [`ConvNet`] ([`cnn`]): the conventional CNN of the
+//!   baselines, likewise.
 //! - [`rules`]: [`Rule::Backprop`] (autograd), [`Rule::Gevb`], [`Rule::Dfa`] as per-parameter
 //!   [`Updates`]; [`RuleTrainer`] ([`train`]) feeds them to the workspace's
 //!   `neurogen_model::Adam` through a filled candle `GradStore` (why: see [`rules`]).
@@ -36,7 +37,7 @@
 //! operations), random numbers from ChaCha8 (same distributions as PyTorch's, other draws),
 //! and a typed error for every bad input.
 //!
-//! Not here yet: the conventional convolutional baseline (DFA on a CNN) and the study itself
+//! Not here yet: the study itself
 //! (`cargo xtask reproduce gevb`, which needs the study engine).
 //!
 //! ```
@@ -51,6 +52,7 @@
 //! # Ok::<(), neurogen_studies::clark2021_gevb::GevbError>(())
 //! ```
 pub mod alignment;
+pub mod cnn;
 pub mod conv;
 pub mod data;
 pub mod error;
@@ -61,6 +63,7 @@ pub mod train;
 pub mod vnn;
 
 pub use alignment::{alignment, rule_alignment, ParamAlignment};
+pub use cnn::{ConvNet, ConvNetConfig, ConvNetForward};
 pub use conv::{VecConv, VecConvConfig, VecConvForward, VecConvLayer};
 pub use data::{check_batch, flat_batch};
 pub use error::{GevbError, Result};
