@@ -1059,3 +1059,49 @@ fn conv_dfa_update_equals_the_formula() {
     let e = t.net().forward(&xf).unwrap_err().to_string();
     assert!(e.contains("[batch ≥ 1, 1, 4, 4]"), "{e}");
 }
+
+/// The paper's mechanism on one example: in a "+" network every backpropagated unit error
+/// `g_i` is ≥ 0 (non-negative weights below a G ≡ 1 output), so each entry of the exact
+/// gradient is either 0 or of the sign of GEVB's update; in a plain network it is not.
+#[test]
+fn gevb_is_sign_matched_to_the_gradient_in_plus_networks() {
+    let disagreements = |mono: bool, seed: u64| -> (usize, usize) {
+        let cfg = VecFcConfig {
+            classes: 4,
+            input_dim: 6,
+            hidden: vec![8, 8],
+            mono,
+        };
+        let net = VecFc::new(&cfg, seed, &cpu()).unwrap();
+        let (mut bad, mut nonzero) = (0, 0);
+        for s in 0..5 {
+            let (x, y) = random_batch(1, 6, 4, seed * 10 + s);
+            let u = net.updates(Rule::Gevb, &x, &y).unwrap().updates;
+            let g = net.updates(Rule::Backprop, &x, &y).unwrap().updates;
+            for (name, ut) in u.iter() {
+                for (a, b) in values(ut).iter().zip(values(g.get(name).unwrap())) {
+                    if b.abs() > 1e-7 {
+                        nonzero += 1;
+                        if a * b < 0.0 {
+                            bad += 1;
+                        }
+                    }
+                }
+            }
+        }
+        (bad, nonzero)
+    };
+    for seed in 0..3 {
+        let (bad, nonzero) = disagreements(true, seed);
+        assert!(nonzero > 100, "the case has gradients ({nonzero})");
+        assert_eq!(
+            bad, 0,
+            "\"+\" network, seed {seed}: {bad} of {nonzero} entries disagree"
+        );
+    }
+    let (bad, nonzero) = disagreements(false, 0);
+    assert!(
+        bad > nonzero / 20,
+        "plain network: only {bad} of {nonzero} disagree"
+    );
+}
