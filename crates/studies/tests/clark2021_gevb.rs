@@ -4,8 +4,9 @@
 use candle_core::{DType, Device, Tensor, Var};
 use neurogen_model::AdamConfig;
 use neurogen_studies::clark2021_gevb::{
-    alignment, apply_updates, flat_batch, rule_alignment, ConvNet, ConvNetConfig, Fc, FcConfig,
-    Rule, RuleNetwork, RuleTrainer, VecConv, VecConvConfig, VecConvLayer, VecFc, VecFcConfig,
+    alignment, apply_updates, flat_batch, rule_alignment, AlignmentLog, ConvNet, ConvNetConfig, Fc,
+    FcConfig, Rule, RuleNetwork, RuleTrainer, VecConv, VecConvConfig, VecConvLayer, VecFc,
+    VecFcConfig,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -1104,4 +1105,49 @@ fn gevb_is_sign_matched_to_the_gradient_in_plus_networks() {
         bad > nonzero / 20,
         "plain network: only {bad} of {nonzero} disagree"
     );
+}
+
+/// The alignment log records a rule's angles epoch by epoch, gives a series to plot, and
+/// round-trips through its JSON file.
+#[test]
+fn alignment_log_records_and_saves() {
+    let cfg = VecFcConfig {
+        classes: 3,
+        input_dim: 5,
+        hidden: vec![6, 4],
+        mono: true,
+    };
+    let mut t = RuleTrainer::new(
+        VecFc::new(&cfg, 1, &cpu()).unwrap(),
+        Rule::Gevb,
+        AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (x, y) = random_batch(16, 5, 3, 12);
+    let mut log = AlignmentLog::default();
+    for epoch in 0..3 {
+        log.record(epoch, t.net(), Rule::Gevb, &x, &y).unwrap();
+        t.step(&x, &y).unwrap();
+    }
+    let series = log.angle_series("fc0.weight");
+    assert_eq!(
+        series.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    assert!(series
+        .iter()
+        .all(|s| s.1.is_some_and(|a| (0.0..=180.0).contains(&a))));
+    // The output unit's update is the gradient at every epoch.
+    assert!(log
+        .angle_series("fc2.weight")
+        .iter()
+        .all(|s| s.1.unwrap() < 1e-3));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alignment.json");
+    log.save_json(&path).unwrap();
+    let back: AlignmentLog = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(back, log);
 }

@@ -115,6 +115,69 @@ pub fn rule_alignment<N: RuleNetwork + ?Sized>(
     alignment(&u, &g)
 }
 
+/// One measurement of a rule's alignment (e.g. at the end of an epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentRecord {
+    /// The epoch (or any counter the caller uses) of the measurement.
+    pub epoch: usize,
+    /// The rule compared with the exact gradient.
+    pub rule: Rule,
+    /// Per parameter.
+    pub params: Vec<ParamAlignment>,
+}
+
+/// Alignment measured during training, epoch after epoch: what the study logs and plots.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentLog {
+    /// The measurements, in order.
+    pub records: Vec<AlignmentRecord>,
+}
+
+impl AlignmentLog {
+    /// Measures `rule`'s alignment with the exact gradient on one minibatch (nothing changes
+    /// in the network) and appends it as `epoch`'s record.
+    pub fn record<N: RuleNetwork + ?Sized>(
+        &mut self,
+        epoch: usize,
+        net: &N,
+        rule: Rule,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<&AlignmentRecord> {
+        let params = rule_alignment(net, rule, x, y)?;
+        self.records.push(AlignmentRecord {
+            epoch,
+            rule,
+            params,
+        });
+        Ok(self.records.last().expect("just pushed"))
+    }
+
+    /// The angle of parameter `name` over the records: `(epoch, degrees)` (`None` where it
+    /// was undefined), ready to plot.
+    pub fn angle_series(&self, name: &str) -> Vec<(usize, Option<f64>)> {
+        self.records
+            .iter()
+            .filter_map(|r| {
+                r.params
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| (r.epoch, p.angle_degrees))
+            })
+            .collect()
+    }
+
+    /// Writes the log as JSON, atomically.
+    pub fn save_json(&self, path: &std::path::Path) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|source| GevbError::Json {
+            what: "the alignment log".into(),
+            source,
+        })?;
+        neurogen_io::write_atomic(path, &bytes)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

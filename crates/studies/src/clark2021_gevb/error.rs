@@ -23,6 +23,17 @@ pub enum GevbError {
     /// An error from the model crate (the optimiser).
     #[error(transparent)]
     Model(#[from] neurogen_model::ModelError),
+    /// An error writing a file.
+    #[error(transparent)]
+    Io(#[from] neurogen_io::IoError),
+    /// A record that could not be serialised.
+    #[error("serialising {what}: {source}")]
+    Json {
+        /// What was being serialised.
+        what: String,
+        /// The serializer's error.
+        source: serde_json::Error,
+    },
     /// An error from the data crate.
     #[error(transparent)]
     Data(#[from] neurogen_data::DataError),

@@ -62,7 +62,7 @@ pub mod rules;
 pub mod train;
 pub mod vnn;
 
-pub use alignment::{alignment, rule_alignment, ParamAlignment};
+pub use alignment::{alignment, rule_alignment, AlignmentLog, AlignmentRecord, ParamAlignment};
 pub use cnn::{ConvNet, ConvNetConfig, ConvNetForward};
 pub use conv::{VecConv, VecConvConfig, VecConvForward, VecConvLayer};
 pub use data::{check_batch, flat_batch};
