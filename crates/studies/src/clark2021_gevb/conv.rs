@@ -1,0 +1,572 @@
+//! The vectorized convolutional network (the paper's "Conv-Vec": the authors' `vnn.Conv2d`,
+//! `vnn.ctReLU`, `vnn.AvgPool2d`, `vnn.Flatten`, then vectorized FC layers).
+//!
+//! Activity is `[B, K, C, H, W]`: every channel of every position is a K-vector. A
+//! convolution's kernel `[O, C, k, k]` is shared by the K components (each component is
+//! convolved on its own), its bias is `[K, O]`. The first convolution, where the authors expand
+//! the image block-diagonally over `K·C` channels (`expand_input_conv`), is stored as
+//! `[K, O, C, k, k]` and applied as one convolution with `K·O` output channels — the same
+//! numbers without the zeros. The gate is shared by each channel's positions' signs: `t` is
+//! `[K, O]` in ON/OFF channel pairs (`share_t = True`), `G = 1[Σ_k t_k·Z_k ≥ 0]` per
+//! `(b, o, y, x)`. Average pooling follows a gate where the layer asks for it. Flattening
+//! orders features `(y, x, c)`, as the authors' `Flatten` does, so adjacent inputs of the first
+//! FC layer are ON/OFF channel pairs.
+//!
+//! GEVB's convolution update is the authors' `convolutional_outer_product` of
+//! `x1 = Σ_k e_k·H_k` (`[B, C, H, W]`) and `G/B` (`[B, O, H', W']`), summed over the batch:
+//! the gradient of `Σ conv(x1, W) ⊙ G/B` with respect to `W`, which is how it is computed here
+//! (the convolution is linear in `W`). The bias update is `(1/B) Σ_b e_k(b) Σ_{y,x} G_o(b, y, x)`.
+use candle_core::{DType, Device, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::data::{correct, cross_entropy, output_error};
+use super::error::{GevbError, Result};
+use super::init::{linear_weight, normal, on_off_signs};
+use super::rules::{backprop_updates, Rule, RuleNetwork, RuleOutput, Updates};
+use super::vnn::{gate, VecFcConfig};
+
+/// One vectorized convolution (square kernel), its gate, and optional average pooling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VecConvLayer {
+    /// Output channels (even: ON/OFF pairs).
+    pub channels: usize,
+    /// Kernel size.
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub padding: usize,
+    /// Average-pooling window after the gate (1 = none); must divide the feature map.
+    pub pool: usize,
+}
+
+/// The shape of a Conv-Vec network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VecConvConfig {
+    /// K: number of classes.
+    pub classes: usize,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// The convolutions, in order.
+    pub convs: Vec<VecConvLayer>,
+    /// Widths of the gated FC layers after flattening (then one output unit).
+    pub hidden: Vec<usize>,
+    /// "+" network: weights past the first layer start and stay ≥ 0.
+    pub mono: bool,
+}
+
+impl VecConvConfig {
+    /// The authors' MNIST Conv-Vec (`make_mnist_vec_conv`): 64 3×3 (pad 1), pool 2, 32 3×3
+    /// (pad 1), pool 2, FC 1568 → 1024 → 1. Fashion-MNIST has the same shape.
+    pub fn mnist(mono: bool) -> Self {
+        VecConvConfig {
+            classes: 10,
+            in_channels: 1,
+            height: 28,
+            width: 28,
+            convs: vec![
+                VecConvLayer {
+                    channels: 64,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                    pool: 2,
+                },
+                VecConvLayer {
+                    channels: 32,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                    pool: 2,
+                },
+            ],
+            hidden: vec![1024],
+            mono,
+        }
+    }
+
+    /// The authors' CIFAR-10 Conv-Vec (`make_cifar_vec_conv`): 128 5×5 (pad 2), pool 2, 64 5×5
+    /// (pad 2), pool 2, 64 2×2 stride 2, FC 1024 → 1024 → 1.
+    pub fn cifar10(mono: bool) -> Self {
+        VecConvConfig {
+            classes: 10,
+            in_channels: 3,
+            height: 32,
+            width: 32,
+            convs: vec![
+                VecConvLayer {
+                    channels: 128,
+                    kernel: 5,
+                    stride: 1,
+                    padding: 2,
+                    pool: 2,
+                },
+                VecConvLayer {
+                    channels: 64,
+                    kernel: 5,
+                    stride: 1,
+                    padding: 2,
+                    pool: 2,
+                },
+                VecConvLayer {
+                    channels: 64,
+                    kernel: 2,
+                    stride: 2,
+                    padding: 0,
+                    pool: 1,
+                },
+            ],
+            hidden: vec![1024],
+            mono,
+        }
+    }
+
+    /// Feature-map sizes `(C, H, W)` after each convolution block (after pooling), checking
+    /// every layer's settings.
+    pub fn shapes(&self) -> Result<Vec<(usize, usize, usize)>> {
+        if self.in_channels == 0 || self.height == 0 || self.width == 0 {
+            return Err(GevbError::Config(
+                "the input image has a zero dimension".into(),
+            ));
+        }
+        if self.convs.is_empty() {
+            return Err(GevbError::Config(
+                "a Conv-Vec network needs at least one convolution".into(),
+            ));
+        }
+        let (mut h, mut w) = (self.height, self.width);
+        let mut out = Vec::new();
+        for (l, c) in self.convs.iter().enumerate() {
+            if c.channels == 0 || c.channels % 2 != 0 {
+                return Err(GevbError::Config(format!(
+                    "convolution {l} has {} channels: gated channels come in ON/OFF pairs, the number must be even and > 0",
+                    c.channels
+                )));
+            }
+            if c.kernel == 0 || c.stride == 0 || c.pool == 0 {
+                return Err(GevbError::Config(format!(
+                    "convolution {l}: kernel, stride and pool must be ≥ 1, got {c:?}"
+                )));
+            }
+            if h + 2 * c.padding < c.kernel || w + 2 * c.padding < c.kernel {
+                return Err(GevbError::Config(format!(
+                    "convolution {l}: kernel {} does not fit a {h}×{w} map with padding {}",
+                    c.kernel, c.padding
+                )));
+            }
+            h = (h + 2 * c.padding - c.kernel) / c.stride + 1;
+            w = (w + 2 * c.padding - c.kernel) / c.stride + 1;
+            if h % c.pool != 0 || w % c.pool != 0 {
+                return Err(GevbError::Config(format!(
+                    "convolution {l}: pooling window {} does not divide its {h}×{w} output",
+                    c.pool
+                )));
+            }
+            h /= c.pool;
+            w /= c.pool;
+            out.push((c.channels, h, w));
+        }
+        Ok(out)
+    }
+
+    /// The length of a flattened feature vector entering the first FC layer.
+    pub fn flat_dim(&self) -> Result<usize> {
+        let (c, h, w) = *self.shapes()?.last().expect("at least one convolution");
+        Ok(c * h * w)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let flat = self.flat_dim()?;
+        VecFcConfig {
+            classes: self.classes,
+            input_dim: flat,
+            hidden: self.hidden.clone(),
+            mono: self.mono,
+        }
+        .validate()
+    }
+}
+
+/// The authors' `init_conv`: an `[out, in, k, k]` kernel (row-major), plain or "+". "+" past
+/// the first layer pairs input and output channels (not kernel positions).
+pub(crate) fn conv_weight<R: Rng + ?Sized>(
+    rng: &mut R,
+    out: usize,
+    inp: usize,
+    k: usize,
+    first_layer: bool,
+    mono: bool,
+) -> Result<Vec<f32>> {
+    if !mono || first_layer {
+        // Plain, or the first layer's paired output channels: rows of the flattened kernel.
+        return linear_weight(rng, out, inp * k * k, first_layer, mono);
+    }
+    if out % 2 != 0 || inp % 2 != 0 {
+        return Err(GevbError::Config(format!(
+            "a \"+\" convolution pairs ON/OFF channels: channel counts must be even, got {inp} -> {out}"
+        )));
+    }
+    let kk = k * k;
+    let (ho, hi) = (out / 2, inp / 2);
+    let wt = normal(rng, ho * hi * kk, 1.0 / (0.25 * (inp * kk) as f64).sqrt())?;
+    let mut w = vec![0f32; out * inp * kk];
+    let at = |o: usize, c: usize, s: usize| (o * inp + c) * kk + s;
+    for o in 0..ho {
+        for c in 0..hi {
+            for s in 0..kk {
+                let v = wt[(o * hi + c) * kk + s];
+                let (pos, neg) = (v.max(0.0), (-v).max(0.0));
+                w[at(2 * o, 2 * c, s)] = pos;
+                w[at(2 * o, 2 * c + 1, s)] = neg;
+                w[at(2 * o + 1, 2 * c, s)] = neg;
+                w[at(2 * o + 1, 2 * c + 1, s)] = pos;
+            }
+        }
+    }
+    Ok(w)
+}
+
+/// What a Conv-Vec forward pass saw.
+#[derive(Debug, Clone)]
+pub struct VecConvForward {
+    /// `[B, K]` logits.
+    pub logits: Tensor,
+    /// Input of each convolution: `[B, C, H, W]` for the first, `[B, K, C, H, W]` after.
+    pub conv_inputs: Vec<Tensor>,
+    /// Gate of each convolution, `[B, O, H', W']` (before pooling).
+    pub conv_gates: Vec<Tensor>,
+    /// Input of each FC layer, `[B, K, n]` (the first is the flattened feature map).
+    pub fc_inputs: Vec<Tensor>,
+    /// Gate of each hidden FC layer, `[B, n]`.
+    pub fc_gates: Vec<Tensor>,
+}
+
+/// A vectorized convolutional network.
+///
+/// Parameters, in order: `conv0.weight` `[K, O, C, k, k]`, `conv0.bias` `[K, O]`, then
+/// `convℓ.weight` `[O, C, k, k]` and `convℓ.bias` `[K, O]`; then `fcℓ.weight`
+/// `[n_ℓ, n_{ℓ−1}]` and `fcℓ.bias` `[K, n_ℓ]` for the FC layers, the last one the output unit.
+#[derive(Debug, Clone)]
+pub struct VecConv {
+    config: VecConvConfig,
+    conv_w: Vec<Var>,
+    conv_b: Vec<Var>,
+    conv_t: Vec<Tensor>,
+    fc_w: Vec<Var>,
+    fc_b: Vec<Var>,
+    fc_t: Vec<Tensor>,
+}
+
+impl VecConv {
+    /// A network with the authors' initialisation (the first convolution's `K·C`-channel
+    /// kernel scaled by `√K`), zero biases and random ON/OFF signs, seeded.
+    pub fn new(config: &VecConvConfig, seed: u64, device: &Device) -> Result<Self> {
+        config.validate()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let k = config.classes;
+        let (mut conv_w, mut conv_b, mut conv_t) = (Vec::new(), Vec::new(), Vec::new());
+        let mut c_in = config.in_channels;
+        for (l, c) in config.convs.iter().enumerate() {
+            let ks = c.kernel;
+            let w = if l == 0 {
+                // The authors' [O, K·C, k, k] kernel, scaled by √K, split into K blocks.
+                let dense = conv_weight(&mut rng, c.channels, k * c_in, ks, true, config.mono)?;
+                let s = (k as f32).sqrt();
+                let dense: Vec<f32> = dense.into_iter().map(|v| v * s).collect();
+                Tensor::from_vec(dense, (c.channels, k, c_in, ks, ks), device)?
+                    .permute((1, 0, 2, 3, 4))?
+                    .contiguous()?
+            } else {
+                let w = conv_weight(&mut rng, c.channels, c_in, ks, false, config.mono)?;
+                Tensor::from_vec(w, (c.channels, c_in, ks, ks), device)?
+            };
+            conv_w.push(Var::from_tensor(&w)?);
+            conv_b.push(Var::zeros((k, c.channels), DType::F32, device)?);
+            conv_t.push(Tensor::from_vec(
+                on_off_signs(&mut rng, k, c.channels)?,
+                (k, c.channels),
+                device,
+            )?);
+            c_in = c.channels;
+        }
+        let mut widths = vec![config.flat_dim()?];
+        widths.extend(&config.hidden);
+        widths.push(1);
+        let (mut fc_w, mut fc_b, mut fc_t) = (Vec::new(), Vec::new(), Vec::new());
+        for l in 1..widths.len() {
+            let (out, inp) = (widths[l], widths[l - 1]);
+            let w = linear_weight(&mut rng, out, inp, false, config.mono)?;
+            fc_w.push(Var::from_tensor(&Tensor::from_vec(w, (out, inp), device)?)?);
+            fc_b.push(Var::zeros((k, out), DType::F32, device)?);
+            if l < widths.len() - 1 {
+                fc_t.push(Tensor::from_vec(
+                    on_off_signs(&mut rng, k, out)?,
+                    (k, out),
+                    device,
+                )?);
+            }
+        }
+        Ok(VecConv {
+            config: config.clone(),
+            conv_w,
+            conv_b,
+            conv_t,
+            fc_w,
+            fc_b,
+            fc_t,
+        })
+    }
+
+    /// The network's shape.
+    pub fn config(&self) -> &VecConvConfig {
+        &self.config
+    }
+
+    /// Convolution `ℓ`'s kernel.
+    pub fn conv_weight(&self, l: usize) -> Result<&Var> {
+        self.conv_w.get(l).ok_or_else(|| {
+            GevbError::Config(format!(
+                "convolution {l} does not exist (the network has {})",
+                self.conv_w.len()
+            ))
+        })
+    }
+
+    /// FC layer `ℓ`'s weight (the last is the output unit's).
+    pub fn fc_weight(&self, l: usize) -> Result<&Var> {
+        self.fc_w.get(l).ok_or_else(|| {
+            GevbError::Config(format!(
+                "FC layer {l} does not exist (the network has {})",
+                self.fc_w.len()
+            ))
+        })
+    }
+
+    /// Parameters with their names, in the order of the type's documentation.
+    pub fn named_params(&self) -> Vec<(String, Var)> {
+        let mut v = Vec::new();
+        for (l, (w, b)) in self.conv_w.iter().zip(&self.conv_b).enumerate() {
+            v.push((format!("conv{l}.weight"), w.clone()));
+            v.push((format!("conv{l}.bias"), b.clone()));
+        }
+        for (l, (w, b)) in self.fc_w.iter().zip(&self.fc_b).enumerate() {
+            v.push((format!("fc{l}.weight"), w.clone()));
+            v.push((format!("fc{l}.bias"), b.clone()));
+        }
+        v
+    }
+
+    /// The forward pass on `[B, C, H, W]` f32 images (checked).
+    pub fn forward(&self, x: &Tensor) -> Result<VecConvForward> {
+        let cfg = &self.config;
+        let k = cfg.classes;
+        let want = [cfg.in_channels, cfg.height, cfg.width];
+        let dims = x.dims();
+        if dims.len() != 4 || dims[1..] != want || dims[0] == 0 || x.dtype() != DType::F32 {
+            return Err(GevbError::Shape(format!(
+                "images must be f32 [batch ≥ 1, {}, {}, {}], got {:?} {dims:?}",
+                want[0],
+                want[1],
+                want[2],
+                x.dtype()
+            )));
+        }
+        let b = dims[0];
+        let (mut conv_inputs, mut conv_gates) = (Vec::new(), Vec::new());
+        let mut h = x.clone();
+        for (l, c) in cfg.convs.iter().enumerate() {
+            conv_inputs.push(h.clone());
+            let w = self.conv_w[l].as_tensor();
+            let z = if l == 0 {
+                let (_, o, ci, ks, _) = w.dims5()?;
+                let stacked = w.reshape((k * o, ci, ks, ks))?;
+                h.conv2d(&stacked, c.padding, c.stride, 1, 1)?
+            } else {
+                let (_, _, ci, hh, ww) = h.dims5()?;
+                h.reshape((b * k, ci, hh, ww))?
+                    .conv2d(w, c.padding, c.stride, 1, 1)?
+            };
+            let (_, _, ho, wo) = z.dims4()?;
+            let z = z.reshape((b, k, c.channels, ho, wo))?.broadcast_add(
+                &self.conv_b[l]
+                    .as_tensor()
+                    .reshape((1, k, c.channels, 1, 1))?,
+            )?;
+            let t = self.conv_t[l].reshape((k, c.channels, 1, 1))?;
+            let g = gate(&z, &t)?; // [B, O, H', W']
+            let mut a = z.broadcast_mul(&g.unsqueeze(1)?)?;
+            if c.pool > 1 {
+                a = a
+                    .reshape((b * k, c.channels, ho, wo))?
+                    .avg_pool2d(c.pool)?
+                    .reshape((b, k, c.channels, ho / c.pool, wo / c.pool))?;
+            }
+            conv_gates.push(g);
+            h = a;
+        }
+        // Flatten in (y, x, c) order.
+        let h = h.permute((0, 1, 3, 4, 2))?.reshape((b, k, ()))?;
+        let (mut fc_inputs, mut fc_gates) = (Vec::new(), Vec::new());
+        let mut h = h;
+        let last = self.fc_w.len() - 1;
+        for l in 0..=last {
+            fc_inputs.push(h.clone());
+            let z =
+                super::vnn::shared_linear(&h, self.fc_w[l].as_tensor(), self.fc_b[l].as_tensor())?;
+            if l == last {
+                return Ok(VecConvForward {
+                    logits: z.squeeze(2)?,
+                    conv_inputs,
+                    conv_gates,
+                    fc_inputs,
+                    fc_gates,
+                });
+            }
+            let g = gate(&z, &self.fc_t[l])?;
+            h = z.broadcast_mul(&g.unsqueeze(1)?)?;
+            fc_gates.push(g);
+        }
+        unreachable!("the loop returns at the output layer")
+    }
+
+    /// The "+" constraint: `clamp(W, min = 0)` for every kernel and weight past the first
+    /// convolution; nothing in a plain network.
+    pub fn clamp(&self) -> Result<()> {
+        if self.config.mono {
+            for w in self.conv_w[1..].iter().chain(&self.fc_w) {
+                w.set(&w.as_tensor().relu()?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks labels against the batch (images are checked by [`VecConv::forward`]).
+    fn labels(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
+        let b = x.dims().first().copied().unwrap_or(0);
+        super::data::check_labels(y, b, self.config.classes)
+    }
+}
+
+/// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to `W` (shape of `w`): the convolutional
+/// outer product of `x1` and `x2` summed over the batch.
+pub(crate) fn conv_outer(
+    x1: &Tensor,
+    x2: &Tensor,
+    w: &Tensor,
+    padding: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let probe = Var::from_tensor(&w.detach())?;
+    let s = (x1
+        .detach()
+        .conv2d(probe.as_tensor(), padding, stride, 1, 1)?
+        * x2.detach())?
+    .sum_all()?;
+    let grads = s.backward()?;
+    grads
+        .get(probe.as_tensor())
+        .cloned()
+        .ok_or_else(|| GevbError::Shape("the convolution did not reach its kernel".into()))
+}
+
+/// GEVB's updates of a Conv-Vec network (see the module documentation and
+/// [`super::rules`]).
+pub fn gevb_conv_updates(net: &VecConv, fwd: &VecConvForward, e: &Tensor) -> Result<Updates> {
+    let (b, k) = e.dims2()?;
+    let inv_b = 1.0 / b as f64;
+    let mut pairs = Vec::new();
+    for (l, c) in net.config.convs.iter().enumerate() {
+        let g = &fwd.conv_gates[l]; // [B, O, H', W']
+        let (_, o, ho, wo) = g.dims4()?;
+        let input = &fwd.conv_inputs[l];
+        let w = net.conv_w[l].as_tensor();
+        let dw = if l == 0 {
+            // Component k's block: x against e_k·G/B, all K blocks as K·O output channels.
+            let x2 = e
+                .reshape((b, k, 1, 1, 1))?
+                .broadcast_mul(&g.unsqueeze(1)?)?
+                .reshape((b, k * o, ho, wo))?;
+            let (_, _, ci, ks, _) = w.dims5()?;
+            let stacked = w.reshape((k * o, ci, ks, ks))?;
+            (conv_outer(input, &x2, &stacked, c.padding, c.stride)? * inv_b)?.reshape(w.dims())?
+        } else {
+            let x1 = input.broadcast_mul(&e.reshape((b, k, 1, 1, 1))?)?.sum(1)?; // [B, C, H, W]
+            (conv_outer(&x1, g, w, c.padding, c.stride)? * inv_b)?
+        };
+        let db = (e.t()?.matmul(&g.sum((2, 3))?)? * inv_b)?; // [K, O]
+        pairs.push((format!("conv{l}.weight"), dw));
+        pairs.push((format!("conv{l}.bias"), db));
+    }
+    let last = net.fc_w.len() - 1;
+    for l in 0..=last {
+        let g = if l < last {
+            fwd.fc_gates[l].clone()
+        } else {
+            Tensor::ones((b, 1), DType::F32, e.device())?
+        };
+        let (dw, db) = super::rules::gevb_shared_linear(e, &fwd.fc_inputs[l].detach(), &g, inv_b)?;
+        pairs.push((format!("fc{l}.weight"), dw));
+        pairs.push((format!("fc{l}.bias"), db));
+    }
+    Updates::new(pairs)
+}
+
+impl RuleNetwork for VecConv {
+    fn rules(&self) -> &'static [Rule] {
+        &[Rule::Backprop, Rule::Gevb]
+    }
+
+    fn classes(&self) -> usize {
+        self.config.classes
+    }
+
+    fn named_params(&self) -> Vec<(String, Var)> {
+        VecConv::named_params(self)
+    }
+
+    fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.forward(x)?.logits)
+    }
+
+    fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
+        let c = &self.config;
+        let dims = x.dims();
+        if dims.len() != 4 || dims[1..] != [c.in_channels, c.height, c.width] || dims[0] == 0 {
+            return Err(GevbError::Shape(format!(
+                "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
+                c.in_channels, c.height, c.width
+            )));
+        }
+        self.labels(x, y)
+    }
+
+    fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
+        if !self.rules().contains(&rule) {
+            return Err(GevbError::Config(format!(
+                "rule {rule} does not apply to a vectorized convolutional network; it supports BP, GEVB"
+            )));
+        }
+        let labels = self.check_batch(x, y)?;
+        let fwd = self.forward(x)?;
+        let loss = cross_entropy(&fwd.logits, &labels)?;
+        let updates = match rule {
+            Rule::Backprop => backprop_updates(&loss, &VecConv::named_params(self))?,
+            _ => gevb_conv_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
+        };
+        Ok(RuleOutput {
+            loss: loss.to_scalar::<f32>()?,
+            correct: correct(&fwd.logits, &labels)?,
+            updates,
+        })
+    }
+
+    fn after_step(&self) -> Result<()> {
+        self.clamp()
+    }
+}
