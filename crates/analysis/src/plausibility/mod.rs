@@ -6,8 +6,8 @@
 //!   Kolmogorov–Smirnov test of the sample against each fit (the question of Inoue et al.,
 //!   arXiv 2603.03234, and of Buzsáki & Mizuseki 2014: are the weights log-normal?).
 //! - [`ks`]: the one-sample KS statistic and the Kolmogorov distribution's survival function.
-//! - [`histogram`](mod@histogram): equal-width histograms of weights (the data behind a weight-distribution
-//!   figure).
+//! - [`histogram`](mod@histogram): equal-width histograms of weights (the data behind a
+//!   weight-distribution figure).
 //! - [`dale`]: Dale compliance — the fraction of units whose outgoing weights share one sign.
 //! - [`sparsity`]: activity sparsity (fraction of near-zero activations, Hoyer's population
 //!   sparsity, Vinje & Gallant's lifetime sparsity) and weight sparsity.

@@ -41,6 +41,12 @@ pub enum DaleError {
     /// Loading data failed.
     #[error(transparent)]
     Data(#[from] neurogen_data::DataError),
+    /// Writing a report failed.
+    #[error(transparent)]
+    Io(#[from] neurogen_io::IoError),
+    /// Encoding a report as JSON failed.
+    #[error("JSON encoding: {0}")]
+    Json(#[from] serde_json::Error),
     /// A plausibility measure rejected its input.
     #[error(transparent)]
     Analysis(#[from] neurogen_analysis::AnalysisError),

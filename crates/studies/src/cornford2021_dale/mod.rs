@@ -12,8 +12,12 @@
 //! (arXiv 2603.03234, 2026), claims a local rule that yields Dale-compliant, log-normal, sparse
 //! weights; only its abstract is retrievable (no equations, numbers or code), so the study
 //! anchors its Dale's-law networks on Cornford et al.'s published code, and measures
-//! plausibility with `neurogen_analysis::plausibility`. The seed's local rule is
-//! not implemented here.
+//! plausibility with `neurogen_analysis::plausibility` ([`report`], with
+//! [`fgsm`](mod@fgsm) and [`few_shot`]).
+//!
+//! **Not here yet** (issue 43): the local, biologically inspired learning rule (item 2), PGD,
+//! and `cargo xtask reproduce dale` with its claims table (it runs on the study engine,
+//! issue 39).
 //!
 //! **Settings.**
 //! - Paper and code: the layers' equations ([`dann`], [`column_ei`], [`mlp`]), their
@@ -31,20 +35,29 @@ pub mod column_ei;
 pub mod dann;
 pub mod data;
 pub mod error;
+pub mod few_shot;
+pub mod fgsm;
 pub mod init;
 pub mod layer;
 pub mod mlp;
 pub mod net;
+pub mod report;
 pub mod train;
 
 pub use column_ei::{column_ei_split, ColumnEiLayer};
 pub use dann::{DannGrads, DannLayer, DANN_EPSILON};
 pub use data::unit_tensors;
 pub use error::{DaleError, Result};
+pub use few_shot::{few_shot_curve, nearest_mean_accuracy, Features, FewShotPoint};
+pub use fgsm::{fgsm, fgsm_curve, FgsmPoint};
 pub use layer::Layer;
 pub use mlp::DenseLayer;
 pub use net::{
     DaleNet, Forward, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN,
     PAPER_BATCH_SIZE,
+};
+pub use report::{
+    plausibility_report, synapse_report, LayerActivityReport, PlausibilityReport, SynapseReport,
+    HISTOGRAM_BINS,
 };
 pub use train::{cross_entropy, evaluate, train, train_step, Evaluation, TrainOptions};
