@@ -3,11 +3,12 @@
 //! network at initialisation, and the whole report on a network trained on Fashion-MNIST.
 use candle_core::{Device, Tensor};
 use neurogen_analysis::plausibility::Family;
-use neurogen_studies::cornford2021_dale::{evaluate, Result as DaleResult};
 use neurogen_studies::cornford2021_dale::{
-    few_shot_curve, fgsm, fgsm_curve, nearest_mean_accuracy, train, unit_tensors, DaleError,
-    DaleNet, Features, NetConfig, NetKind, TrainOptions, PAPER_BATCH_SIZE,
+    conv_as_synapses, few_shot_curve, fgsm, fgsm_curve, nearest_mean_accuracy, synapse_report,
+    train, unit_tensors, DaleError, DaleNet, Features, NetConfig, NetKind, TrainOptions,
+    PAPER_BATCH_SIZE,
 };
+use neurogen_studies::cornford2021_dale::{evaluate, Result as DaleResult};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -134,6 +135,40 @@ fn nearest_mean_few_shot_hand_built() {
     assert!(matches!(
         nearest_mean_accuracy(bad, query, 2),
         Err(DaleError::BadLabel { label: 5, .. })
+    ));
+}
+
+#[test]
+fn conv_weights_count_input_channels_as_units() {
+    // [out 2, in 3, 1, 2]: channel 0 all positive, channel 1 all negative, channel 2 mixed.
+    let w = Tensor::from_vec(
+        vec![
+            0.1f32, 0.2, -0.1, -0.3, 0.5, -0.5, // out 0: (c0), (c1), (c2)
+            0.4, 0.1, -0.2, -0.1, 0.3, 0.2, // out 1
+        ],
+        (2, 3, 1, 2),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let m = conv_as_synapses(&w).unwrap();
+    assert_eq!(m.dims(), &[4, 3]);
+    assert_eq!(
+        m.to_vec2::<f32>().unwrap(),
+        vec![
+            vec![0.1, -0.1, 0.5],
+            vec![0.2, -0.3, -0.5],
+            vec![0.4, -0.2, 0.3],
+            vec![0.1, -0.1, 0.2]
+        ]
+    );
+    let s = synapse_report("conv1", &m, 0.0).unwrap();
+    assert_eq!(
+        (s.dale.excitatory, s.dale.inhibitory, s.dale.mixed),
+        (1, 1, 1)
+    );
+    assert!(matches!(
+        conv_as_synapses(&Tensor::zeros((2, 3), candle_core::DType::F32, &Device::Cpu).unwrap()),
+        Err(DaleError::Shape { .. })
     ));
 }
 

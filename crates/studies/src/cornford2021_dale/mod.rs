@@ -53,11 +53,11 @@ pub use fgsm::{fgsm, fgsm_curve, FgsmPoint};
 pub use layer::Layer;
 pub use mlp::DenseLayer;
 pub use net::{
-    DaleNet, Forward, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN,
-    PAPER_BATCH_SIZE,
+    DaleNet, Forward, NetConfig, NetKind, DANN_NO_CORRECTION_LR, FASHION_MNIST_PIXEL_MEAN,
+    MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
 };
 pub use report::{
-    plausibility_report, synapse_report, LayerActivityReport, PlausibilityReport, SynapseReport,
-    HISTOGRAM_BINS,
+    conv_as_synapses, plausibility_report, synapse_report, LayerActivityReport, PlausibilityReport,
+    SynapseReport, HISTOGRAM_BINS,
 };
 pub use train::{cross_entropy, evaluate, train, train_step, Evaluation, TrainOptions};

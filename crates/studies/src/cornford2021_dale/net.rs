@@ -28,6 +28,10 @@ pub const PAPER_BATCH_SIZE: usize = 32;
 /// for ColumnEI's first-layer bias.
 pub const FASHION_MNIST_PIXEL_MEAN: f64 = 0.2860;
 
+/// The learning rate of the paper's DANN without the corrected-SGD scaling
+/// (`exp_configs/test_mnist_DANN_no_correction.yaml`; set [`NetConfig::corrected_sgd`] false).
+pub const DANN_NO_CORRECTION_LR: f64 = 0.003981;
+
 /// The mean pixel of MNIST's training images in `[0, 1]` (the code's value).
 pub const MNIST_PIXEL_MEAN: f64 = 0.1307;
 

@@ -110,9 +110,31 @@ pub fn synapse_report(name: &str, w: &Tensor, tol: f64) -> Result<SynapseReport>
     })
 }
 
+/// A convolution's weight `[out, in, kh, kw]` as a synaptic matrix `[out·kh·kw, in]`: column
+/// `c` holds every weight through which input channel `c` acts, so Dale compliance counts input
+/// channels as the presynaptic units (the paper's CNN, with the same measures as a dense layer).
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use neurogen_studies::cornford2021_dale::conv_as_synapses;
+/// let w = Tensor::zeros((8, 3, 5, 5), candle_core::DType::F32, &Device::Cpu).unwrap();
+/// assert_eq!(conv_as_synapses(&w).unwrap().dims(), &[200, 3]);
+/// ```
+pub fn conv_as_synapses(w: &Tensor) -> Result<Tensor> {
+    let (out, inp, kh, kw) = w.dims4().map_err(|_| DaleError::Shape {
+        what: "convolution weight".into(),
+        expected: "[out, in, kh, kw]".into(),
+        got: w.dims().to_vec(),
+    })?;
+    Ok(w.permute((0, 2, 3, 1))?
+        .contiguous()?
+        .reshape((out * kh * kw, inp))?)
+}
+
 /// The report of any network given its named synaptic matrices (`[out, in]`, signed) and its
 /// hidden activations on probe inputs (`[n, width]` each); FGSM and few-shot results are
-/// left empty for the caller to fill.
+/// left empty for the caller to fill. A convolution enters through [`conv_as_synapses`]; a
+/// convolutional layer's activations `[n, C, H, W]` enter flattened to `[n, C·H·W]`.
 pub fn plausibility_report(
     network: &str,
     synapses: &[(String, Tensor)],
