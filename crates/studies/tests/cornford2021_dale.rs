@@ -251,6 +251,68 @@ fn corrected_sgd_scales_the_autograd_gradients() {
 }
 
 #[test]
+fn dann_autograd_matches_finite_differences() {
+    // The gradient the SGD step starts from (before the scaling) is the loss's true gradient:
+    // central differences of the cross-entropy in each of α, g and one entry of Wix and Wei.
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let layer = DannLayer::init(5, 4, 2, false, false, &mut rng, &dev).unwrap();
+    let x = seeded(22, 6, 5, false);
+    let y = Tensor::from_slice(&[0u32, 1, 2, 3, 1, 0], 6, &dev).unwrap();
+    let loss_of = |l: &DannLayer| cross_entropy(&l.forward(&x).unwrap(), &y).unwrap();
+    let grads = layer
+        .scaled_grads(&loss_of(&layer).backward().unwrap())
+        .unwrap();
+    let params = [
+        layer.wex(),
+        layer.wix(),
+        layer.wei(),
+        layer.alpha(),
+        layer.g(),
+        layer.b(),
+    ]
+    .map(|t| t.clone());
+    let analytic = [
+        &grads.wex,
+        &grads.wix,
+        &grads.wei,
+        &grads.alpha,
+        &grads.g,
+        &grads.b,
+    ]
+    .map(|g| flat(g.as_ref().unwrap()));
+    let h = 1e-2f32;
+    for (p, (name, grad)) in ["Wex", "Wix", "Wei", "alpha", "g", "b"]
+        .iter()
+        .zip(analytic.iter())
+        .enumerate()
+    {
+        let base = flat(&params[p]);
+        let i = base.len() / 2;
+        let loss_at = |delta: f32| {
+            let mut v = base.clone();
+            v[i] += delta;
+            let mut ps = params.clone();
+            ps[p] = Tensor::from_vec(v, params[p].dims(), &dev).unwrap();
+            let l = DannLayer::from_tensors(&ps[0], &ps[1], &ps[2], &ps[3], &ps[4], &ps[5], false)
+                .unwrap();
+            loss_of(&l).to_scalar::<f32>().unwrap()
+        };
+        let numeric = (loss_at(h) - loss_at(-h)) / (2.0 * h);
+        assert!(
+            grad[i].abs() > 1e-4,
+            "{name}[{i}]: gradient {} too small to test",
+            grad[i]
+        );
+        assert!(
+            (numeric - grad[i]).abs() < 2e-3 + 2e-2 * grad[i].abs(),
+            "{name}[{i}]: autograd {} vs finite differences {numeric}",
+            grad[i]
+        );
+    }
+}
+
+#[test]
 fn short_training_on_fashion_mnist_lowers_the_loss() {
     let Some(dir) = neurogen_data::fashion_mnist_dir() else {
         eprintln!(
