@@ -43,6 +43,19 @@ pub enum AnalysisError {
         /// Actual length.
         got: usize,
     },
+    /// A value lies outside the support of the distribution being fitted (e.g. a non-positive
+    /// weight given to a log-normal fit).
+    #[error("{what}: value at index {index} is {value}, outside the support {support}")]
+    OutsideSupport {
+        /// Which input and fit.
+        what: String,
+        /// Position of the offending value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+        /// The support the distribution needs (e.g. "x > 0").
+        support: String,
+    },
     /// An argument is outside its allowed range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -23,6 +23,7 @@ pub mod ablation;
 pub mod error;
 pub mod kde;
 pub mod perturbation;
+pub mod plausibility;
 pub mod plot;
 pub mod report;
 pub mod selectivity;

@@ -7,3 +7,4 @@
 //! engine; what lives here is the part a researcher can use from their own code.
 #![warn(missing_docs)]
 pub mod clark2021_gevb;
+pub mod cornford2021_dale;
