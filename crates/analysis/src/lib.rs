@@ -16,6 +16,7 @@
 pub mod ablation;
 pub mod error;
 pub mod kde;
+pub mod modularity;
 pub mod perturbation;
 pub mod plot;
 pub mod report;
