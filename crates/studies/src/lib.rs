@@ -6,3 +6,4 @@
 //! what is ours. A study's experiment (`cargo xtask reproduce <study>`) runs on the study
 //! engine; what lives here is the part a researcher can use from their own code.
 #![warn(missing_docs)]
+pub mod bena2021_modular;
