@@ -16,7 +16,8 @@
 //!   sparse interconnections, Deep-R and the fixed mask, the sweep of p
 //!   ([`sparsity_levels`]); [`task`]: `parity_digits` and the max-output decision;
 //!   [`data`]: image pairs; [`mod@train`]: the training loop; [`metrics`]: the correlation metric
-//!   and Q (the model-agnostic parts live in [`neurogen_analysis::modularity`]).
+//!   and Q (the model-agnostic parts live in [`neurogen_analysis::modularity`]);
+//!   [`supermask`]: the weight-mask metric (edge-popup supermask).
 //!
 //! Settings — the paper's and the authors' code's: 784 → 100 tanh RNN per agent, untrained
 //! 100 → 10 readout, p ∈ geomspace(1/100², 0.999, 10) rounded to 4 decimals, Deep-R with l1
@@ -35,6 +36,7 @@ pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod supermask;
 pub mod task;
 pub mod train;
 
@@ -45,7 +47,8 @@ pub use connections::{
 pub use data::DigitPairs;
 pub use error::{ModularError, Result};
 pub use metrics::correlation_metric;
-pub use model::{Agent, Community, CommunityConfig, CommunityOutput};
+pub use model::{Agent, AgentWeights, Community, CommunityConfig, CommunityOutput};
+pub use supermask::{global_top_k, train_supermask, MaskResult, Supermask, SupermaskConfig};
 pub use task::{max_decision, parity_digits_target, parity_digits_targets, Decision};
 pub use train::{
     evaluate, final_states, train, EpochRecord, Evaluation, TrainConfig, TrainReport, Trainer,

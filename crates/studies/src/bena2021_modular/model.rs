@@ -116,6 +116,23 @@ impl Agent {
     }
 }
 
+/// One agent's weights as tensors, the form [`Community::forward_with`] takes.
+#[derive(Debug, Clone)]
+pub struct AgentWeights {
+    /// Input weights, `n_in × n_hidden`.
+    pub w_ih: Tensor,
+    /// Input bias, `n_hidden`.
+    pub b_ih: Tensor,
+    /// Recurrent weights, `n_hidden × n_hidden`.
+    pub w_hh: Tensor,
+    /// Recurrent bias, `n_hidden`.
+    pub b_hh: Tensor,
+    /// Readout weights, `n_hidden × n_out`.
+    pub w_out: Tensor,
+    /// Readout bias, `n_out`.
+    pub b_out: Tensor,
+}
+
 /// What a forward pass returns.
 #[derive(Debug)]
 pub struct CommunityOutput {
@@ -189,6 +206,30 @@ impl Community {
 
     /// The forward pass on each agent's inputs `inputs[a]` (`batch × n_in`).
     pub fn forward(&self, inputs: [&Tensor; 2]) -> Result<CommunityOutput> {
+        let weights = [self.agent_weights(0), self.agent_weights(1)];
+        self.forward_with(inputs, &weights)
+    }
+
+    /// Agent `a`'s weights as tensors (differentiable with respect to its `Var`s).
+    pub fn agent_weights(&self, a: usize) -> AgentWeights {
+        let ag = &self.agents[a];
+        AgentWeights {
+            w_ih: ag.w_ih.as_tensor().clone(),
+            b_ih: ag.b_ih.as_tensor().clone(),
+            w_hh: ag.w_hh.as_tensor().clone(),
+            b_hh: ag.b_hh.as_tensor().clone(),
+            w_out: ag.w_out.clone(),
+            b_out: ag.b_out.clone(),
+        }
+    }
+
+    /// The forward pass with the agents' weights replaced by `weights` (e.g. masked ones);
+    /// the interconnections are the community's own.
+    pub fn forward_with(
+        &self,
+        inputs: [&Tensor; 2],
+        weights: &[AgentWeights; 2],
+    ) -> Result<CommunityOutput> {
         let cfg = &self.config;
         let b = inputs[0].dim(0)?;
         for (a, x) in inputs.iter().enumerate() {
@@ -203,41 +244,38 @@ impl Community {
         // The input drive is the same at every step.
         let drive: Vec<Tensor> = (0..2)
             .map(|a| {
-                let ag = &self.agents[a];
-                let bias = ag.b_ih.as_tensor().add(ag.b_hh.as_tensor())?;
-                Ok(inputs[a]
-                    .matmul(ag.w_ih.as_tensor())?
-                    .broadcast_add(&bias)?)
+                let w = &weights[a];
+                let bias = w.b_ih.add(&w.b_hh)?;
+                Ok(inputs[a].matmul(&w.w_ih)?.broadcast_add(&bias)?)
             })
             .collect::<Result<_>>()?;
-        let weights = [self.connections[0].weight()?, self.connections[1].weight()?];
+        let conn = [self.connections[0].weight()?, self.connections[1].weight()?];
         let mut outputs = Vec::with_capacity(cfg.n_steps);
         let mut states: Vec<[Tensor; 2]> = Vec::with_capacity(cfg.n_steps);
         for _ in 0..cfg.n_steps {
             let mut h_new = Vec::with_capacity(2);
             for a in 0..2 {
-                let ag = &self.agents[a];
                 let pre = match states.last() {
                     None => drive[a].clone(),
                     Some(prev) => {
-                        let msg = prev[1 - a].matmul(&weights[a])?;
+                        let msg = prev[1 - a].matmul(&conn[a])?;
                         let h_in = prev[a].add(&msg)?;
-                        drive[a].add(&h_in.matmul(ag.w_hh.as_tensor())?)?
+                        drive[a].add(&h_in.matmul(&weights[a].w_hh)?)?
                     }
                 };
                 h_new.push(pre.tanh()?);
             }
             let [h0, h1]: [Tensor; 2] = h_new.try_into().expect("two agents");
-            let out = [self.readout(0, &h0)?, self.readout(1, &h1)?];
+            let out = [
+                h0.matmul(&weights[0].w_out)?
+                    .broadcast_add(&weights[0].b_out)?,
+                h1.matmul(&weights[1].w_out)?
+                    .broadcast_add(&weights[1].b_out)?,
+            ];
             outputs.push(out);
             states.push([h0, h1]);
         }
         Ok(CommunityOutput { outputs, states })
-    }
-
-    fn readout(&self, a: usize, h: &Tensor) -> Result<Tensor> {
-        let ag = &self.agents[a];
-        Ok(h.matmul(&ag.w_out)?.broadcast_add(&ag.b_out)?)
     }
 
     /// The structural graph: a `2 n_hidden × 2 n_hidden` 0/1 adjacency matrix (row = source)
