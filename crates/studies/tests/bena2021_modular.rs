@@ -7,9 +7,10 @@ use rand_chacha::ChaCha8Rng;
 
 use neurogen_analysis::modularity::two_module_q;
 use neurogen_studies::bena2021_modular::{
-    connection_count, correlation_metric, evaluate, max_decision, parity_digits_target,
-    parity_digits_targets, sparsity_levels, train, Community, CommunityConfig, ConnectionScheme,
-    DeepRConfig, DigitPairs, ModularError, TrainConfig, Trainer,
+    bottleneck_metric, connection_count, correlation_metric, evaluate, max_decision,
+    parity_digits_target, parity_digits_targets, sparsity_levels, train, BottleneckConfig,
+    Community, CommunityConfig, ConnectionScheme, DeepRConfig, DigitPairs, ModularError,
+    TrainConfig, Trainer,
 };
 
 const DEV: Device = Device::Cpu;
@@ -326,6 +327,19 @@ fn short_training_on_fashion_mnist_lowers_the_loss() {
         eprintln!(
             "{scheme:?}: correlation specialization {:.3} / {:.3}",
             s0.specialization, s1.specialization
+        );
+        let b =
+            bottleneck_metric(&c, &train_pairs, &test_pairs, &BottleneckConfig::default()).unwrap();
+        for row in b.accuracy {
+            for acc in row {
+                assert!((0.0..=1.0).contains(&acc), "{b:?}");
+            }
+        }
+        eprintln!(
+            "{scheme:?}: bottleneck accuracy [task][agent] {:?}, specialization {:?}, Q {:.4}",
+            b.accuracy,
+            b.specialization,
+            c.modularity_q().unwrap()
         );
     }
 }

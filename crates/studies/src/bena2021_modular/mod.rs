@@ -17,7 +17,8 @@
 //!   ([`sparsity_levels`]); [`task`]: `parity_digits` and the max-output decision;
 //!   [`data`]: image pairs; [`mod@train`]: the training loop; [`metrics`]: the correlation metric
 //!   and Q (the model-agnostic parts live in [`neurogen_analysis::modularity`]);
-//!   [`supermask`]: the weight-mask metric (edge-popup supermask).
+//!   [`supermask`]: the weight-mask metric (edge-popup supermask); [`bottleneck`]: the
+//!   bottleneck retraining metric.
 //!
 //! Settings — the paper's and the authors' code's: 784 → 100 tanh RNN per agent, untrained
 //! 100 → 10 readout, p ∈ geomspace(1/100², 0.999, 10) rounded to 4 decimals, Deep-R with l1
@@ -31,6 +32,7 @@
 //! Deep-R draws its initial connections without replacement and keeps dormant entries dormant
 //! through the Adam step (see [`connections`]); the correlation metric pairs inputs by a
 //! cyclic derangement (see [`neurogen_analysis::modularity`]).
+pub mod bottleneck;
 pub mod connections;
 pub mod data;
 pub mod error;
@@ -40,6 +42,7 @@ pub mod supermask;
 pub mod task;
 pub mod train;
 
+pub use bottleneck::{bottleneck_metric, retrain_readout, BottleneckConfig, BottleneckMetric};
 pub use connections::{
     check_p, connection_count, geomspace, sparsity_levels, Connection, ConnectionScheme,
     DeepRConfig,
