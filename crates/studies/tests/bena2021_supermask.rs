@@ -6,8 +6,8 @@ use rand_chacha::ChaCha8Rng;
 
 use neurogen_studies::bena2021_modular::supermask::straight_through;
 use neurogen_studies::bena2021_modular::{
-    global_top_k, train_supermask, Community, CommunityConfig, ConnectionScheme, DigitPairs,
-    Supermask, SupermaskConfig,
+    global_top_k, mask_metric, train_supermask, Community, CommunityConfig, ConnectionScheme,
+    DigitPairs, Supermask, SupermaskConfig,
 };
 
 #[test]
@@ -111,4 +111,11 @@ fn a_trained_mask_keeps_k_of_the_weights_and_leaves_the_community_frozen() {
         .unwrap();
     assert_eq!(before, after, "the community's weights must stay frozen");
     assert!(train_supermask(&c, &pairs, &pairs, 2, sc).is_err());
+    let m = mask_metric(&c, &pairs, &pairs, sc).unwrap();
+    for t in 0..2 {
+        assert!((m.share[t][0] + m.share[t][1] - 1.0).abs() < 1e-12, "{m:?}");
+    }
+    // Agent n's score compares its share of its own sub-task's mask with the other's.
+    let want = (m.share[0][0] - m.share[1][0]) / (m.share[0][0] + m.share[1][0]);
+    assert!((m.specialization[0] - want).abs() < 1e-12, "{m:?}");
 }

@@ -51,7 +51,9 @@ pub use data::DigitPairs;
 pub use error::{ModularError, Result};
 pub use metrics::correlation_metric;
 pub use model::{Agent, AgentWeights, Community, CommunityConfig, CommunityOutput};
-pub use supermask::{global_top_k, train_supermask, MaskResult, Supermask, SupermaskConfig};
+pub use supermask::{
+    global_top_k, mask_metric, train_supermask, MaskMetric, MaskResult, Supermask, SupermaskConfig,
+};
 pub use task::{max_decision, parity_digits_target, parity_digits_targets, Decision};
 pub use train::{
     evaluate, final_states, train, EpochRecord, Evaluation, TrainConfig, TrainReport, Trainer,

@@ -290,3 +290,46 @@ pub fn train_supermask(
         accuracy: hits / eval.len() as f64,
     })
 }
+
+/// The weight-mask metric of a frozen community: one mask per sub-task (report agent 0's or
+/// agent 1's label), and the share of each mask's kept weights that lie in each agent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MaskMetric {
+    /// `share[t][a]`: share of sub-task `t`'s kept weights in agent `a`.
+    pub share: [[f64; 2]; 2],
+    /// `accuracy[t]`: the masked community's accuracy on sub-task `t`.
+    pub accuracy: [f64; 2],
+    /// Agent `n`'s specialization: `normalised_difference(share[n][n], share[1 − n][n])`, how
+    /// much more of its own sub-task's mask than of the other's it holds.
+    pub specialization: [f64; 2],
+}
+
+/// [`train_supermask`] for both sub-tasks (seeds `cfg.seed` and `cfg.seed + 1`) and the
+/// specialization of each agent.
+pub fn mask_metric(
+    community: &Community,
+    train: &DigitPairs,
+    eval: &DigitPairs,
+    cfg: SupermaskConfig,
+) -> Result<MaskMetric> {
+    let r0 = train_supermask(community, train, eval, 0, cfg)?;
+    let r1 = train_supermask(
+        community,
+        train,
+        eval,
+        1,
+        SupermaskConfig {
+            seed: cfg.seed.wrapping_add(1),
+            ..cfg
+        },
+    )?;
+    let share = [r0.share, r1.share];
+    let spec = |n: usize| {
+        neurogen_analysis::modularity::normalised_difference(share[n][n], share[1 - n][n])
+    };
+    Ok(MaskMetric {
+        share,
+        accuracy: [r0.accuracy, r1.accuracy],
+        specialization: [spec(0)?, spec(1)?],
+    })
+}
