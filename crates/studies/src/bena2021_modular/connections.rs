@@ -17,8 +17,8 @@
 //!   init `θ = |N(0, 1)| / sqrt(n_from)` on `count` entries (ours are drawn without
 //!   replacement; the authors' draw with replacement and the first rewiring fills the gap).
 //!   Each training step: (1) on active entries, `θ += lr · noise · N(0, 1)` and
-//!   `θ −= lr · l1`; (2) Adam on `θ` with learning rate `lr` (the gradient of a dormant entry
-//!   is zero); (3) rewiring: as many dormant entries as connections were lost, chosen at
+//!   `θ −= lr · l1` (with the level's base `lr`); (2) Adam on `θ` with learning rate `lr`,
+//!   decayed by `gamma` each epoch (the gradient of a dormant entry is zero); (3) rewiring: as many dormant entries as connections were lost, chosen at
 //!   random, are set to `θ = 1e-10`, so the count stays exactly `count`. Ours adds one rule
 //!   the authors' code asserts but does not enforce: an entry dormant before the step stays
 //!   dormant through the Adam step (Adam's momentum could lift it above zero), so that a

@@ -159,10 +159,9 @@ impl<'a> Trainer<'a> {
         self.agents
             .step(agent.iter().map(|(n, v)| (n.as_str(), *v)), &grads, &[true])?;
         let deep_r = self.community.config().scheme == ConnectionScheme::DeepR;
-        let cfg = DeepRConfig {
-            lr: self.connections.config().lr,
-            ..self.cfg.deep_r
-        };
+        // The random walk and the shrinkage use the level's base lr: the authors' `apply_grad`
+        // reads it from `deepR_params_dict`, which their StepLR does not decay.
+        let cfg = self.cfg.deep_r;
         let mut was_active = Vec::new();
         if deep_r {
             for c in self.community.connections() {
