@@ -22,6 +22,7 @@ struct ReadmeDoctests;
 pub mod ablation;
 pub mod error;
 pub mod kde;
+pub mod modularity;
 pub mod perturbation;
 pub mod plausibility;
 pub mod plot;

@@ -3,8 +3,18 @@
 //!
 //! Each module opens with a doc header that cites the paper, the authors' repository and the
 //! commit its reading follows, and says what is the authors' setting, what is the code's and
-//! what is ours. A study's experiment (`cargo xtask reproduce <study>`) runs on the study
+//! what is ours:
+//!
+//! - [`bena2021_modular`]: two-module recurrent communities, Deep-R and fixed-mask
+//!   interconnections, and three specialization metrics (Béna & Goodman 2021).
+//! - [`clark2021_gevb`]: vectorized nonnegative networks trained by global error-vector
+//!   broadcasting, beside backprop and direct feedback alignment (Clark, Abbott & Chung 2021).
+//! - [`cornford2021_dale`]: Dale's-law networks (DANN, ColumnEI) and a biological-plausibility
+//!   report for any network (Cornford et al. 2021; Inoue et al. 2026).
+//!
+//! A study's experiment (`cargo xtask reproduce <study>`) runs on the study
 //! engine; what lives here is the part a researcher can use from their own code.
 #![warn(missing_docs)]
+pub mod bena2021_modular;
 pub mod clark2021_gevb;
 pub mod cornford2021_dale;
