@@ -1319,7 +1319,15 @@ mod tests {
         // Above EWC, above vanilla, forgets less (x2): hold; memory loss 0.25 is not small;
         // offline is 0.15 ahead: not close.
         assert!(text.contains("0.720 ± 0.016"), "{text}");
-        assert!(text.contains("| FlyModel's memory loss is small (ours: mean ≤ 0.10) | 0.230 ± 0.016 | — | — | does not hold |"), "{text}");
+        // Each paired claim says what difference its pairs detect (issue #40).
+        assert!(text.contains("| detectable (80 % power) |"), "{text}");
+        assert!(
+            text.lines()
+                .filter(|l| l.starts_with("| FlyModel's final accuracy is above"))
+                .all(|l| l.contains(" | ±")),
+            "{text}"
+        );
+        assert!(text.contains("| FlyModel's memory loss is small (ours: mean ≤ 0.10) | 0.230 ± 0.016 | — | — | — | does not hold |"), "{text}");
         assert!(
             verdicts.iter().filter(|v| **v == "holds").count() >= 2,
             "{verdicts:?}"

@@ -552,6 +552,7 @@ impl Report {
             "\n\"Holds\" means the paper's direction with p < 0.05 in the paired t-test (unadjusted; the Holm column adjusts for the figure's several claims), or in the figure's own analysis where no pairing applies. \"Detects ±X at 80 % power\": the smallest true mean difference these n pairs find with probability 0.8 (two-sided paired t-test, α = 0.05, noncentral t; the observed SD of the differences), so a claim that does not hold with a detectable difference larger than the paper's effect says \"too few repeats\", not \"no effect\". Small scales have little power: a claim that does not hold at smoke or quick scale says little about the paper's."
         );
         for (file, caption) in std::mem::take(&mut self.closing_figures) {
+            self.text.push('\n');
             self.figure(&file, &caption);
         }
         self.text
