@@ -129,30 +129,11 @@ fn analysis_of(
         super::run::spec::stem(&row.group, row.repeat)
     ));
     let want = settings(&ctx.scale, split.len());
-    let mut saved = None;
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let a: SavedAnalysis = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is damaged: delete it to redo the analysis",
-                path.display()
-            )
-        })?;
-        if a.config_hash == row.config_hash && a.settings == want {
-            saved = Some(a);
-        }
-    }
-    let saved = match saved {
-        Some(a) => a,
-        None => {
-            let a = analyse(ctx, row, split, test, num_classes, want)?;
-            std::fs::create_dir_all(ctx.dir.join("analysis"))?;
-            crate::common::write_json_atomic(&path, &a)?;
-            // The report reads what a rerun reads: the saved text.
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading back {}", path.display()))?;
-            serde_json::from_str(&text)?
-        }
-    };
+    let saved: SavedAnalysis = crate::common::cached_json(
+        &path,
+        |a: &SavedAnalysis| a.config_hash == row.config_hash && a.settings == want,
+        || analyse(ctx, row, split, test, num_classes, want.clone()),
+    )?;
     Ok(RunAnalysis {
         group: row.group.clone(),
         repeat: row.repeat,

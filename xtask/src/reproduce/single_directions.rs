@@ -555,41 +555,30 @@ fn analysis_of(
         super::run::spec::stem(&row.group, row.repeat)
     ));
     let want = settings(s);
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let a: RunAnalysis = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is damaged: delete it to redo the analysis",
-                path.display()
-            )
-        })?;
-        if a.config_hash == row.config_hash && a.settings == want {
-            return Ok(a);
-        }
-    }
-    let ck_path = dir.join(&row.checkpoint);
-    let ck = checkpoint::load(&ck_path, device).with_context(|| {
-        format!(
-            "loading {} (to analyse {} r{})",
-            ck_path.display(),
-            row.group,
-            row.repeat
-        )
-    })?;
-    let reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
-    let (hidden, conv) = analyse(&ck.model, reg, data, s, row.repeat as u64)
-        .with_context(|| format!("analysing {} r{}", row.group, row.repeat))?;
-    let a = RunAnalysis {
-        config_hash: row.config_hash.clone(),
-        settings: want,
-        hidden,
-        conv,
-    };
-    crate::common::write_json_atomic(&path, &a)?;
-    // The report reads what a rerun reads: the saved text (serde_json's parser may differ from
-    // the value in memory in the last bit).
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading back {}", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
+    crate::common::cached_json(
+        &path,
+        |a: &RunAnalysis| a.config_hash == row.config_hash && a.settings == want,
+        || {
+            let ck_path = dir.join(&row.checkpoint);
+            let ck = checkpoint::load(&ck_path, device).with_context(|| {
+                format!(
+                    "loading {} (to analyse {} r{})",
+                    ck_path.display(),
+                    row.group,
+                    row.repeat
+                )
+            })?;
+            let reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
+            let (hidden, conv) = analyse(&ck.model, reg, data, s, row.repeat as u64)
+                .with_context(|| format!("analysing {} r{}", row.group, row.repeat))?;
+            Ok(RunAnalysis {
+                config_hash: row.config_hash.clone(),
+                settings: want.clone(),
+                hidden,
+                conv,
+            })
+        },
+    )
 }
 
 /// What `reproduce single-directions` needs besides the data.
