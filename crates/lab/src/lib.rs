@@ -1,0 +1,8 @@
+//! neurogen-lab: the study engine of neurogen as a library.
+//!
+//! A study declares its arms (keyed groups × repeats, each with a serialisable run spec whose
+//! hash is the resume key), its claims and its report; the engine owns the run store, the
+//! schedule, the claims with their statistics and the report. The engine depends on no model
+//! and no candle: a study's own crate brings the model and the training loop.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
