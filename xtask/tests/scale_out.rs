@@ -155,6 +155,79 @@ fn merged_shards_equal_a_single_machine_run() {
     );
 }
 
+/// `reproduce merge` and `interim` read the settings each shard recorded (its
+/// `settings.json`): neither --data nor --scale, --epochs or --replicas is repeated, and the data
+/// is never looked up on the hub (pointed here at an empty cache and a closed port). Shards that
+/// ran with different settings are refused; shards of an older xtask, which recorded none,
+/// still merge with the flags given.
+#[test]
+fn merge_reads_the_settings_the_shards_recorded() {
+    let (dir, data) = setup();
+    let out = dir.path().join("out");
+    run_ok(&mut reproduce(&["fig4", "--shard", "1/2"], &data, &out));
+    run_ok(&mut reproduce(&["fig4", "--shard", "2/2"], &data, &out));
+    let settings = |i: usize| out.join(format!("fig4/shards/{i}-of-2/settings.json"));
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(settings(1)).unwrap()).unwrap();
+    assert_eq!(rec["figure"], "fig4", "{rec}");
+    assert_eq!(rec["scale"], "smoke", "{rec}");
+    assert_eq!(rec["epochs"], 1, "{rec}");
+    assert_eq!(rec["replicas"], 1, "{rec}");
+    assert_eq!(rec["dataset"], "CIFAR-10", "{rec}");
+    assert_eq!(
+        Path::new(rec["data"].as_str().unwrap()),
+        data.canonicalize().unwrap(),
+        "{rec}"
+    );
+    let no_hub = dir.path().join("empty-hub");
+    std::fs::create_dir_all(&no_hub).unwrap();
+    let bare = |action: &str| {
+        let mut c = xtask();
+        c.args(["reproduce", action, "fig4", "--quiet", "--out"])
+            .arg(&out)
+            .env("HF_HOME", &no_hub)
+            .env("HF_HUB_CACHE", &no_hub)
+            .env("HF_ENDPOINT", "http://127.0.0.1:9");
+        c
+    };
+    run_ok(&mut bare("interim"));
+    let interim = std::fs::read_to_string(out.join("fig4/interim/report.md")).unwrap();
+    assert!(interim.contains("(interim: 8 of 8 runs)"), "{interim}");
+    let said = run_ok(&mut bare("merge"));
+    assert!(said.contains("report.md"), "{said}");
+    assert_eq!(all_columns(&out.join("fig4/runs.csv")).len(), 8);
+    let report = std::fs::read_to_string(out.join("fig4/report.md")).unwrap();
+    assert!(report.contains("(8 ok, 0 failed)"), "{report}");
+    // A flag given wins over the recorded one; the configuration hashes then refuse it.
+    let mut other = bare("merge");
+    other.args(["--lr", "0.002"]);
+    let e = run_err(&mut other);
+    assert!(e.contains("8 runs have another configuration hash"), "{e}");
+    // Shards that ran with different settings.
+    let text = std::fs::read_to_string(settings(2)).unwrap();
+    std::fs::write(
+        settings(2),
+        text.replace("\"scale\": \"smoke\"", "\"scale\": \"quick\""),
+    )
+    .unwrap();
+    let e = run_err(&mut bare("merge"));
+    assert!(
+        e.contains("shards 1/2 and 2/2 ran with different settings"),
+        "{e}"
+    );
+    std::fs::write(settings(2), "{").unwrap();
+    let e = run_err(&mut bare("merge"));
+    assert!(e.contains("settings.json is damaged"), "{e}");
+    // Shards of an older xtask: the flags given, as before.
+    std::fs::remove_file(settings(1)).unwrap();
+    std::fs::remove_file(settings(2)).unwrap();
+    run_ok(&mut reproduce(&["merge", "fig4"], &data, &out));
+    assert_eq!(
+        std::fs::read_to_string(out.join("fig4/report.md")).unwrap(),
+        report
+    );
+}
+
 /// Rewrites column `col` of the row of (group, repeat) in `path` with `value`.
 fn edit(path: &Path, group: &str, repeat: &str, col: &str, value: &str) {
     let mut rdr = csv::Reader::from_path(path).unwrap();

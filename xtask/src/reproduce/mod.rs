@@ -1,4 +1,6 @@
-//! `cargo xtask reproduce fig2|fig3|fig4|fig5|all`: the paper's figures end to end.
+//! `cargo xtask reproduce STUDY`: the paper's figures (`fig2` ... `fig5`, `all`), FlyModel
+//! (`flymodel`) and Morcos et al. (`single-directions`) end to end, one subcommand per study
+//! with only its own flags ([`args`]).
 //!
 //! Each figure trains its groups for every repeat (each repeat starts every group from the same
 //! initial weights and minibatch order, seeded by the repeat index, as the reference does),
@@ -6,17 +8,18 @@
 //! (SVG and PNG) and writes `report.md` with the statistics and the paper's claims.
 //!
 //! On several machines: `reproduce figN --shard I/N` trains a share of the runs,
-//! `reproduce merge figN` combines the shards and writes the report ([`run::shard`]), and
+//! `reproduce merge figN` combines the shards and writes the report with the settings the
+//! shards recorded ([`run::shard`], [`Recorded`]), and
 //! `reproduce slurm figN --array N` writes the Slurm jobs that do both ([`slurm`];
 //! docs/scale-out.md).
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
 use indicatif::MultiProgress;
 use neurogen_data::{sample_indices, Split};
 use neurogen_model::{device_name, parse_device_single_stream, ModelConfig};
 
+pub mod args;
 pub mod export;
 pub mod fig2;
 pub mod fig3;
@@ -31,193 +34,12 @@ pub mod scale;
 pub mod single_directions;
 pub mod slurm;
 
+pub use args::{
+    FigureName, FigureRunArgs, FlyArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
+};
 use figure::{Figure, Results};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
-use scale::{Scale, ScaleName};
-
-/// Which figure to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FigureName {
-    /// Control vs neurogenesis (and with excitability).
-    Fig2,
-    /// Neurogenesis vs dropout, weight decay, neural noise, and their combinations.
-    Fig3,
-    /// Random vs targeted neurogenesis.
-    Fig4,
-    /// Ablation, class selectivity, new units after training.
-    Fig5,
-    /// All four figures.
-    All,
-    /// Class-incremental learning with the fruit-fly model (issue #17; Fashion-MNIST, not part
-    /// of `all`).
-    Flymodel,
-    /// Single directions and generalisation (Morcos et al. 2018; issue #16): label corruption,
-    /// ablation and noise robustness, selectivity against importance (CIFAR-10 and
-    /// Fashion-MNIST, not part of `all`).
-    SingleDirections,
-}
-
-/// Arguments of `cargo xtask reproduce`: a figure to reproduce (`reproduce figN ...`, with
-/// `--shard I/N` only a shard of it), or an action on a sharded figure (`reproduce merge figN
-/// ...`, `reproduce slurm figN ...`).
-#[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct ReproduceArgs {
-    /// Merge a sharded figure, write its Slurm scripts (docs/scale-out.md), or export its
-    /// results for committing (docs/results/README.md).
-    #[command(subcommand)]
-    pub action: Option<Action>,
-    /// The figure to reproduce.
-    #[arg(value_enum, required = true)]
-    pub figure: Option<FigureName>,
-    /// Train only shard I of N (1 <= I <= N) of each figure's runs, recorded in
-    /// OUT/figN/shards/I-of-N/; `reproduce merge` combines the shards (docs/scale-out.md).
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<Shard>,
-    /// Settings shared with `merge` and `slurm`.
-    #[command(flatten)]
-    pub opts: FigureArgs,
-}
-
-/// `reproduce merge`, `reproduce slurm` and `reproduce export`.
-#[derive(Subcommand, Debug)]
-pub enum Action {
-    /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
-    /// trains nothing. Takes the same flags as the shards.
-    Merge(MergeArgs),
-    /// Write a Slurm array job (one shard per task) and a merge job that depends on it, and
-    /// print the sbatch commands.
-    Slurm(SlurmArgs),
-    /// Copy a finished figure's results (runs.csv, curves without event logs, report, plots)
-    /// and the command that rewrites the report from them into a directory to commit, e.g.
-    /// docs/results/fig2-quick (no checkpoints).
-    Export(export::ExportArgs),
-    /// Write an interim report of a figure still training (or carried unfinished) from the
-    /// runs recorded so far, in its runs.csv and its shards', into OUT/figN/interim/; trains
-    /// nothing and leaves the figure's own files alone. Takes the same flags as the figure.
-    Interim(MergeArgs),
-}
-
-/// Arguments of `reproduce merge` and `reproduce interim`.
-#[derive(Args, Debug)]
-pub struct MergeArgs {
-    /// The figure whose shards to merge (whose recorded runs to report).
-    #[arg(value_enum)]
-    pub figure: FigureName,
-    /// The flags the shards ran with.
-    #[command(flatten)]
-    pub opts: FigureArgs,
-}
-
-/// Arguments of `reproduce slurm`.
-#[derive(Args, Debug)]
-pub struct SlurmArgs {
-    /// The figure to reproduce on the cluster.
-    #[arg(value_enum)]
-    pub figure: FigureName,
-    /// Array tasks, one shard each.
-    #[arg(long)]
-    pub array: usize,
-    /// GPUs of each task (`#SBATCH --gpus-per-task`; pass `--device cuda` too).
-    #[arg(long)]
-    pub gpus_per_task: Option<usize>,
-    /// CPU cores of each task (`#SBATCH --cpus-per-task`; also the task's rayon threads).
-    #[arg(long)]
-    pub cpus_per_task: Option<usize>,
-    /// Time limit of each task (`#SBATCH --time`, e.g. 04:00:00).
-    #[arg(long)]
-    pub time: Option<String>,
-    /// Partition (`#SBATCH --partition`).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// Account (`#SBATCH --account`).
-    #[arg(long)]
-    pub account: Option<String>,
-    /// The xtask binary the jobs run (default: this one); it must be reachable from the nodes.
-    #[arg(long)]
-    pub xtask: Option<PathBuf>,
-    /// The flags every shard and the merge run with.
-    #[command(flatten)]
-    pub opts: FigureArgs,
-}
-
-/// The settings of a reproduction, shared by `reproduce figN`, `merge` and `slurm`.
-#[derive(Args, Debug, Clone)]
-pub struct FigureArgs {
-    /// CIFAR-10 location (any form `cargo xtask data summary` accepts); default: the hub cache.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// smoke (minutes), quick (about an hour a figure on 2 CPU cores) or paper (the protocol).
-    #[arg(long, value_enum, default_value = "quick")]
-    pub scale: ScaleName,
-    /// Compute device: cpu, cuda, cuda:N or metal.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Repeats per group (overrides the scale's).
-    #[arg(long)]
-    pub repeats: Option<usize>,
-    /// Epochs per run (overrides the scale's; dropout groups get the scale's extra epochs).
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Adam learning rate (overrides the scale's); any finite value > 0 (huge values make runs
-    /// diverge, which is recorded as failed runs).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Reproduce the published code's behaviour (see docs/regularizers.md) in every group.
-    #[arg(long, conflicts_with = "compare_reference")]
-    pub reference_quirks: bool,
-    /// Train every group with neurogenesis twice on the same seeds, as the paper describes it
-    /// and as the published code runs it (quirks, and the published scripts' settings), and
-    /// report both side by side; groups without neurogenesis are shared. fig2, fig3, fig4.
-    #[arg(long)]
-    pub compare_reference: bool,
-    /// flymodel: the benchmark, and so what `--data` holds (MNIST, KMNIST and Fashion-MNIST
-    /// files share their names, so the kind is stated, not guessed; mnist20: `--data` holds
-    /// MNIST; cifar10: any form of CIFAR-10 `cargo xtask data summary` reads).
-    #[arg(
-        long = "dataset",
-        alias = "idx-kind",
-        value_enum,
-        default_value = "fashion-mnist"
-    )]
-    pub dataset: flymodel::FlyDataset,
-    /// flymodel --dataset mnist20: the Fashion-MNIST IDX folder (default: the installed one).
-    #[arg(long)]
-    pub fashion_mnist: Option<PathBuf>,
-    /// single-directions: the Fashion-MNIST IDX folder of the MLP (default:
-    /// $NEUROGEN_FASHION_MNIST or /usr/share/datasets/fashion-mnist); `--data` is CIFAR-10.
-    #[arg(long)]
-    pub mlp_data: Option<PathBuf>,
-    /// flymodel: EWC strength λ (overrides the scale's).
-    #[arg(long)]
-    pub ewc_lambda: Option<f64>,
-    /// flymodel: also run the A-GEM baseline (gradient episodic memory, single constraint).
-    #[arg(long)]
-    pub gem: bool,
-    /// flymodel: write each FlyModel run's checkpoint (projection, weights, settings) to
-    /// OUT/flymodel*/checkpoints/METHOD-rREPEAT.safetensors.
-    #[arg(long)]
-    pub save_learners: bool,
-    /// Decode-cache directory.
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Output directory; each figure writes into OUT/figN/.
-    #[arg(long, default_value = "out")]
-    pub out: PathBuf,
-    /// No progress bars (for logs).
-    #[arg(long)]
-    pub quiet: bool,
-    /// Repeats of a group trained together as one batched model (results equal separate
-    /// runs): a number >= 1, or auto (4 on the CPU, 20 on a GPU). 1 trains one run at a time.
-    #[arg(long, default_value = "auto")]
-    pub replicas: String,
-    /// Batch runs of different groups together where they can train as one model (same epochs
-    /// and optimiser settings; a group with additive growth only with itself), up to
-    /// --replicas runs a batch: e.g. `--replicas 80 --mix-groups` trains fig2's four groups
-    /// of 20 repeats as one batch on a GPU. Results are those of separate runs.
-    #[arg(long)]
-    pub mix_groups: bool,
-}
+use scale::Scale;
 
 /// Everything a figure needs.
 pub struct FigureCtx<'a> {
@@ -427,47 +249,30 @@ pub fn parse_replicas(value: &str, device: &candle_core::Device) -> anyhow::Resu
 
 /// Runs `cargo xtask reproduce`.
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
-    let not_sharded =
-        "reproduce flymodel runs on one machine in minutes: it has no shards, merge or Slurm jobs";
-    match args.action {
-        Some(Action::Merge(m)) if m.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
-        Some(Action::Slurm(s)) if s.figure == FigureName::Flymodel => anyhow::bail!(not_sharded),
-        Some(Action::Merge(m)) if m.figure == FigureName::SingleDirections => {
-            anyhow::bail!(SD_NOT_SHARDED)
-        }
-        Some(Action::Slurm(s)) if s.figure == FigureName::SingleDirections => {
-            anyhow::bail!(SD_NOT_SHARDED)
-        }
-        Some(Action::Merge(m)) => reproduce(m.figure, &m.opts, Mode::Merge),
-        Some(Action::Slurm(s)) => slurm::run(&s),
-        Some(Action::Export(e)) => export::run(&e),
-        Some(Action::Interim(m)) => match m.figure {
-            FigureName::Flymodel | FigureName::SingleDirections => anyhow::bail!(
-                "reproduce interim covers fig2, fig3 and fig4 (figures of groups trained for hours); {:?} runs in minutes, rerun it",
-                m.figure
-            ),
-            FigureName::Fig5 => anyhow::bail!(
+    let figure = |f: FigureName, a: FigureRunArgs| {
+        let mode = match a.shard {
+            Some(s) => Mode::Shard(s),
+            None => Mode::Train,
+        };
+        reproduce(f, &a.tran, mode)
+    };
+    match args.study {
+        Study::Fig2(a) => figure(FigureName::Fig2, a),
+        Study::Fig3(a) => figure(FigureName::Fig3, a),
+        Study::Fig4(a) => figure(FigureName::Fig4, a),
+        Study::Fig5(a) => figure(FigureName::Fig5, a),
+        Study::All(a) => figure(FigureName::All, a),
+        Study::Flymodel(a) => run_flymodel(&a),
+        Study::SingleDirections(a) => run_single_directions(&a),
+        Study::Merge(m) => reproduce(m.figure, &m.tran, Mode::Merge),
+        Study::Slurm(s) => slurm::run(&s),
+        Study::Export(e) => export::run(&e),
+        Study::Interim(m) => {
+            anyhow::ensure!(
+                m.figure != FigureName::Fig5,
                 "reproduce interim covers fig2, fig3 and fig4: fig5's analyses read every group's checkpoint, so it has no report before its runs are done"
-            ),
-            f => reproduce(f, &m.opts, Mode::Interim),
-        },
-        None => {
-            let figure = args
-                .figure
-                .context("name a figure: reproduce fig2|fig3|fig4|fig5|all|flymodel")?;
-            if figure == FigureName::Flymodel {
-                anyhow::ensure!(args.shard.is_none(), not_sharded);
-                return run_flymodel(&args.opts);
-            }
-            if figure == FigureName::SingleDirections {
-                anyhow::ensure!(args.shard.is_none(), SD_NOT_SHARDED);
-                return run_single_directions(&args.opts);
-            }
-            let mode = match args.shard {
-                Some(s) => Mode::Shard(s),
-                None => Mode::Train,
-            };
-            reproduce(figure, &args.opts, mode)
+            );
+            reproduce(m.figure, &m.tran, Mode::Interim)
         }
     }
 }
@@ -487,47 +292,58 @@ enum Mode {
 }
 
 /// The scale `args` ask for (after `--repeats`, `--epochs`, `--lr`), checked.
-pub fn scale_of(args: &FigureArgs) -> anyhow::Result<Scale> {
-    let mut scale = Scale::new(args.scale);
-    if let Some(r) = args.checked_repeats("the statistics need two runs per group")? {
+pub fn scale_of(args: &TranArgs) -> anyhow::Result<Scale> {
+    let mut scale = Scale::new(args.common.scale());
+    if let Some(r) = args
+        .common
+        .checked_repeats("the statistics need two runs per group")?
+    {
         scale.repeats = r;
     }
-    if let Some(e) = args.checked_epochs()? {
+    if let Some(e) = args.training.checked_epochs()? {
         scale.epochs = e;
         scale = scale.rescaled();
     }
-    if let Some(lr) = args.checked_lr()? {
+    if let Some(lr) = args.training.checked_lr()? {
         scale.lr = lr;
     }
     Ok(scale)
 }
 
-impl FigureArgs {
-    /// `--repeats`, refused below 2 (`why` says what needs two).
-    fn checked_repeats(&self, why: &str) -> anyhow::Result<Option<usize>> {
-        if let Some(r) = self.repeats {
-            anyhow::ensure!(r >= 2, "--repeats must be at least 2 ({why})");
-        }
-        Ok(self.repeats)
-    }
-
-    /// `--epochs`, refused below 1.
-    fn checked_epochs(&self) -> anyhow::Result<Option<usize>> {
-        if let Some(e) = self.epochs {
-            anyhow::ensure!(e >= 1, "--epochs must be at least 1");
-        }
-        Ok(self.epochs)
-    }
-
-    /// `--lr`, refused unless finite and > 0.
-    fn checked_lr(&self) -> anyhow::Result<Option<f64>> {
-        if let Some(lr) = self.lr {
+/// `args` completed with the settings the shards of `figure` recorded ([`Recorded`], in
+/// OUT/figN/shards/*/settings.json; for `all`, every figure's shards must agree): what
+/// `merge` and `interim` run with, so that neither needs a flag repeated. Shards of an older
+/// xtask recorded none: then `args` as given.
+fn with_recorded(figure: FigureName, args: &TranArgs) -> anyhow::Result<TranArgs> {
+    let mut found: Option<Recorded> = None;
+    for f in figures_of(figure) {
+        let dir = args.common.out.join(f.name());
+        let Some(rec) = run::shard::recorded_settings::<Recorded>(&dir)? else {
+            if !run::shard::find_shards(&dir)?.is_empty() {
+                eprintln!(
+                    "{}: its shards recorded no settings (an older xtask): merging with the flags given",
+                    f.name()
+                );
+            }
+            continue;
+        };
+        if let Some(prev) = &found {
+            let same = Recorded {
+                figure: prev.figure.clone(),
+                ..rec.clone()
+            };
             anyhow::ensure!(
-                lr.is_finite() && lr > 0.0,
-                "--lr {lr}: the learning rate must be a finite number > 0"
+                &same == prev,
+                "{} and {} were sharded with different settings: merge them one at a time",
+                prev.figure,
+                rec.figure
             );
         }
-        Ok(self.lr)
+        found.get_or_insert(rec);
+    }
+    match found {
+        Some(rec) => args.or_recorded(&rec),
+        None => Ok(args.clone()),
     }
 }
 
@@ -552,40 +368,42 @@ fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
         FigureName::Fig4 => fig4::figure(s),
         FigureName::Fig5 => fig5::figure(s),
         FigureName::All => anyhow::bail!("`all` is not one figure"),
-        FigureName::Flymodel => anyhow::bail!("flymodel is not a figure of groups and claims"),
-        FigureName::SingleDirections => {
-            anyhow::bail!("single-directions trains several data sets, not one figure of groups")
-        }
     }
 }
 
-/// Reproduces (trains a shard of, or merges) `figure` with the settings `args`.
-fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Result<()> {
+/// Reproduces (trains a shard of, or merges) `figure` with the settings `args` (for a merge or
+/// an interim report, completed by those its shards recorded: [`with_recorded`]).
+fn reproduce(figure: FigureName, args: &TranArgs, mode: Mode) -> anyhow::Result<()> {
+    let args = &match mode {
+        Mode::Merge | Mode::Interim => with_recorded(figure, args)?,
+        Mode::Train | Mode::Shard(_) => args.clone(),
+    };
     let scale = scale_of(args)?;
+    let common = &args.common;
     // SAFETY: xtask uses the device from its main thread only.
-    let device = unsafe { parse_device_single_stream(&args.device)? };
-    let replicas = parse_replicas(&args.replicas, &device)?;
-    crate::common::ensure_dir(&args.out)?;
-    let loaded = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    let device = unsafe { parse_device_single_stream(&common.device)? };
+    let replicas = parse_replicas(args.training.replicas(), &device)?;
+    crate::common::ensure_dir(&common.out)?;
+    let loaded = crate::common::load_data(args.data.as_deref(), common.cache_dir.as_deref())?;
     anyhow::ensure!(
         loaded.dataset.kind == neurogen_data::DatasetKind::Cifar10,
         "the paper's figures use CIFAR-10, but {} holds {}",
         loaded.source.display(),
         loaded.dataset.kind
     );
-    let progress = if args.quiet {
+    let progress = if common.quiet {
         MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
     } else {
         MultiProgress::new()
     };
     for f in figures_of(figure) {
-        let name = format!("{f:?}").to_lowercase();
+        let name = f.name().to_string();
         if mode == Mode::Interim && f == FigureName::Fig5 {
             eprintln!("{name}: no interim report (its analyses need every checkpoint); skipped");
             continue;
         }
         let compare_reference = args.compare_reference;
-        let dir = args.out.join(&name);
+        let dir = common.out.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         // Held until this figure is done: a second `reproduce` (or `merge`) on the same --out
@@ -618,9 +436,9 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
                 batch_size: scale.batch_size,
                 lr: scale.lr,
                 replicas,
-                mix_groups: args.mix_groups,
+                mix_groups: args.training.mix_groups,
                 progress: &progress,
-                quiet: args.quiet,
+                quiet: common.quiet,
                 shard: match mode {
                     Mode::Shard(s) => Some(s),
                     _ => None,
@@ -642,7 +460,22 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
         };
         let t0 = std::time::Instant::now();
         if let Mode::Shard(s) = mode {
+            // What the shard runs with, so that merge and interim need no flags repeated:
+            // written before training where none is yet (an interim report of a shard still
+            // training reads it), and again once its runs are recorded.
+            let settings = Recorded::new(
+                &name,
+                args,
+                &loaded.source,
+                &loaded.dataset.kind.to_string(),
+                replicas,
+            );
+            let sdir = s.dir(&dir);
+            if !sdir.join(run::shard::SETTINGS_FILE).exists() {
+                run::shard::write_settings(&sdir, &settings)?;
+            }
             let (_, res) = ctx.train(&figure_of(f, &scale)?)?;
+            run::shard::write_settings(&sdir, &settings)?;
             println!(
                 "{name}: shard {s}: {} runs recorded in {} ({:.0} s); `reproduce merge {name}` writes the report once every shard is done",
                 res.rows.len(),
@@ -656,9 +489,7 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
             FigureName::Fig3 => fig3::run(&ctx)?,
             FigureName::Fig4 => fig4::run(&ctx)?,
             FigureName::Fig5 => fig5::run(&ctx)?,
-            FigureName::All | FigureName::Flymodel | FigureName::SingleDirections => {
-                unreachable!("expanded above")
-            }
+            FigureName::All => unreachable!("expanded above"),
         };
         println!(
             "{name}: wrote {} ({:.0} s)",
@@ -670,24 +501,16 @@ fn reproduce(figure: FigureName, args: &FigureArgs, mode: Mode) -> anyhow::Resul
 }
 
 /// `reproduce flymodel`: the class-incremental benchmark (CPU only: its learners are small).
-fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
+fn run_flymodel(args: &FlyArgs) -> anyhow::Result<()> {
+    let common = &args.common;
     anyhow::ensure!(
-        args.device == "cpu",
+        common.device == "cpu",
         "reproduce flymodel runs on the CPU (its learners are small); drop --device {}",
-        args.device
+        common.device
     );
-    for (flag, given) in [
-        ("--epochs", args.epochs.is_some()),
-        ("--lr", args.lr.is_some()),
-        ("--reference-quirks", args.reference_quirks),
-        ("--compare-reference", args.compare_reference),
-        ("--mix-groups", args.mix_groups),
-    ] {
-        anyhow::ensure!(!given, "{flag} does not apply to reproduce flymodel");
-    }
     let ds = args.dataset;
-    let mut scale = flymodel::FlyScale::new(args.scale, ds);
-    if let Some(r) = args.checked_repeats("the paired tests need two runs")? {
+    let mut scale = flymodel::FlyScale::new(common.scale(), ds);
+    if let Some(r) = common.checked_repeats("the paired tests need two runs")? {
         scale.repeats = r;
     }
     if let Some(l) = args.ewc_lambda {
@@ -728,8 +551,8 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
             ),
         },
     };
-    crate::common::ensure_dir(&args.out)?;
-    let opts = match &args.cache_dir {
+    crate::common::ensure_dir(&common.out)?;
+    let opts = match &common.cache_dir {
         Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
         None => neurogen_data::LoadOptions::default(),
     };
@@ -753,12 +576,13 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let dir = args.out.join(ds.dir_name());
+    let dir = common.out.join(ds.dir_name());
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let _lock = neurogen_io::DirLock::acquire(&dir, "reproduce flymodel")?;
     // The CIFAR-10 features: in the decode cache's directory, else in the figure's.
     let feature_cache = Some(
-        args.cache_dir
+        common
+            .cache_dir
             .clone()
             .or_else(neurogen_data::cache::default_cache_dir)
             .map_or_else(|| dir.join("features"), |d| d.join("features")),
@@ -777,7 +601,7 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
             feature_cache,
         },
         args.save_learners,
-        args.quiet,
+        common.quiet,
     )?;
     println!(
         "flymodel: wrote {} ({:.0} s)",
@@ -787,38 +611,25 @@ fn run_flymodel(args: &FigureArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Why `reproduce single-directions` has no shards, merge or Slurm jobs.
-const SD_NOT_SHARDED: &str =
-    "reproduce single-directions runs on one machine (its quick scale in under an hour on 2 CPU cores): it has no shards, merge or Slurm jobs";
-
 /// `reproduce single-directions`: Morcos et al.'s experiment (the CNN on CIFAR-10 from
 /// `--data`, the MLP on Fashion-MNIST from `--mlp-data`), in `OUT/single-directions/`.
-fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
-    for (flag, given) in [
-        ("--reference-quirks", args.reference_quirks),
-        ("--compare-reference", args.compare_reference),
-        ("--ewc-lambda", args.ewc_lambda.is_some()),
-    ] {
-        anyhow::ensure!(
-            !given,
-            "{flag} does not apply to reproduce single-directions"
-        );
-    }
-    let mut scale = single_directions::SdScale::new(args.scale);
-    if let Some(r) = args.checked_repeats("the statistics need two runs per setting")? {
+fn run_single_directions(args: &SdArgs) -> anyhow::Result<()> {
+    let (common, training) = (&args.common, &args.training);
+    let mut scale = single_directions::SdScale::new(common.scale());
+    if let Some(r) = common.checked_repeats("the statistics need two runs per setting")? {
         scale.repeats = r;
     }
-    if let Some(e) = args.checked_epochs()? {
+    if let Some(e) = training.checked_epochs()? {
         scale.cnn_epochs = e;
         scale.mlp_epochs = e;
         scale.short_epochs = scale.short_epochs.min(e);
     }
-    if let Some(lr) = args.checked_lr()? {
+    if let Some(lr) = training.checked_lr()? {
         scale.lr = lr;
     }
     // SAFETY: xtask uses the device from its main thread only.
-    let device = unsafe { parse_device_single_stream(&args.device)? };
-    let replicas = parse_replicas(&args.replicas, &device)?;
+    let device = unsafe { parse_device_single_stream(&common.device)? };
+    let replicas = parse_replicas(training.replicas(), &device)?;
     let mlp_data = match &args.mlp_data {
         Some(p) => p.clone(),
         None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
@@ -832,28 +643,28 @@ fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
         "--mlp-data {}: no such file or directory",
         mlp_data.display()
     );
-    crate::common::ensure_dir(&args.out)?;
-    let cifar = crate::common::load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    crate::common::ensure_dir(&common.out)?;
+    let cifar = crate::common::load_data(args.data.as_deref(), common.cache_dir.as_deref())?;
     anyhow::ensure!(
         cifar.dataset.kind == neurogen_data::DatasetKind::Cifar10,
         "reproduce single-directions trains the paper's CNN on CIFAR-10 (--data), but {} holds {}",
         cifar.source.display(),
         cifar.dataset.kind
     );
-    let fashion = crate::common::load_data(Some(&mlp_data), args.cache_dir.as_deref())?;
+    let fashion = crate::common::load_data(Some(&mlp_data), common.cache_dir.as_deref())?;
     anyhow::ensure!(
         fashion.dataset.kind == neurogen_data::DatasetKind::FashionMnist,
         "reproduce single-directions trains the MLP on Fashion-MNIST (--mlp-data), but {} holds {}",
         fashion.source.display(),
         fashion.dataset.kind
     );
-    let progress = if args.quiet {
+    let progress = if common.quiet {
         MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
     } else {
         MultiProgress::new()
     };
     let name = single_directions::NAME;
-    let dir = args.out.join(name);
+    let dir = common.out.join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let _lock = neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?;
     let ctx = single_directions::SdCtx {
@@ -865,9 +676,9 @@ fn run_single_directions(args: &FigureArgs) -> anyhow::Result<()> {
             batch_size: scale.batch_size,
             lr: scale.lr,
             replicas,
-            mix_groups: args.mix_groups,
+            mix_groups: training.mix_groups,
             progress: &progress,
-            quiet: args.quiet,
+            quiet: common.quiet,
             shard: None,
         },
         scale,

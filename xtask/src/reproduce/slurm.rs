@@ -10,9 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::ValueEnum;
 
-use super::{scale_of, FigureArgs, FigureName, SlurmArgs};
+use super::args::scale_name;
+use super::{scale_of, FigureName, SlurmArgs, TranArgs};
 
 /// The files [`run`] writes for one figure.
 #[derive(Debug, Clone)]
@@ -50,12 +50,12 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
         args.array
     );
     // The flags are checked here, on the login node, not an hour later in the queue.
-    scale_of(&args.opts)?;
-    if args.opts.compare_reference && args.figure == FigureName::Fig5 {
+    scale_of(&args.tran)?;
+    if args.tran.compare_reference && args.figure == FigureName::Fig5 {
         anyhow::bail!("--compare-reference covers fig2, fig3 and fig4, not fig5");
     }
-    if args.opts.replicas != "auto" {
-        super::parse_replicas(&args.opts.replicas, &candle_core::Device::Cpu)?;
+    if args.tran.training.replicas() != "auto" {
+        super::parse_replicas(args.tran.training.replicas(), &candle_core::Device::Cpu)?;
     }
     for (flag, v) in [
         ("--time", &args.time),
@@ -77,7 +77,7 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
             anyhow::bail!("{flag} 0: give at least 1, or leave the flag out");
         }
     }
-    if args.gpus_per_task.is_some() && args.opts.device == "cpu" {
+    if args.gpus_per_task.is_some() && args.tran.common.device == "cpu" {
         eprintln!(
             "note: --gpus-per-task without --device cuda: the tasks get GPUs but train on the CPU"
         );
@@ -87,12 +87,12 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
             "note: without --cpus-per-task each task gets the cluster's default (often 1 core) and trains with as many threads as the node has cores"
         );
     }
-    let out = crate::common::ensure_dir(&args.opts.out)?;
+    let out = crate::common::ensure_dir(&args.tran.common.out)?;
     let out = absolute(&out)?;
-    let mut opts = args.opts.clone();
-    opts.out = out.clone();
+    let mut opts = args.tran.clone();
+    opts.common.out = out.clone();
     opts.data = opts.data.as_deref().map(absolute).transpose()?;
-    opts.cache_dir = opts.cache_dir.as_deref().map(absolute).transpose()?;
+    opts.common.cache_dir = opts.common.cache_dir.as_deref().map(absolute).transpose()?;
     let bin = match &args.xtask {
         Some(b) => absolute(b)?,
         None => std::env::current_exe().context("cannot find the running xtask binary")?,
@@ -102,7 +102,7 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
         "--xtask {}: no such file (the binary the jobs run)",
         bin.display()
     );
-    let name = figure_name(args.figure);
+    let name = args.figure.name();
     let dir = out.join("slurm");
     std::fs::create_dir_all(dir.join("logs"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -197,16 +197,9 @@ pub fn write(args: &SlurmArgs) -> anyhow::Result<SlurmScripts> {
     Ok(paths)
 }
 
-/// `fig4`, `all`.
-fn figure_name(f: FigureName) -> String {
-    f.to_possible_value()
-        .expect("no figure is skipped")
-        .get_name()
-        .to_string()
-}
-
 /// The command-line flags that give `a` again (shell-quoted), for the jobs' command lines.
-pub fn to_flags(a: &FigureArgs) -> Vec<String> {
+pub fn to_flags(a: &TranArgs) -> Vec<String> {
+    let (c, t) = (&a.common, &a.training);
     let mut v = Vec::new();
     let mut push = |flag: &str, value: String| {
         v.push(flag.to_string());
@@ -215,30 +208,23 @@ pub fn to_flags(a: &FigureArgs) -> Vec<String> {
     if let Some(d) = &a.data {
         push("--data", d.display().to_string());
     }
-    push(
-        "--scale",
-        a.scale
-            .to_possible_value()
-            .expect("no scale is skipped")
-            .get_name()
-            .to_string(),
-    );
-    push("--device", a.device.clone());
-    if let Some(r) = a.repeats {
+    push("--scale", scale_name(c.scale()).to_string());
+    push("--device", c.device.clone());
+    if let Some(r) = c.repeats {
         push("--repeats", r.to_string());
     }
-    if let Some(e) = a.epochs {
+    if let Some(e) = t.epochs {
         push("--epochs", e.to_string());
     }
-    if let Some(lr) = a.lr {
+    if let Some(lr) = t.lr {
         push("--lr", format!("{lr:?}"));
     }
-    if let Some(c) = &a.cache_dir {
-        push("--cache-dir", c.display().to_string());
+    if let Some(d) = &c.cache_dir {
+        push("--cache-dir", d.display().to_string());
     }
-    push("--out", a.out.display().to_string());
-    push("--replicas", a.replicas.clone());
-    if a.mix_groups {
+    push("--out", c.out.display().to_string());
+    push("--replicas", t.replicas().to_string());
+    if t.mix_groups {
         v.push("--mix-groups".into());
     }
     if a.reference_quirks {
@@ -247,7 +233,7 @@ pub fn to_flags(a: &FigureArgs) -> Vec<String> {
     if a.compare_reference {
         v.push("--compare-reference".into());
     }
-    if a.quiet {
+    if c.quiet {
         v.push("--quiet".into());
     }
     v
@@ -311,7 +297,7 @@ mod tests {
         #[derive(Parser)]
         struct Cli {
             #[command(flatten)]
-            opts: FigureArgs,
+            opts: TranArgs,
         }
         let parse = |args: &[String]| {
             Cli::try_parse_from(
@@ -339,11 +325,15 @@ mod tests {
             .map(|f| f.trim_matches('\'').to_string())
             .collect();
         let b = parse(&flags);
-        assert!(b.mix_groups && b.compare_reference && !b.reference_quirks);
+        assert!(b.training.mix_groups && b.compare_reference && !b.reference_quirks);
         assert_eq!(
-            (b.replicas.as_str(), b.out.as_path()),
+            (b.training.replicas(), b.common.out.as_path()),
             ("60", Path::new("some dir"))
         );
-        assert!(!parse(&["--replicas".into(), "8".into()]).mix_groups);
+        assert!(
+            !parse(&["--replicas".into(), "8".into()])
+                .training
+                .mix_groups
+        );
     }
 }

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{read_runs, write_runs, RunRecord, RunSpec, RunStatus};
@@ -30,6 +31,11 @@ pub const SHARDS_DIR: &str = "shards";
 
 /// The file in a shard's directory that lists the runs the shard is to record.
 pub const PLAN_FILE: &str = "plan.json";
+
+/// The file in a shard's directory that records the settings the shard ran with (the command
+/// line's, e.g. the data and the scale), so that [`merge`] and an interim report need no flag
+/// repeated ([`write_settings`], [`recorded_settings`]).
+pub const SETTINGS_FILE: &str = "settings.json";
 
 /// Shard `index` of `count` (both from 1: `--shard 2/3` is the second of three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -180,6 +186,46 @@ pub fn write_plan(
             .collect(),
     };
     write_json_atomic(&dir.join(PLAN_FILE), &plan)
+}
+
+/// Writes the settings a shard runs with into its directory `shard_dir` ([`SETTINGS_FILE`],
+/// atomically).
+pub fn write_settings<T: Serialize>(shard_dir: &Path, settings: &T) -> anyhow::Result<()> {
+    write_json_atomic(&shard_dir.join(SETTINGS_FILE), settings)
+}
+
+/// The settings the shards of the figure in `fig_dir` ran with ([`write_settings`]); None when
+/// no shard recorded any (there are none, or they come from an xtask that did not record
+/// them). Fails, naming the files, when one does not parse or two shards ran with different
+/// settings.
+pub fn recorded_settings<T: DeserializeOwned + PartialEq>(
+    fig_dir: &Path,
+) -> anyhow::Result<Option<T>> {
+    let mut first: Option<(Shard, T)> = None;
+    for (s, dir) in find_shards(fig_dir)? {
+        let path = dir.join(SETTINGS_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let settings: T = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged (the settings shard {s} ran with)",
+                path.display()
+            )
+        })?;
+        match &first {
+            None => first = Some((s, settings)),
+            Some((f, theirs)) => anyhow::ensure!(
+                *theirs == settings,
+                "{}: shards {f} and {s} ran with different settings (see their {SETTINGS_FILE}): \
+                 a figure's shards must run with the same flags; rerun the wrong one",
+                fig_dir.display()
+            ),
+        }
+    }
+    Ok(first.map(|(_, t)| t))
 }
 
 /// The shard directories under `fig_dir/shards`, in order.
@@ -378,7 +424,8 @@ pub fn merge(
         anyhow::bail!(
             "{figure}: cannot merge {dir}: {} runs have another configuration hash than these flags give \
              (the shards and the merge must use the same --scale, --data, --repeats, --epochs, --lr, \
-             --reference-quirks and --compare-reference); nothing was written:{}",
+             --reference-quirks and --compare-reference: leave them out, and merge reads the \
+             shards' own); nothing was written:{}",
             hash_conflicts.len(),
             listing(&hash_conflicts)
         );

@@ -1,0 +1,502 @@
+//! The command line of `cargo xtask reproduce`: one subcommand per study, each with only its own
+//! flags (the flags every study shares are [`CommonArgs`], flattened into each), so a flag that
+//! does not belong to a study is clap's error, not silently ignored.
+//!
+//! | subcommand | flags |
+//! |---|---|
+//! | `fig2` `fig3` `fig4` `fig5` `all` | [`FigureRunArgs`]: [`TranArgs`] and `--shard` |
+//! | `merge`, `interim` FIGURE | [`MergeArgs`]: [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]) |
+//! | `slurm` FIGURE | [`SlurmArgs`]: [`TranArgs`] and the `#SBATCH` settings |
+//! | `flymodel` | [`FlyArgs`] |
+//! | `single-directions` | [`SdArgs`] |
+//! | `export` | [`super::export::ExportArgs`] |
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::flymodel::FlyDataset;
+use super::run::Shard;
+use super::scale::ScaleName;
+
+/// Arguments of `cargo xtask reproduce`.
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// The study to reproduce, or an action on a sharded figure.
+    #[command(subcommand)]
+    pub study: Study,
+}
+
+/// `reproduce STUDY [its flags]`: the studies, and the actions on a figure's shards and
+/// results.
+#[derive(Subcommand, Debug)]
+pub enum Study {
+    /// Fig. 2 of Tran et al. (PNAS 2022): control vs neurogenesis (and with excitability).
+    Fig2(FigureRunArgs),
+    /// Fig. 3: neurogenesis vs dropout, weight decay, neural noise, and their combinations.
+    Fig3(FigureRunArgs),
+    /// Fig. 4: random vs targeted neurogenesis.
+    Fig4(FigureRunArgs),
+    /// Fig. 5: ablation, class selectivity, new units after training.
+    Fig5(FigureRunArgs),
+    /// All four figures of Tran et al.
+    All(FigureRunArgs),
+    /// Class-incremental learning with the fruit-fly model (Shen et al. 2021; issue #17;
+    /// Fashion-MNIST by default, not part of `all`).
+    Flymodel(FlyArgs),
+    /// Single directions and generalisation (Morcos et al. 2018; issue #16): label corruption,
+    /// ablation and noise robustness, selectivity against importance (CIFAR-10 and
+    /// Fashion-MNIST, not part of `all`).
+    SingleDirections(SdArgs),
+    /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
+    /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
+    /// is needed.
+    Merge(MergeArgs),
+    /// Write a Slurm array job (one shard per task) and a merge job that depends on it, and
+    /// print the sbatch commands.
+    Slurm(SlurmArgs),
+    /// Copy a finished figure's results (runs.csv, curves without event logs, report, plots)
+    /// and the command that rewrites the report from them into a directory to commit, e.g.
+    /// docs/results/fig2-quick (no checkpoints).
+    Export(super::export::ExportArgs),
+    /// Write an interim report of a figure still training (or carried unfinished) from the
+    /// runs recorded so far, in its runs.csv and its shards', into OUT/figN/interim/; trains
+    /// nothing and leaves the figure's own files alone. Takes the figure's flags (those the
+    /// shards recorded, if any, by default).
+    Interim(MergeArgs),
+}
+
+/// A figure of Tran et al. (the figures `merge`, `interim` and `slurm` act on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FigureName {
+    /// Control vs neurogenesis (and with excitability).
+    Fig2,
+    /// Neurogenesis vs dropout, weight decay, neural noise, and their combinations.
+    Fig3,
+    /// Random vs targeted neurogenesis.
+    Fig4,
+    /// Ablation, class selectivity, new units after training.
+    Fig5,
+    /// All four figures.
+    All,
+}
+
+impl FigureName {
+    /// The name on the command line and of the output directory (`fig4`, `all`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FigureName::Fig2 => "fig2",
+            FigureName::Fig3 => "fig3",
+            FigureName::Fig4 => "fig4",
+            FigureName::Fig5 => "fig5",
+            FigureName::All => "all",
+        }
+    }
+}
+
+/// The flags every study takes.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// smoke (minutes), quick (about an hour a figure on 2 CPU cores) or paper (the protocol)
+    /// [default: quick].
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleName>,
+    /// Compute device: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Repeats per group (overrides the scale's).
+    #[arg(long)]
+    pub repeats: Option<usize>,
+    /// Decode-cache directory.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Output directory; each study writes into OUT/NAME/ (e.g. OUT/fig2/).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress bars (for logs).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl CommonArgs {
+    /// `--scale`, or the default (quick).
+    pub fn scale(&self) -> ScaleName {
+        self.scale.unwrap_or(ScaleName::Quick)
+    }
+
+    /// `--repeats`, refused below 2 (`why` says what needs two).
+    pub fn checked_repeats(&self, why: &str) -> anyhow::Result<Option<usize>> {
+        if let Some(r) = self.repeats {
+            anyhow::ensure!(r >= 2, "--repeats must be at least 2 ({why})");
+        }
+        Ok(self.repeats)
+    }
+}
+
+/// The flags of the studies that train the paper's CNN through the run engine (the figures and
+/// single-directions).
+#[derive(Args, Debug, Clone)]
+pub struct TrainingArgs {
+    /// Epochs per run (overrides the scale's; dropout groups get the scale's extra epochs).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adam learning rate (overrides the scale's); any finite value > 0 (huge values make runs
+    /// diverge, which is recorded as failed runs).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Repeats of a group trained together as one batched model (results equal separate
+    /// runs): a number >= 1, or auto (4 on the CPU, 20 on a GPU). 1 trains one run at a time
+    /// [default: auto].
+    #[arg(long)]
+    pub replicas: Option<String>,
+    /// Batch runs of different groups together where they can train as one model (same epochs
+    /// and optimiser settings; a group with additive growth only with itself), up to
+    /// --replicas runs a batch: e.g. `--replicas 80 --mix-groups` trains fig2's four groups
+    /// of 20 repeats as one batch on a GPU. Results are those of separate runs.
+    #[arg(long)]
+    pub mix_groups: bool,
+}
+
+impl TrainingArgs {
+    /// `--epochs`, refused below 1.
+    pub fn checked_epochs(&self) -> anyhow::Result<Option<usize>> {
+        if let Some(e) = self.epochs {
+            anyhow::ensure!(e >= 1, "--epochs must be at least 1");
+        }
+        Ok(self.epochs)
+    }
+
+    /// `--lr`, refused unless finite and > 0.
+    pub fn checked_lr(&self) -> anyhow::Result<Option<f64>> {
+        if let Some(lr) = self.lr {
+            anyhow::ensure!(
+                lr.is_finite() && lr > 0.0,
+                "--lr {lr}: the learning rate must be a finite number > 0"
+            );
+        }
+        Ok(self.lr)
+    }
+
+    /// `--replicas`, or the default (auto).
+    pub fn replicas(&self) -> &str {
+        self.replicas.as_deref().unwrap_or("auto")
+    }
+}
+
+/// The settings of a figure of Tran et al., shared by `reproduce figN`, `merge`, `interim` and
+/// `slurm`.
+#[derive(Args, Debug, Clone)]
+pub struct TranArgs {
+    /// CIFAR-10 location (any form `cargo xtask data summary` accepts); default: the hub cache.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Reproduce the published code's behaviour (see docs/regularizers.md) in every group.
+    #[arg(long, conflicts_with = "compare_reference")]
+    pub reference_quirks: bool,
+    /// Train every group with neurogenesis twice on the same seeds, as the paper describes it
+    /// and as the published code runs it (quirks, and the published scripts' settings), and
+    /// report both side by side; groups without neurogenesis are shared.
+    #[arg(long)]
+    pub compare_reference: bool,
+    /// Flags every study takes.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Training flags.
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+/// `reproduce fig2|fig3|fig4|fig5|all`.
+#[derive(Args, Debug, Clone)]
+pub struct FigureRunArgs {
+    /// Train only shard I of N (1 <= I <= N) of each figure's runs, recorded in
+    /// OUT/figN/shards/I-of-N/ with the settings they ran with; `reproduce merge` combines the
+    /// shards (docs/scale-out.md).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// The figure's settings.
+    #[command(flatten)]
+    pub tran: TranArgs,
+}
+
+/// Arguments of `reproduce merge` and `reproduce interim`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The figure whose shards to merge (whose recorded runs to report).
+    #[arg(value_enum)]
+    pub figure: FigureName,
+    /// The figure's settings: each one not given is the one the shards recorded (their
+    /// `settings.json`), or the default where no shard recorded its settings.
+    #[command(flatten)]
+    pub tran: TranArgs,
+}
+
+/// Arguments of `reproduce slurm`.
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    /// The figure to reproduce on the cluster.
+    #[arg(value_enum)]
+    pub figure: FigureName,
+    /// Array tasks, one shard each.
+    #[arg(long)]
+    pub array: usize,
+    /// GPUs of each task (`#SBATCH --gpus-per-task`; pass `--device cuda` too).
+    #[arg(long)]
+    pub gpus_per_task: Option<usize>,
+    /// CPU cores of each task (`#SBATCH --cpus-per-task`; also the task's rayon threads).
+    #[arg(long)]
+    pub cpus_per_task: Option<usize>,
+    /// Time limit of each task (`#SBATCH --time`, e.g. 04:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Partition (`#SBATCH --partition`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Account (`#SBATCH --account`).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The xtask binary the jobs run (default: this one); it must be reachable from the nodes.
+    #[arg(long)]
+    pub xtask: Option<PathBuf>,
+    /// The settings every shard and the merge run with.
+    #[command(flatten)]
+    pub tran: TranArgs,
+}
+
+/// `reproduce flymodel`.
+#[derive(Args, Debug, Clone)]
+pub struct FlyArgs {
+    /// The benchmark, and so what `--data` holds (MNIST, KMNIST and Fashion-MNIST files share
+    /// their names, so the kind is stated, not guessed; mnist20: `--data` holds MNIST; cifar10:
+    /// any form of CIFAR-10 `cargo xtask data summary` reads).
+    #[arg(
+        long = "dataset",
+        alias = "idx-kind",
+        value_enum,
+        default_value = "fashion-mnist"
+    )]
+    pub dataset: FlyDataset,
+    /// The benchmark's data (default: the installed Fashion-MNIST, or for cifar10 the shared
+    /// data folder's CIFAR-10).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// --dataset mnist20: the Fashion-MNIST IDX folder (default: the installed one).
+    #[arg(long)]
+    pub fashion_mnist: Option<PathBuf>,
+    /// EWC strength λ (overrides the scale's).
+    #[arg(long)]
+    pub ewc_lambda: Option<f64>,
+    /// Also run the A-GEM baseline (gradient episodic memory, single constraint).
+    #[arg(long)]
+    pub gem: bool,
+    /// Write each FlyModel run's checkpoint (projection, weights, settings) to
+    /// OUT/flymodel*/checkpoints/METHOD-rREPEAT.safetensors.
+    #[arg(long)]
+    pub save_learners: bool,
+    /// Flags every study takes (the learners are small: --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce single-directions`.
+#[derive(Args, Debug, Clone)]
+pub struct SdArgs {
+    /// CIFAR-10 location for the CNN (any form `cargo xtask data summary` accepts); default:
+    /// the hub cache.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The Fashion-MNIST IDX folder of the MLP (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub mlp_data: Option<PathBuf>,
+    /// Flags every study takes.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Training flags.
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+/// The settings a shard of a figure ran with (in its [`super::run::shard::SETTINGS_FILE`]): every flag that
+/// enters a run's configuration hash or the split into shards, with the data resolved to the
+/// file it was loaded from, so a merge neither repeats them nor looks the data up (no
+/// download).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// The figure (`fig4`).
+    pub figure: String,
+    /// Where the data was loaded from (canonical).
+    pub data: PathBuf,
+    /// What the data holds (`CIFAR-10`).
+    pub dataset: String,
+    /// `--scale`, as on the command line (`smoke`).
+    pub scale: String,
+    /// `--repeats`, if given.
+    pub repeats: Option<usize>,
+    /// `--epochs`, if given.
+    pub epochs: Option<usize>,
+    /// `--lr`, if given.
+    pub lr: Option<f64>,
+    /// `--reference-quirks`.
+    pub reference_quirks: bool,
+    /// `--compare-reference`.
+    pub compare_reference: bool,
+    /// The replicas per batch the runs were split with (`--replicas`, resolved).
+    pub replicas: usize,
+    /// `--mix-groups`.
+    pub mix_groups: bool,
+}
+
+impl Recorded {
+    /// The settings of `figure` run with `args`, its data loaded from `data` (`dataset`), and
+    /// `replicas` resolved.
+    pub fn new(
+        figure: &str,
+        args: &TranArgs,
+        data: &Path,
+        dataset: &str,
+        replicas: usize,
+    ) -> Recorded {
+        Recorded {
+            figure: figure.to_string(),
+            data: data.to_path_buf(),
+            dataset: dataset.to_string(),
+            scale: scale_name(args.common.scale()).to_string(),
+            repeats: args.common.repeats,
+            epochs: args.training.epochs,
+            lr: args.training.lr,
+            reference_quirks: args.reference_quirks,
+            compare_reference: args.compare_reference,
+            replicas,
+            mix_groups: args.training.mix_groups,
+        }
+    }
+}
+
+impl TranArgs {
+    /// These flags, each one not given taken from `rec` (a flag given wins: a setting other
+    /// than the shards' is then refused by the configuration hashes, naming the runs).
+    pub fn or_recorded(&self, rec: &Recorded) -> anyhow::Result<TranArgs> {
+        let scale = match self.common.scale {
+            Some(s) => s,
+            None => <ScaleName as ValueEnum>::from_str(&rec.scale, false).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: the shards recorded --scale {:?}, which this xtask does not know",
+                    rec.figure,
+                    rec.scale
+                )
+            })?,
+        };
+        let data = match &self.data {
+            Some(d) => d.clone(),
+            None => {
+                anyhow::ensure!(
+                    rec.data.exists(),
+                    "{}: the shards loaded {} from {}, which is not here: pass --data PATH",
+                    rec.figure,
+                    rec.dataset,
+                    rec.data.display()
+                );
+                rec.data.clone()
+            }
+        };
+        let mut a = self.clone();
+        a.data = Some(data);
+        a.common.scale = Some(scale);
+        a.common.repeats = self.common.repeats.or(rec.repeats);
+        a.training.epochs = self.training.epochs.or(rec.epochs);
+        a.training.lr = self.training.lr.or(rec.lr);
+        a.training.replicas = Some(
+            self.training
+                .replicas
+                .clone()
+                .unwrap_or_else(|| rec.replicas.to_string()),
+        );
+        a.training.mix_groups |= rec.mix_groups;
+        if !(self.reference_quirks || self.compare_reference) {
+            a.reference_quirks = rec.reference_quirks;
+            a.compare_reference = rec.compare_reference;
+        }
+        Ok(a)
+    }
+}
+
+/// `--scale`'s value for `s` (`smoke`).
+pub fn scale_name(s: ScaleName) -> &'static str {
+    match s {
+        ScaleName::Smoke => "smoke",
+        ScaleName::Quick => "quick",
+        ScaleName::Paper => "paper",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tran(args: &[&str]) -> TranArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            tran: TranArgs,
+        }
+        Cli::try_parse_from(std::iter::once("merge").chain(args.iter().copied()))
+            .unwrap()
+            .tran
+    }
+
+    #[test]
+    fn scale_names_are_the_command_line_values() {
+        for s in ScaleName::value_variants() {
+            assert_eq!(
+                s.to_possible_value().unwrap().get_name(),
+                scale_name(*s),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn merge_takes_the_recorded_settings_where_no_flag_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorded {
+            figure: "fig4".into(),
+            data: dir.path().to_path_buf(),
+            dataset: "CIFAR-10".into(),
+            scale: "smoke".into(),
+            repeats: Some(3),
+            epochs: Some(1),
+            lr: None,
+            reference_quirks: false,
+            compare_reference: true,
+            replicas: 20,
+            mix_groups: true,
+        };
+        let a = tran(&["--out", "x"]).or_recorded(&rec).unwrap();
+        assert_eq!(a.data.as_deref(), Some(dir.path()));
+        assert_eq!(a.common.scale, Some(ScaleName::Smoke));
+        assert_eq!(
+            (a.common.repeats, a.training.epochs, a.training.lr),
+            (Some(3), Some(1), None)
+        );
+        assert_eq!(a.training.replicas(), "20");
+        assert!(a.training.mix_groups && a.compare_reference && !a.reference_quirks);
+        assert_eq!(Recorded::new("fig4", &a, dir.path(), "CIFAR-10", 20), rec);
+        // A flag given wins (the configuration hashes then refuse the merge, naming the runs).
+        let b = tran(&["--scale", "quick", "--lr", "0.002", "--reference-quirks"])
+            .or_recorded(&rec)
+            .unwrap();
+        assert_eq!(b.common.scale, Some(ScaleName::Quick));
+        assert_eq!(b.training.lr, Some(0.002));
+        assert!(b.reference_quirks && !b.compare_reference);
+        // Data recorded where this machine has none: say so, and how to go on.
+        let gone = Recorded {
+            data: dir.path().join("nowhere"),
+            ..rec.clone()
+        };
+        let e = tran(&[]).or_recorded(&gone).unwrap_err().to_string();
+        assert!(e.contains("which is not here: pass --data"), "{e}");
+        assert!(tran(&["--data", "elsewhere"]).or_recorded(&gone).is_ok());
+    }
+}
