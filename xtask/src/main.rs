@@ -126,7 +126,7 @@ mod tests {
     }
 
     /// The `cargo xtask reproduce` commands of the docs' code blocks, continuation lines
-    /// joined, without those that show a synopsis (`[--flag]`, `figN`, `...`).
+    /// joined, without those that show a synopsis (`[--flag]`, `figN`, `STUDY`, `...`).
     fn doc_commands() -> Vec<(String, String)> {
         let root = root();
         let mut docs = vec![root.join("README.md")];
@@ -156,7 +156,7 @@ mod tests {
                     cmd = format!("{} {}", cmd.trim_end().trim_end_matches('\\'), next.trim());
                 }
                 let cmd = cmd.split(" #").next().unwrap().trim().to_string();
-                let synopsis = ["[", "<", "...", "…", "figN", "I/N", "|", "`"]
+                let synopsis = ["[", "<", "...", "…", "figN", "STUDY", "I/N", "|", "`"]
                     .iter()
                     .any(|x| cmd.contains(x));
                 if fenced && !synopsis {
