@@ -28,7 +28,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Loss and accuracy of a checkpoint on a split.
     Eval(eval::EvalArgs),
-    /// Reproduce a figure of Tran et al. (PNAS 2022) end to end.
+    /// Reproduce a study end to end: the figures of Tran et al. (PNAS 2022), FlyModel, single
+    /// directions (one subcommand each, with only its own flags).
     Reproduce(Box<reproduce::ReproduceArgs>),
     /// Measure speed: training and evaluation images per second.
     Bench(bench::BenchArgs),

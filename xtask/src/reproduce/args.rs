@@ -39,7 +39,7 @@ pub enum Study {
     Fig4(FigureRunArgs),
     /// Fig. 5: ablation, class selectivity, new units after training.
     Fig5(FigureRunArgs),
-    /// All four figures of Tran et al.
+    /// All four figures of Tran et al. (fig2 to fig5).
     All(FigureRunArgs),
     /// Class-incremental learning with the fruit-fly model (Shen et al. 2021; issue #17;
     /// Fashion-MNIST by default, not part of `all`).

@@ -321,7 +321,7 @@ fn with_recorded(figure: FigureName, args: &TranArgs) -> anyhow::Result<TranArgs
         let Some(rec) = run::shard::recorded_settings::<Recorded>(&dir)? else {
             if !run::shard::find_shards(&dir)?.is_empty() {
                 eprintln!(
-                    "{}: its shards recorded no settings (an older xtask): merging with the flags given",
+                    "{}: its shards recorded no settings (an older xtask): using the flags given",
                     f.name()
                 );
             }
