@@ -28,7 +28,7 @@ pub enum RunError {
         problem: String,
     },
     /// The study could not say which batch a run belongs in.
-    #[error("group {group:?}: {source}")]
+    #[error("group {group:?}: the study could not give its batch class")]
     BatchClass {
         /// The run's group.
         group: String,
@@ -37,7 +37,7 @@ pub enum RunError {
         source: BoxError,
     },
     /// Training a batch failed; none of its runs was recorded.
-    #[error("{label}: {source}")]
+    #[error("training {label} failed")]
     Batch {
         /// The batch ([`batch_label`]).
         label: String,

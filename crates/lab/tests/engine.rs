@@ -162,7 +162,9 @@ fn a_partial_run_resumes_with_only_the_runs_left() {
     crashing.fail_at = Some(("Noisy", 1));
     let err = run_study(&crashing, dir.path(), &opts(1), &mut Silent).unwrap_err();
     assert!(matches!(err, RunError::Batch { .. }), "{err}");
-    assert!(err.to_string().contains("Noisy r1 crashed"), "{err}");
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert_eq!(cause, "Noisy r1 crashed");
+    assert_eq!(err.to_string(), "training Noisy r1 failed");
     // The batches before the crash are recorded.
     assert_eq!(crashing.trained_runs(), 4);
     let store = RunStore::new(dir.path());
