@@ -488,3 +488,40 @@ fn inconsistent_arms_and_undeclared_columns_are_refused() {
     assert!(matches!(err, StoreError::Columns { .. }), "{err}");
     assert!(!Path::new(&file).exists());
 }
+
+#[test]
+fn recorded_rows_gather_a_study_split_over_several_stores() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    // Store a holds repeat 0, store b repeats 0 and 1 (repeat 0 twice, as after a merge).
+    run_study(&Toy::new(1), &a, &opts(1), &mut Silent).unwrap();
+    run_study(&Toy::new(2), &b, &opts(1), &mut Silent).unwrap();
+    let specs = repeat_major(&Toy::new(2).arms());
+    let files = [
+        a.join("runs.csv"),
+        b.join("runs.csv"),
+        root.path().join("none.csv"),
+    ];
+    let rows: Vec<Run> = neurogen_lab::store::recorded_rows(&files, &specs).unwrap();
+    let keys: Vec<(&str, usize)> = rows.iter().map(|r| (r.group.as_str(), r.repeat)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("Control", 0),
+            ("Noisy", 0),
+            ("Slow", 0),
+            ("Control", 1),
+            ("Noisy", 1),
+            ("Slow", 1)
+        ]
+    );
+    // Runs of other groups or repeats are left out; a changed configuration is refused.
+    let fewer = repeat_major(&Toy::new(1).arms());
+    let rows: Vec<Run> = neurogen_lab::store::recorded_rows(&files, &fewer[..1]).unwrap();
+    assert_eq!(rows.len(), 1);
+    let mut other = Toy::new(2);
+    other.steps = 9;
+    let changed = repeat_major(&other.arms());
+    let err = neurogen_lab::store::recorded_rows::<Spec, Run>(&files, &changed).unwrap_err();
+    assert!(matches!(err, StoreError::ChangedConfig { .. }), "{err}");
+}

@@ -237,3 +237,37 @@ pub fn still_to_do<S: RunSpec, R: Row>(
     }
     Ok(todo)
 }
+
+/// The rows of the runs of `specs` recorded so far in any of `files` (a study's `runs.csv` and
+/// its shards', say), for a report on an unfinished study; writes nothing and takes no lock
+/// (every file is replaced atomically, so a reader sees whole files).
+///
+/// Rows of other runs are left out. Each recorded run is checked against its spec as a resume
+/// checks it ([`StoreError::ChangedConfig`]). A run recorded in several files counts once, as
+/// in the first file that holds it; rows come file by file, each file's in its order.
+pub fn recorded_rows<S: RunSpec, R: Row>(
+    files: &[PathBuf],
+    specs: &[S],
+) -> Result<Vec<R>, StoreError> {
+    let mut rows: Vec<R> = Vec::new();
+    for f in files {
+        let mine: Vec<R> = read_rows::<R>(f)?
+            .into_iter()
+            .filter(|r| {
+                specs
+                    .iter()
+                    .any(|s| s.group() == r.group() && s.repeat() == r.repeat())
+            })
+            .collect();
+        still_to_do(f, specs, &mine)?;
+        for r in mine {
+            if !rows
+                .iter()
+                .any(|x| x.group() == r.group() && x.repeat() == r.repeat())
+            {
+                rows.push(r);
+            }
+        }
+    }
+    Ok(rows)
+}

@@ -8,7 +8,6 @@
 //! The engine's part (the run store, resuming, batching, the per-batch record and the progress
 //! events) is [`neurogen_lab`]'s; this module makes the figure's runs and trains them, and
 //! draws the events as progress bars and lines ([`FigureProgress`]).
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -19,7 +18,7 @@ use neurogen_lab::{Arm, RunError, RunStore};
 
 use super::record::{record, BatchTiming};
 use super::shard;
-use super::{read_runs, train, FigureData, RunOptions, RunRecord, RunSpec};
+use super::{train, FigureData, RunOptions, RunRecord, RunSpec};
 use crate::common::{progress_line, ProgressObserver};
 use crate::regs;
 use crate::reproduce::figure::Group;
@@ -147,28 +146,7 @@ pub fn recorded_groups(
             .into_iter()
             .map(|(_, d)| d.join("runs.csv")),
     );
-    let mut rows: Vec<RunRecord> = Vec::new();
-    for f in &files {
-        let found = read_runs(f)?;
-        // Only this figure's runs, checked against their specs (the others stay unread).
-        let mine: Vec<RunRecord> = found
-            .into_iter()
-            .filter(|r| {
-                specs
-                    .iter()
-                    .any(|s| s.group == r.group && s.repeat == r.repeat)
-            })
-            .collect();
-        still_to_do(&specs, &mine, f)?;
-        for r in mine {
-            if !rows
-                .iter()
-                .any(|x| x.group == r.group && x.repeat == r.repeat)
-            {
-                rows.push(r);
-            }
-        }
-    }
+    let mut rows: Vec<RunRecord> = neurogen_lab::store::recorded_rows(&files, &specs)?;
     anyhow::ensure!(
         !rows.is_empty(),
         "{}: no run of this figure is recorded yet in {} (nor in its shards): nothing to report",
@@ -235,16 +213,6 @@ fn run_specs(
         })
         .collect();
     repeat_major(&arms)
-}
-
-/// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a recorded
-/// run has another configuration hash than its spec now ([`neurogen_lab::store::still_to_do`]).
-fn still_to_do(
-    specs: &[RunSpec],
-    rows: &[RunRecord],
-    csv_path: &Path,
-) -> anyhow::Result<Vec<RunSpec>> {
-    Ok(neurogen_lab::store::still_to_do(csv_path, specs, rows)?)
 }
 
 /// The engine's progress events as the figure's overall bar and per-run lines.
@@ -423,6 +391,18 @@ mod tests {
     use super::*;
     use crate::reproduce::scale::{Scale, ScaleName};
     use neurogen_model::ModelConfig;
+    use std::path::Path;
+
+    /// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a
+    /// recorded run has another configuration hash than its spec now
+    /// ([`neurogen_lab::store::still_to_do`]).
+    fn still_to_do(
+        specs: &[RunSpec],
+        rows: &[RunRecord],
+        csv_path: &Path,
+    ) -> anyhow::Result<Vec<RunSpec>> {
+        Ok(neurogen_lab::store::still_to_do(csv_path, specs, rows)?)
+    }
 
     fn spec(group: &str, repeat: usize) -> RunSpec {
         RunSpec {
