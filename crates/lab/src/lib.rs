@@ -6,3 +6,13 @@
 //! and no candle: a study's own crate brings the model and the training loop.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+
+pub mod events;
+pub mod schedule;
+pub mod store;
+pub mod study;
+
+pub use events::{Event, Observer};
+pub use schedule::{run_study, RunError};
+pub use store::{Row, RunStatus, RunStore, StoreError};
+pub use study::{Arm, RunCx, RunSpec, Study};

@@ -4,8 +4,10 @@
 //! directories are read back (and resumed) with this code.
 use std::path::Path;
 
-use anyhow::Context;
+use neurogen_lab::store::{read_rows, write_rows, Row};
 use serde::{Deserialize, Serialize};
+
+pub use neurogen_lab::store::RunStatus;
 
 /// One row of `runs.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,16 +65,6 @@ pub struct RunRecord {
     pub replicas: usize,
 }
 
-/// How a run ended; written to `runs.csv` as `ok` or `failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    /// The run finished; its checkpoint and curves are on disk.
-    Ok,
-    /// The run diverged (non-finite loss or weights); `message` says why.
-    Failed,
-}
-
 fn one() -> usize {
     1
 }
@@ -115,44 +107,61 @@ pub const RUNS_COLUMNS: [&str; 24] = [
     "replicas",
 ];
 
-/// Reads `runs.csv` (empty if absent or empty, as [`write_runs`] writes no rows). A file that
-/// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
-/// row) is an error naming the file and the problem, so that it is never overwritten.
-pub fn read_runs(path: &Path) -> anyhow::Result<Vec<RunRecord>> {
-    if !path.exists() || std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
-        return Ok(Vec::new());
+/// `runs.csv` rows for the engine ([`neurogen_lab::store`]): its columns ([`RUNS_COLUMNS`],
+/// and the older header without `replicas`), and the run's key, hash and status.
+impl Row for RunRecord {
+    const COLUMNS: &'static [&'static str] = &RUNS_COLUMNS;
+    const WRITTEN_BY: &'static str = "reproduce";
+
+    fn older_columns() -> Vec<&'static [&'static str]> {
+        vec![&RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1]]
     }
-    let mut rdr =
-        ::csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let kept = "it was left unchanged and nothing was written; move it away or repair it";
-    let header = rdr
-        .headers()
-        .with_context(|| format!("{}: the header cannot be read ({kept})", path.display()))?;
-    let found: Vec<&str> = header.iter().collect();
-    if found != RUNS_COLUMNS && found != RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1] {
-        anyhow::bail!(
-            "{} is not a runs.csv written by reproduce: its header is {found:?}, expected the \
-             columns {RUNS_COLUMNS:?} (older files: without the last); {kept}",
-            path.display()
-        );
+
+    fn group(&self) -> &str {
+        &self.group
     }
-    let mut rows = Vec::new();
-    for (i, r) in rdr.deserialize().enumerate() {
-        let row: RunRecord =
-            r.with_context(|| format!("{}: row {} is damaged ({kept})", path.display(), i + 2))?;
-        rows.push(row);
+
+    fn repeat(&self) -> usize {
+        self.repeat
     }
-    Ok(rows)
+
+    fn config_hash(&self) -> &str {
+        &self.config_hash
+    }
+
+    fn status(&self) -> RunStatus {
+        self.status
+    }
+
+    /// Group, repeat, outcome (test and train accuracy, or why it failed), wall time.
+    fn summary(&self) -> String {
+        let pct = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |a| format!("{a:.2} %"));
+        let outcome = match self.status {
+            RunStatus::Ok => format!(
+                "test accuracy {}, train {}",
+                pct(self.test_accuracy),
+                pct(self.train_accuracy)
+            ),
+            RunStatus::Failed => format!("failed: {}", self.message),
+        };
+        format!(
+            "{} r{}: {outcome}, {:.0} s",
+            self.group, self.repeat, self.wall_seconds
+        )
+    }
 }
 
-/// Writes `runs.csv` atomically.
+/// Reads `runs.csv` (empty if absent or empty, as [`write_runs`] writes no rows). A file that
+/// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
+/// row) is an error naming the file, the line and the problem, so that it is never
+/// overwritten ([`neurogen_lab::store::read_rows`]).
+pub fn read_runs(path: &Path) -> anyhow::Result<Vec<RunRecord>> {
+    Ok(read_rows(path)?)
+}
+
+/// Writes `runs.csv` atomically ([`neurogen_lab::store::write_rows`]).
 pub fn write_runs(path: &Path, rows: &[RunRecord]) -> anyhow::Result<()> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-    Ok(neurogen_io::write_atomic(path, &bytes)?)
+    Ok(write_rows(path, rows)?)
 }
 
 /// The values `pick` reads from the successful runs of the group displayed as `group`, ordered

@@ -1,9 +1,12 @@
 //! Running a figure's training runs: one row per run in `runs.csv`, recorded atomically,
 //! resumable, with progress bars.
 //!
-//! - [`spec`]: what determines a run ([`RunSpec`]), its hash and file names;
-//! - [`csv`]: the rows of `runs.csv` ([`RunRecord`], [`RunStatus`]), read and written;
-//! - [`schedule`]: which runs are still to do, replica batches, resuming, progress;
+//! - [`spec`]: what determines a run ([`RunSpec`], a [`neurogen_lab::RunSpec`]), its hash and
+//!   file names;
+//! - [`csv`]: the rows of `runs.csv` ([`RunRecord`], a [`neurogen_lab::Row`]; [`RunStatus`]),
+//!   read and written by the engine's store;
+//! - [`schedule`]: the figure's runs and replica batches on the engine's schedule (resuming,
+//!   one atomic write per batch), its progress events drawn as bars;
 //! - [`train`]: the one place that calls the model crate's training functions;
 //! - [`record`]: saving a finished run's checkpoint and curves and making its row;
 //! - [`shard`]: splitting a figure's runs into shards (`--shard I/N`) and merging them.

@@ -4,16 +4,21 @@
 //! batch's rows are written to `runs.csv` at once. With a shard
 //! ([`RunOptions::shard`]), only the shard's batches ([`super::shard`]), recorded in the
 //! shard's own `runs.csv`.
-use std::collections::BTreeMap;
-use std::path::Path;
+//!
+//! The engine's part (the run store, resuming, batching, the per-batch record and the progress
+//! events) is [`neurogen_lab`]'s; this module makes the figure's runs and trains them, and
+//! draws the events as progress bars and lines ([`FigureProgress`]).
 use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use neurogen_lab::events::{duration, Event, Observer};
+use neurogen_lab::schedule::{batch_label, repeat_major, run_batches};
+use neurogen_lab::{Arm, RunError, RunStore};
 
 use super::record::{record, BatchTiming};
 use super::shard;
-use super::{read_runs, train, write_runs, FigureData, RunOptions, RunRecord, RunSpec, RunStatus};
+use super::{train, FigureData, RunOptions, RunRecord, RunSpec};
 use crate::common::{progress_line, ProgressObserver};
 use crate::regs;
 use crate::reproduce::figure::Group;
@@ -31,8 +36,8 @@ pub fn run_groups(
         .with_context(|| format!("cannot create {}", opts.dir.display()))?;
     std::fs::create_dir_all(opts.dir.join("curves"))?;
     let mut specs = run_specs(opts, data, groups, repeats);
-    let csv_path = match opts.shard {
-        None => opts.dir.join("runs.csv"),
+    let store = match opts.shard {
+        None => RunStore::new(&opts.dir),
         Some(s) => {
             let batches = replica_batches(&specs, groups, opts)?;
             let mine = shard::select(batches, s);
@@ -47,69 +52,35 @@ pub fn run_groups(
                 specs.len(),
                 groups.len() * repeats
             );
-            sdir.join("runs.csv")
+            RunStore::new(&sdir)
         }
     };
-    let mut rows = read_runs(&csv_path)?;
+    let rows: Vec<RunRecord> = store.read()?;
     // Validate every spec before any training, so a typo fails at once.
     for s in &specs {
         regs::parse_set(&s.specs, None, s.reference_quirks)
             .with_context(|| format!("group {:?}", s.group))?;
     }
-    let todo = still_to_do(&specs, &rows, &csv_path)?;
+    let todo = store.still_to_do(&specs, &rows)?;
     let total = specs.len();
-    let overall = overall_bar(opts, total, total - todo.len());
-    if todo.len() < total {
-        let msg = format!(
-            "{}: resuming, {} of {total} runs already recorded in {}",
-            opts.figure,
-            total - todo.len(),
-            csv_path.display()
-        );
-        // A shard says so even when quiet: its log is where a resume after preemption shows.
-        if opts.quiet && opts.shard.is_some() {
-            eprintln!("{msg}");
-        } else {
-            progress_line(&overall, opts.quiet, &msg);
-        }
-    }
-    let mut todo_time = 0.0;
-    let mut finished = 0usize;
-    for batch in replica_batches(&todo, groups, opts)? {
-        overall.set_message(batch_label(&batch));
-        let t0 = Instant::now();
-        let new_rows = run_batch(opts, data, &batch)?;
-        todo_time += t0.elapsed().as_secs_f64();
-        let summaries: Vec<String> = new_rows.iter().map(run_summary).collect();
-        for row in new_rows {
-            rows.retain(|r| !(r.group == row.group && r.repeat == row.repeat));
-            rows.push(row);
-        }
-        // One atomic write per batch: a kill leaves either all of its runs or none.
-        write_runs(&csv_path, &rows)?;
-        overall.inc(batch.len() as u64);
-        finished += batch.len();
-        let left = todo.len() - finished;
-        let eta = if left > 0 {
-            let eta = format!(
-                "about {} left",
-                duration(todo_time / finished as f64 * left as f64)
-            );
-            overall.set_message(eta.clone());
-            format!(", {eta}")
-        } else {
-            String::new()
-        };
-        let recorded = total - todo.len() + finished;
-        for s in &summaries {
-            let line = format!(
-                "{}: {s} ({recorded} of {total} runs recorded{eta})",
-                opts.figure
-            );
-            progress_line(&overall, opts.quiet, &line);
-        }
-    }
-    overall.finish_and_clear();
+    let mut progress = FigureProgress {
+        opts,
+        bar: overall_bar(opts, total, total - todo.len()),
+    };
+    // The batch's own error, as it was (the engine's error would only wrap it).
+    let mut failed: Option<anyhow::Error> = None;
+    let batches = replica_batches(&todo, groups, opts)?;
+    let rows = run_batches(&store, rows, batches, total, &mut progress, |batch, _| {
+        run_batch(opts, data, batch).map_err(|e| {
+            let msg = e.to_string();
+            failed = Some(e);
+            msg.into()
+        })
+    })
+    .map_err(|e| match (e, failed.take()) {
+        (RunError::Batch { .. }, Some(own)) => own,
+        (e, _) => e.into(),
+    })?;
     if opts.shard.is_some() {
         let keys: Vec<(&str, usize)> = specs.iter().map(|s| (s.group.as_str(), s.repeat)).collect();
         return Ok(rows
@@ -175,28 +146,7 @@ pub fn recorded_groups(
             .into_iter()
             .map(|(_, d)| d.join("runs.csv")),
     );
-    let mut rows: Vec<RunRecord> = Vec::new();
-    for f in &files {
-        let found = read_runs(f)?;
-        // Only this figure's runs, checked against their specs (the others stay unread).
-        let mine: Vec<RunRecord> = found
-            .into_iter()
-            .filter(|r| {
-                specs
-                    .iter()
-                    .any(|s| s.group == r.group && s.repeat == r.repeat)
-            })
-            .collect();
-        still_to_do(&specs, &mine, f)?;
-        for r in mine {
-            if !rows
-                .iter()
-                .any(|x| x.group == r.group && x.repeat == r.repeat)
-            {
-                rows.push(r);
-            }
-        }
-    }
+    let mut rows: Vec<RunRecord> = neurogen_lab::store::recorded_rows(&files, &specs)?;
     anyhow::ensure!(
         !rows.is_empty(),
         "{}: no run of this figure is recorded yet in {} (nor in its shards): nothing to report",
@@ -234,17 +184,18 @@ fn owners_of(specs: &[RunSpec], groups: &[Group], k: usize, n: usize) -> Vec<usi
     out
 }
 
-/// Every run of `groups` for `repeats` repeats, repeat-major (all groups of repeat 0 first).
+/// Every run of `groups` for `repeats` repeats, repeat-major (all groups of repeat 0 first:
+/// [`repeat_major`]).
 fn run_specs(
     opts: &RunOptions,
     data: &FigureData,
     groups: &[Group],
     repeats: usize,
 ) -> Vec<RunSpec> {
-    let mut specs = Vec::new();
-    for r in 0..repeats {
-        for g in groups {
-            specs.push(RunSpec {
+    let arms: Vec<Arm<RunSpec>> = groups
+        .iter()
+        .map(|g| {
+            Arm::new(&g.key, &g.name, repeats, |r| RunSpec {
                 figure: opts.figure.clone(),
                 group: g.name.clone(),
                 repeat: r,
@@ -258,70 +209,69 @@ fn run_specs(
                 test_images: data.test.len(),
                 curve_split: data.curve_name.clone(),
                 model: data.model.clone(),
-            });
-        }
-    }
-    specs
-}
-
-/// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a recorded
-/// run has another configuration hash than its spec now.
-fn still_to_do(
-    specs: &[RunSpec],
-    rows: &[RunRecord],
-    csv_path: &Path,
-) -> anyhow::Result<Vec<RunSpec>> {
-    let done: BTreeMap<(&str, usize), &RunRecord> = rows
-        .iter()
-        .map(|r| ((r.group.as_str(), r.repeat), r))
+            })
+        })
         .collect();
-    let mut todo = Vec::new();
-    for s in specs {
-        match done.get(&(s.group.as_str(), s.repeat)) {
-            Some(r) if r.config_hash == s.hash() => {}
-            Some(r) => anyhow::bail!(
-                "{} already holds run {:?} repeat {} with a different configuration (hash {} vs {} now: \
-                 scale, epochs, data, regularisers or quirks changed); use another --out, or delete that directory to start over",
-                csv_path.display(),
-                r.group,
-                r.repeat,
-                r.config_hash,
-                s.hash()
-            ),
-            None => todo.push(s.clone()),
-        }
-    }
-    Ok(todo)
+    repeat_major(&arms)
 }
 
-/// `secs` for a person: "40 s", "12 min", "3 h 05 min".
-fn duration(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    match s {
-        0..=99 => format!("{s} s"),
-        100..=5_999 => format!("{} min", (s + 30) / 60),
-        _ => {
-            let m = (s + 30) / 60;
-            format!("{} h {:02} min", m / 60, m % 60)
-        }
-    }
+/// The engine's progress events as the figure's overall bar and per-run lines.
+struct FigureProgress<'a> {
+    opts: &'a RunOptions<'a>,
+    bar: ProgressBar,
 }
 
-/// One finished run in a few words: group, repeat, outcome, wall time.
-fn run_summary(r: &RunRecord) -> String {
-    let pct = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |a| format!("{a:.2} %"));
-    let outcome = match r.status {
-        RunStatus::Ok => format!(
-            "test accuracy {}, train {}",
-            pct(r.test_accuracy),
-            pct(r.train_accuracy)
-        ),
-        RunStatus::Failed => format!("failed: {}", r.message),
-    };
-    format!(
-        "{} r{}: {outcome}, {:.0} s",
-        r.group, r.repeat, r.wall_seconds
-    )
+impl Observer for FigureProgress<'_> {
+    fn event(&mut self, event: &Event) {
+        let opts = self.opts;
+        match event {
+            Event::Started {
+                file,
+                total,
+                recorded,
+            } if *recorded > 0 => {
+                let msg = format!(
+                    "{}: resuming, {recorded} of {total} runs already recorded in {}",
+                    opts.figure,
+                    file.display()
+                );
+                // A shard says so even when quiet: its log is where a resume after preemption
+                // shows.
+                if opts.quiet && opts.shard.is_some() {
+                    eprintln!("{msg}");
+                } else {
+                    progress_line(&self.bar, opts.quiet, &msg);
+                }
+            }
+            Event::BatchStarted { label, .. } => self.bar.set_message(label.clone()),
+            Event::BatchRecorded {
+                runs,
+                recorded,
+                total,
+                seconds_left,
+                summaries,
+            } => {
+                self.bar.inc(*runs as u64);
+                let eta = match seconds_left {
+                    Some(s) => {
+                        let eta = format!("about {} left", duration(*s));
+                        self.bar.set_message(eta.clone());
+                        format!(", {eta}")
+                    }
+                    None => String::new(),
+                };
+                for s in summaries {
+                    let line = format!(
+                        "{}: {s} ({recorded} of {total} runs recorded{eta})",
+                        opts.figure
+                    );
+                    progress_line(&self.bar, opts.quiet, &line);
+                }
+            }
+            Event::Finished { .. } => self.bar.finish_and_clear(),
+            _ => {}
+        }
+    }
 }
 
 /// The figure's overall progress bar (hidden when quiet), at `done` of `total` runs.
@@ -352,35 +302,24 @@ fn replica_batches(
     batches_of(todo, groups, opts.replicas.max(1), opts.mix_groups)
 }
 
-/// `todo` as batches of at most `k` runs, groups in figure order, repeats in order. Without
-/// `mix`, a batch holds repeats of one group. With `mix`, a batch holds consecutive runs of
-/// the groups of one [`batch_class`] (e.g. all of fig. 2's groups), so that one batch can be a
-/// whole figure.
+/// `todo` as batches of at most `k` runs, groups in figure order, repeats in order
+/// ([`neurogen_lab::schedule::batches`]). Without `mix`, a batch holds repeats of one group.
+/// With `mix`, a batch holds consecutive runs of the groups of one [`batch_class`] (e.g. all
+/// of fig. 2's groups), so that one batch can be a whole figure.
 fn batches_of(
     todo: &[RunSpec],
     groups: &[Group],
     k: usize,
     mix: bool,
 ) -> anyhow::Result<Vec<Vec<RunSpec>>> {
-    // Runs of each class (one per group without mixing), classes in order of first appearance.
-    let mut classes: Vec<(String, Vec<RunSpec>)> = Vec::new();
-    for g in groups {
-        let mine: Vec<RunSpec> = todo.iter().filter(|s| s.group == g.name).cloned().collect();
-        let Some(first) = mine.first() else { continue };
-        let key = if mix {
-            batch_class(first)?
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    neurogen_lab::schedule::batches(todo, &names, k, |s| {
+        if mix {
+            batch_class(s)
         } else {
-            g.name.clone()
-        };
-        match classes.iter_mut().find(|(c, _)| *c == key) {
-            Some((_, runs)) => runs.extend(mine),
-            None => classes.push((key, mine)),
+            Ok(s.group.clone())
         }
-    }
-    Ok(classes
-        .iter()
-        .flat_map(|(_, runs)| runs.chunks(k).map(<[RunSpec]>::to_vec))
-        .collect())
+    })
 }
 
 /// Which runs can train as replicas of one model: those with the same epochs, minibatch size
@@ -408,24 +347,6 @@ fn batch_class(spec: &RunSpec) -> anyhow::Result<String> {
         "epochs {}, batch {}, {adam:?}{own}",
         spec.epochs, spec.batch_size
     ))
-}
-
-/// `Neurogenesis r0`, `Neurogenesis r0-r3`, or for runs of several groups (`--mix-groups`)
-/// `12 runs: Control r0 … Frozen layers r1`.
-fn batch_label(batch: &[RunSpec]) -> String {
-    match (batch.first(), batch.last()) {
-        (Some(a), Some(b)) if a.group != b.group => format!(
-            "{} runs: {} r{} … {} r{}",
-            batch.len(),
-            a.group,
-            a.repeat,
-            b.group,
-            b.repeat
-        ),
-        (Some(a), Some(b)) if batch.len() > 1 => format!("{} r{}-r{}", a.group, a.repeat, b.repeat),
-        (Some(a), _) => format!("{} r{}", a.group, a.repeat),
-        _ => String::new(),
-    }
 }
 
 /// Trains one batch of runs (one group's repeats, or with `--mix-groups` runs of several) and
@@ -470,6 +391,18 @@ mod tests {
     use super::*;
     use crate::reproduce::scale::{Scale, ScaleName};
     use neurogen_model::ModelConfig;
+    use std::path::Path;
+
+    /// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a
+    /// recorded run has another configuration hash than its spec now
+    /// ([`neurogen_lab::store::still_to_do`]).
+    fn still_to_do(
+        specs: &[RunSpec],
+        rows: &[RunRecord],
+        csv_path: &Path,
+    ) -> anyhow::Result<Vec<RunSpec>> {
+        Ok(neurogen_lab::store::still_to_do(csv_path, specs, rows)?)
+    }
 
     fn spec(group: &str, repeat: usize) -> RunSpec {
         RunSpec {

@@ -2,7 +2,8 @@
 //! and its file names.
 use neurogen_model::ModelConfig;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+
+pub use neurogen_lab::store::{slug, stem};
 
 /// Everything that determines a run's result (hashed for resuming).
 ///
@@ -39,37 +40,27 @@ pub struct RunSpec {
     pub model: ModelConfig,
 }
 
+impl neurogen_lab::RunSpec for RunSpec {
+    fn group(&self) -> &str {
+        &self.group
+    }
+
+    fn repeat(&self) -> usize {
+        self.repeat
+    }
+}
+
 impl RunSpec {
-    /// A stable hash of the whole configuration.
+    /// A stable hash of the whole configuration ([`neurogen_lab::RunSpec::hash`]: the first 8
+    /// bytes of the SHA-256 of its JSON, in hex).
     pub fn hash(&self) -> String {
-        let json = serde_json::to_string(self).expect("RunSpec serialises");
-        let digest = Sha256::digest(json.as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        neurogen_lab::RunSpec::hash(self).expect("RunSpec serialises")
     }
 
     /// File-name stem of this run (`neurogenesis-dropout-r03`).
     pub fn stem(&self) -> String {
         stem(&self.group, self.repeat)
     }
-}
-
-/// File-name stem of repeat `repeat` of the group displayed as `group`
-/// (`neurogenesis-dropout-r03`): checkpoints and curves are named after it.
-pub fn stem(group: &str, repeat: usize) -> String {
-    format!("{}-r{:02}", slug(group), repeat)
-}
-
-/// A file-name-safe form of a group name.
-pub fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        } else if !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    s.trim_matches('-').to_string()
 }
 
 #[cfg(test)]
