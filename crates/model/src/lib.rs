@@ -55,7 +55,9 @@ pub use eval::{
     check_finite_weights, evaluate, evaluate_with, feature_map_activations, hidden_activations,
     CachedFeatures,
 };
-pub use hooks::{ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point};
+pub use hooks::{
+    ForwardCtx, ForwardTransform, HookSite, HookStep, Hooks, LayerInfo, LayerKind, NoHooks, Point,
+};
 pub use kernels::reference_max_pool2x2 as max_pool2x2;
 pub use loss::cross_entropy;
 pub use metrics::{EpochMetrics, EvalResult, TrainMetrics};

@@ -144,8 +144,9 @@ pub fn train_and_evaluate(
     if opts.batch == 0 || opts.epochs == 0 || train.len() < opts.batch {
         return Err(format!("nothing to train: {opts:?} on {} images", train.len()).into());
     }
-    let steps_per_epoch = train.len() / opts.batch; // full minibatches only
-                                                    // neurogen: 8 new units in fc2 every 20 steps, and dropout (p = 0.2, max-norm 3).
+    // Full minibatches only.
+    let steps_per_epoch = train.len() / opts.batch;
+    // neurogen: 8 new units in fc2 every 20 steps, and dropout (p = 0.2, max-norm 3).
     let set = RegularizerSet::from_specs(["neurogenesis:n=8,every=20", "dropout"], false)?;
     let plan = RunPlan::new(opts.epochs, steps_per_epoch);
     let (mut reg, warnings) = build_for_run(&set, 0, &plan)?;
@@ -169,11 +170,8 @@ pub fn train_and_evaluate(
         batches_per_epoch: steps_per_epoch,
     };
     // neurogen: the step hooks' checks (the layer exists, n fits it).
-    VarMapStore::new(&varmap, &mut opt, layers.clone())?.on_step(
-        &mut reg,
-        Phase::Start,
-        at(0, 0, 0),
-    )?;
+    let store = VarMapStore::new(&varmap, &mut opt, layers.clone())?;
+    store.on_step(&mut reg, Phase::Start, at(0, 0, 0))?;
 
     let mut step = 0;
     for epoch in 0..opts.epochs {
