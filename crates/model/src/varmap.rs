@@ -383,3 +383,84 @@ impl ParamStore for VarMapStore<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device, Tensor};
+    use candle_nn::{Module, Optimizer, VarBuilder};
+
+    use super::*;
+
+    /// A hook in the style of `Phase::AfterBackward` zeroes one gradient through the store; the
+    /// optimiser step then leaves that parameter alone and moves the others.
+    #[test]
+    fn replaced_gradients_reach_the_optimiser_step() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let fc1 = candle_nn::linear(3, 4, vb.pp("fc1")).unwrap();
+        let out = candle_nn::linear(4, 2, vb.pp("out")).unwrap();
+        let mut opt = VarAdam::new(varmap.all_vars(), AdamConfig::default()).unwrap();
+        let x = Tensor::ones((5, 3), DType::F32, &Device::Cpu).unwrap();
+        let loss = out
+            .forward(&fc1.forward(&x).unwrap().relu().unwrap())
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .mean_all()
+            .unwrap();
+        let mut grads = loss.backward().unwrap();
+        let before = |name: &str| {
+            var_named(&varmap, name)
+                .unwrap()
+                .as_tensor()
+                .copy()
+                .unwrap()
+        };
+        let (w0, b0) = (before("fc1.weight"), before("fc1.bias"));
+        {
+            let mut store =
+                VarMapStore::new(&varmap, &mut opt, HiddenLayer::chain(&["fc1", "out"]))
+                    .unwrap()
+                    .with_grads(&mut grads);
+            assert!(store.has_grads());
+            let g = store
+                .grad("fc1.weight")
+                .unwrap()
+                .expect("fc1.weight has a gradient");
+            store
+                .set_grad("fc1.weight", &g.zeros_like().unwrap())
+                .unwrap();
+            let err = store.set_grad(
+                "fc1.weight",
+                &Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(),
+            );
+            assert!(err.unwrap_err().to_string().contains("shape"));
+        }
+        opt.step(&grads).unwrap();
+        let diff = |a: &Tensor, name: &str| {
+            let b = var_named(&varmap, name).unwrap();
+            (a - b.as_tensor())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        // Adam moves a parameter with a zero gradient by 0 on its first step (m = 0).
+        assert_eq!(diff(&w0, "fc1.weight"), 0.0);
+        assert!(diff(&b0, "fc1.bias") > 0.0);
+        assert_eq!(
+            opt.state_of("fc1.weight", &varmap).unwrap().unwrap().step,
+            1
+        );
+        // Without with_grads, gradients are an error naming the parameter.
+        let store = VarMapStore::new(&varmap, &mut opt, Vec::new()).unwrap();
+        assert!(store
+            .grad("fc1.bias")
+            .unwrap_err()
+            .to_string()
+            .contains("fc1.bias"));
+    }
+}
