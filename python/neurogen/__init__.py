@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "META_KEY": "checkpoint", "CheckpointError": "checkpoint", "load_checkpoint": "checkpoint",
-    "read_metadata": "checkpoint",
+    "read_metadata": "checkpoint", "IncompleteCheckpointWarning": "checkpoint",
+    "records_regularizers": "checkpoint",
     "Dataset": "data", "DecodeCacheError": "data", "EvalResult": "data", "Split": "data",
     "cache_file": "data", "evaluate": "data", "load_dataset": "data", "normalize": "data",
     "predict": "data", "read_decode_cache": "data", "subset": "data",

@@ -6,11 +6,20 @@ after any growth), ``regularizer``, ``epoch``, ``seed``, ``dataset``, ``metrics`
 ``load_checkpoint`` refuses what neurogen's Rust loader refuses, with the same messages: not a
 safetensors file (e.g. truncated), no or invalid ``neurogen`` metadata, a missing, extra or
 wrongly shaped tensor, a non-float dtype; and also any non-finite (NaN, inf) weight.
+
+Evaluating a network *as trained* needs its regularisers' evaluation hooks (dropout's max-norm),
+which the metadata records as ``regularizer.config`` (``RegularizerRecord`` in
+``crates/regularizers/src/trained.rs``, written by ``neurogen_regularizers::save_trained`` and
+``cargo xtask``). A checkpoint without it loads as the plain network with an
+:class:`IncompleteCheckpointWarning` (or is refused with ``require_regularizers=True``): its
+accuracy may differ from the run's own.
 """
 from __future__ import annotations
 
 import json
 import os
+import warnings
+from collections.abc import Mapping
 from typing import Any, Dict, Tuple, Union
 
 import torch
@@ -32,6 +41,18 @@ class CheckpointError(ValueError):
         super().__init__(f"checkpoint {os.fspath(path)}: {reason}")
         self.path = os.fspath(path)
         self.reason = reason
+
+
+class IncompleteCheckpointWarning(UserWarning):
+    """A checkpoint that does not record its regularisers (``regularizer.config``): it is
+    evaluated as the plain network, which may differ from the run's own accuracy."""
+
+
+def records_regularizers(meta: Dict[str, Any]) -> bool:
+    """Whether checkpoint metadata records the regularisers its evaluation needs: a
+    ``regularizer`` object with a ``config`` object (an empty set for a run without any)."""
+    reg = meta.get("regularizer")
+    return isinstance(reg, Mapping) and isinstance(reg.get("config"), Mapping)
 
 
 def _read_header(path: PathLike) -> Tuple[Dict[str, Any], Dict[str, str], bytes]:
@@ -89,12 +110,21 @@ def _parse_meta(path: PathLike, meta: Dict[str, str]) -> Dict[str, Any]:
     return parsed
 
 
-def load_checkpoint(path: PathLike, device: Union[str, torch.device] = "cpu") -> Tuple[NeurogenNet, Dict[str, Any]]:
-    """Loads a checkpoint written by neurogen (``cargo xtask train``/``reproduce``).
+def load_checkpoint(
+    path: PathLike,
+    device: Union[str, torch.device] = "cpu",
+    *,
+    require_regularizers: bool = False,
+) -> Tuple[NeurogenNet, Dict[str, Any]]:
+    """Loads a checkpoint written by neurogen (``cargo xtask train``/``reproduce``,
+    ``neurogen_regularizers::save_trained``).
 
     Returns ``(model, metadata)``: the network in ``eval()`` mode, with the checkpoint's
     evaluation hooks (dropout's max-norm when ``eval_renorm``), and the ``neurogen`` metadata
-    as a dict. Raises :class:`CheckpointError` for an invalid file."""
+    as a dict. Raises :class:`CheckpointError` for an invalid file. A checkpoint that does not
+    record its regularisers (``regularizer.config``) cannot be evaluated as trained: it loads
+    as the plain network with an :class:`IncompleteCheckpointWarning`, or is refused
+    (:class:`CheckpointError`) with ``require_regularizers=True``."""
     from safetensors.torch import load as st_load
 
     header, raw_meta, data = _read_header(path)
@@ -134,6 +164,15 @@ def load_checkpoint(path: PathLike, device: Union[str, torch.device] = "cpu") ->
         if not bool(torch.isfinite(t).all()):
             raise CheckpointError(path, f"tensor {name} holds a non-finite value (NaN or infinity)")
         state[name] = t
+    if not records_regularizers(meta):
+        why = (
+            "does not record its regularisers (metadata regularizer.config), so it cannot be "
+            "evaluated as trained: the plain network's accuracy may differ from the run's own "
+            "(dropout's evaluation max-norm); save it with neurogen_regularizers::save_trained"
+        )
+        if require_regularizers:
+            raise CheckpointError(path, why)
+        warnings.warn(f"checkpoint {os.fspath(path)} {why}", IncompleteCheckpointWarning, stacklevel=2)
     model = NeurogenNet(config, eval_max_norms_from_metadata(meta.get("regularizer")))
     model.load_state_dict(state, strict=True)
     model.eval()

@@ -125,3 +125,19 @@ def test_broken_files_are_refused_by_both(tiny_run, xtask, cifar10, tmp_path):
     save_file(nan, str(tmp_path / "n.safetensors"), metadata=md)
     both_refuse("nan.safetensors", (tmp_path / "n.safetensors").read_bytes(),
                 r"tensor conv3\.weight holds a non-finite value", None)
+
+
+def test_library_checkpoint_records_what_evaluation_as_trained_needs(tiny_run, test_split, recwarn):
+    # `xtask train` saves through the library call (neurogen_regularizers::save_trained): the
+    # checkpoint records its regularisers, loads without a warning even when they are required,
+    # and evaluates to the run's own final evaluation on the run's own images.
+    model, meta = neurogen.load_checkpoint(tiny_run["checkpoint"], require_regularizers=True)
+    assert meta["regularizer"]["spec"].startswith("dropout:")
+    assert meta["regularizer"]["report"] == meta["metrics"]["regularizer"]
+    assert not [w for w in recwarn if issubclass(w.category, neurogen.IncompleteCheckpointWarning)]
+    final = meta["metrics"]["final_eval"]
+    ev = tiny_run["eval"]  # `xtask eval --subset 400`: Rust's evaluation of the loaded file
+    dump = load_file(str(tiny_run["logits"]))
+    r = neurogen.evaluate(model, neurogen.subset(test_split, dump["indices"]))
+    assert (r.n, r.accuracy) == (ev["n"], ev["accuracy"])
+    assert final["n"] == 100 and 0.0 <= final["accuracy"] <= 1.0

@@ -118,3 +118,29 @@ def test_no_or_bad_metadata(good):
     save_file(state, str(tmp / "b.safetensors"), metadata={"neurogen": "{not json"})
     expect_refused(tmp / "b.safetensors", "`neurogen` metadata is not valid")
     expect_refused(write(tmp / "c.safetensors", state, model_cfg=dict(SMALL, hidden_sizes=[])), "hidden_sizes")
+
+
+def test_checkpoint_without_its_regularizers_warns_or_is_refused(good):
+    tmp, state, m = good
+    bare = write(tmp / "bare.safetensors", state)  # regularizer: null
+    with pytest.warns(neurogen.IncompleteCheckpointWarning, match="regularizer.config"):
+        model, meta = load_checkpoint(bare)
+    assert not neurogen.records_regularizers(meta)
+    x = torch.randn(2, 3, 8, 8)
+    torch.testing.assert_close(model(x), m.eval()(x), rtol=0, atol=0)  # still usable, plain
+    with pytest.raises(CheckpointError, match="cannot be evaluated as trained"):
+        load_checkpoint(bare, require_regularizers=True)
+
+
+def test_checkpoint_recording_its_regularizers_loads_silently(good, recwarn):
+    tmp, state, _ = good
+    control = {"spec": "control (no regulariser)", "report": None,
+               "config": {"regularizer": [], "reference_quirks": False}}
+    path = write(tmp / "control.safetensors", state, meta=meta_for(SMALL, control))
+    model, meta = load_checkpoint(path, require_regularizers=True)
+    assert neurogen.records_regularizers(meta) and model.eval_max_norms == []
+    dropout = dict(control, config={"regularizer": [{"kind": "dropout", "p": 0.2}],
+                                    "reference_quirks": False})
+    model, _ = load_checkpoint(write(tmp / "d.safetensors", state, meta=meta_for(SMALL, dropout)))
+    assert model.eval_max_norms == [3.0]
+    assert not [w for w in recwarn if issubclass(w.category, neurogen.IncompleteCheckpointWarning)]

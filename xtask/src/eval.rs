@@ -97,6 +97,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         split = split.sample(n, 0)?;
     }
     // Evaluate as training did: with the run's regularisers in evaluation mode.
+    if !crate::regs::records_regularizers(&ck.meta.regularizer) {
+        eprintln!(
+            "warning: {} does not record its regularisers (metadata regularizer.config): \
+             evaluating the plain network, which differs from the run's own accuracy if it was \
+             trained with an evaluation-mode hook (dropout's max-norm); save checkpoints with \
+             neurogen_regularizers::save_trained",
+            args.checkpoint.display()
+        );
+    }
     let mut reg = crate::regs::from_metadata(&ck.meta.regularizer)?;
     let r = neurogen_model::evaluate_with(&ck.model, &split, neurogen_model::EVAL_BATCH, &mut reg)
         .context("evaluation failed")?;

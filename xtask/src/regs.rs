@@ -3,7 +3,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use neurogen_model::Regularizer;
-use neurogen_regularizers::RegularizerSet;
+use neurogen_regularizers::{RegularizerRecord, RegularizerSet};
 
 /// The parsed regulariser settings.
 pub type Set = RegularizerSet;
@@ -27,42 +27,32 @@ pub fn build(set: &Set, seed: u64) -> anyhow::Result<Box<dyn Regularizer>> {
     Ok(Box::new(neurogen_regularizers::build(set, seed)?))
 }
 
-/// A one-line description, e.g. `neurogenesis:n=8,... + dropout:p=0.2`.
+/// A one-line description, e.g. `neurogenesis:n=8,... + dropout:p=0.2`
+/// ([`RegularizerSet::describe`]).
 pub fn describe(set: &Set) -> String {
-    if set.specs.is_empty() {
-        "control (no regulariser)".into()
-    } else {
-        let s: Vec<String> = set.specs.iter().map(|r| r.to_string()).collect();
-        format!(
-            "{}{}",
-            s.join(" + "),
-            if set.reference_quirks {
-                " (reference quirks)"
-            } else {
-                ""
-            }
-        )
-    }
+    set.describe()
 }
 
-/// What checkpoints store under `regularizer`: the description, the set, and the run's report.
+/// What checkpoints store under `regularizer`: the library's
+/// [`neurogen_regularizers::RegularizerRecord`] (description, set, the run's report).
 pub fn metadata(set: &Set, report: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
-    Ok(
-        serde_json::json!({ "spec": describe(set), "config": serde_json::to_value(set)?, "report": report }),
-    )
+    Ok(RegularizerRecord::new(set, report.clone()).to_json())
 }
 
 /// Rebuilds a checkpoint's regularisers (for evaluation-mode hooks such as the reference's
-/// dropout max-norm) from its metadata; no regulariser if the metadata has none.
+/// dropout max-norm) from its metadata; no regulariser if the metadata records none (see
+/// [`records_regularizers`]).
 pub fn from_metadata(meta: &serde_json::Value) -> anyhow::Result<Box<dyn Regularizer>> {
-    match meta.get("config") {
-        Some(cfg) if !cfg.is_null() => {
-            let set: Set = serde_json::from_value(cfg.clone())
-                .context("checkpoint metadata: regulariser config")?;
-            build(&set, 0)
-        }
-        _ => Ok(Box::new(neurogen_model::NoRegularizer)),
+    match RegularizerRecord::from_json(meta).context("checkpoint metadata: regulariser config")? {
+        Some(record) => build(&record.config, 0),
+        None => Ok(Box::new(neurogen_model::NoRegularizer)),
     }
+}
+
+/// Whether a checkpoint's `regularizer` metadata records its regularisers (an empty set counts:
+/// a run without any); without, it cannot be evaluated as trained.
+pub fn records_regularizers(meta: &serde_json::Value) -> bool {
+    matches!(RegularizerRecord::from_json(meta), Ok(Some(_)))
 }
 
 /// Number of neurogenesis events in a regulariser report (0 if none): the length of every

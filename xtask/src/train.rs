@@ -3,7 +3,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use neurogen_model::checkpoint::{self, CheckpointMeta};
 use neurogen_model::{
     device_name, parse_device_single_stream, AdamConfig, Cnn, ModelConfig, TrainConfig,
 };
@@ -227,15 +226,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         eval_split: eval_name.to_string(),
         metrics,
     };
-    let meta = CheckpointMeta {
-        regularizer: file.regularizer.clone(),
-        epoch: args.epochs,
+    let run = neurogen_regularizers::TrainedRun {
+        set: &set,
+        metrics: &file.metrics,
+        epochs: args.epochs,
         seed: args.seed,
-        dataset: ds.kind.to_string(),
-        metrics: serde_json::to_value(&file.metrics)?,
-        ..CheckpointMeta::for_model(&model)
+        dataset: &file.dataset,
     };
-    checkpoint::save(&model, &meta, &out.join("model.safetensors"))?;
+    neurogen_regularizers::save_trained(&model, &run, &out.join("model.safetensors"))?;
     write_json_atomic(&out.join("metrics.json"), &file)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&file)?);

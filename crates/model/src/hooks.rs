@@ -9,6 +9,9 @@
 //! asks each replica's [`Hooks`] for its steps at every [`HookSite`], uploads the factors of
 //! all replicas at once and applies each step to the `[K, batch, width]` activations in one
 //! operation: a hook is written once, and is as fast with 20 replicas as with one.
+//! A plugin whose transform is none of these kinds implements [`ForwardTransform`] and returns
+//! it as [`HookStep::Transform`]: it runs replica by replica, and the built-in steps around it
+//! stay batched.
 use candle_core::{Device, Tensor};
 
 use crate::error::{ModelError, Result};
@@ -113,6 +116,39 @@ impl HookSite {
     }
 }
 
+/// A forward transform of a plugin's own: any differentiable function of one replica's
+/// activations `[batch, width]` to activations of the same shape, returned by a regulariser's
+/// `hook` as [`HookStep::Transform`] (build one with [`HookStep::transform`]).
+///
+/// The built-in kinds of [`HookStep`] run as one operation for all K replicas; a transform runs
+/// once per replica (on its own slice of the stacked activations), and the built-in steps
+/// around it stay batched. Gradients flow through it as through any candle operation.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use neurogen_model::hooks::{apply_all, ForwardTransform, HookStep};
+///
+/// /// Clips activations at 1 (a capped ReLU), by name in errors.
+/// struct Cap;
+/// impl ForwardTransform for Cap {
+///     fn name(&self) -> &str { "cap" }
+///     fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> { x.clamp(0f32, 1f32) }
+/// }
+/// let x = Tensor::new(&[[[0.5f32, 3.0]], [[2.0, 0.25]]], &Device::Cpu)?; // K = 2, batch 1
+/// let step = HookStep::transform(Cap);
+/// let y = apply_all(&x, &[vec![step.clone()], vec![step]])?;
+/// assert_eq!(y.to_vec3::<f32>()?, vec![vec![vec![0.5, 1.0]], vec![vec![1.0, 0.25]]]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait ForwardTransform: Send + Sync {
+    /// A short name, used in errors.
+    fn name(&self) -> &str;
+
+    /// The transformed activations: `x` is one replica's `[batch, width]`; the result must have
+    /// the same shape (an error naming the transform otherwise).
+    fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor>;
+}
+
 /// One step of a forward hook on one replica's activations of shape `[batch, width]`.
 ///
 /// More kinds of step may come (`#[non_exhaustive]`): a `match` outside this crate needs a `_`
@@ -141,6 +177,28 @@ pub enum HookStep {
     /// to the lower unit index, see [`top_k_mask`]) and set the others to 0. The mask is taken
     /// from the activations themselves; gradients flow through the winners.
     TopK(usize),
+    /// A plugin's own transform ([`ForwardTransform`]), applied replica by replica; equal
+    /// (`==`) when it is the same `Arc`.
+    Transform(std::sync::Arc<dyn ForwardTransform>),
+}
+
+impl std::fmt::Debug for dyn ForwardTransform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ForwardTransform({})", self.name())
+    }
+}
+
+impl PartialEq for dyn ForwardTransform {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(self as *const Self, other as *const Self)
+    }
+}
+
+impl HookStep {
+    /// [`HookStep::Transform`] of `t`.
+    pub fn transform(t: impl ForwardTransform + 'static) -> Self {
+        HookStep::Transform(std::sync::Arc::new(t))
+    }
 }
 
 impl HookStep {
@@ -152,6 +210,8 @@ impl HookStep {
             (HookStep::ScaleUnits(_), HookStep::ScaleUnits(_)) => true,
             (a @ HookStep::RenormL1 { .. }, b @ HookStep::RenormL1 { .. }) => a == b,
             (HookStep::TopK(_), HookStep::TopK(_)) => true,
+            // Applied replica by replica, so any two transforms line up.
+            (HookStep::Transform(_), HookStep::Transform(_)) => true,
             _ => false,
         }
     }
@@ -323,6 +383,26 @@ pub fn apply_all(x: &Tensor, plans: &[Vec<HookStep>]) -> Result<Tensor> {
                 let m = upload(mask, (k, b, w), &x)?;
                 (x * m)?
             }
+            HookStep::Transform(_) => {
+                let mut outs = Vec::with_capacity(k);
+                for (r, p) in plans.iter().enumerate() {
+                    let HookStep::Transform(t) = &p[i] else {
+                        return Err(mixed());
+                    };
+                    let xr = x.get(r)?;
+                    let y = t.apply(&xr)?;
+                    if y.dims() != xr.dims() {
+                        return Err(ModelError::Config(format!(
+                            "forward transform {} returned shape {:?} for activations of shape {:?}",
+                            t.name(),
+                            y.dims(),
+                            xr.dims()
+                        )));
+                    }
+                    outs.push(y);
+                }
+                Tensor::stack(&outs, 0)?
+            }
             HookStep::RenormL1 {
                 max_norm,
                 block: None,
@@ -378,6 +458,7 @@ impl HookStep {
             HookStep::Add(_) => "Add",
             HookStep::RenormL1 { .. } => "RenormL1",
             HookStep::TopK(_) => "TopK",
+            HookStep::Transform(_) => "Transform",
         }
     }
 }
@@ -405,6 +486,7 @@ fn upload<S: Into<candle_core::Shape>>(v: Vec<f32>, shape: S, like: &Tensor) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn x(k: usize, b: usize, w: usize) -> Tensor {
         let v: Vec<f32> = (0..k * b * w)
@@ -457,6 +539,93 @@ mod tests {
         assert_eq!(y[1], vec![vec![0., 0., 0., 3.], vec![3., 0., 0., 0.]]);
         assert_eq!(top_k_mask(&[1.0, 2.0], 5), vec![1.0, 1.0]);
         assert_eq!(top_k_mask(&[1.0, 2.0], 0), vec![0.0, 0.0]);
+    }
+
+    /// Doubles, then adds the replica-independent constant 1 (so order matters).
+    struct AffineTest;
+    impl ForwardTransform for AffineTest {
+        fn name(&self) -> &str {
+            "affine-test"
+        }
+        fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+            (x * 2.0)? + 1.0
+        }
+    }
+
+    #[test]
+    fn transforms_run_per_replica_between_batched_built_in_steps() {
+        let t = x(3, 4, 5);
+        let f: Arc<dyn ForwardTransform> = Arc::new(AffineTest);
+        let plan = |r: usize| {
+            vec![
+                HookStep::ScaleUnits(vec![0.5 + r as f32; 5]),
+                HookStep::Transform(f.clone()),
+                HookStep::RenormL1 {
+                    max_norm: 2.0,
+                    block: None,
+                },
+            ]
+        };
+        let plans: Vec<_> = (0..3).map(plan).collect();
+        let y = apply_all(&t, &plans).unwrap();
+        for r in 0..3 {
+            let alone = apply_all(&t.narrow(0, r, 1).unwrap(), &[plan(r)]).unwrap();
+            assert_eq!(
+                y.get(r).unwrap().to_vec2::<f32>().unwrap(),
+                alone.get(0).unwrap().to_vec2::<f32>().unwrap()
+            );
+            // By hand: scale, transform, renorm.
+            let by_hand = renorm_l1(
+                &(((t.get(r).unwrap() * (0.5 + r as f64)).unwrap() * 2.0).unwrap() + 1.0).unwrap(),
+                0,
+                2.0,
+            )
+            .unwrap();
+            let (a, b) = (
+                y.get(r)
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap(),
+                by_hand.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            );
+            for (u, v) in a.iter().zip(&b) {
+                assert!((u - v).abs() < 1e-6, "{u} vs {v}");
+            }
+        }
+        assert_eq!(
+            HookStep::Transform(f.clone()),
+            HookStep::Transform(f.clone())
+        );
+        assert_ne!(
+            HookStep::Transform(f),
+            HookStep::Transform(Arc::new(AffineTest))
+        );
+    }
+
+    /// Returns a tensor of the wrong shape.
+    struct Shrink;
+    impl ForwardTransform for Shrink {
+        fn name(&self) -> &str {
+            "shrink"
+        }
+        fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+            x.narrow(1, 0, 1)
+        }
+    }
+
+    #[test]
+    fn a_transform_of_the_wrong_shape_is_an_error_naming_it() {
+        let t = x(1, 2, 3);
+        let err = apply_all(&t, &[vec![HookStep::transform(Shrink)]])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shrink") && err.contains("shape"), "{err}");
+        let err = apply_feature_maps(&t, 1, 0, &[HookStep::transform(Shrink)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Transform"), "{err}");
     }
 
     #[test]

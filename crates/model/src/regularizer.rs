@@ -34,7 +34,7 @@ use candle_core::{IndexOp, Tensor};
 
 use crate::adam::AdamConfig;
 use crate::error::Result;
-use crate::hooks::{HookSite, HookStep, Hooks};
+use crate::hooks::{apply_all, ForwardCtx, HookSite, HookStep, Hooks, LayerInfo, LayerKind, Point};
 use crate::net::Cnn;
 pub use crate::slot::{StepCtx, StepCx};
 
@@ -194,6 +194,61 @@ impl<R: Regularizer> Hooks for PerReplica<'_, R> {
             ))),
         }
     }
+}
+
+/// Applies `reg`'s forward hooks at `point` of hidden layer `layer` to that layer's
+/// activations `x` (`[batch, width]`) in a forward pass of one's own, and returns the result:
+/// dropout with max-norm, neural noise, excitability and k-WTA are each one call in a
+/// `candle-nn` model's `forward`, as `candle_nn::Dropout` is. `ctx` says training
+/// ([`ForwardCtx::train`]) or evaluation ([`ForwardCtx::eval`]); random draws happen here, as in
+/// our network's forward pass, so the same seed gives the same masks.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use neurogen_model::{apply_hooks, ForwardCtx, HookSite, HookStep, Point, Regularizer, Result};
+/// struct Halve;
+/// impl Regularizer for Halve {
+///     fn name(&self) -> String { "halve".into() }
+///     fn hook(&mut self, site: &HookSite) -> Result<Vec<HookStep>> {
+///         let on = site.ctx.train && site.is(0, Point::Activation);
+///         Ok(if on { vec![HookStep::ScaleUnits(vec![0.5; site.layer.width])] } else { vec![] })
+///     }
+/// }
+/// let h = Tensor::ones((2, 3), candle_core::DType::F32, &Device::Cpu)?;
+/// let y = apply_hooks(&mut Halve, &h, 0, Point::Activation, ForwardCtx::train(0, 0))?;
+/// assert_eq!(y.to_vec2::<f32>()?[1], vec![0.5; 3]);
+/// let y = apply_hooks(&mut Halve, &h, 0, Point::Activation, ForwardCtx::eval())?;
+/// assert_eq!(y.to_vec2::<f32>()?[1], vec![1.0; 3]);
+/// # Ok::<(), neurogen_model::ModelError>(())
+/// ```
+pub fn apply_hooks<R: Regularizer + ?Sized>(
+    reg: &mut R,
+    x: &Tensor,
+    layer: usize,
+    point: Point,
+    ctx: ForwardCtx,
+) -> Result<Tensor> {
+    let (batch, width) = x.dims2().map_err(|_| {
+        crate::ModelError::Config(format!(
+            "apply_hooks takes a hidden layer's [batch, width] activations, got shape {:?}",
+            x.dims()
+        ))
+    })?;
+    let site = HookSite {
+        layer: LayerInfo {
+            index: layer,
+            kind: LayerKind::Hidden,
+            width,
+        },
+        point,
+        batch,
+        ctx,
+    };
+    let steps = reg.hook(&site)?;
+    if steps.is_empty() {
+        return Ok(x.clone());
+    }
+    Ok(apply_all(&x.unsqueeze(0)?, &[steps])?.squeeze(0)?)
 }
 
 /// The regulariser that does nothing: plain training (the paper's control group).

@@ -18,6 +18,7 @@ use candle_core::{DType, Device, IndexOp, Tensor, Var};
 use crate::adam::{Adam, ParamState};
 use crate::error::{ModelError, Result};
 use crate::net::Cnn;
+use crate::store::ParamStore;
 
 /// Where training is when a step hook runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,13 +196,9 @@ fn stack_over(
     })
 }
 
-/// One replica's view of the model and its optimiser during a step hook.
-///
-/// Reads return this replica's values in PyTorch's shapes (`fcs.1.weight` is `[250, 250]`);
-/// writes are staged and land in the stacked model when the phase ends (module docs).
-pub struct StepCx<'a> {
-    /// Where training is.
-    pub ctx: StepCtx,
+/// One replica of our stacked model and its optimiser, as a [`ParamStore`]: reads return
+/// this replica's values (what it staged, if anything), writes are staged (module docs).
+pub(crate) struct ReplicaView<'a> {
     replica: usize,
     net: &'a Cnn,
     opt: &'a Adam,
@@ -209,54 +206,30 @@ pub struct StepCx<'a> {
     staged: &'a mut Staging,
 }
 
-impl<'a> StepCx<'a> {
-    pub(crate) fn new(
-        ctx: StepCtx,
-        replica: usize,
-        net: &'a Cnn,
-        opt: &'a Adam,
-        grads: Option<&'a GradStore>,
-        staged: &'a mut Staging,
-    ) -> Self {
-        StepCx {
-            ctx,
-            replica,
-            net,
-            opt,
-            grads,
-            staged,
-        }
+impl ReplicaView<'_> {
+    fn grads_or_err(&self, name: &str) -> Result<&GradStore> {
+        self.grads.ok_or_else(|| {
+            ModelError::Config(format!(
+                "the gradient of {name} was asked for outside Phase::AfterBackward (the only phase with gradients)"
+            ))
+        })
     }
+}
 
-    /// Which replica this is.
-    pub fn replica(&self) -> usize {
-        self.replica
-    }
-
-    /// The parameters' floating-point type.
-    pub fn dtype(&self) -> DType {
+impl ParamStore for ReplicaView<'_> {
+    fn dtype(&self) -> DType {
         self.net.dtype()
     }
 
-    /// The parameters' device.
-    pub fn device(&self) -> &Device {
+    fn device(&self) -> &Device {
         self.net.device()
     }
 
-    /// Number of hidden layers.
-    pub fn num_hidden(&self) -> usize {
-        self.net.num_hidden()
+    fn replica(&self) -> usize {
+        self.replica
     }
 
-    /// Width of hidden layer `layer` (after what this replica staged).
-    pub fn hidden_width(&self, layer: usize) -> Result<usize> {
-        let (w, _, _) = self.net.hidden_param_names(layer)?;
-        Ok(self.param(&w)?.dim(0)?)
-    }
-
-    /// The names of every parameter, in the network's order (PyTorch's names, e.g.
-    /// `fcs.0.weight`).
-    pub fn param_names(&self) -> Vec<String> {
+    fn param_names(&self) -> Vec<String> {
         self.net
             .named_params()
             .into_iter()
@@ -264,22 +237,14 @@ impl<'a> StepCx<'a> {
             .collect()
     }
 
-    /// Names of hidden layer `layer`'s parameters: `(incoming weight, bias, outgoing weight)`.
-    pub fn hidden_param_names(&self, layer: usize) -> Result<(String, String, String)> {
-        self.net.hidden_param_names(layer)
-    }
-
-    /// This replica's value of parameter `name` (detached; what it staged, if anything).
-    pub fn param(&self, name: &str) -> Result<Tensor> {
+    fn param(&self, name: &str) -> Result<Tensor> {
         if let Some(Some(t)) = self.staged.params.get(name).map(|v| &v[self.replica]) {
             return Ok(t.clone());
         }
         self.net.value(name, self.replica)
     }
 
-    /// Replaces this replica's value of parameter `name` (PyTorch's shape). The shape may
-    /// change only for hidden layers' parameters, alike in every replica (additive growth).
-    pub fn set_param(&mut self, name: &str, value: &Tensor) -> Result<()> {
+    fn set_param(&mut self, name: &str, value: &Tensor) -> Result<()> {
         let var = self.net.param(name)?;
         if self.grads.is_some() && value.dims() != &var.dims()[1..] {
             return Err(ModelError::Config(format!(
@@ -297,9 +262,7 @@ impl<'a> StepCx<'a> {
         Ok(())
     }
 
-    /// This replica's optimiser state of parameter `name` (what it staged, if anything);
-    /// `None` before the parameter's first update.
-    pub fn optim_state(&self, name: &str) -> Result<Option<ParamState>> {
+    fn optim_state(&self, name: &str) -> Result<Option<ParamState>> {
         let r = self.replica;
         let cur = self.opt.state(name, r)?;
         let staged =
@@ -326,8 +289,7 @@ impl<'a> StepCx<'a> {
         }
     }
 
-    /// Replaces this replica's optimiser state of parameter `name`.
-    pub fn set_optim_state(&mut self, name: &str, state: ParamState) -> Result<()> {
+    fn set_optim_state(&mut self, name: &str, state: ParamState) -> Result<()> {
         self.net.param(name)?;
         let k = self.net.replicas();
         let r = self.replica;
@@ -337,18 +299,36 @@ impl<'a> StepCx<'a> {
         Ok(())
     }
 
-    /// Whether this phase has gradients to read and replace: only
-    /// [`crate::Phase::AfterBackward`] has.
-    pub fn has_grads(&self) -> bool {
+    fn is_frozen(&self, name: &str) -> bool {
+        self.staged
+            .frozen
+            .iter()
+            .rev()
+            .find(|(n, r, _)| n == name && *r == self.replica)
+            .map_or_else(|| self.opt.is_frozen(name, self.replica), |(_, _, f)| *f)
+    }
+
+    fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<()> {
+        self.net.param(name)?;
+        self.staged
+            .frozen
+            .push((name.to_string(), self.replica, frozen));
+        Ok(())
+    }
+
+    fn num_hidden(&self) -> usize {
+        self.net.num_hidden()
+    }
+
+    fn hidden_param_names(&self, layer: usize) -> Result<(String, String, String)> {
+        self.net.hidden_param_names(layer)
+    }
+
+    fn has_grads(&self) -> bool {
         self.grads.is_some()
     }
 
-    /// This replica's gradient of parameter `name` in PyTorch's shape (what it staged, if
-    /// anything), in [`crate::Phase::AfterBackward`]: the gradient of its minibatch loss (plus
-    /// loss term), which the optimiser step that follows will use. `None` where the parameter
-    /// has no gradient this step (it did not take part in the loss). Other phases have no
-    /// gradients: an error.
-    pub fn grad(&self, name: &str) -> Result<Option<Tensor>> {
+    fn grad(&self, name: &str) -> Result<Option<Tensor>> {
         let var = self.net.param(name)?;
         let grads = self.grads_or_err(name)?;
         if let Some(Some(t)) = self.staged.grads.get(name).map(|v| &v[self.replica]) {
@@ -360,12 +340,7 @@ impl<'a> StepCx<'a> {
         })
     }
 
-    /// Replaces this replica's gradient of parameter `name` (PyTorch's shape) for the optimiser
-    /// step that follows, in [`crate::Phase::AfterBackward`]: e.g. a projected gradient (A-GEM),
-    /// its sign, or an update rule of the hook's own (a pseudo-gradient). Staged like every
-    /// write; the other replicas' gradients are unchanged. A parameter without a gradient this
-    /// step gets one (zeros in the other replicas).
-    pub fn set_grad(&mut self, name: &str, grad: &Tensor) -> Result<()> {
+    fn set_grad(&mut self, name: &str, grad: &Tensor) -> Result<()> {
         let var = self.net.param(name)?;
         self.grads_or_err(name)?;
         if grad.dims() != &var.dims()[1..] {
@@ -383,32 +358,232 @@ impl<'a> StepCx<'a> {
         Staging::slot(&mut self.staged.grads, name, k)[self.replica] = Some(grad);
         Ok(())
     }
+}
 
-    fn grads_or_err(&self, name: &str) -> Result<&'a GradStore> {
-        self.grads.ok_or_else(|| {
-            ModelError::Config(format!(
-                "the gradient of {name} was asked for outside Phase::AfterBackward (the only phase with gradients)"
-            ))
-        })
+/// What a [`StepCx`] reads and writes through.
+enum Backing<'a> {
+    /// One replica of our stacked model (our training loop, [`edit_replica`]).
+    Replica(ReplicaView<'a>),
+    /// Any other store, e.g. a `candle-nn` model's [`crate::VarMapStore`].
+    Store(&'a mut dyn ParamStore),
+}
+
+/// A step hook's view of the model and its optimiser: one replica of our network inside our
+/// training loop, or any [`ParamStore`] (a `candle-nn` model's [`crate::VarMapStore`]) in a
+/// loop of one's own ([`StepCx::over`]).
+///
+/// Reads return the values in PyTorch's shapes (`fcs.1.weight` is `[250, 250]`). In our loop,
+/// writes are staged and land in the stacked model when the phase ends (module docs); a
+/// `VarMapStore` applies them at once. Every method is also [`ParamStore`]'s, so code written
+/// against the trait takes a `StepCx` too.
+pub struct StepCx<'a> {
+    /// Where training is.
+    pub ctx: StepCtx,
+    backing: Backing<'a>,
+}
+
+impl<'a> StepCx<'a> {
+    pub(crate) fn new(
+        ctx: StepCtx,
+        replica: usize,
+        net: &'a Cnn,
+        opt: &'a Adam,
+        grads: Option<&'a GradStore>,
+        staged: &'a mut Staging,
+    ) -> Self {
+        StepCx {
+            ctx,
+            backing: Backing::Replica(ReplicaView {
+                replica,
+                net,
+                opt,
+                grads,
+                staged,
+            }),
+        }
+    }
+
+    /// A step hook's view of `store` at `ctx`: how a training loop of one's own runs our step
+    /// hooks (`reg.on_step(Phase::AfterStep, &mut StepCx::over(&mut store, ctx))`).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{Optimizer, VarBuilder, VarMap};
+    /// use neurogen_model::{HiddenLayer, StepCtx, StepCx, VarAdam, VarMapStore};
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let _fc1 = candle_nn::linear(4, 8, vb.pp("fc1"))?;
+    /// let _out = candle_nn::linear(8, 2, vb.pp("out"))?;
+    /// let mut adam = VarAdam::new(varmap.all_vars(), Default::default())?;
+    /// let mut store = VarMapStore::new(&varmap, &mut adam, HiddenLayer::chain(&["fc1", "out"]))?;
+    /// let ctx = StepCtx { epoch: 0, batch: 0, step: 0, batches_per_epoch: 1 };
+    /// let cx = StepCx::over(&mut store, ctx);
+    /// assert_eq!(cx.hidden_width(0)?, 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn over(store: &'a mut dyn ParamStore, ctx: StepCtx) -> Self {
+        StepCx {
+            ctx,
+            backing: Backing::Store(store),
+        }
+    }
+
+    fn store(&self) -> &dyn ParamStore {
+        match &self.backing {
+            Backing::Replica(v) => v,
+            Backing::Store(s) => &**s,
+        }
+    }
+
+    fn store_mut(&mut self) -> &mut dyn ParamStore {
+        match &mut self.backing {
+            Backing::Replica(v) => v,
+            Backing::Store(s) => &mut **s,
+        }
+    }
+
+    /// Which replica this is (0 for a model of its own).
+    pub fn replica(&self) -> usize {
+        self.store().replica()
+    }
+
+    /// The parameters' floating-point type.
+    pub fn dtype(&self) -> DType {
+        self.store().dtype()
+    }
+
+    /// The parameters' device.
+    pub fn device(&self) -> &Device {
+        self.store().device()
+    }
+
+    /// Number of hidden layers.
+    pub fn num_hidden(&self) -> usize {
+        self.store().num_hidden()
+    }
+
+    /// Width of hidden layer `layer` (after what this replica staged).
+    pub fn hidden_width(&self, layer: usize) -> Result<usize> {
+        self.store().hidden_width(layer)
+    }
+
+    /// The names of every parameter, in the network's order (PyTorch's names, e.g.
+    /// `fcs.0.weight`).
+    pub fn param_names(&self) -> Vec<String> {
+        self.store().param_names()
+    }
+
+    /// Names of hidden layer `layer`'s parameters: `(incoming weight, bias, outgoing weight)`.
+    pub fn hidden_param_names(&self, layer: usize) -> Result<(String, String, String)> {
+        self.store().hidden_param_names(layer)
+    }
+
+    /// This replica's value of parameter `name` (detached; what it staged, if anything).
+    pub fn param(&self, name: &str) -> Result<Tensor> {
+        self.store().param(name)
+    }
+
+    /// Replaces this replica's value of parameter `name` (PyTorch's shape). The shape may
+    /// change only for hidden layers' parameters of our network, alike in every replica
+    /// (additive growth).
+    pub fn set_param(&mut self, name: &str, value: &Tensor) -> Result<()> {
+        self.store_mut().set_param(name, value)
+    }
+
+    /// This replica's optimiser state of parameter `name` (what it staged, if anything);
+    /// `None` before the parameter's first update.
+    pub fn optim_state(&self, name: &str) -> Result<Option<ParamState>> {
+        self.store().optim_state(name)
+    }
+
+    /// Replaces this replica's optimiser state of parameter `name`.
+    pub fn set_optim_state(&mut self, name: &str, state: ParamState) -> Result<()> {
+        self.store_mut().set_optim_state(name, state)
+    }
+
+    /// Whether this phase has gradients to read and replace: in our loop only
+    /// [`crate::Phase::AfterBackward`] has.
+    pub fn has_grads(&self) -> bool {
+        self.store().has_grads()
+    }
+
+    /// This replica's gradient of parameter `name` in PyTorch's shape (what it staged, if
+    /// anything), in [`crate::Phase::AfterBackward`]: the gradient of its minibatch loss (plus
+    /// loss term), which the optimiser step that follows will use. `None` where the parameter
+    /// has no gradient this step (it did not take part in the loss). Other phases have no
+    /// gradients: an error.
+    pub fn grad(&self, name: &str) -> Result<Option<Tensor>> {
+        self.store().grad(name)
+    }
+
+    /// Replaces this replica's gradient of parameter `name` (PyTorch's shape) for the optimiser
+    /// step that follows, in [`crate::Phase::AfterBackward`]: e.g. a projected gradient (A-GEM),
+    /// its sign, or an update rule of the hook's own (a pseudo-gradient). Staged like every
+    /// write; the other replicas' gradients are unchanged. A parameter without a gradient this
+    /// step gets one (zeros in the other replicas).
+    pub fn set_grad(&mut self, name: &str, grad: &Tensor) -> Result<()> {
+        self.store_mut().set_grad(name, grad)
     }
 
     /// Whether the optimiser skips parameter `name` of this replica (after what it staged).
     pub fn is_frozen(&self, name: &str) -> bool {
-        self.staged
-            .frozen
-            .iter()
-            .rev()
-            .find(|(n, r, _)| n == name && *r == self.replica)
-            .map_or_else(|| self.opt.is_frozen(name, self.replica), |(_, _, f)| *f)
+        self.store().is_frozen(name)
     }
 
     /// Stops (true) or resumes (false) optimiser updates of parameter `name` of this replica.
     pub fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<()> {
-        self.net.param(name)?;
-        self.staged
-            .frozen
-            .push((name.to_string(), self.replica, frozen));
-        Ok(())
+        self.store_mut().set_frozen(name, frozen)
+    }
+}
+
+impl ParamStore for StepCx<'_> {
+    fn dtype(&self) -> DType {
+        StepCx::dtype(self)
+    }
+    fn device(&self) -> &Device {
+        StepCx::device(self)
+    }
+    fn replica(&self) -> usize {
+        StepCx::replica(self)
+    }
+    fn param_names(&self) -> Vec<String> {
+        StepCx::param_names(self)
+    }
+    fn param(&self, name: &str) -> Result<Tensor> {
+        StepCx::param(self, name)
+    }
+    fn set_param(&mut self, name: &str, value: &Tensor) -> Result<()> {
+        StepCx::set_param(self, name, value)
+    }
+    fn optim_state(&self, name: &str) -> Result<Option<ParamState>> {
+        StepCx::optim_state(self, name)
+    }
+    fn set_optim_state(&mut self, name: &str, state: ParamState) -> Result<()> {
+        StepCx::set_optim_state(self, name, state)
+    }
+    fn is_frozen(&self, name: &str) -> bool {
+        StepCx::is_frozen(self, name)
+    }
+    fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<()> {
+        StepCx::set_frozen(self, name, frozen)
+    }
+    fn num_hidden(&self) -> usize {
+        StepCx::num_hidden(self)
+    }
+    fn hidden_param_names(&self, layer: usize) -> Result<(String, String, String)> {
+        StepCx::hidden_param_names(self, layer)
+    }
+    fn hidden_width(&self, layer: usize) -> Result<usize> {
+        StepCx::hidden_width(self, layer)
+    }
+    fn has_grads(&self) -> bool {
+        StepCx::has_grads(self)
+    }
+    fn grad(&self, name: &str) -> Result<Option<Tensor>> {
+        StepCx::grad(self, name)
+    }
+    fn set_grad(&mut self, name: &str, grad: &Tensor) -> Result<()> {
+        StepCx::set_grad(self, name, grad)
     }
 }
 

@@ -39,6 +39,15 @@ pub enum RegError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A checkpoint lacks what evaluating it as trained needs (its regularisers), or records
+    /// them in a form this version cannot read.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is missing or wrong, and what to do.
+        message: String,
+    },
     /// An error from the model crate (shapes, unknown parameters, ...).
     #[error(transparent)]
     Model(#[from] ModelError),

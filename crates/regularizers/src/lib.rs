@@ -24,6 +24,12 @@
 //! assert_eq!(stack.name(), "neurogenesis+dropout");
 //! # Ok::<(), neurogen_regularizers::RegError>(())
 //! ```
+//!
+//! The whole program (data → model → regularisers → train → evaluate → save) is
+//! `examples/quickstart.rs`; [`save_trained`], [`load_trained`] and [`Trained::evaluate`]
+//! save, load and evaluate a network as trained (module [`trained`]). On a `candle-nn` model of
+//! one's own, the same regularisers run in one's own loop through
+//! `neurogen_model::{VarAdam, VarMapStore, apply_hooks}`: `examples/candle_nn_mlp.rs`.
 #![warn(missing_docs)]
 
 // The README's examples (the crate's page on crates.io) run as doctests.
@@ -42,6 +48,7 @@ pub mod neurogenesis;
 pub mod plan;
 pub mod spec;
 pub mod stack;
+pub mod trained;
 pub mod units;
 pub mod weight_decay;
 
@@ -57,5 +64,8 @@ pub use neurogenesis::{Growth, Neurogenesis, NeurogenesisConfig, NeurogenesisEve
 pub use plan::{RunPlan, ScheduleWarning};
 pub use spec::{build, build_for_run, RegularizerSet, RegularizerSpec};
 pub use stack::Stack;
+pub use trained::{
+    evaluate_as_trained, load_trained, save_trained, RegularizerRecord, Trained, TrainedRun,
+};
 pub use units::UnitCount;
 pub use weight_decay::{WeightDecay, WeightDecayConfig};

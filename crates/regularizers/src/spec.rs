@@ -327,6 +327,32 @@ pub struct RegularizerSet {
 }
 
 impl RegularizerSet {
+    /// A one-line description, e.g. `neurogenesis:n=8,... + dropout:p=0.2`, with
+    /// ` (reference quirks)` when they are on; `control (no regulariser)` for an empty set.
+    ///
+    /// ```
+    /// use neurogen_regularizers::RegularizerSet;
+    /// assert_eq!(RegularizerSet::default().describe(), "control (no regulariser)");
+    /// let set = RegularizerSet::from_specs(["dropout"], true)?;
+    /// assert!(set.describe().starts_with("dropout:") && set.describe().ends_with(" (reference quirks)"));
+    /// # Ok::<(), neurogen_regularizers::RegError>(())
+    /// ```
+    pub fn describe(&self) -> String {
+        if self.specs.is_empty() {
+            return "control (no regulariser)".into();
+        }
+        let s: Vec<String> = self.specs.iter().map(|r| r.to_string()).collect();
+        format!(
+            "{}{}",
+            s.join(" + "),
+            if self.reference_quirks {
+                " (reference quirks)"
+            } else {
+                ""
+            }
+        )
+    }
+
     /// A set from command-line specifications (`--regularizer` values).
     ///
     /// ```

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use neurogen_model::checkpoint::{self, CheckpointMeta};
 use neurogen_model::{device_name, evaluate_with, ModelError};
 use serde::{Deserialize, Serialize};
 
@@ -119,15 +118,14 @@ pub fn record(
             .collect(),
         regularizer: metrics.regularizer.clone(),
     };
-    let meta = CheckpointMeta {
-        regularizer: regs::metadata(&run.set, &metrics.regularizer)?,
-        epoch: spec.epochs,
+    let trained = neurogen_regularizers::TrainedRun {
+        set: &run.set,
+        metrics: &metrics,
+        epochs: spec.epochs,
         seed: run.seed,
-        dataset: data.dataset.clone(),
-        metrics: serde_json::to_value(&metrics)?,
-        ..CheckpointMeta::for_model(model)
+        dataset: &data.dataset,
     };
-    checkpoint::save(model, &meta, &opts.dir.join(&ck_rel))?;
+    neurogen_regularizers::save_trained(model, &trained, &opts.dir.join(&ck_rel))?;
     write_json_atomic(&opts.dir.join(format!("curves/{stem}.json")), &curves)?;
     Ok(row)
 }
