@@ -16,8 +16,9 @@
 //! mode (an odd last row or column is dropped) and with an exact gradient, which candle
 //! 0.11's `max_pool2d` lacks (it scales the gradient by a quarter). Nearest
 //! upsampling to a size that is not a multiple (4×8 → 9×16, 12×19 → 25×39) picks source
-//! `⌊i·in/out⌋` as PyTorch's `nn.Upsample(size)` does, through `index_select` (whose
-//! gradient candle has, unlike its non-integer `upsample_nearest2d`).
+//! `⌊i·in/out⌋` as PyTorch's `nn.Upsample(size)` does, here by `index_select` (candle's
+//! `upsample_nearest2d` has no gradient for non-integer factors). Transposed
+//! convolutions are one matrix product and the workspace's col2im.
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -142,7 +143,9 @@ fn pool2(x: &Tensor) -> Result<Tensor> {
     Ok(kernels::max_pool2x2(x)?)
 }
 
-/// Nearest-neighbour upsampling to `(h, w)`: output `i` takes input `⌊i·in/out⌋`.
+/// Nearest-neighbour upsampling to `(h, w)`: output `(i, j)` takes input
+/// `(⌊i·in_h/h⌋, ⌊j·in_w/w⌋)`, by `index_select` on both axes (candle's
+/// `upsample_nearest2d` has no gradient for these non-integer factors).
 fn upsample(x: &Tensor, h: usize, w: usize) -> Result<Tensor> {
     let (_, _, ih, iw) = x.dims4()?;
     let idx = |n_in: usize, n_out: usize| -> Result<Tensor> {
@@ -158,9 +161,27 @@ fn conv_relu(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
     Ok(kernels::conv2d_bias_relu(x, w, b, 0)?)
 }
 
+/// A transposed convolution, stride 1, no padding, `w` `[in, out, k, k]` as PyTorch stores
+/// it, plus `b`: one matrix product `wᵀ·x` (`[out·k·k, N·H·W]`) and col2im, the adjoint of
+/// the workspace's differentiable im2col (candle's own `conv_transpose2d` is a direct loop,
+/// far slower on the CPU).
 fn conv_t(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
-    let y = x.conv_transpose2d(w, 0, 0, 1, 1)?;
-    Ok(y.broadcast_add(&b.reshape((1, (), 1, 1))?)?)
+    let (n, c, h, wd) = x.dims4()?;
+    let (ci, co, k, _) = w.dims4()?;
+    if ci != c {
+        return Err(shape(format!(
+            "a transposed convolution of {ci} input channels got {c}"
+        )));
+    }
+    let xr = x
+        .transpose(0, 1)?
+        .contiguous()?
+        .reshape((1, c, n * h * wd))?;
+    let wt = w.reshape((1, ci, co * k * k))?.transpose(1, 2)?;
+    let cols = wt.matmul(&xr)?;
+    let y = kernels::col2im(&cols, co, n, h + k - 1, wd + k - 1, k, k, 0)?;
+    let y = y.squeeze(0)?.transpose(0, 1)?;
+    Ok(y.broadcast_add(&b.reshape((1, co, 1, 1))?)?)
 }
 
 fn linear(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
@@ -574,4 +595,46 @@ impl FeedForwardNet {
 /// Index of the largest entry of each row of `[B, C]` logits.
 pub(crate) fn argmax_rows(logits: &Tensor) -> Result<Vec<u32>> {
     Ok(logits.argmax(D::Minus1)?.to_vec1::<u32>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn im2col_transposed_convolution_matches_candles() {
+        let d = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (3, 6, 5, 7), &d).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(0f32, 1.0, (6, 4, 4, 4), &d).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, 4, &d).unwrap()).unwrap();
+        let ours = conv_t(&x, &w, &b).unwrap();
+        let theirs = x
+            .conv_transpose2d(&w, 0, 0, 1, 1)
+            .unwrap()
+            .broadcast_add(&b.reshape((1, 4, 1, 1)).unwrap())
+            .unwrap();
+        assert_eq!(ours.dims(), &[3, 4, 8, 10]);
+        let diff = ours.sub(&theirs).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-4);
+    }
+
+    #[test]
+    fn upsampling_picks_floor_of_i_times_in_over_out() {
+        let d = Device::Cpu;
+        let x = Tensor::arange(0f32, 4.0, &d)
+            .unwrap()
+            .reshape((1, 1, 1, 4))
+            .unwrap();
+        let y = upsample(&x, 2, 9).unwrap();
+        let y = y
+            .squeeze(0)
+            .unwrap()
+            .squeeze(0)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        // PyTorch's nn.Upsample(size=(2, 9)) of [0, 1, 2, 3]: floor(i · 4 / 9).
+        let row = vec![0f32, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0];
+        assert_eq!(y, vec![row.clone(), row]);
+    }
 }
