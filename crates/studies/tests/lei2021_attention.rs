@@ -642,3 +642,44 @@ fn fashion_mnist_scenes_use_the_authors_split_sizes() {
     assert!(x.iter().all(|v| (0.0..=1.0 + 0.3).contains(v)));
     assert!(load_items(&dir, neurogen_data::DatasetKind::Cifar10).is_err());
 }
+
+// ---------------------------------------------------------------- analysis
+
+#[test]
+fn traces_follow_the_ior_sequence_and_draw_as_an_svg_grid() {
+    let cfg = SceneConfig::paper();
+    let items = striped_items(6, 4, 16);
+    let scenes = Scenes::compose(&items, &cfg, 1).unwrap();
+    let net = AttentionNet::new(AttentionConfig::paper(&cfg), 5, &cpu()).unwrap();
+    let traces = trace_scenes(&net, &scenes, &[0, 3]).unwrap();
+    assert_eq!(traces.len(), 2);
+    for t in &traces {
+        assert_eq!(
+            t.scene,
+            scenes
+                .scene(traces.iter().position(|u| u == t).unwrap() * 3)
+                .unwrap()
+        );
+        assert_eq!(t.passes.len(), 2);
+        // The two passes name two different objects.
+        assert_ne!(t.passes[0].selected, t.passes[1].selected);
+        let (a, b) = (&t.passes[0], &t.passes[1]);
+        for j in 0..cfg.pixels() {
+            // IOR after pass 1 = {mask < 0.5}; pass 2's mask is 1 there; the IOR only grows.
+            assert_eq!(a.ior[j], if a.mask[j] < 0.5 { 1.0 } else { 0.0 });
+            if a.ior[j] == 1.0 {
+                assert_eq!(b.mask[j], 1.0);
+                assert_eq!(b.ior[j], 1.0);
+            }
+        }
+    }
+    let svg = mask_grid_svg(&traces, &neurogen_data::FASHION_MNIST_CLASSES).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("IOR after pass 2"));
+    assert_eq!(svg.matches("reported").count(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("masks.svg");
+    save_mask_grid(&path, &traces, &[]).unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().contains("pass 1"));
+    assert!(mask_grid_svg(&[], &[]).is_err());
+}

@@ -23,6 +23,8 @@
 //! - [`mod@train`]: [`AttentionTrainer`], [`ControlTrainer`], the training loop [`fn@train`] with
 //!   a progress callback, and the evaluation (accuracy, inhibition on attended and unattended
 //!   pixels, modulation per layer).
+//! - [`analysis`]: the masks, gated inputs and IOR sequence of a few scenes
+//!   ([`trace_scenes`]) and their SVG grid ([`mask_grid_svg`], [`save_mask_grid`]).
 //!
 //! Settings — the paper's: the architecture, gating strength 0.2 (gains in `[0.8, 1.2]`),
 //! inhibition of return, two objects offset by 14 px on a 28×42 canvas, the per-object loss
@@ -52,7 +54,7 @@
 //! code's unused `Dropout(0.7)` is left out.
 //!
 //! Not here yet: the study itself (`cargo xtask reproduce attention`, which needs the study
-//! engine), the mask figure and the tuning-curve analysis.
+//! engine) and the tuning-curve analysis (rotating bars, `analysis/tuning_curves.py`).
 //!
 //! ```
 //! use candle_core::Device;
@@ -66,6 +68,7 @@
 //! assert!((0.0..=1.0).contains(&eval.accuracy));
 //! # Ok::<(), AttentionError>(())
 //! ```
+pub mod analysis;
 pub mod data;
 pub mod error;
 pub mod gating;
@@ -73,6 +76,7 @@ pub mod loss;
 pub mod model;
 pub mod train;
 
+pub use analysis::{mask_grid_svg, save_mask_grid, trace_scenes, PassTrace, SceneTrace};
 pub use data::{
     compose_canvas, load_items, paper_splits, Items, SceneBatch, SceneConfig, Scenes, CLASSES,
     ITEM, OFFSET,
