@@ -683,3 +683,37 @@ fn traces_follow_the_ior_sequence_and_draw_as_an_svg_grid() {
     assert!(std::fs::read_to_string(&path).unwrap().contains("pass 1"));
     assert!(mask_grid_svg(&[], &[]).is_err());
 }
+
+#[test]
+fn training_is_deterministic_given_the_seed() {
+    let cfg = SceneConfig::paper();
+    let items = striped_items(10, 2, 20);
+    let run = |seed: u64| -> Vec<f32> {
+        let tc = TrainConfig {
+            batch: 4,
+            epochs: 2,
+            max_steps: Some(3),
+            ..TrainConfig::paper(seed)
+        };
+        let net = AttentionNet::new(AttentionConfig::paper(&cfg), 0, &cpu()).unwrap();
+        let mut t = AttentionTrainer::new(net, &tc).unwrap();
+        let mut epochs = Vec::new();
+        train(&mut t, &items, &cfg, &tc, &cpu(), |p| epochs.push(p.epoch)).unwrap();
+        // 10 items in batches of 4: three minibatches in the first epoch.
+        assert_eq!(epochs, vec![0, 0, 0]);
+        t.net()
+            .named_params()
+            .iter()
+            .flat_map(|(_, v)| {
+                v.as_tensor()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let a = run(1);
+    assert_eq!(a, run(1));
+    assert_ne!(a, run(2));
+}
