@@ -717,3 +717,74 @@ fn training_is_deterministic_given_the_seed() {
     assert_eq!(a, run(1));
     assert_ne!(a, run(2));
 }
+
+// ---------------------------------------------------------------- tuning
+
+#[test]
+fn bars_lie_along_their_orientation() {
+    let b = bar((28, 42), 0.0, 1.5, (14.0, 21.0), 20.0).unwrap();
+    // Horizontal: peak 1 on row 14 within ±10 columns of the centre, nothing beyond.
+    assert!((b[14 * 42 + 21] - 1.0).abs() < 1e-6);
+    assert!((b[14 * 42 + 31] - 1.0).abs() < 1e-6);
+    assert_eq!(b[14 * 42 + 32], 0.0);
+    assert!(b[18 * 42 + 21] < 0.1 && b[15 * 42 + 21] > 0.7);
+    // Vertical at 90°: peak down column 21.
+    let v = bar((28, 42), 90.0, 1.5, (14.0, 21.0), 20.0).unwrap();
+    assert!((v[5 * 42 + 21] - 1.0).abs() < 1e-6);
+    assert!(v[14 * 42 + 26] < 0.01);
+    assert!(bar((28, 42), 0.0, 0.0, (14.0, 21.0), 20.0).is_err());
+}
+
+#[test]
+fn scaling_fit_recovers_gain_and_offset() {
+    let x = [0.1, 0.5, 0.9, 1.4, 2.0];
+    let y: Vec<f64> = x.iter().map(|v| 1.3 * v + 0.05).collect();
+    let f = scaling_fit(&x, &y).unwrap();
+    assert!((f.slope - 1.3).abs() < 1e-12 && (f.intercept - 0.05).abs() < 1e-12);
+    assert!((f.r2 - 1.0).abs() < 1e-12);
+    assert!(scaling_fit(&x, &y[..4]).is_err());
+    assert!(scaling_fit(&[1.0, 1.0], &[0.0, 1.0]).is_err());
+    assert!(scaling_fit(&[0.0, f64::NAN], &[0.0, 1.0]).is_err());
+}
+
+#[test]
+fn tuning_curves_cover_every_unit_and_orientation() {
+    let net = AttentionNet::new(tiny_config(), 3, &cpu()).unwrap();
+    let (h, w) = (16, 19);
+    let distractor: Vec<f32> = (0..h * w)
+        .map(|j| {
+            if j % w >= 10 && (3..13).contains(&(j / w)) {
+                0.8
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let stimuli: Vec<Vec<Vec<f32>>> = [0.0, 45.0, 90.0]
+        .iter()
+        .map(|&d| {
+            [3.0, 4.0]
+                .iter()
+                .map(|&cx| bar((h, w), d, 1.0, (8.0, cx), 8.0).unwrap())
+                .collect()
+        })
+        .collect();
+    let curves = tuning_curves(&net, &distractor, &stimuli, (6, 3), (1, 1)).unwrap();
+    assert_eq!(curves.len(), 20 + 50);
+    assert_eq!(curves[0].layer, "conv1");
+    assert_eq!(curves[20].layer, "conv2");
+    assert_eq!(curves[69].channel, 49);
+    for c in &curves {
+        assert_eq!(c.attended.len(), 3);
+        // Every stimulus is attended twice, once per object: each orientation has both.
+        for o in 0..3 {
+            assert!(c.attended[o].is_some() && c.unattended[o].is_some());
+            for v in [c.attended[o], c.unattended[o]].into_iter().flatten() {
+                assert!(v >= 0.0 && v.is_finite());
+            }
+        }
+    }
+    let err = tuning_curves(&net, &distractor, &stimuli, (13, 0), (0, 0)).unwrap_err();
+    assert!(matches!(err, AttentionError::Shape(_)), "{err}");
+    assert!(tuning_curves(&net, &distractor[..5], &stimuli, (0, 0), (0, 0)).is_err());
+}

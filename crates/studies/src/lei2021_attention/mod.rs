@@ -25,6 +25,9 @@
 //!   pixels, modulation per layer).
 //! - [`analysis`]: the masks, gated inputs and IOR sequence of a few scenes
 //!   ([`trace_scenes`]) and their SVG grid ([`mask_grid_svg`], [`save_mask_grid`]).
+//! - [`tuning`]: oriented bars ([`bar`]), tuning curves with and without attention
+//!   ([`tuning_curves`]) and the regression that tests multiplicative scaling
+//!   ([`scaling_fit`]).
 //!
 //! Settings — the paper's: the architecture, gating strength 0.2 (gains in `[0.8, 1.2]`),
 //! inhibition of return, two objects offset by 14 px on a 28×42 canvas, the per-object loss
@@ -54,7 +57,8 @@
 //! code's unused `Dropout(0.7)` is left out.
 //!
 //! Not here yet: the study itself (`cargo xtask reproduce attention`, which needs the study
-//! engine) and the tuning-curve analysis (rotating bars, `analysis/tuning_curves.py`).
+//! engine). The bars of [`tuning`] are drawn directly (a Gaussian cross-section, cut at the
+//! bar's length), not by rotating and shifting an image with PIL as the authors' script does.
 //!
 //! ```
 //! use candle_core::Device;
@@ -75,6 +79,7 @@ pub mod gating;
 pub mod loss;
 pub mod model;
 pub mod train;
+pub mod tuning;
 
 pub use analysis::{mask_grid_svg, save_mask_grid, trace_scenes, PassTrace, SceneTrace};
 pub use data::{
@@ -91,3 +96,4 @@ pub use train::{
     evaluate_attention, train, AttentionTrainer, ControlTrainer, Evaluation, Progress,
     SceneLearner, StepStats, TrainConfig, TrainSummary,
 };
+pub use tuning::{bar, scaling_fit, tuning_curves, ScalingFit, TuningCurves};
