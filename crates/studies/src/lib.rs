@@ -11,6 +11,8 @@
 //!   broadcasting, beside backprop and direct feedback alignment (Clark, Abbott & Chung 2021).
 //! - [`cornford2021_dale`]: Dale's-law networks (DANN, ColumnEI) and a biological-plausibility
 //!   report for any network (Cornford et al. 2021; Inoue et al. 2026).
+//! - [`lei2021_attention`]: a recurrent network attending to one object after another by
+//!   top-down multiplicative gating and inhibition of return (Lei, Benjamin & Kording 2021).
 //!
 //! A study's experiment (`cargo xtask reproduce <study>`) runs on the study
 //! engine; what lives here is the part a researcher can use from their own code.
@@ -18,3 +20,4 @@
 pub mod bena2021_modular;
 pub mod clark2021_gevb;
 pub mod cornford2021_dale;
+pub mod lei2021_attention;
