@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use neurogen_lab::events::{duration, Event, Observer};
 use neurogen_lab::schedule::{batch_label, repeat_major, run_batches};
 use neurogen_lab::{Arm, RunError, RunStore};
+use neurogen_regularizers::RunPlan;
 
 use super::record::{record, BatchTiming};
 use super::shard;
@@ -56,10 +57,24 @@ pub fn run_groups(
         }
     };
     let rows: Vec<RunRecord> = store.read()?;
-    // Validate every spec before any training, so a typo fails at once.
+    // Validate every spec before any training, so a typo fails at once; say once per group
+    // when a regulariser's schedule cannot act in the planned run (e.g. `every` longer than the
+    // run): the run still trains as asked.
+    let mut warned: Vec<&str> = Vec::new();
     for s in &specs {
-        regs::parse_set(&s.specs, None, s.reference_quirks)
+        let set = regs::parse_set(&s.specs, None, s.reference_quirks)
             .with_context(|| format!("group {:?}", s.group))?;
+        if warned.contains(&s.group.as_str()) {
+            continue;
+        }
+        warned.push(&s.group);
+        let plan = RunPlan::new(
+            s.epochs,
+            neurogen_model::training_batches(data.train.len(), s.batch_size.max(1), 0, 0).len(),
+        );
+        for w in set.schedule_warnings(&plan) {
+            eprintln!("{}: warning: group {:?}: {w}", opts.figure, s.group);
+        }
     }
     let todo = store.still_to_do(&specs, &rows)?;
     let total = specs.len();
