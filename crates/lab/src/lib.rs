@@ -6,3 +6,7 @@
 //! and no candle: a study's own crate brings the model and the training loop.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+
+pub mod claims;
+pub mod plot;
+pub mod report;
