@@ -309,7 +309,7 @@ fn a_claims_table_renders_to_markdown_in_claim_order_with_holm() {
     .unwrap();
     let mut rep = Report::new("Toy");
     rep.style_mut().claim_column = "claim (Toy et al. 2030)".into();
-    rep.claims(decided);
+    rep.add_claims(decided);
     let plots = rep.paired_plots();
     let md = rep.finish();
     let lines: Vec<&str> = md.lines().collect();
@@ -418,7 +418,7 @@ fn values_in_other_units_get_their_own_forest_plot() {
         Claim::paired("loss", "{d}", LOSS, "ngn", "control", Expect::Better),
     ];
     let mut rep = Report::new("Toy");
-    rep.claims(decide(&obs, &claims, vec![]).unwrap());
+    rep.add_claims(decide(&obs, &claims, vec![]).unwrap());
     let stems: Vec<String> = rep.paired_plots().into_iter().map(|(s, _)| s).collect();
     assert_eq!(
         stems,
@@ -476,7 +476,7 @@ fn too_few_runs_are_untestable_and_say_why_without_nan() {
     let f = claims[2].evaluate(&obs).unwrap();
     assert!(f.found.contains("group \"late\""), "{}", f.found);
     let mut rep = Report::new("Interim");
-    rep.claims(decide(&obs, &claims, vec![]).unwrap());
+    rep.add_claims(decide(&obs, &claims, vec![]).unwrap());
     let md = rep.finish();
     assert!(!md.contains("NaN"), "{md}");
 }

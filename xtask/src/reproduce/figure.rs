@@ -1,12 +1,18 @@
 //! A figure as data: its groups (each with a stable key), the values compared, and the paper's
 //! claims, each a test of one group against another.
 //!
+//! The claims vocabulary (values, expectations, tests, verdicts) is the engine's,
+//! [`neurogen_lab::claims`]; what is Tran et al.'s here is the group (regularisers, dropout
+//! epochs, published-code variants) and the results of the paper's CNN runs.
+//!
 //! A figure module declares a [`Figure`] (groups and claims), trains it with
 //! [`super::FigureCtx::train`] and gets [`Results`], in which every value is found by group key
-//! (never by display name or position). [`super::report::Report`] turns comparisons into Welch
-//! test lines and claims into the claims table. Only analyses that are truly a figure's own
-//! (fig3's pair z-scores, fig5's ablation, selectivity and new units) are code; they add their
-//! per-group numbers to [`Results`] as [`CustomValue`]s, or decide a [`Test::Analysis`] claim.
+//! (never by display name or position); [`Results`] is the claims' [`Observations`]. The
+//! report ([`super::report::FigureReport`]) turns comparisons into Welch test lines and claims
+//! into the claims table. Only analyses that are truly a figure's own (fig3's pair z-scores,
+//! fig5's ablation, selectivity and new units) are code; they add their per-group numbers to
+//! [`Results`] as values of their own ([`Value`] descriptors), or decide a
+//! [`neurogen_lab::claims::Test::Analysis`] claim.
 //!
 //! The run layer ([`mod@super::run`]) knows groups only by display name, which is `runs.csv`'s
 //! `group` column and part of each run's configuration hash; figures know them only by key.
@@ -18,13 +24,14 @@
 //! Group::new("ngn-excite", "Neurogenesis + excitability", &[s.neurogenesis("excite=2")], s)?,
 //! // a claim: text, what "found" says ({d} = the difference), value, a, b, expected direction
 //! Claim::welch("Neurogenesis raises test accuracy over control", "difference {d} points",
-//!              Value::TestAccuracy, "neurogenesis", "control", Expect::Better),
+//!              Value::TEST_ACCURACY, "neurogenesis", "control", Expect::Better),
 //! ```
 use std::collections::BTreeMap;
 
 use neurogen_regularizers::{RegularizerSet, RegularizerSpec};
 
-use super::report::Verdict;
+use neurogen_lab::claims::{Claim, Comparison, Observations, Value};
+
 use super::run::csv::ok_values;
 use super::run::{slug, RunRecord};
 use super::scale::Scale;
@@ -118,184 +125,6 @@ impl Group {
     }
 }
 
-/// A value of each run that a figure compares between groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Value {
-    /// Final test accuracy, percent.
-    TestAccuracy,
-    /// Final training accuracy (evaluation mode), percent.
-    TrainAccuracy,
-    /// Training minus test accuracy, points (lower is better).
-    Gap,
-    /// A value computed by a figure's own analysis and added with [`Results::set_custom`].
-    Custom(CustomValue),
-}
-
-/// A value computed by a figure's own analysis (e.g. fig5's ablation robustness).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CustomValue {
-    /// Name in test lines (e.g. `ablation robustness`).
-    pub name: &'static str,
-    /// Digits after the point of differences in the claims table.
-    pub digits: usize,
-    /// Whether a higher value is what the paper calls better.
-    pub higher_is_better: bool,
-}
-
-impl Value {
-    /// Name in test lines (`test accuracy`, `generalisation gap`, …).
-    pub fn label(self) -> &'static str {
-        match self {
-            Value::TestAccuracy => "test accuracy",
-            Value::TrainAccuracy => "training accuracy",
-            Value::Gap => "generalisation gap",
-            Value::Custom(c) => c.name,
-        }
-    }
-
-    /// Name in summary tables (`mean {table_label}`).
-    pub fn table_label(self) -> &'static str {
-        match self {
-            Value::Gap => "gap",
-            v => v.label(),
-        }
-    }
-
-    /// Digits after the point of differences in the claims table.
-    pub fn digits(self) -> usize {
-        match self {
-            Value::Custom(c) => c.digits,
-            _ => 2,
-        }
-    }
-
-    /// Whether a higher value is better (accuracies) or worse (the generalisation gap).
-    pub fn higher_is_better(self) -> bool {
-        match self {
-            Value::Gap => false,
-            Value::Custom(c) => c.higher_is_better,
-            _ => true,
-        }
-    }
-}
-
-/// The direction a claim expects group `a` to differ from group `b`, in terms of
-/// [`Value::higher_is_better`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// `a` is better than `b`: holds if the difference has that sign and p < 0.05.
-    Better,
-    /// `a` is worse than `b`: holds if the difference has that sign and p < 0.05.
-    Worse,
-    /// `a` is not significantly worse than `b`: holds unless `a` is worse with p < 0.05.
-    NotWorse,
-}
-
-impl Expect {
-    /// The verdict for a difference `diff` (a − b) of `value` with p-value `p`.
-    pub fn verdict(self, value: Value, diff: f64, p: f64) -> Verdict {
-        let up = value.higher_is_better();
-        match self {
-            Expect::Better => Verdict::from_test(diff, p, up),
-            Expect::Worse => Verdict::from_test(diff, p, !up),
-            Expect::NotWorse => {
-                let not_worse = if up { diff >= 0.0 } else { diff <= 0.0 };
-                if not_worse || p >= 0.05 {
-                    Verdict::Holds
-                } else {
-                    Verdict::DoesNotHold
-                }
-            }
-        }
-    }
-}
-
-/// A comparison of one value between two groups (a Welch t-test of `a` against `b`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    /// The value compared.
-    pub value: Value,
-    /// Key of the first group (differences are a − b).
-    pub a: String,
-    /// Key of the second group.
-    pub b: String,
-}
-
-impl Comparison {
-    /// `value` of group `a` against group `b` (keys).
-    pub fn new(value: Value, a: &str, b: &str) -> Comparison {
-        Comparison {
-            value,
-            a: a.to_string(),
-            b: b.to_string(),
-        }
-    }
-}
-
-/// How a claim is decided.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Test {
-    /// A Welch t-test of a comparison; `found` says what was found, with `{d}` standing for the
-    /// signed difference (", p = …" is appended).
-    Welch {
-        /// The comparison tested.
-        cmp: Comparison,
-        /// The paper's direction.
-        expect: Expect,
-        /// The "found here" text, e.g. `difference {d} points`.
-        found: &'static str,
-    },
-    /// Decided by the figure's own analysis, which gives the finding and the verdict to
-    /// [`super::report::Report::claims`].
-    Analysis,
-}
-
-/// A claim of the paper and how this run tests it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Claim {
-    /// The claim as the report states it.
-    pub text: String,
-    /// How it is decided.
-    pub test: Test,
-}
-
-impl Claim {
-    /// A claim decided by a Welch t-test of `value`, group `a` against group `b` (keys).
-    pub fn welch(
-        text: &str,
-        found: &'static str,
-        value: Value,
-        a: &str,
-        b: &str,
-        expect: Expect,
-    ) -> Claim {
-        Claim {
-            text: text.to_string(),
-            test: Test::Welch {
-                cmp: Comparison::new(value, a, b),
-                expect,
-                found,
-            },
-        }
-    }
-
-    /// A claim decided by the figure's own analysis.
-    pub fn analysis(text: &str) -> Claim {
-        Claim {
-            text: text.to_string(),
-            test: Test::Analysis,
-        }
-    }
-
-    /// The comparison a Welch claim tests.
-    pub fn comparison(&self) -> Option<&Comparison> {
-        match &self.test {
-            Test::Welch { cmp, .. } => Some(cmp),
-            Test::Analysis => None,
-        }
-    }
-}
-
 /// A figure: its title, its groups and the paper's claims it tests.
 #[derive(Debug, Clone)]
 pub struct Figure {
@@ -369,7 +198,7 @@ pub struct Results {
     /// The rows of this figure's runs (ok and failed).
     pub rows: Vec<RunRecord>,
     /// Values a figure computed itself, by (value, group key), each by repeat.
-    custom: BTreeMap<(CustomValue, String), BTreeMap<usize, f64>>,
+    custom: BTreeMap<(Value, String), BTreeMap<usize, f64>>,
 }
 
 impl Results {
@@ -443,56 +272,23 @@ impl Results {
         ))
     }
 
-    /// `value` of groups `a` and `b` for the repeats where both ran successfully, paired by
-    /// repeat (every repeat starts all groups from the same weights and minibatch order); a
-    /// [`Value::Custom`] value pairs the repeats the figure set it for.
-    pub fn paired(&self, value: Value, a: &str, b: &str) -> (Vec<f64>, Vec<f64>) {
-        let by_repeat = |key: &str| -> BTreeMap<usize, f64> {
-            if let Value::Custom(c) = value {
-                return self
-                    .custom
-                    .get(&(c, key.to_string()))
-                    .cloned()
-                    .unwrap_or_default();
-            }
-            let name = &self.group(key).name;
-            self.rows
-                .iter()
-                .filter(|r| &r.group == name && r.status == super::run::csv::RunStatus::Ok)
-                .filter_map(|r| {
-                    let v = match value {
-                        Value::TestAccuracy => r.test_accuracy,
-                        Value::TrainAccuracy => r.train_accuracy,
-                        Value::Gap => r.train_accuracy.zip(r.test_accuracy).map(|(t, e)| t - e),
-                        Value::Custom(_) => None,
-                    };
-                    v.map(|v| (r.repeat, v))
-                })
-                .collect()
-        };
-        let (ma, mb) = (by_repeat(a), by_repeat(b));
-        ma.iter()
-            .filter_map(|(r, x)| mb.get(r).map(|y| (*x, *y)))
-            .unzip()
-    }
-
-    /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
-    /// figure did not set is empty).
+    /// The values of group `key`'s successful runs, ordered by repeat (a figure's own value
+    /// the figure did not set is empty).
     pub fn values(&self, value: Value, key: &str) -> Vec<f64> {
         let name = &self.group(key).name;
-        match value {
-            Value::TestAccuracy => ok_values(&self.rows, name, |r| r.test_accuracy),
-            Value::TrainAccuracy => ok_values(&self.rows, name, |r| r.train_accuracy),
-            Value::Gap => {
-                let train = ok_values(&self.rows, name, |r| r.train_accuracy);
-                let test = ok_values(&self.rows, name, |r| r.test_accuracy);
-                train.iter().zip(&test).map(|(a, b)| a - b).collect()
-            }
-            Value::Custom(c) => self
-                .custom
-                .get(&(c, key.to_string()))
+        if value == Value::TEST_ACCURACY {
+            ok_values(&self.rows, name, |r| r.test_accuracy)
+        } else if value == Value::TRAIN_ACCURACY {
+            ok_values(&self.rows, name, |r| r.train_accuracy)
+        } else if value == Value::GAP {
+            let train = ok_values(&self.rows, name, |r| r.train_accuracy);
+            let test = ok_values(&self.rows, name, |r| r.test_accuracy);
+            train.iter().zip(&test).map(|(a, b)| a - b).collect()
+        } else {
+            self.custom
+                .get(&(value, key.to_string()))
                 .map(|m| m.values().copied().collect())
-                .unwrap_or_default(),
+                .unwrap_or_default()
         }
     }
 
@@ -503,17 +299,62 @@ impl Results {
             .collect()
     }
 
-    /// Sets a custom value of group `key`: `(repeat, value)` for each successful run (so
-    /// paired claims pair it by repeat).
-    pub fn set_custom(&mut self, value: CustomValue, key: &str, values: Vec<(usize, f64)>) {
+    /// Sets a figure's own value of group `key`: `(repeat, value)` for each successful run
+    /// (so paired claims pair it by repeat).
+    pub fn set_custom(&mut self, value: Value, key: &str, values: Vec<(usize, f64)>) {
         self.group(key);
         self.custom
             .insert((value, key.to_string()), values.into_iter().collect());
     }
 }
 
+/// How a value of the paper's CNN runs is read from a row of `runs.csv`; None for a figure's
+/// own value (set with [`Results::set_custom`]).
+fn from_row(value: Value) -> Option<fn(&RunRecord) -> Option<f64>> {
+    if value == Value::TEST_ACCURACY {
+        Some(|r| r.test_accuracy)
+    } else if value == Value::TRAIN_ACCURACY {
+        Some(|r| r.train_accuracy)
+    } else if value == Value::GAP {
+        Some(|r| r.train_accuracy.zip(r.test_accuracy).map(|(t, e)| t - e))
+    } else {
+        None
+    }
+}
+
+/// The figure's runs as the claims read them: test and training accuracy and the gap from the
+/// successful rows, a figure's own values as it set them; groups named by display name.
+impl Observations for Results {
+    fn by_repeat(&self, value: Value, key: &str) -> BTreeMap<usize, f64> {
+        let Some(pick) = from_row(value) else {
+            return self
+                .custom
+                .get(&(value, key.to_string()))
+                .cloned()
+                .unwrap_or_default();
+        };
+        let name = &self.group(key).name;
+        self.rows
+            .iter()
+            .filter(|r| &r.group == name && r.status == super::run::csv::RunStatus::Ok)
+            .filter_map(|r| pick(r).map(|v| (r.repeat, v)))
+            .collect()
+    }
+
+    fn values(&self, value: Value, key: &str) -> Vec<f64> {
+        Results::values(self, value, key)
+    }
+
+    fn name(&self, key: &str) -> String {
+        self.group(key).name.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use neurogen_lab::claims::{Expect, Verdict};
+
+    use super::super::report::FigureReport;
     use super::super::run::RunStatus;
     use super::super::scale::ScaleName;
     use super::*;
@@ -577,42 +418,22 @@ mod tests {
             row("Control", 1, 90.0, 90.0, RunStatus::Failed),
         ];
         let mut res = Results::new(groups, rows);
-        assert_eq!(res.values(Value::TestAccuracy, "ngn"), [35.0, 50.0]);
-        assert_eq!(res.values(Value::TrainAccuracy, "control"), [30.0]);
-        assert_eq!(res.values(Value::Gap, "ngn"), [5.0, 10.0]);
-        let auc = CustomValue {
-            name: "auc",
-            digits: 3,
-            higher_is_better: true,
-        };
-        assert!(res.values(Value::Custom(auc), "ngn").is_empty());
+        assert_eq!(res.values(Value::TEST_ACCURACY, "ngn"), [35.0, 50.0]);
+        assert_eq!(res.values(Value::TRAIN_ACCURACY, "control"), [30.0]);
+        assert_eq!(res.values(Value::GAP, "ngn"), [5.0, 10.0]);
+        let auc = Value::new("auc", "auc", "", 3, true);
+        assert!(res.values(auc, "ngn").is_empty());
         res.set_custom(auc, "ngn", vec![(1, 0.7), (0, 0.5)]);
-        assert_eq!(res.values(Value::Custom(auc), "ngn"), [0.5, 0.7]);
+        assert_eq!(res.values(auc, "ngn"), [0.5, 0.7]);
         res.set_custom(auc, "control", vec![(0, 0.25)]);
         assert_eq!(
-            res.paired(Value::Custom(auc), "ngn", "control"),
+            neurogen_lab::claims::paired_values(&res, &Comparison::new(auc, "ngn", "control")),
             (vec![0.5], vec![0.25])
         );
         assert_eq!(
-            res.table(Value::TestAccuracy, &["control"]),
+            res.table(Value::TEST_ACCURACY, &["control"]),
             [("Control".to_string(), vec![20.0])]
         );
-    }
-
-    #[test]
-    fn expectations_follow_the_values_direction() {
-        use Verdict::*;
-        let (acc, gap) = (Value::TestAccuracy, Value::Gap);
-        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.01), Holds);
-        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.2), DirectionOnly);
-        assert_eq!(Expect::Better.verdict(acc, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::Better.verdict(gap, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Worse.verdict(acc, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Worse.verdict(gap, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.2), Holds);
-        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::NotWorse.verdict(gap, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Better.verdict(acc, f64::NAN, 0.01), Untestable);
     }
 
     #[test]
@@ -628,7 +449,7 @@ mod tests {
             claims: vec![Claim::welch(
                 "c",
                 "{d}",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "ngn",
                 "control",
                 Expect::Better,
@@ -638,7 +459,7 @@ mod tests {
         fig.claims.push(Claim::welch(
             "d",
             "{d}",
-            Value::TestAccuracy,
+            Value::TEST_ACCURACY,
             "ngn",
             "dropout",
             Expect::Better,
@@ -669,8 +490,8 @@ mod tests {
         Results::new(groups, rows)
     }
 
-    fn header() -> super::super::report::Report {
-        super::super::report::Report::new(
+    fn header() -> neurogen_lab::report::Report {
+        super::super::report::header(
             "t",
             &Scale::new(ScaleName::Smoke),
             &[],
@@ -688,7 +509,7 @@ mod tests {
             Claim::welch(
                 "Neurogenesis beats control",
                 "{d} points vs control",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "ngn",
                 "control",
                 Expect::Better,
@@ -733,7 +554,7 @@ mod tests {
         let claims = vec![Claim::welch(
             "Excitability beats neurogenesis",
             "{d} points vs neurogenesis",
-            Value::TestAccuracy,
+            Value::TEST_ACCURACY,
             "exc",
             "ngn",
             Expect::Better,
@@ -777,7 +598,7 @@ mod tests {
                 Claim::welch(
                     "ngn",
                     "{d}",
-                    Value::TestAccuracy,
+                    Value::TEST_ACCURACY,
                     "ngn",
                     "control",
                     Expect::Better,
@@ -785,7 +606,7 @@ mod tests {
                 Claim::welch(
                     "wd",
                     "{d}",
-                    Value::TestAccuracy,
+                    Value::TEST_ACCURACY,
                     "wd",
                     "control",
                     Expect::Better,
@@ -839,16 +660,16 @@ mod tests {
             res.published_keys(&["control", "ngn"]),
             ["control", "ngn@published"]
         );
-        let cmp = Comparison::new(Value::TestAccuracy, "ngn", "control");
+        let cmp = Comparison::new(Value::TEST_ACCURACY, "ngn", "control");
         assert_eq!(
             res.published_comparison(&cmp),
             Some(Comparison::new(
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "ngn@published",
                 "control"
             ))
         );
-        let wd = Comparison::new(Value::TestAccuracy, "wd", "control");
+        let wd = Comparison::new(Value::TEST_ACCURACY, "wd", "control");
         assert_eq!(res.published_comparison(&wd), None);
 
         let mut rep = header();

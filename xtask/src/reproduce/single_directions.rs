@@ -27,6 +27,8 @@ use neurogen_analysis::{
     ablation_curve, class_selectivity, default_fractions, unit_importance, AblationOrder,
 };
 use neurogen_data::{ImageShape, Split};
+use neurogen_lab::claims::Verdict;
+use neurogen_lab::report::Report;
 use neurogen_model::{
     checkpoint, evaluate_with, feature_map_activations, AddNoise, CachedFeatures, Cnn, ModelConfig,
     Regularizer, Silence,
@@ -34,7 +36,6 @@ use neurogen_model::{
 use neurogen_regularizers::Stack;
 use serde::{Deserialize, Serialize};
 
-use super::report::{Report, Verdict};
 use super::run::{run_groups, FigureData, RunOptions, RunRecord, RunStatus};
 use super::scale::{Scale, ScaleName};
 use super::{figure::Group, save_plot};
@@ -737,7 +738,7 @@ pub fn slopes_around(fractions: &[f64], y: &[f64], p: f64) -> Option<(f64, f64)>
 fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow::Result<String> {
     let s = &ctx.scale;
     let dir = &ctx.opts.dir;
-    let mut rep = Report::titled("Single directions and generalisation (Morcos et al., ICLR 2018)");
+    let mut rep = Report::new("Single directions and generalisation (Morcos et al., ICLR 2018)");
     let wall: f64 = nets.iter().map(|n| n.row.share_of_wall()).sum();
     rep.para(&format!(
         "Scale **{:?}**: the paper's CNN on {} CIFAR-10 training images ({} epochs), an MLP ({}×{MLP_WIDTH}) on {} Fashion-MNIST training images ({} epochs), \
@@ -1090,7 +1091,7 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
     rep.para(&format!(
         "Confidence intervals: Fisher z (Pearson: SE 1/√(n − 3); Spearman: SE √(1.06/(n − 3)), Fieller et al. 1957). \"Holds\": the predicted sign with p < 0.05; for claim 3, the upper 95 % bound of the mean rank correlation below {WEAK} (no moderate positive relation). Slopes of claim 4: (1 − y(p))/p before and (y(p) − y(2p))/p after the drop fraction p, on the normalised ablation curve of hidden layer {LAYER}; dropout protects up to p if its curve then falls faster than the clean network's. Small scales have little power: a claim that does not hold here says little about Morcos et al.'s."
     ));
-    Ok(rep.text)
+    Ok(rep.finish())
 }
 
 /// Picks one layer's analysis of a network.

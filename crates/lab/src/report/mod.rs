@@ -24,7 +24,7 @@
 //!
 //! let mut rep = Report::new("A toy study");
 //! rep.para("Four repeats of two groups.");
-//! rep.claims(decide(&obs, &claims, vec![])?);
+//! rep.add_claims(decide(&obs, &claims, vec![])?);
 //! let md = rep.finish();
 //! assert!(md.starts_with("# A toy study\n\nFour repeats of two groups.\n\n"));
 //! let row = md.lines().find(|l| l.starts_with("| Neurogenesis raises")).unwrap();
@@ -211,7 +211,7 @@ impl Report {
     }
 
     /// Adds claims, in order, with what was found ([`crate::claims::decide`] gives them).
-    pub fn claims(&mut self, decided: Vec<(Claim, Finding)>) {
+    pub fn add_claims(&mut self, decided: Vec<(Claim, Finding)>) {
         self.claims
             .extend(decided.into_iter().map(|(c, f)| ClaimRow {
                 claim: c.text,
