@@ -351,6 +351,10 @@ pub struct Claim {
     pub text: String,
     /// How it is decided.
     pub test: Test,
+    /// What exactly this row tests, in words (e.g. `CNN: Spearman ρ(f, ablation AUC) < 0`),
+    /// for a claim tested several ways; shown in the claims table's test column where the
+    /// report has one ([`crate::report::TableStyle::how_column`]).
+    pub how: Option<String>,
 }
 
 impl Claim {
@@ -359,6 +363,7 @@ impl Claim {
     pub fn welch(text: &str, found: &str, value: Value, a: &str, b: &str, expect: Expect) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Welch {
                 cmp: Comparison::new(value, a, b),
                 expect,
@@ -378,6 +383,7 @@ impl Claim {
     ) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Paired {
                 cmp: Comparison::new(value, a, b),
                 expect,
@@ -390,6 +396,7 @@ impl Claim {
     pub fn anova(text: &str, value: Value, groups: &[&str], differ: bool) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Anova {
                 value,
                 groups: groups.iter().map(|g| g.to_string()).collect(),
@@ -403,6 +410,7 @@ impl Claim {
     pub fn correlation(text: &str, x: Value, y: Value, groups: &[&str], positive: bool) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Correlation {
                 x,
                 y,
@@ -413,10 +421,21 @@ impl Claim {
         }
     }
 
+    /// A claim that `x` and `y` rank-correlate (Spearman's ρ, positively if `positive`) over
+    /// the runs of `groups`.
+    pub fn spearman(text: &str, x: Value, y: Value, groups: &[&str], positive: bool) -> Claim {
+        let mut c = Claim::correlation(text, x, y, groups, positive);
+        if let Test::Correlation { spearman, .. } = &mut c.test {
+            *spearman = true;
+        }
+        c
+    }
+
     /// A claim that `value` in `group` lies on the `expect` side of `bound`.
     pub fn threshold(text: &str, value: Value, group: &str, bound: f64, expect: Expect) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Threshold {
                 value,
                 group: group.to_string(),
@@ -430,8 +449,15 @@ impl Claim {
     pub fn analysis(text: &str) -> Claim {
         Claim {
             text: text.to_string(),
+            how: None,
             test: Test::Analysis,
         }
+    }
+
+    /// The same claim, saying in words what exactly this row tests ([`Claim::how`]).
+    pub fn with_how(mut self, how: &str) -> Claim {
+        self.how = Some(how.to_string());
+        self
     }
 
     /// The comparison a Welch or paired claim tests.
@@ -898,7 +924,10 @@ fn correlation_finding(
     match correlation_test(&xs, &ys, spearman) {
         Ok(c) => {
             let mde = match stats::correlation_mde(c.corr.n, ALPHA, 0.8, spearman) {
-                Ok(m) => format!("detects |r| ≥ {m:.2} at 80 % power"),
+                Ok(m) => format!(
+                    "detects |{}| ≥ {m:.2} at 80 % power",
+                    if spearman { "ρ" } else { "r" }
+                ),
                 Err(_) => "detectable correlation not computed".to_string(),
             };
             Finding {
@@ -951,6 +980,26 @@ fn threshold_finding(
             Verdict::Untestable,
         ),
     }
+}
+
+/// Checks that every claim names only groups of `groups` (keys).
+///
+/// ```
+/// use neurogen_lab::claims::{check_groups, Claim, Expect, Value};
+/// let c = Claim::welch("x", "{d}", Value::TEST_ACCURACY, "ngn", "dropout", Expect::Better);
+/// let e = check_groups(&[c], &["ngn", "control"]).unwrap_err();
+/// assert_eq!(e.to_string(), "claim \"x\" names no group \"dropout\"");
+/// ```
+pub fn check_groups(claims: &[Claim], groups: &[&str]) -> Result<(), ClaimError> {
+    for c in claims {
+        if let Some(g) = c.groups().into_iter().find(|g| !groups.contains(g)) {
+            return Err(ClaimError::NoSuchGroup {
+                claim: c.text.clone(),
+                group: g.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Decides `claims` in order on `obs`: each test claim by its test, each [`Test::Analysis`]

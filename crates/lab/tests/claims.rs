@@ -374,16 +374,19 @@ fn a_two_column_table_marks_shared_tests_and_adjusts_each_column() {
     });
     rep.push_claim(ClaimRow {
         claim: "ngn".into(),
+        how: None,
         main: main.clone(),
         variant: Some(variant),
     });
     rep.push_claim(ClaimRow {
         claim: "same".into(),
+        how: None,
         main,
         variant: None,
     });
     rep.push_claim(ClaimRow {
         claim: "own".into(),
+        how: None,
         main: Finding::analysis("so".into(), Verdict::Holds),
         variant: None,
     });
@@ -555,4 +558,40 @@ fn claims_name_their_groups_and_can_be_moved_to_other_groups() {
     );
     // Observations of a group never set are empty, not an error.
     assert!(samples().values(Value::TRAIN_ACCURACY, "a").is_empty());
+}
+
+#[test]
+fn a_claim_tested_several_ways_gets_a_test_column_and_bold_verdicts() {
+    let obs = samples();
+    let claims = [
+        Claim::spearman("(1) They correlate", AUC, Value::GAP, &["ngn"], true)
+            .with_how("ρ(auc, gap) > 0"),
+        Claim::paired(
+            "(1) They correlate",
+            "{d}",
+            Value::TEST_ACCURACY,
+            "ngn",
+            "control",
+            Expect::Better,
+        ),
+    ];
+    let mut rep = Report::new("Toy");
+    let style = rep.style_mut();
+    style.how_column = Some("test".into());
+    style.bold_verdicts = true;
+    rep.add_claims(decide(&obs, &claims, vec![]).unwrap());
+    let md = rep.finish();
+    assert!(md.contains("| claim | test | found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|---|\n"), "{md}");
+    // spearmanr(X, Y) -> 0.9761904761904763, p 3.314396026200098e-05 (single_directions.rs).
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| (1) They correlate | ρ(auc, gap) > 0 | Spearman ρ = +0.976 ["))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(row.contains("p = 0.0000, n = 8; detects |ρ| ≥ 0."), "{row}");
+    assert!(row.ends_with("| – | **holds** |"), "{row}");
+    let paired = md
+        .lines()
+        .find(|l| l.starts_with("| (1) They correlate | – | +0.72"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(paired.ends_with("| **holds** |"), "{paired}");
 }

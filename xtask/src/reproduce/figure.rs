@@ -175,18 +175,9 @@ impl Figure {
                 }
             }
         }
-        for c in &self.claims {
-            if let Some(cmp) = c.comparison() {
-                for k in [&cmp.a, &cmp.b] {
-                    anyhow::ensure!(
-                        self.groups.iter().any(|g| &g.key == k),
-                        "{}: claim {:?} names no group {k:?}",
-                        self.title,
-                        c.text
-                    );
-                }
-            }
-        }
+        let keys: Vec<&str> = self.groups.iter().map(|g| g.key.as_str()).collect();
+        neurogen_lab::claims::check_groups(&self.claims, &keys)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.title))?;
         Ok(())
     }
 }

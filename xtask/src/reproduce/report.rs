@@ -209,6 +209,7 @@ impl FigureReport for Report {
             };
             self.push_claim(ClaimRow {
                 claim: claim.text,
+                how: claim.how,
                 main,
                 variant,
             });

@@ -215,6 +215,7 @@ impl Report {
         self.claims
             .extend(decided.into_iter().map(|(c, f)| ClaimRow {
                 claim: c.text,
+                how: c.how,
                 main: f,
                 variant: None,
             }));

@@ -10,6 +10,8 @@ use crate::claims::{holm, Finding};
 pub struct ClaimRow {
     /// The claim's text.
     pub claim: String,
+    /// What exactly this row tests ([`crate::claims::Claim::how`]), for the test column.
+    pub how: Option<String>,
     /// What this run found.
     pub main: Finding,
     /// With a second column ([`TwoColumns`]): the same claim on the variant groups (None when
@@ -29,6 +31,11 @@ pub struct TableStyle {
     pub note: String,
     /// Two columns side by side, with their words; None: one column.
     pub two_columns: Option<TwoColumns>,
+    /// Heading of a column, after the claim, saying what each row tests
+    /// ([`ClaimRow::how`]); None: no such column.
+    pub how_column: Option<String>,
+    /// Whether the detailed table writes verdicts in bold.
+    pub bold_verdicts: bool,
 }
 
 /// The words of a two-column claims table.
@@ -60,6 +67,8 @@ impl Default for TableStyle {
             heading: "The paper's claims and this run".to_string(),
             note: DEFAULT_NOTE.to_string(),
             two_columns: None,
+            how_column: None,
+            bold_verdicts: false,
         }
     }
 }
@@ -71,7 +80,7 @@ pub(crate) fn write_table(text: &mut String, rows: &[ClaimRow], style: &TableSty
     match &style.two_columns {
         None => {
             let _ = writeln!(text, "## {}\n", style.heading);
-            detail_table(text, &style.claim_column, rows, &main, &main_holm);
+            detail_table(text, style, rows, &main, &main_holm);
         }
         Some(two) => {
             // The second column: a claim whose groups the variant leaves alone is the same test.
@@ -104,9 +113,9 @@ pub(crate) fn write_table(text: &mut String, rows: &[ClaimRow], style: &TableSty
                 let _ = writeln!(text, "| {} | {m} | {p} |", c.claim);
             }
             let _ = writeln!(text, "\n### {}: every test\n", two.first_details);
-            detail_table(text, &style.claim_column, rows, &main, &main_holm);
+            detail_table(text, style, rows, &main, &main_holm);
             let _ = writeln!(text, "\n### {}: every test\n", two.second_details);
-            detail_table(text, &style.claim_column, rows, &variant, &variant_holm);
+            detail_table(text, style, rows, &variant, &variant_holm);
         }
     }
     let _ = writeln!(text, "\n{}", style.note);
@@ -116,12 +125,21 @@ pub(crate) fn write_table(text: &mut String, rows: &[ClaimRow], style: &TableSty
 /// None: not in it).
 fn detail_table(
     text: &mut String,
-    claim_column: &str,
+    style: &TableStyle,
     rows: &[ClaimRow],
     cells: &[Option<&Finding>],
     holm: &[Option<f64>],
 ) {
-    let _ = writeln!(text, "| {claim_column} | found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|");
+    let how_head = match &style.how_column {
+        Some(h) => format!(" {h} |"),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        text,
+        "| {} |{how_head} found here (paper's test) | paired by repeat: a − b [95 % CI], tests, d_z, Holm p | verdict |\n|---|---|---|---|{}",
+        style.claim_column,
+        if style.how_column.is_some() { "---|" } else { "" }
+    );
     for ((c, cell), h) in rows.iter().zip(cells).zip(holm) {
         let Some(cell) = cell else { continue };
         let paired = match (&cell.paired, h) {
@@ -129,12 +147,19 @@ fn detail_table(
             (Some(t), None) => t.long.clone(),
             (None, _) => "–".to_string(),
         };
+        let how = match &style.how_column {
+            Some(_) => format!(" {} |", c.how.as_deref().unwrap_or("–")),
+            None => String::new(),
+        };
+        let verdict = if style.bold_verdicts {
+            format!("**{}**", cell.verdict.text())
+        } else {
+            cell.verdict.text().to_string()
+        };
         let _ = writeln!(
             text,
-            "| {} | {} | {paired} | {} |",
-            c.claim,
-            cell.found,
-            cell.verdict.text()
+            "| {} |{how} {} | {paired} | {verdict} |",
+            c.claim, cell.found
         );
     }
 }
