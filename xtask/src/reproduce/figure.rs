@@ -28,9 +28,8 @@
 //! ```
 use std::collections::BTreeMap;
 
-use neurogen_regularizers::{RegularizerSet, RegularizerSpec};
-
 use neurogen_lab::claims::{Claim, Comparison, Observations, Value};
+use neurogen_regularizers::{RegularizerSet, RegularizerSpec};
 
 use super::run::csv::ok_values;
 use super::run::{slug, RunRecord};
@@ -342,15 +341,21 @@ impl Observations for Results {
 }
 
 #[cfg(test)]
-mod tests {
-    use neurogen_lab::claims::{Expect, Verdict};
+pub(super) mod tests {
+    use neurogen_lab::claims::Expect;
 
-    use super::super::report::FigureReport;
     use super::super::run::RunStatus;
     use super::super::scale::ScaleName;
     use super::*;
 
-    fn row(group: &str, repeat: usize, train: f64, test: f64, status: RunStatus) -> RunRecord {
+    /// A row of `runs.csv` for tests.
+    pub(in crate::reproduce) fn row(
+        group: &str,
+        repeat: usize,
+        train: f64,
+        test: f64,
+        status: RunStatus,
+    ) -> RunRecord {
         RunRecord {
             figure: "figX".into(),
             group: group.into(),
@@ -460,243 +465,5 @@ mod tests {
         fig.groups
             .push(Group::new("ngn2", "Neurogenesis!", &[], &s).unwrap());
         assert!(fig.check().unwrap_err().to_string().contains("file name"));
-    }
-
-    fn two_groups() -> Results {
-        let s = Scale::new(ScaleName::Smoke);
-        let groups = vec![
-            Group::new("control", "Control", &[], &s).unwrap(),
-            Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
-                .unwrap()
-                .with_short("Random"),
-        ];
-        let mut rows = Vec::new();
-        for (r, (c, n)) in [(10.0, 21.0), (12.0, 22.0), (11.0, 20.0)]
-            .into_iter()
-            .enumerate()
-        {
-            rows.push(row("Control", r, c, c, RunStatus::Ok));
-            rows.push(row("Random neurogenesis", r, n, n, RunStatus::Ok));
-        }
-        Results::new(groups, rows)
-    }
-
-    fn header() -> neurogen_lab::report::Report {
-        super::super::report::header(
-            "t",
-            &Scale::new(ScaleName::Smoke),
-            &[],
-            super::super::report::Mode::Method,
-            "data",
-            "cpu",
-        )
-    }
-
-    #[test]
-    fn the_claims_table_follows_the_figure_claims_in_order() {
-        let res = two_groups();
-        let claims = vec![
-            Claim::analysis("Decided by hand"),
-            Claim::welch(
-                "Neurogenesis beats control",
-                "{d} points vs control",
-                Value::TEST_ACCURACY,
-                "ngn",
-                "control",
-                Expect::Better,
-            ),
-        ];
-        let mut rep = header();
-        rep.welch_lines(&res, &[claims[1].comparison().unwrap()]);
-        rep.claims(
-            &res,
-            &claims,
-            vec![("Decided by hand", "found so".into(), Verdict::DoesNotHold)],
-        )
-        .unwrap();
-        let text = rep.finish();
-        assert!(
-            text.contains("Welch's t-test, test accuracy, Random vs Control: difference 10.00,"),
-            "{text}"
-        );
-        let by_hand = text
-            .find("| Decided by hand | found so | – | does not hold at this scale |")
-            .expect("analysis claim");
-        let welch = text
-            .find("| Neurogenesis beats control | +10.00 points vs control, Welch p = 0.0")
-            .expect("welch claim");
-        assert!(by_hand < welch, "{text}");
-        let line = text[welch..].lines().next().unwrap();
-        // The paired comparison by repeat, with the Holm-adjusted p of the only paired test.
-        assert!(line.contains("| +10.00 ["), "{line}");
-        assert!(line.contains("paired t p = "), "{line}");
-        assert!(line.contains("Wilcoxon p = "), "{line}");
-        assert!(line.contains("Holm p = "), "{line}");
-        assert!(line.ends_with("| holds |"), "{line}");
-    }
-
-    #[test]
-    fn a_claim_whose_group_has_no_runs_yet_is_not_testable_and_prints_no_nan() {
-        // An interim report: the excitability group has not trained yet.
-        let s = Scale::new(ScaleName::Smoke);
-        let mut res = two_groups();
-        res.groups
-            .push(Group::new("exc", "Excitability", &[s.neurogenesis("")], &s).unwrap());
-        let claims = vec![Claim::welch(
-            "Excitability beats neurogenesis",
-            "{d} points vs neurogenesis",
-            Value::TEST_ACCURACY,
-            "exc",
-            "ngn",
-            Expect::Better,
-        )];
-        let mut rep = header();
-        rep.claims(&res, &claims, vec![]).unwrap();
-        let text = rep.finish();
-        assert!(!text.contains("NaN"), "{text}");
-        let line = text
-            .lines()
-            .find(|l| {
-                l.starts_with("| Excitability beats neurogenesis | Welch test not computed (")
-            })
-            .unwrap_or_else(|| panic!("{text}"));
-        assert!(
-            line.ends_with("| not testable (too few runs, or no variance) |"),
-            "{line}"
-        );
-    }
-
-    #[test]
-    fn published_variants_are_added_for_neurogenesis_groups_only_and_get_their_own_column() {
-        let s = Scale::new(ScaleName::Smoke);
-        let fig = Figure {
-            title: "t",
-            validation: false,
-            groups: vec![
-                Group::new("control", "Control", &[], &s).unwrap(),
-                Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
-                    .unwrap()
-                    .with_published_specs(&[s.neurogenesis_with(10, "mode=random")]),
-                Group::new(
-                    "wd",
-                    "Weight decay",
-                    &["weight-decay:lambda=1e-5".into()],
-                    &s,
-                )
-                .unwrap(),
-            ],
-            claims: vec![
-                Claim::welch(
-                    "ngn",
-                    "{d}",
-                    Value::TEST_ACCURACY,
-                    "ngn",
-                    "control",
-                    Expect::Better,
-                ),
-                Claim::welch(
-                    "wd",
-                    "{d}",
-                    Value::TEST_ACCURACY,
-                    "wd",
-                    "control",
-                    Expect::Better,
-                ),
-            ],
-        };
-        let both = fig.with_published(&s).unwrap();
-        both.check().unwrap();
-        let keys: Vec<&str> = both.groups.iter().map(|g| g.key.as_str()).collect();
-        assert_eq!(keys, ["control", "ngn", "ngn@published", "wd"]);
-        let v = &both.groups[2];
-        assert_eq!(v.name, "Random neurogenesis (published code)");
-        assert!(v.quirks && !both.groups[1].quirks);
-        assert_eq!(v.variant_of.as_deref(), Some("ngn"));
-        assert!(
-            v.specs[0].starts_with("neurogenesis:n=10,"),
-            "{:?}",
-            v.specs
-        );
-
-        let mut rows = Vec::new();
-        for r in 0..3 {
-            let x = r as f64;
-            rows.push(row("Control", r, 10.0 + x, 10.0 + x, RunStatus::Ok));
-            rows.push(row(
-                "Random neurogenesis",
-                r,
-                20.0 + x * x,
-                20.0 + x * x,
-                RunStatus::Ok,
-            ));
-            rows.push(row(
-                "Random neurogenesis (published code)",
-                r,
-                9.0 + x,
-                9.0 - x,
-                RunStatus::Ok,
-            ));
-            rows.push(row(
-                "Weight decay",
-                r,
-                11.0 + x,
-                11.0 + 2.0 * x,
-                RunStatus::Ok,
-            ));
-        }
-        let res = Results::new(both.groups.clone(), rows);
-        assert!(res.compares_published());
-        assert_eq!(res.method_keys(), ["control", "ngn", "wd"]);
-        assert_eq!(
-            res.published_keys(&["control", "ngn"]),
-            ["control", "ngn@published"]
-        );
-        let cmp = Comparison::new(Value::TEST_ACCURACY, "ngn", "control");
-        assert_eq!(
-            res.published_comparison(&cmp),
-            Some(Comparison::new(
-                Value::TEST_ACCURACY,
-                "ngn@published",
-                "control"
-            ))
-        );
-        let wd = Comparison::new(Value::TEST_ACCURACY, "wd", "control");
-        assert_eq!(res.published_comparison(&wd), None);
-
-        let mut rep = header();
-        rep.claims(&res, &fig.claims, vec![]).unwrap();
-        let text = rep.finish();
-        assert!(text.contains("| claim (Tran et al. 2022) | the method as described | the published code's behaviour |"), "{text}");
-        // ngn: +10.67 by the method; the published variant is worse than control.
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("| ngn | +"))
-            .expect("ngn row");
-        assert!(line.contains("**holds**"), "{line}");
-        assert!(line.contains("| -3.00 ["), "{line}");
-        assert!(
-            line.ends_with("**does not hold at this scale** |"),
-            "{line}"
-        );
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("| wd | +"))
-            .expect("wd row");
-        assert!(line.ends_with("| (shared) same test |"), "{line}");
-        assert!(text.contains("### The published code's behaviour: every test"));
-    }
-
-    #[test]
-    fn an_analysis_claim_needs_exactly_its_verdict() {
-        let res = two_groups();
-        let claims = vec![Claim::analysis("A")];
-        assert!(header().claims(&res, &claims, vec![]).is_err());
-        let stray = vec![
-            ("A", String::new(), Verdict::Holds),
-            ("B", String::new(), Verdict::Holds),
-        ];
-        assert!(header().claims(&res, &claims, stray).is_err());
-        let ok = vec![("A", String::new(), Verdict::Holds)];
-        header().claims(&res, &claims, ok).unwrap();
     }
 }
