@@ -7,12 +7,17 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod claims;
 pub mod events;
+pub mod plot;
+pub mod report;
 pub mod schedule;
 pub mod store;
 pub mod study;
 
+pub use claims::{Claim, Value, Verdict};
 pub use events::{Event, Observer};
+pub use report::Report;
 pub use schedule::{run_study, RunError};
 pub use store::{Row, RunStatus, RunStore, StoreError};
 pub use study::{Arm, RunCx, RunSpec, Study};

@@ -4,7 +4,10 @@
 //! neurogenesis groups).
 use std::path::PathBuf;
 
-use super::figure::{Claim, Comparison, Expect, Figure, Group, Value};
+use neurogen_lab::claims::{Claim, Comparison, Expect, Value};
+
+use super::figure::{Figure, Group};
+use super::report::FigureReport;
 use super::scale::Scale;
 use super::{plots, save_plot, FigureCtx};
 
@@ -30,7 +33,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Neurogenesis raises test accuracy over control",
                 "difference {d} points",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "neurogenesis",
                 "control",
                 Expect::Better,
@@ -38,7 +41,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Neurogenesis narrows the gap between training and test accuracy",
                 "gap difference {d} points",
-                Value::Gap,
+                Value::GAP,
                 "neurogenesis",
                 "control",
                 Expect::Better,
@@ -46,7 +49,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Excitability of new units improves on plain neurogenesis",
                 "difference {d} points",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "ngn-excite",
                 "neurogenesis",
                 Expect::Better,
@@ -54,7 +57,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "(control) Neurogenesis beats freezing the layers the published code never trains",
                 "difference {d} points",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "neurogenesis",
                 "frozen",
                 Expect::Better,
@@ -72,34 +75,34 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
 
     let mut rep = ctx.report(&fig, &res);
     rep.section("Test accuracy (%)");
-    rep.summary(&res, Value::TestAccuracy, &all);
-    rep.welch_lines(&res, &[&vs_control(Value::TestAccuracy)]);
+    rep.summary(&res, Value::TEST_ACCURACY, &all);
+    rep.welch_lines(&res, &[&vs_control(Value::TEST_ACCURACY)]);
     rep.section("Training accuracy (%)");
-    rep.summary(&res, Value::TrainAccuracy, &all);
-    rep.welch_lines(&res, &[&vs_control(Value::TrainAccuracy)]);
+    rep.summary(&res, Value::TRAIN_ACCURACY, &all);
+    rep.welch_lines(&res, &[&vs_control(Value::TRAIN_ACCURACY)]);
     rep.section("Generalisation gap (training − test accuracy, points)");
-    rep.summary(&res, Value::Gap, &all);
-    rep.welch_lines(&res, &[&vs_control(Value::Gap)]);
+    rep.summary(&res, Value::GAP, &all);
+    rep.welch_lines(&res, &[&vs_control(Value::GAP)]);
     rep.section("Control vs neurogenesis vs neurogenesis with excitability");
     rep.para(&format!(
         "Excitability factor of the new units: **{EXCITE_FACTOR}** (ours). The published scripts pass `excite=True`, a factor of 1.0 (no change), so their excitability group equals plain neurogenesis; the factor behind the paper's figure is not known (the authors searched 1–5; older code hard-coded 1.3). With `--compare-reference` both columns use this factor; the published-code column applies it where the published code does, at the removed units' indices (quirk c)."
     ));
     let anova = ["control", "neurogenesis", "ngn-excite"];
-    rep.anova(&res, Value::TestAccuracy, &anova);
+    rep.anova(&res, Value::TEST_ACCURACY, &anova);
     if res.compares_published() {
         rep.para("As the published code runs them:");
-        rep.anova(&res, Value::TestAccuracy, &res.published_keys(&anova));
+        rep.anova(&res, Value::TEST_ACCURACY, &res.published_keys(&anova));
     }
     rep.welch_lines(
         &res,
         &[&Comparison::new(
-            Value::TestAccuracy,
+            Value::TEST_ACCURACY,
             "ngn-excite",
             "neurogenesis",
         )],
     );
 
-    let test = res.table(Value::TestAccuracy, &all);
+    let test = res.table(Value::TEST_ACCURACY, &all);
     let f = save_plot(
         &ctx.report_dir,
         "test_accuracy",

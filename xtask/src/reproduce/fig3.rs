@@ -8,9 +8,11 @@ use std::path::PathBuf;
 
 use neurogen_analysis::plot::{Heatmap, Labels};
 use neurogen_analysis::stats::{mean, sample_sd, tukey_hsd};
+use neurogen_lab::claims::{Claim, Expect, Value, Verdict};
+use neurogen_lab::report::Report;
 
-use super::figure::{Claim, Expect, Figure, Group, Results, Value};
-use super::report::Verdict;
+use super::figure::{Figure, Group, Results};
+use super::report::FigureReport;
 use super::scale::Scale;
 use super::{plots, save_plot, FigureCtx};
 
@@ -95,7 +97,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
         Claim::welch(
             text,
             "{d} points",
-            Value::TestAccuracy,
+            Value::TEST_ACCURACY,
             key,
             "control",
             Expect::Better,
@@ -124,7 +126,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let fig = figure(&ctx.scale)?;
     let (_, res) = ctx.train(&fig)?;
     let regs = singles(&ctx.scale);
-    let acc = Value::TestAccuracy;
+    let acc = Value::TEST_ACCURACY;
     let published = res.compares_published();
 
     let mut rep = ctx.report(&fig, &res);
@@ -190,7 +192,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
 /// Decides [`COMPARABLE`] by Tukey's HSD over the control and the single regularisers `keys`
 /// (neurogenesis, or its published-code variant, among them).
 fn comparable(res: &Results, keys: &[&str]) -> (String, Verdict) {
-    let singles = res.table(Value::TestAccuracy, keys);
+    let singles = res.table(Value::TEST_ACCURACY, keys);
     let named: Vec<(&str, &[f64])> = singles
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_slice()))
@@ -275,7 +277,7 @@ fn pair_zscores(
     ctx: &FigureCtx,
     res: &Results,
     regs: &[Single],
-    rep: &mut super::report::Report,
+    rep: &mut Report,
     published: bool,
 ) -> anyhow::Result<Vec<Vec<f64>>> {
     let acc = |k: &str| {
@@ -284,7 +286,7 @@ fn pair_zscores(
         } else {
             k
         };
-        res.values(Value::TestAccuracy, k)
+        res.values(Value::TEST_ACCURACY, k)
     };
     let ngn = acc("neurogenesis");
     let (m0, sd0) = (mean(&ngn), sample_sd(&ngn));

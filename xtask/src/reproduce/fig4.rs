@@ -2,7 +2,10 @@
 //! important ones as a positive control; importance = L1 norm of a unit's incoming weights).
 use std::path::PathBuf;
 
-use super::figure::{Claim, Comparison, Expect, Figure, Group, Value};
+use neurogen_lab::claims::{Claim, Comparison, Expect, Value};
+
+use super::figure::{Figure, Group};
+use super::report::FigureReport;
 use super::scale::Scale;
 use super::{plots, save_plot, FigureCtx};
 
@@ -52,7 +55,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Random neurogenesis beats control",
                 "{d} points",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "random",
                 "control",
                 Expect::Better,
@@ -60,7 +63,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Replacing low-importance units is at least as good as random replacement",
                 "{d} points vs random",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "low",
                 "random",
                 Expect::NotWorse,
@@ -68,7 +71,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Replacing high-importance units (positive control) hurts",
                 "{d} points vs random",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "high",
                 "random",
                 Expect::Worse,
@@ -84,16 +87,16 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let all = res.keys();
     let mut rep = ctx.report(&fig, &res);
     rep.section("Test accuracy (%)");
-    rep.summary(&res, Value::TestAccuracy, &all);
+    rep.summary(&res, Value::TEST_ACCURACY, &all);
     let method = res.method_keys();
-    rep.anova(&res, Value::TestAccuracy, &method);
+    rep.anova(&res, Value::TEST_ACCURACY, &method);
     if res.compares_published() {
         rep.para(&format!(
             "As the published code runs them (published variants: random {PUBLISHED_UNITS} units per event; targeted-low {PUBLISHED_UNITS} units with portion {PUBLISHED_PORTION}, which the reference cuts to 5 per event from all but the 7 most important units; targeted-high keeps our settings):"
         ));
-        rep.anova(&res, Value::TestAccuracy, &res.published_keys(&method));
+        rep.anova(&res, Value::TEST_ACCURACY, &res.published_keys(&method));
     }
-    let acc = |a, b| Comparison::new(Value::TestAccuracy, a, b);
+    let acc = |a, b| Comparison::new(Value::TEST_ACCURACY, a, b);
     rep.welch_lines(
         &res,
         &[
@@ -102,7 +105,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
             &acc("random", "control"),
         ],
     );
-    let test = res.table(Value::TestAccuracy, &all);
+    let test = res.table(Value::TEST_ACCURACY, &all);
     let f = save_plot(
         &ctx.report_dir,
         "test_accuracy",

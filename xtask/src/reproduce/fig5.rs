@@ -30,8 +30,11 @@ use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 use serde::{Deserialize, Serialize};
 
-use super::figure::{Claim, Comparison, CustomValue, Expect, Figure, Group, Results, Value};
-use super::report::Verdict;
+use neurogen_lab::claims::{Claim, Comparison, Expect, Value, Verdict};
+use neurogen_lab::report::Report;
+
+use super::figure::{Figure, Group, Results};
+use super::report::FigureReport;
 use super::run::{RunRecord, RunStatus};
 use super::scale::Scale;
 use super::{save_plot, FigureCtx};
@@ -203,18 +206,10 @@ fn analyse(
 }
 
 /// Robustness to ablation: area under the normalised ablation curve.
-pub const ABLATION: CustomValue = CustomValue {
-    name: "ablation robustness",
-    digits: 3,
-    higher_is_better: true,
-};
+pub const ABLATION: Value = Value::new("ablation_robustness", "ablation robustness", "", 3, true);
 /// Mean class-selectivity index of a network's hidden units (lower: less selective, which the
 /// paper links to better generalisation).
-pub const SELECTIVITY: CustomValue = CustomValue {
-    name: "mean selectivity",
-    digits: 3,
-    higher_is_better: false,
-};
+pub const SELECTIVITY: Value = Value::new("mean_selectivity", "mean selectivity", "", 3, false);
 /// The claim the new-units experiment (repeated-measures ANOVA) decides.
 const NEW_UNITS: &str =
     "Networks trained with neurogenesis lose less accuracy when new units are added after training";
@@ -236,7 +231,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Networks trained with neurogenesis are less robust to ablation than control (Fig. 5B)",
                 "area difference {d}",
-                Value::Custom(ABLATION),
+                ABLATION,
                 "neurogenesis",
                 "control",
                 Expect::Worse,
@@ -245,7 +240,7 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
             Claim::welch(
                 "Neurogenesis lowers the class selectivity of hidden units (Fig. 5C)",
                 "mean index difference {d}",
-                Value::Custom(SELECTIVITY),
+                SELECTIVITY,
                 "neurogenesis",
                 "control",
                 Expect::Better,
@@ -317,7 +312,7 @@ fn by_group<'a>(
 fn ablation(
     s: &Scale,
     res: &mut Results,
-    rep: &mut super::report::Report,
+    rep: &mut Report,
     analyses: &[RunAnalysis],
     n_images: usize,
     dir: &std::path::Path,
@@ -373,11 +368,7 @@ fn ablation(
     rep.summary_table("area under normalised curve", &auc);
     rep.welch_lines(
         res,
-        &[&Comparison::new(
-            Value::Custom(ABLATION),
-            "neurogenesis",
-            "control",
-        )],
+        &[&Comparison::new(ABLATION, "neurogenesis", "control")],
     );
     Ok(())
 }
@@ -386,7 +377,7 @@ fn ablation(
 /// directions) beside what this figure's networks do: per group, test accuracy and ablation
 /// robustness, and across every network their correlation, by the code of
 /// `reproduce single-directions` ([`super::single_directions::robustness_predicts_generalisation`]).
-fn morcos(res: &Results, rep: &mut super::report::Report, analyses: &[RunAnalysis]) {
+fn morcos(res: &Results, rep: &mut Report, analyses: &[RunAnalysis]) {
     rep.section("Morcos et al.'s prediction beside the neurogenic networks");
     rep.para(
         "Morcos et al. (ICLR 2018) find that networks which generalise better rely less on single directions: across networks, higher test accuracy goes with more robustness to ablation (a larger area under the normalised ablation curve). \
@@ -431,7 +422,7 @@ fn morcos(res: &Results, rep: &mut super::report::Report, analyses: &[RunAnalysi
 /// its Welch test, and the densities of all units' indices.
 fn selectivity(
     res: &mut Results,
-    rep: &mut super::report::Report,
+    rep: &mut Report,
     analyses: &[RunAnalysis],
     dir: &std::path::Path,
 ) {
@@ -460,11 +451,7 @@ fn selectivity(
     rep.summary_table("mean selectivity index", &sel_mean);
     rep.welch_lines(
         res,
-        &[&Comparison::new(
-            Value::Custom(SELECTIVITY),
-            "neurogenesis",
-            "control",
-        )],
+        &[&Comparison::new(SELECTIVITY, "neurogenesis", "control")],
     );
     if sel_all.iter().all(|(_, v)| v.len() >= 2) {
         let dp = DensityPlot {
@@ -489,7 +476,7 @@ fn selectivity(
 fn new_units(
     ctx: &FigureCtx,
     res: &Results,
-    rep: &mut super::report::Report,
+    rep: &mut Report,
     analyses: &[RunAnalysis],
     ngn: &str,
 ) -> anyhow::Result<(&'static str, String, Verdict)> {

@@ -1,12 +1,18 @@
 //! A figure as data: its groups (each with a stable key), the values compared, and the paper's
 //! claims, each a test of one group against another.
 //!
+//! The claims vocabulary (values, expectations, tests, verdicts) is the engine's,
+//! [`neurogen_lab::claims`]; what is Tran et al.'s here is the group (regularisers, dropout
+//! epochs, published-code variants) and the results of the paper's CNN runs.
+//!
 //! A figure module declares a [`Figure`] (groups and claims), trains it with
 //! [`super::FigureCtx::train`] and gets [`Results`], in which every value is found by group key
-//! (never by display name or position). [`super::report::Report`] turns comparisons into Welch
-//! test lines and claims into the claims table. Only analyses that are truly a figure's own
-//! (fig3's pair z-scores, fig5's ablation, selectivity and new units) are code; they add their
-//! per-group numbers to [`Results`] as [`CustomValue`]s, or decide a [`Test::Analysis`] claim.
+//! (never by display name or position); [`Results`] is the claims' [`Observations`]. The
+//! report ([`super::report::FigureReport`]) turns comparisons into Welch test lines and claims
+//! into the claims table. Only analyses that are truly a figure's own (fig3's pair z-scores,
+//! fig5's ablation, selectivity and new units) are code; they add their per-group numbers to
+//! [`Results`] as values of their own ([`Value`] descriptors), or decide a
+//! [`neurogen_lab::claims::Test::Analysis`] claim.
 //!
 //! The run layer ([`mod@super::run`]) knows groups only by display name, which is `runs.csv`'s
 //! `group` column and part of each run's configuration hash; figures know them only by key.
@@ -18,13 +24,13 @@
 //! Group::new("ngn-excite", "Neurogenesis + excitability", &[s.neurogenesis("excite=2")], s)?,
 //! // a claim: text, what "found" says ({d} = the difference), value, a, b, expected direction
 //! Claim::welch("Neurogenesis raises test accuracy over control", "difference {d} points",
-//!              Value::TestAccuracy, "neurogenesis", "control", Expect::Better),
+//!              Value::TEST_ACCURACY, "neurogenesis", "control", Expect::Better),
 //! ```
 use std::collections::BTreeMap;
 
+use neurogen_lab::claims::{Claim, Comparison, Observations, Value};
 use neurogen_regularizers::{RegularizerSet, RegularizerSpec};
 
-use super::report::Verdict;
 use super::run::csv::ok_values;
 use super::run::{slug, RunRecord};
 use super::scale::Scale;
@@ -118,184 +124,6 @@ impl Group {
     }
 }
 
-/// A value of each run that a figure compares between groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Value {
-    /// Final test accuracy, percent.
-    TestAccuracy,
-    /// Final training accuracy (evaluation mode), percent.
-    TrainAccuracy,
-    /// Training minus test accuracy, points (lower is better).
-    Gap,
-    /// A value computed by a figure's own analysis and added with [`Results::set_custom`].
-    Custom(CustomValue),
-}
-
-/// A value computed by a figure's own analysis (e.g. fig5's ablation robustness).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CustomValue {
-    /// Name in test lines (e.g. `ablation robustness`).
-    pub name: &'static str,
-    /// Digits after the point of differences in the claims table.
-    pub digits: usize,
-    /// Whether a higher value is what the paper calls better.
-    pub higher_is_better: bool,
-}
-
-impl Value {
-    /// Name in test lines (`test accuracy`, `generalisation gap`, …).
-    pub fn label(self) -> &'static str {
-        match self {
-            Value::TestAccuracy => "test accuracy",
-            Value::TrainAccuracy => "training accuracy",
-            Value::Gap => "generalisation gap",
-            Value::Custom(c) => c.name,
-        }
-    }
-
-    /// Name in summary tables (`mean {table_label}`).
-    pub fn table_label(self) -> &'static str {
-        match self {
-            Value::Gap => "gap",
-            v => v.label(),
-        }
-    }
-
-    /// Digits after the point of differences in the claims table.
-    pub fn digits(self) -> usize {
-        match self {
-            Value::Custom(c) => c.digits,
-            _ => 2,
-        }
-    }
-
-    /// Whether a higher value is better (accuracies) or worse (the generalisation gap).
-    pub fn higher_is_better(self) -> bool {
-        match self {
-            Value::Gap => false,
-            Value::Custom(c) => c.higher_is_better,
-            _ => true,
-        }
-    }
-}
-
-/// The direction a claim expects group `a` to differ from group `b`, in terms of
-/// [`Value::higher_is_better`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// `a` is better than `b`: holds if the difference has that sign and p < 0.05.
-    Better,
-    /// `a` is worse than `b`: holds if the difference has that sign and p < 0.05.
-    Worse,
-    /// `a` is not significantly worse than `b`: holds unless `a` is worse with p < 0.05.
-    NotWorse,
-}
-
-impl Expect {
-    /// The verdict for a difference `diff` (a − b) of `value` with p-value `p`.
-    pub fn verdict(self, value: Value, diff: f64, p: f64) -> Verdict {
-        let up = value.higher_is_better();
-        match self {
-            Expect::Better => Verdict::from_test(diff, p, up),
-            Expect::Worse => Verdict::from_test(diff, p, !up),
-            Expect::NotWorse => {
-                let not_worse = if up { diff >= 0.0 } else { diff <= 0.0 };
-                if not_worse || p >= 0.05 {
-                    Verdict::Holds
-                } else {
-                    Verdict::DoesNotHold
-                }
-            }
-        }
-    }
-}
-
-/// A comparison of one value between two groups (a Welch t-test of `a` against `b`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    /// The value compared.
-    pub value: Value,
-    /// Key of the first group (differences are a − b).
-    pub a: String,
-    /// Key of the second group.
-    pub b: String,
-}
-
-impl Comparison {
-    /// `value` of group `a` against group `b` (keys).
-    pub fn new(value: Value, a: &str, b: &str) -> Comparison {
-        Comparison {
-            value,
-            a: a.to_string(),
-            b: b.to_string(),
-        }
-    }
-}
-
-/// How a claim is decided.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Test {
-    /// A Welch t-test of a comparison; `found` says what was found, with `{d}` standing for the
-    /// signed difference (", p = …" is appended).
-    Welch {
-        /// The comparison tested.
-        cmp: Comparison,
-        /// The paper's direction.
-        expect: Expect,
-        /// The "found here" text, e.g. `difference {d} points`.
-        found: &'static str,
-    },
-    /// Decided by the figure's own analysis, which gives the finding and the verdict to
-    /// [`super::report::Report::claims`].
-    Analysis,
-}
-
-/// A claim of the paper and how this run tests it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Claim {
-    /// The claim as the report states it.
-    pub text: String,
-    /// How it is decided.
-    pub test: Test,
-}
-
-impl Claim {
-    /// A claim decided by a Welch t-test of `value`, group `a` against group `b` (keys).
-    pub fn welch(
-        text: &str,
-        found: &'static str,
-        value: Value,
-        a: &str,
-        b: &str,
-        expect: Expect,
-    ) -> Claim {
-        Claim {
-            text: text.to_string(),
-            test: Test::Welch {
-                cmp: Comparison::new(value, a, b),
-                expect,
-                found,
-            },
-        }
-    }
-
-    /// A claim decided by the figure's own analysis.
-    pub fn analysis(text: &str) -> Claim {
-        Claim {
-            text: text.to_string(),
-            test: Test::Analysis,
-        }
-    }
-
-    /// The comparison a Welch claim tests.
-    pub fn comparison(&self) -> Option<&Comparison> {
-        match &self.test {
-            Test::Welch { cmp, .. } => Some(cmp),
-            Test::Analysis => None,
-        }
-    }
-}
-
 /// A figure: its title, its groups and the paper's claims it tests.
 #[derive(Debug, Clone)]
 pub struct Figure {
@@ -346,18 +174,9 @@ impl Figure {
                 }
             }
         }
-        for c in &self.claims {
-            if let Some(cmp) = c.comparison() {
-                for k in [&cmp.a, &cmp.b] {
-                    anyhow::ensure!(
-                        self.groups.iter().any(|g| &g.key == k),
-                        "{}: claim {:?} names no group {k:?}",
-                        self.title,
-                        c.text
-                    );
-                }
-            }
-        }
+        let keys: Vec<&str> = self.groups.iter().map(|g| g.key.as_str()).collect();
+        neurogen_lab::claims::check_groups(&self.claims, &keys)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.title))?;
         Ok(())
     }
 }
@@ -369,7 +188,7 @@ pub struct Results {
     /// The rows of this figure's runs (ok and failed).
     pub rows: Vec<RunRecord>,
     /// Values a figure computed itself, by (value, group key), each by repeat.
-    custom: BTreeMap<(CustomValue, String), BTreeMap<usize, f64>>,
+    custom: BTreeMap<(Value, String), BTreeMap<usize, f64>>,
 }
 
 impl Results {
@@ -443,56 +262,23 @@ impl Results {
         ))
     }
 
-    /// `value` of groups `a` and `b` for the repeats where both ran successfully, paired by
-    /// repeat (every repeat starts all groups from the same weights and minibatch order); a
-    /// [`Value::Custom`] value pairs the repeats the figure set it for.
-    pub fn paired(&self, value: Value, a: &str, b: &str) -> (Vec<f64>, Vec<f64>) {
-        let by_repeat = |key: &str| -> BTreeMap<usize, f64> {
-            if let Value::Custom(c) = value {
-                return self
-                    .custom
-                    .get(&(c, key.to_string()))
-                    .cloned()
-                    .unwrap_or_default();
-            }
-            let name = &self.group(key).name;
-            self.rows
-                .iter()
-                .filter(|r| &r.group == name && r.status == super::run::csv::RunStatus::Ok)
-                .filter_map(|r| {
-                    let v = match value {
-                        Value::TestAccuracy => r.test_accuracy,
-                        Value::TrainAccuracy => r.train_accuracy,
-                        Value::Gap => r.train_accuracy.zip(r.test_accuracy).map(|(t, e)| t - e),
-                        Value::Custom(_) => None,
-                    };
-                    v.map(|v| (r.repeat, v))
-                })
-                .collect()
-        };
-        let (ma, mb) = (by_repeat(a), by_repeat(b));
-        ma.iter()
-            .filter_map(|(r, x)| mb.get(r).map(|y| (*x, *y)))
-            .unzip()
-    }
-
-    /// The values of group `key`'s successful runs, ordered by repeat (a custom value the
-    /// figure did not set is empty).
+    /// The values of group `key`'s successful runs, ordered by repeat (a figure's own value
+    /// the figure did not set is empty).
     pub fn values(&self, value: Value, key: &str) -> Vec<f64> {
         let name = &self.group(key).name;
-        match value {
-            Value::TestAccuracy => ok_values(&self.rows, name, |r| r.test_accuracy),
-            Value::TrainAccuracy => ok_values(&self.rows, name, |r| r.train_accuracy),
-            Value::Gap => {
-                let train = ok_values(&self.rows, name, |r| r.train_accuracy);
-                let test = ok_values(&self.rows, name, |r| r.test_accuracy);
-                train.iter().zip(&test).map(|(a, b)| a - b).collect()
-            }
-            Value::Custom(c) => self
-                .custom
-                .get(&(c, key.to_string()))
+        if value == Value::TEST_ACCURACY {
+            ok_values(&self.rows, name, |r| r.test_accuracy)
+        } else if value == Value::TRAIN_ACCURACY {
+            ok_values(&self.rows, name, |r| r.train_accuracy)
+        } else if value == Value::GAP {
+            let train = ok_values(&self.rows, name, |r| r.train_accuracy);
+            let test = ok_values(&self.rows, name, |r| r.test_accuracy);
+            train.iter().zip(&test).map(|(a, b)| a - b).collect()
+        } else {
+            self.custom
+                .get(&(value, key.to_string()))
                 .map(|m| m.values().copied().collect())
-                .unwrap_or_default(),
+                .unwrap_or_default()
         }
     }
 
@@ -503,22 +289,73 @@ impl Results {
             .collect()
     }
 
-    /// Sets a custom value of group `key`: `(repeat, value)` for each successful run (so
-    /// paired claims pair it by repeat).
-    pub fn set_custom(&mut self, value: CustomValue, key: &str, values: Vec<(usize, f64)>) {
+    /// Sets a figure's own value of group `key`: `(repeat, value)` for each successful run
+    /// (so paired claims pair it by repeat).
+    pub fn set_custom(&mut self, value: Value, key: &str, values: Vec<(usize, f64)>) {
         self.group(key);
         self.custom
             .insert((value, key.to_string()), values.into_iter().collect());
     }
 }
 
+/// How a value of the paper's CNN runs is read from a row of `runs.csv`; None for a figure's
+/// own value (set with [`Results::set_custom`]).
+fn from_row(value: Value) -> Option<fn(&RunRecord) -> Option<f64>> {
+    if value == Value::TEST_ACCURACY {
+        Some(|r| r.test_accuracy)
+    } else if value == Value::TRAIN_ACCURACY {
+        Some(|r| r.train_accuracy)
+    } else if value == Value::GAP {
+        Some(|r| r.train_accuracy.zip(r.test_accuracy).map(|(t, e)| t - e))
+    } else {
+        None
+    }
+}
+
+/// The figure's runs as the claims read them: test and training accuracy and the gap from the
+/// successful rows, a figure's own values as it set them; groups named by display name.
+impl Observations for Results {
+    fn by_repeat(&self, value: Value, key: &str) -> BTreeMap<usize, f64> {
+        let Some(pick) = from_row(value) else {
+            return self
+                .custom
+                .get(&(value, key.to_string()))
+                .cloned()
+                .unwrap_or_default();
+        };
+        let name = &self.group(key).name;
+        self.rows
+            .iter()
+            .filter(|r| &r.group == name && r.status == super::run::csv::RunStatus::Ok)
+            .filter_map(|r| pick(r).map(|v| (r.repeat, v)))
+            .collect()
+    }
+
+    fn values(&self, value: Value, key: &str) -> Vec<f64> {
+        Results::values(self, value, key)
+    }
+
+    fn name(&self, key: &str) -> String {
+        self.group(key).name.clone()
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use neurogen_lab::claims::Expect;
+
     use super::super::run::RunStatus;
     use super::super::scale::ScaleName;
     use super::*;
 
-    fn row(group: &str, repeat: usize, train: f64, test: f64, status: RunStatus) -> RunRecord {
+    /// A row of `runs.csv` for tests.
+    pub(in crate::reproduce) fn row(
+        group: &str,
+        repeat: usize,
+        train: f64,
+        test: f64,
+        status: RunStatus,
+    ) -> RunRecord {
         RunRecord {
             figure: "figX".into(),
             group: group.into(),
@@ -577,42 +414,22 @@ mod tests {
             row("Control", 1, 90.0, 90.0, RunStatus::Failed),
         ];
         let mut res = Results::new(groups, rows);
-        assert_eq!(res.values(Value::TestAccuracy, "ngn"), [35.0, 50.0]);
-        assert_eq!(res.values(Value::TrainAccuracy, "control"), [30.0]);
-        assert_eq!(res.values(Value::Gap, "ngn"), [5.0, 10.0]);
-        let auc = CustomValue {
-            name: "auc",
-            digits: 3,
-            higher_is_better: true,
-        };
-        assert!(res.values(Value::Custom(auc), "ngn").is_empty());
+        assert_eq!(res.values(Value::TEST_ACCURACY, "ngn"), [35.0, 50.0]);
+        assert_eq!(res.values(Value::TRAIN_ACCURACY, "control"), [30.0]);
+        assert_eq!(res.values(Value::GAP, "ngn"), [5.0, 10.0]);
+        let auc = Value::new("auc", "auc", "", 3, true);
+        assert!(res.values(auc, "ngn").is_empty());
         res.set_custom(auc, "ngn", vec![(1, 0.7), (0, 0.5)]);
-        assert_eq!(res.values(Value::Custom(auc), "ngn"), [0.5, 0.7]);
+        assert_eq!(res.values(auc, "ngn"), [0.5, 0.7]);
         res.set_custom(auc, "control", vec![(0, 0.25)]);
         assert_eq!(
-            res.paired(Value::Custom(auc), "ngn", "control"),
+            neurogen_lab::claims::paired_values(&res, &Comparison::new(auc, "ngn", "control")),
             (vec![0.5], vec![0.25])
         );
         assert_eq!(
-            res.table(Value::TestAccuracy, &["control"]),
+            res.table(Value::TEST_ACCURACY, &["control"]),
             [("Control".to_string(), vec![20.0])]
         );
-    }
-
-    #[test]
-    fn expectations_follow_the_values_direction() {
-        use Verdict::*;
-        let (acc, gap) = (Value::TestAccuracy, Value::Gap);
-        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.01), Holds);
-        assert_eq!(Expect::Better.verdict(acc, 2.0, 0.2), DirectionOnly);
-        assert_eq!(Expect::Better.verdict(acc, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::Better.verdict(gap, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Worse.verdict(acc, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Worse.verdict(gap, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.2), Holds);
-        assert_eq!(Expect::NotWorse.verdict(acc, -2.0, 0.01), DoesNotHold);
-        assert_eq!(Expect::NotWorse.verdict(gap, -2.0, 0.01), Holds);
-        assert_eq!(Expect::Better.verdict(acc, f64::NAN, 0.01), Untestable);
     }
 
     #[test]
@@ -628,7 +445,7 @@ mod tests {
             claims: vec![Claim::welch(
                 "c",
                 "{d}",
-                Value::TestAccuracy,
+                Value::TEST_ACCURACY,
                 "ngn",
                 "control",
                 Expect::Better,
@@ -638,7 +455,7 @@ mod tests {
         fig.claims.push(Claim::welch(
             "d",
             "{d}",
-            Value::TestAccuracy,
+            Value::TEST_ACCURACY,
             "ngn",
             "dropout",
             Expect::Better,
@@ -648,243 +465,5 @@ mod tests {
         fig.groups
             .push(Group::new("ngn2", "Neurogenesis!", &[], &s).unwrap());
         assert!(fig.check().unwrap_err().to_string().contains("file name"));
-    }
-
-    fn two_groups() -> Results {
-        let s = Scale::new(ScaleName::Smoke);
-        let groups = vec![
-            Group::new("control", "Control", &[], &s).unwrap(),
-            Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
-                .unwrap()
-                .with_short("Random"),
-        ];
-        let mut rows = Vec::new();
-        for (r, (c, n)) in [(10.0, 21.0), (12.0, 22.0), (11.0, 20.0)]
-            .into_iter()
-            .enumerate()
-        {
-            rows.push(row("Control", r, c, c, RunStatus::Ok));
-            rows.push(row("Random neurogenesis", r, n, n, RunStatus::Ok));
-        }
-        Results::new(groups, rows)
-    }
-
-    fn header() -> super::super::report::Report {
-        super::super::report::Report::new(
-            "t",
-            &Scale::new(ScaleName::Smoke),
-            &[],
-            super::super::report::Mode::Method,
-            "data",
-            "cpu",
-        )
-    }
-
-    #[test]
-    fn the_claims_table_follows_the_figure_claims_in_order() {
-        let res = two_groups();
-        let claims = vec![
-            Claim::analysis("Decided by hand"),
-            Claim::welch(
-                "Neurogenesis beats control",
-                "{d} points vs control",
-                Value::TestAccuracy,
-                "ngn",
-                "control",
-                Expect::Better,
-            ),
-        ];
-        let mut rep = header();
-        rep.welch_lines(&res, &[claims[1].comparison().unwrap()]);
-        rep.claims(
-            &res,
-            &claims,
-            vec![("Decided by hand", "found so".into(), Verdict::DoesNotHold)],
-        )
-        .unwrap();
-        let text = rep.finish();
-        assert!(
-            text.contains("Welch's t-test, test accuracy, Random vs Control: difference 10.00,"),
-            "{text}"
-        );
-        let by_hand = text
-            .find("| Decided by hand | found so | – | does not hold at this scale |")
-            .expect("analysis claim");
-        let welch = text
-            .find("| Neurogenesis beats control | +10.00 points vs control, Welch p = 0.0")
-            .expect("welch claim");
-        assert!(by_hand < welch, "{text}");
-        let line = text[welch..].lines().next().unwrap();
-        // The paired comparison by repeat, with the Holm-adjusted p of the only paired test.
-        assert!(line.contains("| +10.00 ["), "{line}");
-        assert!(line.contains("paired t p = "), "{line}");
-        assert!(line.contains("Wilcoxon p = "), "{line}");
-        assert!(line.contains("Holm p = "), "{line}");
-        assert!(line.ends_with("| holds |"), "{line}");
-    }
-
-    #[test]
-    fn a_claim_whose_group_has_no_runs_yet_is_not_testable_and_prints_no_nan() {
-        // An interim report: the excitability group has not trained yet.
-        let s = Scale::new(ScaleName::Smoke);
-        let mut res = two_groups();
-        res.groups
-            .push(Group::new("exc", "Excitability", &[s.neurogenesis("")], &s).unwrap());
-        let claims = vec![Claim::welch(
-            "Excitability beats neurogenesis",
-            "{d} points vs neurogenesis",
-            Value::TestAccuracy,
-            "exc",
-            "ngn",
-            Expect::Better,
-        )];
-        let mut rep = header();
-        rep.claims(&res, &claims, vec![]).unwrap();
-        let text = rep.finish();
-        assert!(!text.contains("NaN"), "{text}");
-        let line = text
-            .lines()
-            .find(|l| {
-                l.starts_with("| Excitability beats neurogenesis | Welch test not computed (")
-            })
-            .unwrap_or_else(|| panic!("{text}"));
-        assert!(
-            line.ends_with("| not testable (too few runs, or no variance) |"),
-            "{line}"
-        );
-    }
-
-    #[test]
-    fn published_variants_are_added_for_neurogenesis_groups_only_and_get_their_own_column() {
-        let s = Scale::new(ScaleName::Smoke);
-        let fig = Figure {
-            title: "t",
-            validation: false,
-            groups: vec![
-                Group::new("control", "Control", &[], &s).unwrap(),
-                Group::new("ngn", "Random neurogenesis", &[s.neurogenesis("")], &s)
-                    .unwrap()
-                    .with_published_specs(&[s.neurogenesis_with(10, "mode=random")]),
-                Group::new(
-                    "wd",
-                    "Weight decay",
-                    &["weight-decay:lambda=1e-5".into()],
-                    &s,
-                )
-                .unwrap(),
-            ],
-            claims: vec![
-                Claim::welch(
-                    "ngn",
-                    "{d}",
-                    Value::TestAccuracy,
-                    "ngn",
-                    "control",
-                    Expect::Better,
-                ),
-                Claim::welch(
-                    "wd",
-                    "{d}",
-                    Value::TestAccuracy,
-                    "wd",
-                    "control",
-                    Expect::Better,
-                ),
-            ],
-        };
-        let both = fig.with_published(&s).unwrap();
-        both.check().unwrap();
-        let keys: Vec<&str> = both.groups.iter().map(|g| g.key.as_str()).collect();
-        assert_eq!(keys, ["control", "ngn", "ngn@published", "wd"]);
-        let v = &both.groups[2];
-        assert_eq!(v.name, "Random neurogenesis (published code)");
-        assert!(v.quirks && !both.groups[1].quirks);
-        assert_eq!(v.variant_of.as_deref(), Some("ngn"));
-        assert!(
-            v.specs[0].starts_with("neurogenesis:n=10,"),
-            "{:?}",
-            v.specs
-        );
-
-        let mut rows = Vec::new();
-        for r in 0..3 {
-            let x = r as f64;
-            rows.push(row("Control", r, 10.0 + x, 10.0 + x, RunStatus::Ok));
-            rows.push(row(
-                "Random neurogenesis",
-                r,
-                20.0 + x * x,
-                20.0 + x * x,
-                RunStatus::Ok,
-            ));
-            rows.push(row(
-                "Random neurogenesis (published code)",
-                r,
-                9.0 + x,
-                9.0 - x,
-                RunStatus::Ok,
-            ));
-            rows.push(row(
-                "Weight decay",
-                r,
-                11.0 + x,
-                11.0 + 2.0 * x,
-                RunStatus::Ok,
-            ));
-        }
-        let res = Results::new(both.groups.clone(), rows);
-        assert!(res.compares_published());
-        assert_eq!(res.method_keys(), ["control", "ngn", "wd"]);
-        assert_eq!(
-            res.published_keys(&["control", "ngn"]),
-            ["control", "ngn@published"]
-        );
-        let cmp = Comparison::new(Value::TestAccuracy, "ngn", "control");
-        assert_eq!(
-            res.published_comparison(&cmp),
-            Some(Comparison::new(
-                Value::TestAccuracy,
-                "ngn@published",
-                "control"
-            ))
-        );
-        let wd = Comparison::new(Value::TestAccuracy, "wd", "control");
-        assert_eq!(res.published_comparison(&wd), None);
-
-        let mut rep = header();
-        rep.claims(&res, &fig.claims, vec![]).unwrap();
-        let text = rep.finish();
-        assert!(text.contains("| claim (Tran et al. 2022) | the method as described | the published code's behaviour |"), "{text}");
-        // ngn: +10.67 by the method; the published variant is worse than control.
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("| ngn | +"))
-            .expect("ngn row");
-        assert!(line.contains("**holds**"), "{line}");
-        assert!(line.contains("| -3.00 ["), "{line}");
-        assert!(
-            line.ends_with("**does not hold at this scale** |"),
-            "{line}"
-        );
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("| wd | +"))
-            .expect("wd row");
-        assert!(line.ends_with("| (shared) same test |"), "{line}");
-        assert!(text.contains("### The published code's behaviour: every test"));
-    }
-
-    #[test]
-    fn an_analysis_claim_needs_exactly_its_verdict() {
-        let res = two_groups();
-        let claims = vec![Claim::analysis("A")];
-        assert!(header().claims(&res, &claims, vec![]).is_err());
-        let stray = vec![
-            ("A", String::new(), Verdict::Holds),
-            ("B", String::new(), Verdict::Holds),
-        ];
-        assert!(header().claims(&res, &claims, stray).is_err());
-        let ok = vec![("A", String::new(), Verdict::Holds)];
-        header().claims(&res, &claims, ok).unwrap();
     }
 }

@@ -159,7 +159,7 @@ impl FigureCtx<'_> {
 
     /// Starts the report of `fig` with the common header (an interim report's says so first,
     /// and which runs are still missing).
-    pub fn report(&self, fig: &Figure, res: &Results) -> report::Report {
+    pub fn report(&self, fig: &Figure, res: &Results) -> neurogen_lab::report::Report {
         let interim = (self.runs == RunsFrom::Recorded).then(|| {
             let missing: Vec<(String, Vec<usize>)> = res
                 .groups
@@ -182,7 +182,7 @@ impl FigureCtx<'_> {
             ),
             None => fig.title.to_string(),
         };
-        let mut rep = report::Report::new(
+        let mut rep = report::header(
             &title,
             &self.scale,
             &res.rows,
@@ -202,9 +202,10 @@ impl FigureCtx<'_> {
         rep
     }
 
-    /// Draws the paired-difference plots of `rep`'s claims ([`report::Report::paired_plots`])
+    /// Draws the paired-difference plots of `rep`'s claims
+    /// ([`neurogen_lab::report::Report::paired_plots`])
     /// after its claims table, then writes the finished report.
-    pub fn finish_report(&self, mut rep: report::Report) -> anyhow::Result<PathBuf> {
+    pub fn finish_report(&self, mut rep: neurogen_lab::report::Report) -> anyhow::Result<PathBuf> {
         for (stem, plot) in rep.paired_plots() {
             let size = (neurogen_analysis::plot::DEFAULT_SIZE.0, plot.height());
             let file = save_plot_sized(&self.report_dir, &stem, &plot, size)?;
@@ -701,17 +702,14 @@ fn run_single_directions(args: &SdArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Saves a figure as SVG and PNG (`stem.svg`, `stem.png`) in `dir`; returns the SVG's file name.
-///
-/// A figure that cannot be drawn from its data (e.g. every run of a group failed, so a group
-/// has no values) does not stop the pipeline: `stem.svg` then holds a short note saying why,
-/// the reason goes to stderr, and the report still lists the failed runs.
+/// Saves a figure as SVG and PNG in `dir` ([`neurogen_lab::plot::save_plot`], whose note
+/// replaces a plot that cannot be drawn); returns the SVG's file name.
 pub fn save_plot<F: neurogen_analysis::plot::Figure>(
     dir: &Path,
     stem: &str,
     fig: &F,
 ) -> anyhow::Result<String> {
-    save_plot_sized(dir, stem, fig, neurogen_analysis::plot::DEFAULT_SIZE)
+    Ok(neurogen_lab::plot::save_plot(dir, stem, fig)?)
 }
 
 /// [`save_plot`] at `size` pixels (width, height).
@@ -721,19 +719,7 @@ pub fn save_plot_sized<F: neurogen_analysis::plot::Figure>(
     fig: &F,
     size: (u32, u32),
 ) -> anyhow::Result<String> {
-    let svg = dir.join(format!("{stem}.svg"));
-    if let Err(e) = neurogen_analysis::plot::save(fig, &svg, size) {
-        eprintln!("{}: plot not drawn: {e}", svg.display());
-        let note = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"40\">\
-             <text x=\"10\" y=\"25\">plot not drawn: {}</text></svg>\n",
-            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
-        );
-        neurogen_io::write_atomic(&svg, note.as_bytes())?;
-        return Ok(format!("{stem}.svg"));
-    }
-    neurogen_analysis::plot::save(fig, &dir.join(format!("{stem}.png")), size)?;
-    Ok(format!("{stem}.svg"))
+    Ok(neurogen_lab::plot::save_plot_sized(dir, stem, fig, size)?)
 }
 
 #[cfg(test)]

@@ -1,20 +1,10 @@
-//! Plot builders shared by the figures.
-use neurogen_analysis::plot::{BoxPlot, Curve, Labels, LinePlot};
+//! Plot builders shared by the figures: per-epoch curves of the paper's CNN runs (box plots and
+//! saving are the engine's, [`neurogen_lab::plot`]).
+use neurogen_analysis::plot::{Curve, Labels, LinePlot};
 
 use super::run::{read_curves, RunCurves, RunRecord, RunStatus};
 
-/// A box plot (with the individual points) of one value per group; a group without values
-/// (no successful run yet, in an interim report) is left out.
-pub fn box_plot(groups: &[(String, Vec<f64>)], title: &str, y: &str) -> BoxPlot {
-    BoxPlot {
-        groups: groups
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .cloned()
-            .collect(),
-        labels: Labels::new(title, "group", y),
-    }
-}
+pub use neurogen_lab::plot::box_plot;
 
 /// Mean ± SEM per epoch of a per-run curve, for each group.
 pub fn epoch_curves(

@@ -22,11 +22,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use neurogen_analysis::perturbation::{area_under_curve, noise_curve};
 use neurogen_analysis::plot::{Curve, Labels, LinePlot, Points, ScatterPlot};
-use neurogen_analysis::stats::{self, mean_correlation, pearson_ci, spearman_ci, CorrelationCi};
+use neurogen_analysis::stats::{self, mean_correlation, pearson_ci, CorrelationCi};
 use neurogen_analysis::{
     ablation_curve, class_selectivity, default_fractions, unit_importance, AblationOrder,
 };
 use neurogen_data::{ImageShape, Split};
+use neurogen_lab::claims::{Claim, Expect, Finding, Samples, Value, Verdict};
+use neurogen_lab::report::{ClaimRow, Report};
 use neurogen_model::{
     checkpoint, evaluate_with, feature_map_activations, AddNoise, CachedFeatures, Cnn, ModelConfig,
     Regularizer, Silence,
@@ -34,7 +36,6 @@ use neurogen_model::{
 use neurogen_regularizers::Stack;
 use serde::{Deserialize, Serialize};
 
-use super::report::{Report, Verdict};
 use super::run::{run_groups, FigureData, RunOptions, RunRecord, RunStatus};
 use super::scale::{Scale, ScaleName};
 use super::{figure::Group, save_plot};
@@ -692,28 +693,61 @@ fn mean_curve(
     })
 }
 
-/// One row of the claims table.
-struct ClaimRow {
-    claim: String,
-    test: String,
-    found: String,
-    verdict: Verdict,
+/// The first value of a correlation row ([`correlation_row`]).
+const X_VALUE: Value = Value::new("x", "x", "", 3, true);
+/// The second value of a correlation row.
+const Y_VALUE: Value = Value::new("y", "y", "", 3, true);
+/// The slope change of claim 4 (slope after p − slope before p of the normalised ablation
+/// curve); higher: dropout protects up to p.
+const ACCELERATION: Value = Value::new("acceleration", "slope change", "", 3, true);
+
+/// One row of the claims table: `claim`, decided by its test on `obs`; a
+/// value that cannot be observed (not finite) makes the row untestable, with the reason.
+fn claim_row(
+    claim: Claim,
+    obs: Result<Samples, neurogen_lab::claims::ClaimError>,
+) -> anyhow::Result<ClaimRow> {
+    let main = match obs {
+        Ok(obs) => claim.evaluate(&obs)?,
+        Err(e) => Finding::analysis(format!("not computed ({e})"), Verdict::Untestable),
+    };
+    Ok(ClaimRow {
+        claim: claim.text,
+        how: claim.how,
+        main,
+        variant: None,
+    })
 }
 
-fn spearman_claim(claim: &str, test: &str, x: &[f64], y: &[f64], positive: bool) -> ClaimRow {
-    let (found, verdict) = match spearman_ci(x, y, 0.95) {
-        Ok(c) => (
-            corr_text("ρ", &c),
-            Verdict::from_test(c.corr.r, c.corr.p, positive),
-        ),
-        Err(e) => (format!("not computed: {e}"), Verdict::Untestable),
-    };
-    ClaimRow {
-        claim: claim.to_string(),
-        test: test.to_string(),
-        found,
-        verdict,
+/// Observations of (value, group, one number per network): the networks' order pairs them.
+fn observe(columns: &[(Value, &str, &[f64])]) -> Result<Samples, neurogen_lab::claims::ClaimError> {
+    let mut obs = Samples::new();
+    for (value, group, xs) in columns {
+        let by: Vec<(usize, f64)> = xs.iter().copied().enumerate().collect();
+        obs.set(*value, group, &by)?;
     }
+    Ok(obs)
+}
+
+/// A row of a correlation claim over networks: `x` against `y` (Spearman's ρ if `spearman`,
+/// else Pearson's r), expected positive if `positive`.
+fn correlation_row(
+    claim: &str,
+    how: &str,
+    x: &[f64],
+    y: &[f64],
+    positive: bool,
+    spearman: bool,
+) -> anyhow::Result<ClaimRow> {
+    let c = if spearman {
+        Claim::spearman(claim, X_VALUE, Y_VALUE, &["nets"], positive)
+    } else {
+        Claim::correlation(claim, X_VALUE, Y_VALUE, &["nets"], positive)
+    };
+    claim_row(
+        c.with_how(how),
+        observe(&[(X_VALUE, "nets", x), (Y_VALUE, "nets", y)]),
+    )
 }
 
 /// Slopes of a normalised ablation curve before and after fraction `p`: `(1 − y(p)) / p` and
@@ -737,7 +771,7 @@ pub fn slopes_around(fractions: &[f64], y: &[f64], p: f64) -> Option<(f64, f64)>
 fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow::Result<String> {
     let s = &ctx.scale;
     let dir = &ctx.opts.dir;
-    let mut rep = Report::titled("Single directions and generalisation (Morcos et al., ICLR 2018)");
+    let mut rep = Report::new("Single directions and generalisation (Morcos et al., ICLR 2018)");
     let wall: f64 = nets.iter().map(|n| n.row.share_of_wall()).sum();
     rep.para(&format!(
         "Scale **{:?}**: the paper's CNN on {} CIFAR-10 training images ({} epochs), an MLP ({}×{MLP_WIDTH}) on {} Fashion-MNIST training images ({} epochs), \
@@ -867,13 +901,14 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
                 continue;
             }
             let (f, v): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-            claims.push(spearman_claim(
+            claims.push(correlation_row(
                 C1,
                 &format!("{tag}: Spearman ρ(f, {what}) < 0"),
                 &f,
                 &v,
                 false,
-            ));
+                true,
+            )?);
         }
     }
 
@@ -898,28 +933,31 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
         (auc, test, gap)
     };
     let (auc, test, gap) = pick_clean(&|n| n.analysis.hidden.ablation_auc);
-    let (found, verdict) = robustness_predicts_generalisation(&auc, &test);
-    claims.push(ClaimRow {
-        claim: C2.into(),
-        test: "CNN, hidden layer 1: Pearson r(ablation AUC, test accuracy) > 0".into(),
-        found,
-        verdict,
-    });
-    claims.push(spearman_claim(
+    claims.push(correlation_row(
+        C2,
+        "CNN, hidden layer 1: Pearson r(ablation AUC, test accuracy) > 0",
+        &auc,
+        &test,
+        true,
+        false,
+    )?);
+    claims.push(correlation_row(
         C2,
         "CNN, hidden layer 1: Spearman ρ(ablation AUC, generalisation gap) < 0",
         &auc,
         &gap,
         false,
-    ));
+        true,
+    )?);
     let (cauc, ctest, _) = pick_clean(&|n| n.analysis.conv.as_ref().and_then(|c| c.ablation_auc));
-    let (found, verdict) = robustness_predicts_generalisation(&cauc, &ctest);
-    claims.push(ClaimRow {
-        claim: C2.into(),
-        test: "CNN, last convolution: Pearson r(ablation AUC, test accuracy) > 0".into(),
-        found,
-        verdict,
-    });
+    claims.push(correlation_row(
+        C2,
+        "CNN, last convolution: Pearson r(ablation AUC, test accuracy) > 0",
+        &cauc,
+        &ctest,
+        true,
+        false,
+    )?);
     let mut series = Vec::new();
     for arm in arms.iter().filter(|a| a.clean) {
         let ns: Vec<&Network> = clean
@@ -988,11 +1026,12 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
             ),
             Err(e) => (format!("not computed: {e}"), Verdict::Untestable),
         };
+        // Decided by its own rule (an upper bound, not a sign): an analysis claim.
         claims.push(ClaimRow {
             claim: C3.into(),
-            test: format!("{what}: per-network Spearman ρ(selectivity, importance), mean on the Fisher-z scale, upper 95 % bound < {WEAK}"),
-            found,
-            verdict,
+            how: Some(format!("{what}: per-network Spearman ρ(selectivity, importance), mean on the Fisher-z scale, upper 95 % bound < {WEAK}")),
+            main: Finding::analysis(found, verdict),
+            variant: None,
         });
         let (x, y): (Vec<f64>, Vec<f64>) = nets
             .iter()
@@ -1052,45 +1091,33 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
                 accel_b.push(b1 - b0);
             }
         }
-        let (found, verdict) = match stats::paired_t_test(&accel_d, &accel_b) {
-            Ok(t) => (
-                format!(
-                    "mean difference {:+.3} (SE {:.3}), paired t({:.0}) = {:.2}, p = {:.4}, n = {} pairs ({})",
-                    t.mean_diff, t.sem, t.df, t.t, t.p, accel_d.len(),
-                    // SD of the differences = SE·√n.
-                    stats::paired_mde(accel_d.len(), 0.05, 0.8)
-                        .map(|d| format!("detects ±{:.3} at 80 % power", d * t.sem * (accel_d.len() as f64).sqrt()))
-                        .unwrap_or_else(|_| "detectable difference not computed".into())
-                ),
-                Verdict::from_test(t.mean_diff, t.p, true),
-            ),
-            Err(e) => (format!("not computed: {e}"), Verdict::Untestable),
-        };
-        claims.push(ClaimRow {
-            claim: C4.into(),
-            test: format!("dropout p = {p}: (slope after p − slope before p) of the normalised curve, dropout network − clean network of the same seed, > 0"),
-            found,
-            verdict,
-        });
+        let claim = Claim::paired(
+            C4,
+            "mean difference {d}",
+            ACCELERATION,
+            "dropout",
+            "clean",
+            Expect::Better,
+        )
+        .with_how(&format!("dropout p = {p}: (slope after p − slope before p) of the normalised curve, dropout network − clean network of the same seed, > 0"));
+        let obs = observe(&[
+            (ACCELERATION, "dropout", &accel_d),
+            (ACCELERATION, "clean", &accel_b),
+        ]);
+        claims.push(claim_row(claim, obs)?);
     }
 
-    rep.section("Claims (Morcos et al. 2018) and this run");
-    let mut t = String::from("| claim | test | found here | verdict |\n|---|---|---|---|\n");
-    for c in &claims {
-        let _ = writeln!(
-            t,
-            "| {} | {} | {} | **{}** |",
-            c.claim,
-            c.test,
-            c.found,
-            c.verdict.text()
-        );
+    let style = rep.style_mut();
+    style.heading = "Claims (Morcos et al. 2018) and this run".into();
+    style.how_column = Some("test".into());
+    style.bold_verdicts = true;
+    style.note = format!(
+        "Confidence intervals: Fisher z (Pearson: SE 1/√(n − 3); Spearman: SE √(1.06/(n − 3)), Fieller et al. 1957). \"Holds\": the predicted sign with p < 0.05 (the verdict rule of every study: neurogen_lab::claims); for claim 3, by its own rule, the upper 95 % bound of the mean rank correlation below {WEAK} (no moderate positive relation). Claim 4 pairs each dropout network with the clean network of the same seed: paired t-test (its p decides; Holm-adjusted across claim 4's settings beside it), Wilcoxon signed-rank test, Cohen's d_z and the difference detectable at 80 % power. Slopes of claim 4: (1 − y(p))/p before and (y(p) − y(2p))/p after the drop fraction p, on the normalised ablation curve of hidden layer {LAYER}; dropout protects up to p if its curve then falls faster than the clean network's. Small scales have little power: a claim that does not hold here says little about Morcos et al.'s."
+    );
+    for row in claims {
+        rep.push_claim(row);
     }
-    rep.para(t.trim_end());
-    rep.para(&format!(
-        "Confidence intervals: Fisher z (Pearson: SE 1/√(n − 3); Spearman: SE √(1.06/(n − 3)), Fieller et al. 1957). \"Holds\": the predicted sign with p < 0.05; for claim 3, the upper 95 % bound of the mean rank correlation below {WEAK} (no moderate positive relation). Slopes of claim 4: (1 − y(p))/p before and (y(p) − y(2p))/p after the drop fraction p, on the normalised ablation curve of hidden layer {LAYER}; dropout protects up to p if its curve then falls faster than the clean network's. Small scales have little power: a claim that does not hold here says little about Morcos et al.'s."
-    ));
-    Ok(rep.text)
+    Ok(rep.finish())
 }
 
 /// Picks one layer's analysis of a network.
