@@ -1,7 +1,8 @@
 //! A study that is not one of neurogen's, on the engine: a Monte-Carlo estimate of π with two
-//! sample sizes, eight repeats each. It has its own run spec, its own `runs.csv` row, a claim
-//! (more samples, a smaller error: Welch's t-test from `neurogen-analysis`) and a short report;
-//! the engine gives it the resumable run store, the schedule and progress events. It is what a
+//! sample sizes, eight repeats each. It has its own run spec, its own `runs.csv` row and its own
+//! metric (the absolute error, lower is better); the engine gives it the resumable run store,
+//! the schedule, progress events, the claim (more samples, a smaller error: Welch's test as the
+//! claim's test, and the paired test by repeat with Holm beside it) and the report. It is what a
 //! user who depends on `neurogen-lab` writes for a study of their own (docs/adding-a-study.md).
 //!
 //! ```sh
@@ -11,7 +12,9 @@
 //! second call finds every run recorded and trains nothing.
 use std::path::{Path, PathBuf};
 
+use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value, Verdict};
 use neurogen_lab::events::{duration, Event, Observer};
+use neurogen_lab::report::Report;
 use neurogen_lab::schedule::{run_study, Options};
 use neurogen_lab::store::{Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
@@ -197,32 +200,39 @@ pub fn run(dir: &Path, observer: &mut dyn Observer) -> Result<Outcome, BoxError>
     let rows = run_study(&study, dir, &Options { max_batch: 4 }, &mut counting)?;
     let trained = counting.trained;
 
-    // The claim: more samples give a smaller error (Welch's t-test on the absolute errors).
-    let errors = |group: &str| -> Vec<f64> {
-        rows.iter()
-            .filter(|r| r.group == group && r.status == RunStatus::Ok)
-            .map(|r| r.abs_error)
-            .collect()
-    };
-    let (few, many) = (errors("Few samples"), errors("Many samples"));
-    let test = neurogen_analysis::stats::welch_t_test(&few, &many)?;
-    let claim_holds = test.mean_diff > 0.0 && test.p < 0.05;
-    let report = format!(
-        "# A Monte-Carlo estimate of π\n\n\
-         | arm | runs | mean absolute error |\n|---|---|---|\n\
-         | Few samples ({}) | {} | {:.4} |\n| Many samples ({}) | {} | {:.4} |\n\n\
-         Claim: more samples give a smaller error. Welch's t = {:.2}, df = {:.1}, p = {:.2e}: {}.\n",
-        study.sizes[0],
-        few.len(),
-        neurogen_analysis::stats::mean(&few),
-        study.sizes[1],
-        many.len(),
-        neurogen_analysis::stats::mean(&many),
-        test.t,
-        test.df,
-        test.p,
-        if claim_holds { "supported" } else { "not supported" }
-    );
+    // The study's metric, declared once: the engine's claims and report read it by key.
+    const ABS_ERROR: Value = Value::new("abs_error", "absolute error", "", 4, false);
+    let mut obs = Samples::new();
+    let mut groups = Vec::new();
+    for arm in study.arms() {
+        let xs: Vec<(usize, f64)> = rows
+            .iter()
+            .filter(|r| r.group == arm.name && r.status == RunStatus::Ok)
+            .map(|r| (r.repeat, r.abs_error))
+            .collect();
+        obs.set(ABS_ERROR, &arm.name, &xs)?;
+        groups.push((arm.name.clone(), xs.iter().map(|&(_, x)| x).collect::<Vec<f64>>()));
+    }
+    // The claim, in its own direction: the many-sample arm is better (lower error).
+    let claims = vec![Claim::welch(
+        "More samples give a smaller error",
+        "difference {d}",
+        ABS_ERROR,
+        "Many samples",
+        "Few samples",
+        Expect::Better,
+    )];
+    let decided = decide(&obs, &claims, vec![])?;
+    let claim_holds = decided.iter().all(|(_, f)| f.verdict == Verdict::Holds);
+
+    let mut rep = Report::new("A Monte-Carlo estimate of π");
+    rep.para(&format!(
+        "Two arms of {REPEATS} repeats: {} and {} points in the unit square.",
+        study.sizes[0], study.sizes[1]
+    ));
+    rep.summary_table(ABS_ERROR.short, &groups);
+    rep.add_claims(decided);
+    let report = rep.finish();
     neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
     Ok(Outcome {
         rows,
