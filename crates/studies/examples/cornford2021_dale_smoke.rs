@@ -4,8 +4,10 @@
 //!
 //! ```text
 //! cargo run -p neurogen-studies --example cornford2021_dale_smoke -- --train 2000 --epochs 1 --test 2000 \
-//!     [--lr-scale F] [--out DIR]
+//!     [--lr-scale F] [--kinds mlp,dann,column_ei] [--out DIR]
 //! ```
+//! Before training it prints, per hidden layer, the fraction of test images for which every
+//! unit of that layer is silent (such an image's gradient reaches only the layers above).
 //! Not the paper's experiment (50 epochs on 60,000 MNIST images, 5 seeds): a smoke check that
 //! the three networks learn and that the report runs on them.
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ use neurogen_studies::cornford2021_dale::{
 fn main() -> Result<()> {
     let (mut n_train, mut epochs, mut n_test, mut out, mut seed) = (2000, 1, 2000, None, 0u64);
     let mut lr_scale = 1.0f64;
+    let mut kinds = NetKind::ALL.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().with_context(|| format!("{a} needs a value"));
@@ -31,8 +34,19 @@ fn main() -> Result<()> {
             "--seed" => seed = val()?.parse()?,
             "--out" => out = Some(PathBuf::from(val()?)),
             "--lr-scale" => lr_scale = val()?.parse()?,
+            "--kinds" => {
+                kinds = val()?
+                    .split(',')
+                    .map(|k| {
+                        NetKind::ALL
+                            .into_iter()
+                            .find(|n| n.name() == k)
+                            .with_context(|| format!("unknown kind {k}: use mlp, dann, column_ei"))
+                    })
+                    .collect::<Result<_>>()?
+            }
             _ => {
-                bail!("unknown argument {a}; use --train N --epochs E --test N --seed S --lr-scale F --out DIR")
+                bail!("unknown argument {a}; use --train N --epochs E --test N --seed S --lr-scale F --kinds K,K --out DIR")
             }
         }
     }
@@ -47,9 +61,24 @@ fn main() -> Result<()> {
     let dev = Device::Cpu;
     let (x, y) = unit_tensors(&ds.train, &(0..n_train).collect::<Vec<_>>(), &dev)?;
     let (xq, yq) = unit_tensors(&ds.test, &(0..n_test).collect::<Vec<_>>(), &dev)?;
-    for kind in NetKind::ALL {
+    for kind in kinds {
         let t0 = std::time::Instant::now();
         let net = DaleNet::new(&NetConfig::paper(kind, seed), &dev)?;
+        let silent: Vec<String> = net
+            .forward(&xq)?
+            .hidden
+            .iter()
+            .map(|h| -> Result<String> {
+                let max = h.max_keepdim(1)?.flatten_all()?.to_vec1::<f32>()?;
+                let n = max.iter().filter(|&&m| m <= 0.0).count();
+                Ok(format!("{:.3}", n as f64 / max.len() as f64))
+            })
+            .collect::<Result<_>>()?;
+        println!(
+            "{:9} at init: images with a silent hidden layer (per layer) {}",
+            kind.name(),
+            silent.join(" / ")
+        );
         let opts = TrainOptions {
             lr: kind.paper_lr() * lr_scale,
             batch_size: PAPER_BATCH_SIZE,
