@@ -1,0 +1,53 @@
+//! A local, biologically inspired learning rule: Krotov & Hopfield's "unsupervised learning by
+//! competing hidden units", with its supervised read-out on the frozen hidden layer.
+//!
+//! **Why this rule.** Issue 43's seed paper, Inoue, Röhrbein & Knoblauch, "Guiding Sparse
+//! Neural Networks with Neurobiological Principles to Elicit Biologically Plausible
+//! Representations" (arXiv 2603.03234, 2026), claims a local rule that yields sparse,
+//! log-normal, Dale-compliant weights, but only its abstract is retrievable (no equations,
+//! numbers or code). This module is **not** that rule: it is a published local rule with
+//! published code, used in its place so that the seed's claims can be measured on a local
+//! learner at all.
+//!
+//! **Paper.** D. Krotov and J. J. Hopfield, "Unsupervised learning by competing hidden units",
+//! PNAS 116(16):7723–7731, 2019 (doi:10.1073/pnas.1820458116).
+//! **Authors' code.** `DimaKrotov/Biological_Learning`, read at commit `45478bb` (HEAD),
+//! notebook `Unsupervised_learning_algorithm_MNIST.ipynb`: the unsupervised rule only.
+//!
+//! **The rule** ([`rule`]; the paper's Eq. 3 in the notebook's minibatch form). Hidden unit
+//! `μ` has weights `W_μ` (a row of `W`, `[hidden, n_input]`). For each example `v` of a
+//! minibatch, the input currents are `I_μ = Σ_i sign(W_μi)|W_μi|^(p−1) v_i`; the unit with the
+//! largest current gets `g = 1` (Hebbian), the unit ranked `k`-th gets `g = −Δ`
+//! (anti-Hebbian), all others `g = 0`. Summed over the minibatch,
+//! `ds_μ = Σ_v g_μ(v)·v − (Σ_v g_μ(v)·I_μ(v))·W_μ`, and `W ← W + ε·ds / max|ds|` (the largest
+//! change is `ε`). The learning rate falls linearly over the epochs,
+//! `ε = ε₀·(1 − epoch/epochs)`. The `−⟨g·I⟩·W` term drives each trained unit's `p`-norm to 1.
+//!
+//! **The read-out** ([`readout`]; the paper's supervised stage, not in the published code):
+//! power-ReLU hidden activations `h_μ = max(0, Σ_i W_μi v_i)^n`, outputs
+//! `c = tanh(β·h·S)`, loss `Σ_α |c_α − t_α|^m` with `t = ±1` one-hot, trained with Adam on
+//! the frozen `W`.
+//!
+//! **Settings.**
+//! - Code (the notebook): `p = 2`, `k = 2`, `Δ = 0.4`, `ε₀ = 0.02`, minibatch 100,
+//!   `W ~ N(0, 1)`, precision floor `1e-30` for `max|ds|`, 200 epochs, 100 hidden units
+//!   (the paper's MNIST network has 2,000); inputs in `[0, 1]` (pixels / 255).
+//! - Paper: the read-out's form (power `n`, `tanh` outputs, loss power `m`); the paper's
+//!   values for MNIST are `n = 4.5`, `m = 6` ([`KrotovConfig::notebook`] uses them).
+//! - Ours: `β`, the read-out's Adam learning rate and its zero initialisation, the epochs of
+//!   each stage in our runs (short, CPU), ties in the ranking broken towards the lower unit
+//!   index, ChaCha8 draws instead of NumPy's, and Fashion-MNIST in place of MNIST.
+//!
+//! **Through the learner seam** ([`KrotovLearner`], a [`neurogen_learners::Learner`]): the
+//! first `unsupervised_epochs · batches_per_epoch` calls of `learn` apply the local rule
+//! (labels checked but unused); later calls train only the read-out on the frozen hidden
+//! layer. `scores` gives `c`.
+pub mod error;
+pub mod learner;
+pub mod readout;
+pub mod rule;
+
+pub use error::{LocalRuleError, Result};
+pub use learner::{KrotovConfig, KrotovLearner};
+pub use readout::PowerReadout;
+pub use rule::{krotov_delta, power_relu, KrotovLayer};
