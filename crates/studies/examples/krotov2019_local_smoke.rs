@@ -6,7 +6,8 @@
 //! ```text
 //! cargo run -p neurogen-studies --example krotov2019_local_smoke -- --train 2000 --test 2000 \
 //!     [--hidden 100] [--unsup-epochs 10] [--readout-epochs 20] [--batch 100] [--beta 0.01] \
-//!     [--readout-lr 0.01] [--power 4.5] [--eps0 0.02] [--seed 0] [--out FILE]
+//!     [--readout-lr 0.01] [--power 4.5] [--eps0 0.02] \
+//!     [--init-std 1] [--seed 0] [--out FILE]
 //! ```
 //! Not the paper's experiment (MNIST, 2,000 hidden units, hundreds of epochs): a short check
 //! that the rule learns features a read-out can use.
@@ -37,11 +38,12 @@ fn main() -> Result<()> {
             "--readout-lr" => cfg.readout_lr = val()?.parse()?,
             "--power" => cfg.power = val()?.parse()?,
             "--eps0" => cfg.eps0 = val()?.parse()?,
+            "--init-std" => cfg.init.1 = val()?.parse()?,
             "--seed" => cfg.seed = val()?.parse()?,
             "--out" => out = Some(PathBuf::from(val()?)),
             _ => bail!(
                 "unknown argument {a}; use --train N --test N --hidden H --unsup-epochs E \
-                 --readout-epochs E --batch B --beta F --readout-lr F --power F --eps0 F --seed S --out FILE"
+                 --readout-epochs E --batch B --beta F --readout-lr F --power F --eps0 F --init-std F --seed S --out FILE"
             ),
         }
     }
@@ -80,27 +82,6 @@ fn main() -> Result<()> {
     };
     let norms = net.layer().p_norms()?;
     let h = net.features(&xq)?;
-    if std::env::var("KROTOV_DEBUG").is_ok() {
-        let cur = xq.matmul(&net.layer().weights().t()?)?; // [n, hidden]
-        let pos = cur
-            .gt(0.0)?
-            .to_dtype(candle_core::DType::F32)?
-            .mean(0)?
-            .to_vec1::<f32>()?;
-        let wpos = net
-            .layer()
-            .weights()
-            .gt(0.0)?
-            .to_dtype(candle_core::DType::F32)?
-            .mean(1)?
-            .to_vec1::<f32>()?;
-        for u in 0..norms.len().min(100) {
-            eprintln!(
-                "unit {u} norm {:.3} frac images positive {:.3} frac weights positive {:.3}",
-                norms[u], pos[u], wpos[u]
-            );
-        }
-    }
     println!(
         "  p-norms: min {:.3} max {:.3}; features: mean {:.3e} max {:.3e}",
         norms.iter().cloned().fold(f32::INFINITY, f32::min),
