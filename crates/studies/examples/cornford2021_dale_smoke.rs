@@ -16,8 +16,8 @@ use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use neurogen_analysis::plausibility::Family;
 use neurogen_studies::cornford2021_dale::{
-    evaluate, few_shot_curve, fgsm_curve, train, unit_tensors, DaleNet, Features, NetConfig,
-    NetKind, TrainOptions, PAPER_BATCH_SIZE,
+    evaluate, few_shot_curve, fgsm_curve, pgd_curve, train, unit_tensors, DaleNet, Features,
+    NetConfig, NetKind, TrainOptions, PAPER_BATCH_SIZE,
 };
 
 fn main() -> Result<()> {
@@ -92,6 +92,14 @@ fn main() -> Result<()> {
         let mut report = net.plausibility_report(&xq, 0.0)?;
         let logits = |x: &Tensor| Ok(net.forward(x)?.logits);
         report.fgsm = fgsm_curve(logits, &xq, &yq, &[0.0, 0.02, 0.05, 0.1], Some((0.0, 1.0)))?;
+        report.pgd = pgd_curve(
+            logits,
+            &xq,
+            &yq,
+            &[0.0, 0.02, 0.05, 0.1],
+            10,
+            Some((0.0, 1.0)),
+        )?;
         let feats = |x: &Tensor| -> Result<Vec<f32>> {
             let h = net.forward(x)?.hidden.pop().context("no hidden layer")?;
             Ok(h.flatten_all()?.to_vec1::<f32>()?)
@@ -151,12 +159,22 @@ fn main() -> Result<()> {
             .iter()
             .map(|p| format!("ε {}: {:.3}", p.epsilon, p.accuracy))
             .collect();
+        let pg: Vec<String> = report
+            .pgd
+            .iter()
+            .map(|p| format!("ε {}: {:.3}", p.epsilon, p.accuracy))
+            .collect();
         let fs: Vec<String> = report
             .few_shot
             .iter()
             .map(|p| format!("k {}: {:.3}±{:.3}", p.k, p.accuracy, p.sd))
             .collect();
-        println!("  FGSM {}\n  few-shot {}", fg.join(", "), fs.join(", "));
+        println!(
+            "  FGSM {}\n  PGD (10 steps) {}\n  few-shot {}",
+            fg.join(", "),
+            pg.join(", "),
+            fs.join(", ")
+        );
         if let Some(dir) = &out {
             std::fs::create_dir_all(dir)?;
             report.save(&dir.join(format!("{}.json", kind.name())))?;

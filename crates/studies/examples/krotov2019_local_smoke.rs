@@ -1,6 +1,7 @@
 //! Trains Krotov & Hopfield's local rule (then its read-out) through the learner seam on real
 //! Fashion-MNIST and prints test accuracy and the plausibility report's headline numbers
-//! (weight-magnitude fits, Dale compliance, weight and activity sparsity); writes the report
+//! (weight-magnitude fits, Dale compliance, weight and activity sparsity, FGSM and PGD on the
+//! read-out's outputs as logits); writes the report
 //! as JSON when `--out FILE` is given.
 //!
 //! ```text
@@ -17,7 +18,9 @@ use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor, D};
 use neurogen_analysis::plausibility::Family;
 use neurogen_learners::Learner;
-use neurogen_studies::cornford2021_dale::{plausibility_report, unit_tensors};
+use neurogen_studies::cornford2021_dale::{
+    fgsm_curve, pgd_curve, plausibility_report, unit_tensors, DaleError,
+};
 use neurogen_studies::krotov2019_local::{KrotovConfig, KrotovLearner};
 
 fn main() -> Result<()> {
@@ -103,7 +106,26 @@ fn main() -> Result<()> {
         norms.len()
     );
     let synapses = vec![("W<-x".to_string(), net.layer().weights().clone())];
-    let report = plausibility_report("krotov2019", &synapses, &[net.features(&xq)?], 0.0)?;
+    let mut report = plausibility_report("krotov2019", &synapses, &[net.features(&xq)?], 0.0)?;
+    // The attacks take the read-out's outputs c as logits (cross-entropy on c).
+    let logits = |x: &Tensor| -> std::result::Result<Tensor, DaleError> {
+        net.scores(x)
+            .map_err(|e| DaleError::InvalidArgument(e.to_string()))
+    };
+    let eps = [0.0, 0.02, 0.05, 0.1];
+    report.fgsm = fgsm_curve(logits, &xq, &yq, &eps, Some((0.0, 1.0)))?;
+    report.pgd = pgd_curve(logits, &xq, &yq, &eps, 10, Some((0.0, 1.0)))?;
+    let show = |c: &[neurogen_studies::cornford2021_dale::FgsmPoint]| {
+        c.iter()
+            .map(|p| format!("ε {}: {:.3}", p.epsilon, p.accuracy))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "  FGSM {}\n  PGD (10 steps) {}",
+        show(&report.fgsm),
+        show(&report.pgd)
+    );
     for s in &report.synapses {
         let fits = s.magnitude_fits.as_ref();
         let ks = |f: Family| {
