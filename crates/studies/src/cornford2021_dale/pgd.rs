@@ -10,6 +10,10 @@
 //! Ours: the attack starts at `x` (no random start, so it is deterministic), and
 //! [`pgd_curve`] takes `α = 2.5·ε/steps`, Madry et al.'s rule of thumb. With `steps = 1` and
 //! `α = ε` it is FGSM.
+//!
+//! Measured (`examples/cornford2021_dale_smoke.rs --train 2000 --epochs 1 --test 2000`, CPU,
+//! seed 0; accuracy at ε = 0.05 / 0.1 on 2,000 Fashion-MNIST test images): MLP FGSM
+//! 0.341 / 0.195, PGD (10 steps) 0.336 / 0.157; DANN FGSM 0.331 / 0.221, PGD 0.298 / 0.156.
 use candle_core::{DType, Tensor, Var, D};
 
 use super::error::{DaleError, Result};

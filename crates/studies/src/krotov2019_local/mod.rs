@@ -58,6 +58,11 @@
 //!   outgoing weights have both signs: the rule keeps the signed `N(0, 1)` start); no zero
 //!   weights, Hoyer 0.34; features zero 0.43 of the time, population Hoyer 0.62, lifetime
 //!   sparsity 0.87, no dead unit.
+//! - Robustness after 30 epochs of the rule and 20 of the read-out (test accuracy 0.690;
+//!   attacks on the read-out's `c` as logits): FGSM 0.338 / 0.097 / 0.024 and PGD (10 steps)
+//!   0.265 / 0.009 / 0.001 at ε = 0.02 / 0.05 / 0.1, far below the backprop MLP's (FGSM
+//!   0.431 / 0.341 / 0.195 after one epoch): the steep `x^4.5` activations amplify input
+//!   perturbations.
 //!
 //! **Through the learner seam** ([`KrotovLearner`], a [`neurogen_learners::Learner`]): the
 //! first `unsupervised_epochs · batches_per_epoch` calls of `learn` apply the local rule
