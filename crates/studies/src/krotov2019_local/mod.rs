@@ -32,8 +32,10 @@
 //! - Code (the notebook): `p = 2`, `k = 2`, `Δ = 0.4`, `ε₀ = 0.02`, minibatch 100,
 //!   `W ~ N(0, 1)`, precision floor `1e-30` for `max|ds|`, 200 epochs, 100 hidden units
 //!   (the paper's MNIST network has 2,000); inputs in `[0, 1]` (pixels / 255).
-//! - Paper: the read-out's form (power `n`, `tanh` outputs, loss power `m`); the paper's
-//!   values for MNIST are `n = 4.5`, `m = 6` ([`KrotovConfig::notebook`] uses them).
+//! - Paper: the read-out's form (power `n`, `tanh` outputs, loss power `m`) and its MNIST
+//!   values `n = 4.5`, `m = 6` ([`KrotovConfig::notebook`] uses them). The paper's text was
+//!   not retrievable when this module was written, so these two values (and the form) follow
+//!   our reading of it and should be checked against the paper.
 //! - Ours: `β`, the read-out's Adam learning rate and its zero initialisation, the epochs of
 //!   each stage in our runs (short, CPU), ties in the ranking broken towards the lower unit
 //!   index, ChaCha8 draws instead of NumPy's, and Fashion-MNIST in place of MNIST.
