@@ -4,8 +4,10 @@
 //!
 //! ```text
 //! cargo run -p neurogen-studies --example cornford2021_dale_smoke -- --train 2000 --epochs 1 --test 2000 \
-//!     [--lr-scale F] [--out DIR]
+//!     [--lr-scale F] [--kinds mlp,dann,column_ei] [--out DIR]
 //! ```
+//! Before training it prints, per hidden layer, the fraction of test images for which every
+//! unit of that layer is silent (such an image's gradient reaches only the layers above).
 //! Not the paper's experiment (50 epochs on 60,000 MNIST images, 5 seeds): a smoke check that
 //! the three networks learn and that the report runs on them.
 use std::path::PathBuf;
@@ -14,13 +16,14 @@ use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use neurogen_analysis::plausibility::Family;
 use neurogen_studies::cornford2021_dale::{
-    evaluate, few_shot_curve, fgsm_curve, train, unit_tensors, DaleNet, Features, NetConfig,
-    NetKind, TrainOptions, PAPER_BATCH_SIZE,
+    evaluate, few_shot_curve, fgsm_curve, pgd_curve, train, unit_tensors, DaleNet, Features,
+    NetConfig, NetKind, TrainOptions, PAPER_BATCH_SIZE,
 };
 
 fn main() -> Result<()> {
     let (mut n_train, mut epochs, mut n_test, mut out, mut seed) = (2000, 1, 2000, None, 0u64);
     let mut lr_scale = 1.0f64;
+    let mut kinds = NetKind::ALL.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().with_context(|| format!("{a} needs a value"));
@@ -31,8 +34,19 @@ fn main() -> Result<()> {
             "--seed" => seed = val()?.parse()?,
             "--out" => out = Some(PathBuf::from(val()?)),
             "--lr-scale" => lr_scale = val()?.parse()?,
+            "--kinds" => {
+                kinds = val()?
+                    .split(',')
+                    .map(|k| {
+                        NetKind::ALL
+                            .into_iter()
+                            .find(|n| n.name() == k)
+                            .with_context(|| format!("unknown kind {k}: use mlp, dann, column_ei"))
+                    })
+                    .collect::<Result<_>>()?
+            }
             _ => {
-                bail!("unknown argument {a}; use --train N --epochs E --test N --seed S --lr-scale F --out DIR")
+                bail!("unknown argument {a}; use --train N --epochs E --test N --seed S --lr-scale F --kinds K,K --out DIR")
             }
         }
     }
@@ -47,9 +61,24 @@ fn main() -> Result<()> {
     let dev = Device::Cpu;
     let (x, y) = unit_tensors(&ds.train, &(0..n_train).collect::<Vec<_>>(), &dev)?;
     let (xq, yq) = unit_tensors(&ds.test, &(0..n_test).collect::<Vec<_>>(), &dev)?;
-    for kind in NetKind::ALL {
+    for kind in kinds {
         let t0 = std::time::Instant::now();
         let net = DaleNet::new(&NetConfig::paper(kind, seed), &dev)?;
+        let silent: Vec<String> = net
+            .forward(&xq)?
+            .hidden
+            .iter()
+            .map(|h| -> Result<String> {
+                let max = h.max_keepdim(1)?.flatten_all()?.to_vec1::<f32>()?;
+                let n = max.iter().filter(|&&m| m <= 0.0).count();
+                Ok(format!("{:.3}", n as f64 / max.len() as f64))
+            })
+            .collect::<Result<_>>()?;
+        println!(
+            "{:9} at init: images with a silent hidden layer (per layer) {}",
+            kind.name(),
+            silent.join(" / ")
+        );
         let opts = TrainOptions {
             lr: kind.paper_lr() * lr_scale,
             batch_size: PAPER_BATCH_SIZE,
@@ -63,6 +92,14 @@ fn main() -> Result<()> {
         let mut report = net.plausibility_report(&xq, 0.0)?;
         let logits = |x: &Tensor| Ok(net.forward(x)?.logits);
         report.fgsm = fgsm_curve(logits, &xq, &yq, &[0.0, 0.02, 0.05, 0.1], Some((0.0, 1.0)))?;
+        report.pgd = pgd_curve(
+            logits,
+            &xq,
+            &yq,
+            &[0.0, 0.02, 0.05, 0.1],
+            10,
+            Some((0.0, 1.0)),
+        )?;
         let feats = |x: &Tensor| -> Result<Vec<f32>> {
             let h = net.forward(x)?.hidden.pop().context("no hidden layer")?;
             Ok(h.flatten_all()?.to_vec1::<f32>()?)
@@ -122,12 +159,22 @@ fn main() -> Result<()> {
             .iter()
             .map(|p| format!("ε {}: {:.3}", p.epsilon, p.accuracy))
             .collect();
+        let pg: Vec<String> = report
+            .pgd
+            .iter()
+            .map(|p| format!("ε {}: {:.3}", p.epsilon, p.accuracy))
+            .collect();
         let fs: Vec<String> = report
             .few_shot
             .iter()
             .map(|p| format!("k {}: {:.3}±{:.3}", p.k, p.accuracy, p.sd))
             .collect();
-        println!("  FGSM {}\n  few-shot {}", fg.join(", "), fs.join(", "));
+        println!(
+            "  FGSM {}\n  PGD (10 steps) {}\n  few-shot {}",
+            fg.join(", "),
+            pg.join(", "),
+            fs.join(", ")
+        );
         if let Some(dir) = &out {
             std::fs::create_dir_all(dir)?;
             report.save(&dir.join(format!("{}.json", kind.name())))?;

@@ -11,6 +11,9 @@
 //!   broadcasting, beside backprop and direct feedback alignment (Clark, Abbott & Chung 2021).
 //! - [`cornford2021_dale`]: Dale's-law networks (DANN, ColumnEI) and a biological-plausibility
 //!   report for any network (Cornford et al. 2021; Inoue et al. 2026).
+//! - [`krotov2019_local`]: a local learning rule, unsupervised learning by competing hidden
+//!   units with a supervised read-out, through the learner seam (Krotov & Hopfield 2019; in
+//!   place of Inoue et al.'s unretrievable rule).
 //! - [`lei2021_attention`]: a recurrent network attending to one object after another by
 //!   top-down multiplicative gating and inhibition of return (Lei, Benjamin & Kording 2021).
 //!
@@ -20,4 +23,5 @@
 pub mod bena2021_modular;
 pub mod clark2021_gevb;
 pub mod cornford2021_dale;
+pub mod krotov2019_local;
 pub mod lei2021_attention;

@@ -462,3 +462,24 @@ fn bad_input_is_a_clear_error() {
         Err(DaleError::InvalidArgument(_))
     ));
 }
+
+/// The published first-layer initialisation of ColumnEI (`PostiveWeightInitPolicy`: all
+/// weights positive, bias `−n·σ·pixel mean`) makes every unit's pre-activation about
+/// `σ·(Σx − n·mean)`: an image darker than the dataset's mean silences nearly the whole layer,
+/// a brighter one turns nearly all of it on. This is why ColumnEI starts slowly (module doc).
+#[test]
+fn column_ei_first_layer_at_init_follows_image_brightness() {
+    let mean = 0.2860;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let layer = ColumnEiLayer::init_first(784, 550, mean, &mut rng, &Device::Cpu).unwrap();
+    let active = |level: f32| {
+        let x = Tensor::full(level, (1, 784), &Device::Cpu).unwrap();
+        let z = flat(&layer.forward(&x).unwrap());
+        z.iter().filter(|&&v| v > 0.0).count() as f64 / z.len() as f64
+    };
+    // σ = 1/28: mean pre-activation 28·(level − mean), spread about √(Σx²/784) = level.
+    let (dark, bright) = (active(0.7 * mean as f32), active(1.3 * mean as f32));
+    assert!(dark < 0.01, "dark image: {dark} of units active");
+    assert!(bright > 0.99, "bright image: {bright} of units active");
+    assert!((active(mean as f32) - 0.5).abs() < 0.1);
+}

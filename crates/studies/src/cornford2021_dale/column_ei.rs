@@ -18,6 +18,28 @@
 //! `~ Exp(scale σ_I)`, `b = 0`.
 //!
 //! **Update** (`ColumnEiSGD`): plain SGD on `W₊` and `b`, then `W₊` clamped at 0.
+//!
+//! **Why ColumnEI starts slowly (a finding, not a fault).** Checked line by line against
+//! linclab/ltlwdp at `624fe94`: `column_ei_models.py` (split l.16-27, hidden init l.33-53,
+//! first-layer init l.73-85, forward l.116-126, update l.136-142), `base_models.py`
+//! (`build_densenet` l.163-203: ReLU after every layer but the last, a linear ColumnEI read-out
+//! with no softmax in the model), `run_exp.py` (`build_model` l.163-165 and 218-222: hidden
+//! layers `(550, 10)`, read-out `(10, 10)`, only `fc0` gets `PostiveWeightInitPolicy`; the loop
+//! l.80-101: `F.cross_entropy`, then each layer's update), `exp_configs/test_mnist_columnEI.yaml`
+//! (lr 0.05273, batch 32, `n_e: 550`, `n_i: 10` as the ratio) and `data/mnist.py` l.72 (pixels
+//! / 255, no centring). No difference was found. The slow start follows from the first-layer
+//! initialisation: all weights positive with mean `σ = 1/28` and the bias `−784·σ·mean`, so
+//! each unit's pre-activation is about `(Σx − 784·mean)/28` plus a spread of only
+//! `√(Σx²/784)`: the layer codes the image's total brightness. An image darker than the mean
+//! silences the whole layer (and, with zero biases above, every layer and the logits' input):
+//! 41.3 % of Fashion-MNIST test images at seed 0; such an image's gradient reaches only the
+//! read-out bias. Measured with `examples/cornford2021_dale_smoke.rs` (paper's lr and batch,
+//! first `n` training images, 2,000 test images, CPU): 63 steps give loss 2.302 and test
+//! accuracy 0.120 (MLP 0.502); 250 steps (8,000 images) give loss 2.085 and 0.179, so it
+//! leaves the plateau, slowly (at lr × 0.1: loss 1.922, accuracy 0.319; the first hidden
+//! layer's zero fraction stays 0.53 in both). The paper's runs are 50 epochs of 1,875 steps on MNIST, whose
+//! images vary less in brightness; whether ColumnEI's final error is the paper's has to be
+//! measured at that scale.
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use rand::Rng;

@@ -13,11 +13,12 @@
 //! weights; only its abstract is retrievable (no equations, numbers or code), so the study
 //! anchors its Dale's-law networks on Cornford et al.'s published code, and measures
 //! plausibility with `neurogen_analysis::plausibility` ([`report`], with
-//! [`fgsm`](mod@fgsm) and [`few_shot`]).
+//! [`fgsm`](mod@fgsm), [`pgd`](mod@pgd) and [`few_shot`]).
 //!
-//! **Not here yet** (issue 43): the local, biologically inspired learning rule (item 2), PGD,
-//! and `cargo xtask reproduce dale` with its claims table (it runs on the study engine,
-//! issue 39).
+//! **Elsewhere:** the local learning rule (item 2) is [`crate::krotov2019_local`]. PGD
+//! ([`pgd`](mod@pgd)) sits beside FGSM.
+//! **Not here yet** (issue 43): `cargo xtask reproduce dale` with its claims table (it runs on
+//! the study engine, issue 39).
 //!
 //! **Settings.**
 //! - Paper and code: the layers' equations ([`dann`], [`column_ei`], [`mlp`]), their
@@ -41,6 +42,7 @@ pub mod init;
 pub mod layer;
 pub mod mlp;
 pub mod net;
+pub mod pgd;
 pub mod report;
 pub mod train;
 
@@ -56,6 +58,7 @@ pub use net::{
     DaleNet, Forward, NetConfig, NetKind, DANN_NO_CORRECTION_LR, FASHION_MNIST_PIXEL_MEAN,
     MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
 };
+pub use pgd::{pgd, pgd_curve};
 pub use report::{
     conv_as_synapses, plausibility_report, synapse_report, LayerActivityReport, PlausibilityReport,
     SynapseReport, HISTOGRAM_BINS,

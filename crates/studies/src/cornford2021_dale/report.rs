@@ -3,7 +3,8 @@
 //! compliance, weight sparsity, a histogram and maximum-likelihood fits of the weight
 //! *magnitudes* (`|w|` of the weights above `tol`: normal vs log-normal vs exponential, AIC and
 //! KS; `neurogen_analysis::plausibility`); for each hidden layer, activity sparsity; and, when
-//! the caller measured them, FGSM accuracy against `ε` ([`super::fgsm`](mod@super::fgsm)) and
+//! the caller measured them, FGSM and PGD accuracy against `ε` ([`super::fgsm`](mod@super::fgsm),
+//! [`super::pgd`](mod@super::pgd)) and
 //! few-shot accuracy against `k` ([`super::few_shot`]). The report serialises to JSON.
 use std::path::Path;
 
@@ -63,6 +64,10 @@ pub struct PlausibilityReport {
     pub activity: Vec<LayerActivityReport>,
     /// FGSM accuracy against `ε` (empty if not measured).
     pub fgsm: Vec<FgsmPoint>,
+    /// PGD accuracy against `ε` ([`super::pgd_curve`]; empty if not measured, and then left
+    /// out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pgd: Vec<FgsmPoint>,
     /// Few-shot accuracy against `k` (empty if not measured).
     pub few_shot: Vec<FewShotPoint>,
 }
@@ -163,6 +168,7 @@ pub fn plausibility_report(
         synapses,
         activity,
         fgsm: Vec::new(),
+        pgd: Vec::new(),
         few_shot: Vec::new(),
     })
 }
