@@ -211,7 +211,10 @@ pub fn run(dir: &Path, observer: &mut dyn Observer) -> Result<Outcome, BoxError>
             .map(|r| (r.repeat, r.abs_error))
             .collect();
         obs.set(ABS_ERROR, &arm.name, &xs)?;
-        groups.push((arm.name.clone(), xs.iter().map(|&(_, x)| x).collect::<Vec<f64>>()));
+        groups.push((
+            arm.name.clone(),
+            xs.iter().map(|&(_, x)| x).collect::<Vec<f64>>(),
+        ));
     }
     // The claim, in its own direction: the many-sample arm is better (lower error).
     let claims = vec![Claim::welch(
