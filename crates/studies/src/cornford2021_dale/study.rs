@@ -36,7 +36,8 @@ pub enum DaleScale {
     /// Seconds: 2,000 training images, 1 epoch, 2 hidden layers of 100 E + 10 I, 1,000 test
     /// images, 2 repeats.
     Smoke,
-    /// Under an hour on 2 CPU cores (estimated, not yet measured): the paper's networks
+    /// Under an hour on 2 CPU cores (about 30–40 min estimated from timed steps, not yet run
+    /// whole; docs/reproduce.md): the paper's networks
     /// (3 hidden layers of 500 E + 50 I), 10,000 training images, 5 epochs, the 10,000 test
     /// images, 5 repeats.
     Quick,
