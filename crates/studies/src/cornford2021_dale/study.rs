@@ -227,6 +227,35 @@ pub fn group_name(kind: NetKind) -> &'static str {
     }
 }
 
+/// The spec of repeat `repeat` of network `kind` under `settings` (the paper's learning rate
+/// for the kind).
+///
+/// ```
+/// use neurogen_studies::cornford2021_dale::study::{spec, DaleScale, DaleSettings};
+/// use neurogen_studies::cornford2021_dale::NetKind;
+/// let s = spec(&DaleSettings::new(DaleScale::Smoke), NetKind::Dann, 1);
+/// assert_eq!((s.group.as_str(), s.repeat, s.lr), ("DANN", 1, 0.1107));
+/// ```
+pub fn spec(settings: &DaleSettings, kind: NetKind, repeat: usize) -> DaleSpec {
+    let s = settings;
+    DaleSpec {
+        group: group_name(kind).into(),
+        repeat,
+        kind,
+        dataset: DATASET.into(),
+        n_train: s.n_train,
+        n_test: s.n_test,
+        n_attack: s.n_attack,
+        epochs: s.epochs,
+        lr: kind.paper_lr(),
+        batch_size: s.batch_size,
+        hidden_layers: s.hidden_layers,
+        ne: s.ne,
+        ni: s.ni,
+        fgsm_epsilon: s.fgsm_epsilon,
+    }
+}
+
 /// The study: its settings and the images (as tensors in `[0, 1]`).
 pub struct DaleStudy {
     settings: DaleSettings,
@@ -258,26 +287,6 @@ impl DaleStudy {
     /// The settings.
     pub fn settings(&self) -> &DaleSettings {
         &self.settings
-    }
-
-    fn spec(&self, kind: NetKind, repeat: usize) -> DaleSpec {
-        let s = &self.settings;
-        DaleSpec {
-            group: group_name(kind).into(),
-            repeat,
-            kind,
-            dataset: DATASET.into(),
-            n_train: s.n_train,
-            n_test: s.n_test,
-            n_attack: s.n_attack,
-            epochs: s.epochs,
-            lr: kind.paper_lr(),
-            batch_size: s.batch_size,
-            hidden_layers: s.hidden_layers,
-            ne: s.ne,
-            ni: s.ni,
-            fgsm_epsilon: s.fgsm_epsilon,
-        }
     }
 
     /// Trains and measures one run, saving its plausibility report into `dir/plausibility/`.
@@ -359,7 +368,7 @@ impl Study for DaleStudy {
             .into_iter()
             .map(|kind| {
                 Arm::new(kind.name(), group_name(kind), self.settings.repeats, |r| {
-                    self.spec(kind, r)
+                    spec(&self.settings, kind, r)
                 })
             })
             .collect()
@@ -386,6 +395,9 @@ impl Study for DaleStudy {
 pub const TEST_ACCURACY: Value = Value::new("test_accuracy", "test accuracy", "", 4, true);
 /// FGSM accuracy at the study's `ε`, reported beside it.
 pub const FGSM_ACCURACY: Value = Value::new("fgsm_accuracy", "FGSM accuracy", "", 4, true);
+/// The fraction of Dale-compliant units ([`DaleRow::dale_fraction`]), reported beside it.
+pub const DALE_FRACTION: Value =
+    Value::new("dale_fraction", "Dale-compliant fraction", "", 4, true);
 
 /// What [`run`] produced.
 pub struct Outcome {
@@ -418,7 +430,7 @@ pub fn report(
 ) -> std::result::Result<String, BoxError> {
     let mut obs = Samples::new();
     let mut tables = Vec::new();
-    for value in [TEST_ACCURACY, FGSM_ACCURACY] {
+    for value in [TEST_ACCURACY, FGSM_ACCURACY, DALE_FRACTION] {
         let mut groups = Vec::new();
         for kind in NetKind::ALL {
             let name = group_name(kind);
@@ -426,10 +438,10 @@ pub fn report(
                 .iter()
                 .filter(|r| r.group == name && r.status == RunStatus::Ok)
                 .filter_map(|r| {
-                    let v = if value.key == TEST_ACCURACY.key {
-                        r.test_accuracy
-                    } else {
-                        r.fgsm_accuracy
+                    let v = match value.key {
+                        "test_accuracy" => r.test_accuracy,
+                        "fgsm_accuracy" => r.fgsm_accuracy,
+                        _ => r.dale_fraction,
                     };
                     v.map(|v| (r.repeat, v))
                 })
@@ -494,4 +506,59 @@ pub fn report(
     }
     rep.add_claims(decided);
     Ok(rep.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spec's JSON and hash are the resume key of every output directory: a change here
+    /// makes old `OUT/dale/` directories refuse to resume (docs/adding-a-study.md, section 2).
+    #[test]
+    fn the_config_hash_is_that_of_existing_output_directories() {
+        let s = spec(&DaleSettings::new(DaleScale::Smoke), NetKind::Mlp, 0);
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"group":"MLP","repeat":0,"kind":"mlp","dataset":"Fashion-MNIST","n_train":2000,"n_test":1000,"n_attack":500,"epochs":1,"lr":0.2976,"batch_size":32,"hidden_layers":2,"ne":100,"ni":10,"fgsm_epsilon":0.05}"#
+        );
+        assert_eq!(s.hash().unwrap(), "aff338001b0cd38b");
+    }
+
+    #[test]
+    fn each_network_gets_its_paper_learning_rate_and_seed() {
+        let settings = DaleSettings::new(DaleScale::Quick);
+        for kind in NetKind::ALL {
+            let s = spec(&settings, kind, 3);
+            assert_eq!(s.lr, kind.paper_lr());
+            let c = s.net_config();
+            assert_eq!(
+                (c.kind, c.seed, c.hidden_layers, c.ne, c.ni),
+                (kind, 3, 3, 500, 50)
+            );
+        }
+    }
+
+    /// Four blank 28×28 images a split.
+    fn tiny() -> neurogen_data::Dataset {
+        let shape = neurogen_data::ImageShape::new(1, 28, 28);
+        let split =
+            || neurogen_data::Split::new(shape, vec![0; 4 * 784], vec![0, 1, 2, 3]).unwrap();
+        neurogen_data::Dataset::new(neurogen_data::DatasetKind::FashionMnist, split(), split())
+            .unwrap()
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let data = tiny();
+        let mut s = DaleSettings::new(DaleScale::Smoke);
+        s.repeats = 1;
+        let e = DaleStudy::new(s, &data).err().unwrap().to_string();
+        assert!(e.contains(">= 2 repeats"), "{e}");
+        // More images than the dataset holds.
+        let e = DaleStudy::new(DaleSettings::new(DaleScale::Smoke), &data)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("out of range"), "{e}");
+    }
 }
