@@ -501,6 +501,17 @@ pub fn report(
         s.n_attack,
     ));
     rep.para(&format!("Data: {data_source}"));
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status != RunStatus::Ok)
+        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
+        .collect();
+    if !failed.is_empty() {
+        rep.para(&format!(
+            "Failed runs, left out of every table and test: {}.",
+            failed.join("; ")
+        ));
+    }
     for (value, groups) in &tables {
         rep.summary_table(value.short, groups);
     }
@@ -560,5 +571,65 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("out of range"), "{e}");
+    }
+
+    fn row(group: &str, repeat: usize, acc: f64) -> DaleRow {
+        DaleRow {
+            group: group.into(),
+            repeat,
+            config_hash: "0".into(),
+            status: RunStatus::Ok,
+            test_accuracy: Some(acc),
+            train_loss: Some(0.5),
+            fgsm_accuracy: Some(acc / 2.0),
+            dale_fraction: Some(1.0),
+            seconds: 1.0,
+            message: String::new(),
+        }
+    }
+
+    /// The report reads only rows: the claims are decided in the paper's direction, and a
+    /// failed run is named and left out.
+    #[test]
+    fn the_report_decides_both_claims_from_the_rows() {
+        let mut rows = Vec::new();
+        for r in 0..4 {
+            let e = 0.01 * r as f64;
+            rows.push(row("MLP", r, 0.85 + e));
+            rows.push(row(
+                "DANN",
+                r,
+                0.85 + e + if r % 2 == 0 { 0.002 } else { -0.002 },
+            ));
+            rows.push(row("ColumnEI", r, 0.70 + e + 0.003 * (r % 2) as f64));
+        }
+        rows.push(DaleRow {
+            status: RunStatus::Failed,
+            test_accuracy: None,
+            message: "training diverged".into(),
+            ..row("ColumnEI", 4, 0.0)
+        });
+        let settings = DaleSettings::new(DaleScale::Smoke);
+        let md = report(&settings, &rows, "here").unwrap();
+        for line in md
+            .lines()
+            .filter(|l| l.starts_with("| DANNs") || l.starts_with("| ColumnEI learns"))
+        {
+            assert!(line.ends_with("| holds |"), "{line}");
+        }
+        assert_eq!(
+            md.lines().filter(|l| l.ends_with("| holds |")).count(),
+            2,
+            "{md}"
+        );
+        assert!(md.contains("ColumnEI r4 (training diverged)"), "{md}");
+        assert!(md.contains("| ColumnEI | 4 |"), "{md}");
+        // DANN clearly worse than the MLP: the first claim does not hold.
+        for r in rows.iter_mut().filter(|r| r.group == "DANN") {
+            r.test_accuracy = r.test_accuracy.map(|a| a - 0.2);
+        }
+        let md = report(&settings, &rows, "here").unwrap();
+        let dann = md.lines().find(|l| l.starts_with("| DANNs")).unwrap();
+        assert!(!dann.ends_with("| holds |"), "{dann}");
     }
 }
