@@ -9,6 +9,7 @@
 //! | `slurm` FIGURE | [`SlurmArgs`]: [`TranArgs`] and the `#SBATCH` settings |
 //! | `flymodel` | [`FlyArgs`] |
 //! | `single-directions` | [`SdArgs`] |
+//! | `dale` | [`DaleArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,10 @@ pub enum Study {
     /// ablation and noise robustness, selectivity against importance (CIFAR-10 and
     /// Fashion-MNIST, not part of `all`).
     SingleDirections(SdArgs),
+    /// Dale's principle (Cornford et al. 2021; issue #43): the MLP, DANN and ColumnEI on
+    /// Fashion-MNIST, their plausibility reports, and the paper's claims (DANN learns as well as
+    /// the MLP, ColumnEI worse). Scales smoke and quick; not part of `all`.
+    Dale(DaleArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -294,6 +299,18 @@ pub struct FlyArgs {
     #[arg(long)]
     pub save_learners: bool,
     /// Flags every study takes (the learners are small: --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce dale`.
+#[derive(Args, Debug, Clone)]
+pub struct DaleArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -17,8 +17,8 @@
 //!
 //! **Elsewhere:** the local learning rule (item 2) is [`crate::krotov2019_local`]. PGD
 //! ([`pgd`](mod@pgd)) sits beside FGSM.
-//! **Not here yet** (issue 43): `cargo xtask reproduce dale` with its claims table (it runs on
-//! the study engine, issue 39).
+//! **The study.** `cargo xtask reproduce dale --scale smoke|quick` trains the three networks
+//! for several seeds on the study engine and decides the paper's claims ([`study`]).
 //!
 //! **Settings.**
 //! - Paper and code: the layers' equations ([`dann`], [`column_ei`], [`mlp`]), their
@@ -44,6 +44,7 @@ pub mod mlp;
 pub mod net;
 pub mod pgd;
 pub mod report;
+pub mod study;
 pub mod train;
 
 pub use column_ei::{column_ei_split, ColumnEiLayer};
