@@ -303,8 +303,7 @@ pub fn dfa_conv_updates(net: &ConvNet, fwd: &ConvNetForward, e: &Tensor) -> Resu
         let m = &fwd.conv_masks[l];
         let (_, o, ho, wo) = m.dims4()?;
         let delta = (project(o * ho * wo)?.reshape((b, o, ho, wo))? * m)?;
-        let w = net.conv_w[l].as_tensor();
-        let dw = (conv_outer(&fwd.conv_inputs[l], &delta, w, c.padding, c.stride)? * inv_b)?;
+        let dw = (conv_outer(&fwd.conv_inputs[l], &delta, c.kernel, c.padding, c.stride)? * inv_b)?;
         pairs.push((format!("conv{l}.weight"), dw));
         pairs.push((format!("conv{l}.bias"), (delta.sum((0, 2, 3))? * inv_b)?));
     }

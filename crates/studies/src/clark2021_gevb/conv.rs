@@ -453,26 +453,36 @@ impl VecConv {
     }
 }
 
-/// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to `W` (shape of `w`): the convolutional
-/// outer product of `x1` and `x2` summed over the batch.
+/// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to a square `[O, C, kernel, kernel]`
+/// kernel `W`: the convolutional outer product of `x1` `[B, C, H, W]` and `x2`
+/// `[B, O, H', W']` summed over the batch.
+///
+/// It is computed directly, as candle's backward computes a kernel's gradient: `x1ᵀ`
+/// (`[C, B, H, W]`) convolved by `x2ᵀ` (`[O, B, H', W']`, the batch as channels) with the
+/// stride as dilation, `[C, O, k', k']`, cut to the kernel's size — without autograd's forward
+/// convolution and its gradient of `x1` (a transposed convolution), which cost more than this.
 pub(crate) fn conv_outer(
     x1: &Tensor,
     x2: &Tensor,
-    w: &Tensor,
+    kernel: usize,
     padding: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let probe = Var::from_tensor(&w.detach())?;
-    let s = (x1
+    let (kh, kw) = (kernel, kernel);
+    let g = x1
         .detach()
-        .conv2d(probe.as_tensor(), padding, stride, 1, 1)?
-        * x2.detach())?
-    .sum_all()?;
-    let grads = s.backward()?;
-    grads
-        .get(probe.as_tensor())
-        .cloned()
-        .ok_or_else(|| GevbError::Shape("the convolution did not reach its kernel".into()))
+        .transpose(0, 1)?
+        .conv2d(&x2.detach().transpose(0, 1)?, padding, 1, stride, 1)?
+        .transpose(0, 1)?;
+    let (_, _, gh, gw) = g.dims4()?;
+    if gh < kh || gw < kw {
+        return Err(GevbError::Shape(format!(
+            "the outer product of {:?} and {:?} is {gh}×{gw}, smaller than the {kh}×{kw} kernel",
+            x1.dims(),
+            x2.dims()
+        )));
+    }
+    Ok(g.narrow(2, 0, kh)?.narrow(3, 0, kw)?)
 }
 
 /// GEVB's updates of a Conv-Vec network (see the module documentation and
@@ -483,21 +493,24 @@ pub fn gevb_conv_updates(net: &VecConv, fwd: &VecConvForward, e: &Tensor) -> Res
     let mut pairs = Vec::new();
     for (l, c) in net.config.convs.iter().enumerate() {
         let g = &fwd.conv_gates[l]; // [B, O, H', W']
-        let (_, o, ho, wo) = g.dims4()?;
+        let o = g.dim(1)?;
         let input = &fwd.conv_inputs[l];
-        let w = net.conv_w[l].as_tensor();
+        let ks = c.kernel;
         let dw = if l == 0 {
-            // Component k's block: x against e_k·G/B, all K blocks as K·O output channels.
-            let x2 = e
-                .reshape((b, k, 1, 1, 1))?
-                .broadcast_mul(&g.unsqueeze(1)?)?
-                .reshape((b, k * o, ho, wo))?;
-            let (_, _, ci, ks, _) = w.dims5()?;
-            let stacked = w.reshape((k * o, ci, ks, ks))?;
-            (conv_outer(input, &x2, &stacked, c.padding, c.stride)? * inv_b)?.reshape(w.dims())?
+            // Component k's block: e_k·x against G/B, all K blocks as K·C input channels
+            // (`[B, K·C, H, W]`, K copies of the image — not the K·O-channel `e_k·G`).
+            let (_, ci, hi, wi) = input.dims4()?;
+            let x1 = input
+                .detach()
+                .unsqueeze(1)?
+                .broadcast_mul(&e.reshape((b, k, 1, 1, 1))?)?
+                .reshape((b, k * ci, hi, wi))?;
+            (conv_outer(&x1, g, ks, c.padding, c.stride)? * inv_b)?
+                .reshape((o, k, ci, ks, ks))?
+                .permute((1, 0, 2, 3, 4))?
         } else {
             let x1 = input.broadcast_mul(&e.reshape((b, k, 1, 1, 1))?)?.sum(1)?; // [B, C, H, W]
-            (conv_outer(&x1, g, w, c.padding, c.stride)? * inv_b)?
+            (conv_outer(&x1, g, ks, c.padding, c.stride)? * inv_b)?
         };
         let db = (e.t()?.matmul(&g.sum((2, 3))?)? * inv_b)?; // [K, O]
         pairs.push((format!("conv{l}.weight"), dw));
@@ -568,5 +581,43 @@ impl RuleNetwork for VecConv {
 
     fn after_step(&self) -> Result<()> {
         self.clamp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `conv_outer` equals autograd's kernel gradient of `Σ conv(x1, W) ⊙ x2`, with and
+    /// without padding, at strides 1 to 3 (stride 2 on a 5×5 map: the direct product is 3×3 and
+    /// is cut to the 2×2 kernel).
+    #[test]
+    fn conv_outer_equals_the_autograd_kernel_gradient() {
+        let dev = Device::Cpu;
+        for (kernel, padding, stride, hw) in
+            [(3, 1, 1, 6), (2, 0, 2, 5), (3, 1, 2, 7), (3, 0, 3, 8)]
+        {
+            let x1 = Tensor::randn(0f32, 1., (3, 2, hw, hw), &dev).unwrap();
+            let w = Var::randn(0f32, 1., (4, 2, kernel, kernel), &dev).unwrap();
+            let z = x1.conv2d(w.as_tensor(), padding, stride, 1, 1).unwrap();
+            let x2 = Tensor::randn(0f32, 1., z.dims(), &dev).unwrap();
+            let grads = (z * &x2).unwrap().sum_all().unwrap().backward().unwrap();
+            let want: Vec<f32> = grads
+                .get(w.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let got = conv_outer(&x1, &x2, kernel, padding, stride).unwrap();
+            assert_eq!(got.dims(), w.dims());
+            let got: Vec<f32> = got.flatten_all().unwrap().to_vec1().unwrap();
+            for (a, b) in got.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "kernel {kernel} stride {stride}: {a} vs {b}"
+                );
+            }
+        }
     }
 }
