@@ -338,6 +338,16 @@ impl VecConv {
         })
     }
 
+    /// Convolution `ℓ`'s fixed signs `t`, `[K, O]` of ±1 (shared by a channel's positions).
+    pub fn conv_signs(&self, l: usize) -> Result<&Tensor> {
+        self.conv_t.get(l).ok_or_else(|| {
+            GevbError::Config(format!(
+                "convolution {l} does not exist (the network has {})",
+                self.conv_t.len()
+            ))
+        })
+    }
+
     /// FC layer `ℓ`'s weight (the last is the output unit's).
     pub fn fc_weight(&self, l: usize) -> Result<&Var> {
         self.fc_w.get(l).ok_or_else(|| {
@@ -382,31 +392,62 @@ impl VecConv {
         let mut h = x.clone();
         for (l, c) in cfg.convs.iter().enumerate() {
             conv_inputs.push(h.clone());
-            let w = self.conv_w[l].as_tensor();
-            let z = if l == 0 {
-                let (_, o, ci, ks, _) = w.dims5()?;
-                let stacked = w.reshape((k * o, ci, ks, ks))?;
-                h.conv2d(&stacked, c.padding, c.stride, 1, 1)?
+            let (o, w) = (c.channels, self.conv_w[l].as_tensor());
+            let t = &self.conv_t[l]; // [K, O]
+            let bias = self.conv_b[l].as_tensor(); // [K, O]
+                                                   // The convolution without its bias, `[B, K·O, H', W']`, and `Σ_k t_k·conv_k`,
+                                                   // `[B, O, H', W']` (detached: the gate's input).
+            let (conv, t_conv) = if l == 0 {
+                let (_, _, ci, ks, _) = w.dims5()?;
+                let conv = h.conv2d(&w.reshape((k * o, ci, ks, ks))?, c.padding, c.stride, 1, 1)?;
+                // Linear in the kernel: Σ_k t_k·(x ∗ W_k) = x ∗ (Σ_k t_k·W_k), O channels
+                // instead of a pass over the K·O.
+                let w_t = w
+                    .detach()
+                    .broadcast_mul(&t.reshape((k, o, 1, 1, 1))?)?
+                    .sum(0)?;
+                let t_conv = h.detach().conv2d(&w_t, c.padding, c.stride, 1, 1)?;
+                (conv, t_conv)
             } else {
                 let (_, _, ci, hh, ww) = h.dims5()?;
-                h.reshape((b * k, ci, hh, ww))?
-                    .conv2d(w, c.padding, c.stride, 1, 1)?
+                let conv = h
+                    .reshape((b * k, ci, hh, ww))?
+                    .conv2d(w, c.padding, c.stride, 1, 1)?;
+                let (_, _, ho, wo) = conv.dims4()?;
+                let t_conv = conv
+                    .detach()
+                    .reshape((b, k, o, ho, wo))?
+                    .broadcast_mul(&t.reshape((1, k, o, 1, 1))?)?
+                    .sum(1)?;
+                (conv, t_conv)
             };
-            let (_, _, ho, wo) = z.dims4()?;
-            let z = z.reshape((b, k, c.channels, ho, wo))?.broadcast_add(
-                &self.conv_b[l]
-                    .as_tensor()
-                    .reshape((1, k, c.channels, 1, 1))?,
-            )?;
-            let t = self.conv_t[l].reshape((k, c.channels, 1, 1))?;
-            let g = gate(&z, &t)?; // [B, O, H', W']
-            let mut a = z.broadcast_mul(&g.unsqueeze(1)?)?;
-            if c.pool > 1 {
-                a = a
-                    .reshape((b * k, c.channels, ho, wo))?
-                    .avg_pool2d(c.pool)?
-                    .reshape((b, k, c.channels, ho / c.pool, wo / c.pool))?;
-            }
+            let (_, _, ho, wo) = t_conv.dims4()?;
+            let conv = conv.reshape((b, k, o, ho, wo))?;
+            // G = 1[Σ_k t_k·Z_k ≥ 0] with Z = conv + bias: Σ_k t_k·bias_k is one number per
+            // channel.
+            let t_bias = (t * bias.detach())?.sum(0)?.reshape((1, o, 1, 1))?;
+            let g = t_conv
+                .broadcast_add(&t_bias)?
+                .ge(0f64)?
+                .to_dtype(DType::F32)?; // [B, O, H', W']
+                                        // pool(G ⊙ Z) = pool(G ⊙ conv) + bias ⊗ pool(G): the bias joins the pooled map.
+            let gated = conv.broadcast_mul(&g.unsqueeze(1)?)?;
+            let (gated, g_pooled) = if c.pool > 1 {
+                let (hp, wp) = (ho / c.pool, wo / c.pool);
+                (
+                    gated
+                        .reshape((b * k, o, ho, wo))?
+                        .avg_pool2d(c.pool)?
+                        .reshape((b, k, o, hp, wp))?,
+                    g.avg_pool2d(c.pool)?,
+                )
+            } else {
+                (gated, g.clone())
+            };
+            let a = (gated
+                + g_pooled
+                    .unsqueeze(1)?
+                    .broadcast_mul(&bias.reshape((1, k, o, 1, 1))?)?)?;
             conv_gates.push(g);
             h = a;
         }
