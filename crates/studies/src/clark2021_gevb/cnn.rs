@@ -16,10 +16,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::conv::{conv_outer, conv_weight, VecConvConfig, VecConvLayer};
-use super::data::{correct, cross_entropy, output_error};
+use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, uniform};
-use super::rules::{backprop_updates, Rule, RuleNetwork, RuleOutput, Updates};
+use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 
 /// The shape of a conventional convolutional network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,34 +344,23 @@ impl RuleNetwork for ConvNet {
 
     fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         let c = &self.config;
-        let dims = x.dims();
-        if dims.len() != 4 || dims[1..] != [c.in_channels, c.height, c.width] || dims[0] == 0 {
-            return Err(GevbError::Shape(format!(
-                "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
-                c.in_channels, c.height, c.width
-            )));
-        }
-        super::data::check_labels(y, dims[0], c.classes)
+        check_image_batch(x, y, [c.in_channels, c.height, c.width], c.classes)
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(GevbError::Config(format!(
-                "rule {rule} does not apply to a conventional convolutional network; it supports BP, DFA"
-            )));
-        }
-        let labels = self.check_batch(x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &ConvNet::named_params(self))?,
-            _ => dfa_conv_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "conventional convolutional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| dfa_conv_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {

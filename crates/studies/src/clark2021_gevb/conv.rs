@@ -21,10 +21,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::data::{correct, cross_entropy, output_error};
+use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, normal, on_off_signs};
-use super::rules::{backprop_updates, Rule, RuleNetwork, RuleOutput, Updates};
+use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 use super::vnn::{gate, VecFcConfig};
 
 /// One vectorized convolution (square kernel), its gate, and optional average pooling.
@@ -486,12 +486,6 @@ impl VecConv {
         }
         Ok(())
     }
-
-    /// Checks labels against the batch (images are checked by [`VecConv::forward`]).
-    fn labels(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
-        let b = x.dims().first().copied().unwrap_or(0);
-        super::data::check_labels(y, b, self.config.classes)
-    }
 }
 
 /// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to a square `[O, C, kernel, kernel]`
@@ -590,34 +584,23 @@ impl RuleNetwork for VecConv {
 
     fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         let c = &self.config;
-        let dims = x.dims();
-        if dims.len() != 4 || dims[1..] != [c.in_channels, c.height, c.width] || dims[0] == 0 {
-            return Err(GevbError::Shape(format!(
-                "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
-                c.in_channels, c.height, c.width
-            )));
-        }
-        self.labels(x, y)
+        check_image_batch(x, y, [c.in_channels, c.height, c.width], c.classes)
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(GevbError::Config(format!(
-                "rule {rule} does not apply to a vectorized convolutional network; it supports BP, GEVB"
-            )));
-        }
-        let labels = self.check_batch(x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &VecConv::named_params(self))?,
-            _ => gevb_conv_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "vectorized convolutional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| gevb_conv_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {

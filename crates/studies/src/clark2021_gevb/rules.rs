@@ -151,6 +151,39 @@ pub trait RuleNetwork {
     fn after_step(&self) -> Result<()>;
 }
 
+/// The body every network's [`RuleNetwork::updates`] shares: checks that `net` (a `what`)
+/// supports `rule` and the minibatch, runs `forward` (which returns what the network's own rule
+/// needs and the `[B, K]` logits), takes the mean cross-entropy, then gets the updates from
+/// autograd (backprop) or from `local`, the network's own rule (GEVB or DFA) given the forward
+/// pass and the output error `e = softmax(y) − onehot(label)`.
+pub(crate) fn rule_output<N, F>(
+    net: &N,
+    what: &str,
+    rule: Rule,
+    (x, y): (&Tensor, &Tensor),
+    forward: impl FnOnce(&Tensor) -> Result<(F, Tensor)>,
+    local: impl FnOnce(&F, &Tensor) -> Result<Updates>,
+) -> Result<RuleOutput>
+where
+    N: RuleNetwork + ?Sized,
+{
+    if !net.rules().contains(&rule) {
+        return Err(unsupported(rule, what, net.rules()));
+    }
+    let labels = net.check_batch(x, y)?;
+    let (fwd, logits) = forward(x)?;
+    let loss = cross_entropy(&logits, &labels)?;
+    let updates = match rule {
+        Rule::Backprop => backprop_updates(&loss, &net.named_params())?,
+        _ => local(&fwd, &output_error(&logits, &labels)?)?,
+    };
+    Ok(RuleOutput {
+        loss: loss.to_scalar::<f32>()?,
+        correct: correct(&logits, &labels)?,
+        updates,
+    })
+}
+
 fn unsupported(rule: Rule, what: &str, rules: &[Rule]) -> GevbError {
     GevbError::Config(format!(
         "rule {rule} does not apply to a {what}; it supports {}",
@@ -271,21 +304,19 @@ impl RuleNetwork for VecFc {
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(unsupported(rule, "vectorized network", self.rules()));
-        }
-        let labels = VecFc::check_batch(self, x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &VecFc::named_params(self))?,
-            _ => gevb_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "vectorized network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| gevb_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {
@@ -315,21 +346,19 @@ impl RuleNetwork for Fc {
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(unsupported(rule, "conventional network", self.rules()));
-        }
-        let labels = Fc::check_batch(self, x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &Fc::named_params(self))?,
-            _ => dfa_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "conventional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| dfa_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {
