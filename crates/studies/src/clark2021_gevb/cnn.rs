@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::conv::{conv_outer, conv_weight, VecConvConfig, VecConvLayer};
 use super::data::check_image_batch;
 use super::error::{GevbError, Result};
+use super::fc::arelu_layers;
 use super::init::{linear_weight, uniform};
 use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 
@@ -254,32 +255,14 @@ impl ConvNet {
             conv_masks.push(m);
             h = a;
         }
-        let mut h = h.reshape((b, ()))?;
-        let (mut fc_inputs, mut fc_masks) = (Vec::new(), Vec::new());
-        let last = self.fc_w.len() - 1;
-        for l in 0..=last {
-            fc_inputs.push(h.clone());
-            let z = h
-                .matmul(&self.fc_w[l].as_tensor().t()?)?
-                .broadcast_add(self.fc_b[l].as_tensor())?;
-            if l == last {
-                return Ok(ConvNetForward {
-                    logits: z,
-                    conv_inputs,
-                    conv_masks,
-                    fc_inputs,
-                    fc_masks,
-                });
-            }
-            let m = z
-                .detach()
-                .broadcast_mul(&self.fc_t[l])?
-                .ge(0f64)?
-                .to_dtype(DType::F32)?;
-            h = (z * &m)?;
-            fc_masks.push(m);
-        }
-        unreachable!("the loop returns at the output layer")
+        let tail = arelu_layers(h.reshape((b, ()))?, &self.fc_w, &self.fc_b, &self.fc_t)?;
+        Ok(ConvNetForward {
+            logits: tail.logits,
+            conv_inputs,
+            conv_masks,
+            fc_inputs: tail.inputs,
+            fc_masks: tail.gates,
+        })
     }
 
     /// The "+" constraint: `clamp(W, min = 0)` past the first convolution; nothing otherwise.

@@ -25,7 +25,7 @@ use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, normal, on_off_signs};
 use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
-use super::vnn::{gate, VecFcConfig};
+use super::vnn::{shared_layers, VecFcConfig};
 
 /// One vectorized convolution (square kernel), its gate, and optional average pooling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -453,27 +453,14 @@ impl VecConv {
         }
         // Flatten in (y, x, c) order.
         let h = h.permute((0, 1, 3, 4, 2))?.reshape((b, k, ()))?;
-        let (mut fc_inputs, mut fc_gates) = (Vec::new(), Vec::new());
-        let mut h = h;
-        let last = self.fc_w.len() - 1;
-        for l in 0..=last {
-            fc_inputs.push(h.clone());
-            let z =
-                super::vnn::shared_linear(&h, self.fc_w[l].as_tensor(), self.fc_b[l].as_tensor())?;
-            if l == last {
-                return Ok(VecConvForward {
-                    logits: z.squeeze(2)?,
-                    conv_inputs,
-                    conv_gates,
-                    fc_inputs,
-                    fc_gates,
-                });
-            }
-            let g = gate(&z, &self.fc_t[l])?;
-            h = z.broadcast_mul(&g.unsqueeze(1)?)?;
-            fc_gates.push(g);
-        }
-        unreachable!("the loop returns at the output layer")
+        let tail = shared_layers(h, &self.fc_w, &self.fc_b, &self.fc_t)?;
+        Ok(VecConvForward {
+            logits: tail.logits,
+            conv_inputs,
+            conv_gates,
+            fc_inputs: tail.inputs,
+            fc_gates: tail.gates,
+        })
     }
 
     /// The "+" constraint: `clamp(W, min = 0)` for every kernel and weight past the first
