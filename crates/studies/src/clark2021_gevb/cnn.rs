@@ -20,7 +20,7 @@ use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::fc::arelu_layers;
 use super::init::{linear_weight, uniform};
-use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
+use super::rules::{dfa_layers, rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 
 /// The shape of a conventional convolutional network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,21 +290,7 @@ pub fn dfa_conv_updates(net: &ConvNet, fwd: &ConvNetForward, e: &Tensor) -> Resu
         pairs.push((format!("conv{l}.weight"), dw));
         pairs.push((format!("conv{l}.bias"), (delta.sum((0, 2, 3))? * inv_b)?));
     }
-    let last = net.fc_w.len() - 1;
-    for l in 0..=last {
-        let delta = if l < last {
-            let m = &fwd.fc_masks[l];
-            (project(m.dim(1)?)? * m)?
-        } else {
-            e.clone()
-        };
-        let input = fwd.fc_inputs[l].detach();
-        pairs.push((
-            format!("fc{l}.weight"),
-            (delta.t()?.matmul(&input)? * inv_b)?,
-        ));
-        pairs.push((format!("fc{l}.bias"), (delta.sum(0)? * inv_b)?));
-    }
+    dfa_layers(e, &net.feedback, &fwd.fc_inputs, &fwd.fc_masks, &mut pairs)?;
     Updates::new(pairs)
 }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, normal, on_off_signs};
-use super::rules::{rule_output, Rule, RuleNetwork, RuleOutput, Updates};
+use super::rules::{gevb_shared_layers, rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 use super::vnn::{shared_layers, VecFcConfig};
 
 /// One vectorized convolution (square kernel), its gate, and optional average pooling.
@@ -538,17 +538,7 @@ pub fn gevb_conv_updates(net: &VecConv, fwd: &VecConvForward, e: &Tensor) -> Res
         pairs.push((format!("conv{l}.weight"), dw));
         pairs.push((format!("conv{l}.bias"), db));
     }
-    let last = net.fc_w.len() - 1;
-    for l in 0..=last {
-        let g = if l < last {
-            fwd.fc_gates[l].clone()
-        } else {
-            Tensor::ones((b, 1), DType::F32, e.device())?
-        };
-        let (dw, db) = super::rules::gevb_shared_linear(e, &fwd.fc_inputs[l].detach(), &g, inv_b)?;
-        pairs.push((format!("fc{l}.weight"), dw));
-        pairs.push((format!("fc{l}.bias"), db));
-    }
+    gevb_shared_layers(e, &fwd.fc_inputs, &fwd.fc_gates, 0, &mut pairs)?;
     Updates::new(pairs)
 }
 
