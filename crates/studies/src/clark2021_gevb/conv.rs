@@ -12,10 +12,17 @@
 //! orders features `(y, x, c)`, as the authors' `Flatten` does, so adjacent inputs of the first
 //! FC layer are ON/OFF channel pairs.
 //!
+//! The same numbers, computed with less memory traffic (the `[B, K, O, H', W']` maps are the
+//! big tensors): the gate's `Σ_k t_k·Z_k` is `Σ_k t_k·conv_k + Σ_k t_k·bias_k`, and in the
+//! first layer `Σ_k t_k·(x ∗ W_k) = x ∗ (Σ_k t_k·W_k)`, one O-channel convolution; the bias is
+//! added after pooling, `pool(G ⊙ (conv + bias)) = pool(G ⊙ conv) + bias ⊗ pool(G)`.
+//!
 //! GEVB's convolution update is the authors' `convolutional_outer_product` of
 //! `x1 = Σ_k e_k·H_k` (`[B, C, H, W]`) and `G/B` (`[B, O, H', W']`), summed over the batch:
-//! the gradient of `Σ conv(x1, W) ⊙ G/B` with respect to `W`, which is how it is computed here
-//! (the convolution is linear in `W`). The bias update is `(1/B) Σ_b e_k(b) Σ_{y,x} G_o(b, y, x)`.
+//! the gradient of `Σ conv(x1, W) ⊙ G/B` with respect to `W` (the convolution is linear in
+//! `W`), computed directly as one convolution of the batch (see `conv_outer`); in the first
+//! layer `x1` is `e_k·x` for each `k`, `K·C` channels. The bias update is
+//! `(1/B) Σ_b e_k(b) Σ_{y,x} G_o(b, y, x)`.
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
