@@ -406,7 +406,7 @@ impl VecConv {
                                                    // `[B, O, H', W']` (detached: the gate's input).
             let (conv, t_conv) = if l == 0 {
                 let (_, _, ci, ks, _) = w.dims5()?;
-                let conv = h.conv2d(&w.reshape((k * o, ci, ks, ks))?, c.padding, c.stride, 1, 1)?;
+                let conv = layer_conv(&h, &w.reshape((k * o, ci, ks, ks))?, c, false)?;
                 // Linear in the kernel: Σ_k t_k·(x ∗ W_k) = x ∗ (Σ_k t_k·W_k), O channels
                 // instead of a pass over the K·O.
                 let w_t = w
@@ -417,9 +417,7 @@ impl VecConv {
                 (conv, t_conv)
             } else {
                 let (_, _, ci, hh, ww) = h.dims5()?;
-                let conv = h
-                    .reshape((b * k, ci, hh, ww))?
-                    .conv2d(w, c.padding, c.stride, 1, 1)?;
+                let conv = layer_conv(&h.reshape((b * k, ci, hh, ww))?, w, c, true)?;
                 let (_, _, ho, wo) = conv.dims4()?;
                 let t_conv = conv
                     .detach()
@@ -514,6 +512,91 @@ pub(crate) fn conv_outer(
     Ok(g.narrow(2, 0, kh)?.narrow(3, 0, kw)?)
 }
 
+/// A stride-1 convolution whose backward pass computes the input's gradient as a convolution of
+/// the output's gradient with the flipped, transposed kernel (padding `k − 1 − p`) and the
+/// kernel's as [`conv_outer`]: the same numbers as candle's backward, which takes the input's
+/// gradient by a transposed convolution, many times slower on the CPU. With `input_grad` false
+/// the input's gradient is not computed at all (the image of the first layer).
+struct FastConv {
+    padding: usize,
+    input_grad: bool,
+}
+
+impl FastConv {
+    /// Whether it applies to a layer (stride 1, padding below the kernel size).
+    fn applies(c: &VecConvLayer) -> bool {
+        c.stride == 1 && c.padding < c.kernel
+    }
+}
+
+/// A contiguous f32 operand of a custom op as a tensor (a copy).
+fn operand(s: &candle_core::CpuStorage, l: &candle_core::Layout) -> candle_core::Result<Tensor> {
+    let (a, b) = l
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("gevb-conv2d needs contiguous operands".into()))?;
+    Tensor::from_slice(&s.as_slice::<f32>()?[a..b], l.shape(), &Device::Cpu)
+}
+
+impl candle_core::CustomOp2 for FastConv {
+    fn name(&self) -> &'static str {
+        "gevb-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let y = operand(s1, l1)?.conv2d(&operand(s2, l2)?, self.padding, 1, 1, 1)?;
+        let shape = y.shape().clone();
+        Ok((
+            candle_core::CpuStorage::F32(y.flatten_all()?.to_vec1::<f32>()?),
+            shape,
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let k = w.dim(2)?;
+        let gx = if self.input_grad {
+            let rev = Tensor::from_vec((0..k as u32).rev().collect::<Vec<_>>(), k, w.device())?;
+            let flipped = w
+                .index_select(&rev, 2)?
+                .index_select(&rev, 3)?
+                .transpose(0, 1)?
+                .contiguous()?;
+            Some(grad.conv2d(&flipped, k - 1 - self.padding, 1, 1, 1)?)
+        } else {
+            None
+        };
+        let gw = conv_outer(x, grad, k, self.padding, 1)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        Ok((gx, Some(gw)))
+    }
+}
+
+/// `x ∗ w` (padding `c.padding`, stride `c.stride`), through [`FastConv`] where it applies.
+fn layer_conv(x: &Tensor, w: &Tensor, c: &VecConvLayer, input_grad: bool) -> Result<Tensor> {
+    if FastConv::applies(c) {
+        Ok(x.contiguous()?.apply_op2(
+            &w.contiguous()?,
+            FastConv {
+                padding: c.padding,
+                input_grad,
+            },
+        )?)
+    } else {
+        Ok(x.conv2d(w, c.padding, c.stride, 1, 1)?)
+    }
+}
+
 /// GEVB's updates of a Conv-Vec network (see the module documentation and
 /// [`super::rules`]).
 pub fn gevb_conv_updates(net: &VecConv, fwd: &VecConvForward, e: &Tensor) -> Result<Updates> {
@@ -595,6 +678,47 @@ impl RuleNetwork for VecConv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `FastConv` gives candle's convolution and its gradients (input and kernel) at every
+    /// padding below the kernel size; without `input_grad` the input gets no gradient.
+    #[test]
+    fn fast_conv_equals_the_convolution_and_its_gradients() {
+        let dev = Device::Cpu;
+        for (kernel, padding) in [(3, 0), (3, 1), (3, 2), (2, 0), (2, 1), (1, 0)] {
+            let x = Var::randn(0f32, 1., (3, 2, 6, 5), &dev).unwrap();
+            let w = Var::randn(0f32, 1., (4, 2, kernel, kernel), &dev).unwrap();
+            let layer = VecConvLayer {
+                channels: 4,
+                kernel,
+                stride: 1,
+                padding,
+                pool: 1,
+            };
+            assert!(FastConv::applies(&layer));
+            let want = x.conv2d(w.as_tensor(), padding, 1, 1, 1).unwrap();
+            let got = layer_conv(x.as_tensor(), w.as_tensor(), &layer, true).unwrap();
+            let r = Tensor::randn(0f32, 1., want.dims(), &dev).unwrap();
+            let gw = (want * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            let gg = (got * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            for v in [&x, &w] {
+                let (a, b) = (
+                    values(gw.get(v.as_tensor()).unwrap()),
+                    values(gg.get(v.as_tensor()).unwrap()),
+                );
+                assert_eq!(a.len(), b.len());
+                for (a, b) in a.iter().zip(&b) {
+                    assert!((a - b).abs() < 1e-4, "k {kernel} p {padding}: {a} vs {b}");
+                }
+            }
+            let no_input = layer_conv(x.as_tensor(), w.as_tensor(), &layer, false).unwrap();
+            let g = no_input.sum_all().unwrap().backward().unwrap();
+            assert!(g.get(x.as_tensor()).is_none() && g.get(w.as_tensor()).is_some());
+        }
+    }
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1().unwrap()
+    }
 
     /// `conv_outer` equals autograd's kernel gradient of `Σ conv(x1, W) ⊙ x2`, with and
     /// without padding, at strides 1 to 3 (stride 2 on a 5×5 map: the direct product is 3×3 and
