@@ -1,7 +1,8 @@
 //! Times training steps of the paper's MNIST FC-Vec (`784·10 → 1024 → 512 → 1`, batch 128)
 //! with GEVB+ and with vectorized backprop, on random inputs, on the CPU: the median of
 //! `STEPS` steps after two warm-up steps. With `conv` as second argument, also the authors'
-//! MNIST Conv-Vec (64 and 32 channels, FC 1024) with GEVB+.
+//! MNIST Conv-Vec (64 and 32 channels, FC 1024) with GEVB+ and with backprop (BP+), after one
+//! warm-up step each.
 //!
 //! `cargo run -p neurogen-studies --example gevb_step_time [STEPS] [conv]`
 use std::time::Instant;
@@ -36,9 +37,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             times[times.len() - 1]
         );
     }
-    if std::env::args().nth(2).as_deref() == Some("conv") {
+    if std::env::args().nth(2).as_deref() != Some("conv") {
+        return Ok(());
+    }
+    for (name, rule) in [("GEVB+", Rule::Gevb), ("BP+", Rule::Backprop)] {
         let net = VecConv::new(&VecConvConfig::mnist(true), 0, &dev)?;
-        let mut t = RuleTrainer::new(net, Rule::Gevb, paper_adam())?;
+        let mut t = RuleTrainer::new(net, rule, paper_adam())?;
         let xi = x.reshape((128, 1, 28, 28))?;
         t.step(&xi, &y)?;
         let mut times = Vec::new();
@@ -49,9 +53,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         times.sort_by(f64::total_cmp);
         println!(
-            "Conv-Vec MNIST, batch 128, GEVB+: median {:.1} ms per step over {} steps",
+            "Conv-Vec MNIST, batch 128, {name}: median {:.1} ms per step over {} steps (min {:.1}, max {:.1})",
             times[times.len() / 2],
-            times.len()
+            times.len(),
+            times[0],
+            times[times.len() - 1]
         );
     }
     Ok(())

@@ -819,6 +819,136 @@ fn conv_gevb_update_equals_the_formula() {
     }
 }
 
+/// The Conv-Vec forward pass against its definition written with loops, layer by layer from
+/// the input the network recorded: `Z[b, k, o, y, x] = bias[k, o] + Σ_{c,i,j} W·H` (the
+/// first layer with component `k`'s own kernel on the image, later ones with the shared kernel
+/// on component `k`), `G = 1[Σ_k t[k, o]·Z[b, k, o, y, x] ≥ 0]`, then the average pool of
+/// `G·Z` — which is the next layer's input (the first FC input after the last, here 1×1).
+#[test]
+fn conv_forward_equals_the_definition() {
+    let cfg = tiny_conv(false);
+    let net = VecConv::new(&cfg, 7, &cpu()).unwrap();
+    randomize(&net.named_params(), 22, false);
+    let (b, k) = (3, 2);
+    let (xf, _) = random_batch(b, 16, k, 8);
+    let fwd = net.forward(&xf.reshape((b, 1, 4, 4)).unwrap()).unwrap();
+    let params: std::collections::HashMap<String, Vec<f32>> = net
+        .named_params()
+        .into_iter()
+        .map(|(n, v)| (n, values(v.as_tensor())))
+        .collect();
+    let (mut ci, mut hi) = (1, 4);
+    for (l, c) in cfg.convs.iter().enumerate() {
+        let input = values(&fwd.conv_inputs[l]);
+        let w = &params[&format!("conv{l}.weight")];
+        let bias = &params[&format!("conv{l}.bias")];
+        let t = values(net.conv_signs(l).unwrap());
+        let (o_n, ks, pad) = (c.channels, c.kernel, c.padding as isize);
+        let ho = hi + 2 * c.padding + 1 - ks;
+        let mut z = vec![0f32; b * k * o_n * ho * ho];
+        let zi = |bb: usize, kk: usize, o: usize, y: usize, x: usize| {
+            (((bb * k + kk) * o_n + o) * ho + y) * ho + x
+        };
+        for bb in 0..b {
+            for kk in 0..k {
+                for o in 0..o_n {
+                    for y in 0..ho {
+                        for x in 0..ho {
+                            let mut v = bias[kk * o_n + o];
+                            for cc in 0..ci {
+                                for i in 0..ks {
+                                    for j in 0..ks {
+                                        let (sy, sx) = (
+                                            y as isize + i as isize - pad,
+                                            x as isize + j as isize - pad,
+                                        );
+                                        if sy < 0
+                                            || sx < 0
+                                            || sy >= hi as isize
+                                            || sx >= hi as isize
+                                        {
+                                            continue;
+                                        }
+                                        let (sy, sx) = (sy as usize, sx as usize);
+                                        let (wv, hv) = if l == 0 {
+                                            (
+                                                w[(((kk * o_n + o) * ci + cc) * ks + i) * ks + j],
+                                                input[((bb * ci + cc) * hi + sy) * hi + sx],
+                                            )
+                                        } else {
+                                            (
+                                                w[((o * ci + cc) * ks + i) * ks + j],
+                                                input[(((bb * k + kk) * ci + cc) * hi + sy) * hi
+                                                    + sx],
+                                            )
+                                        };
+                                        v += wv * hv;
+                                    }
+                                }
+                            }
+                            z[zi(bb, kk, o, y, x)] = v;
+                        }
+                    }
+                }
+            }
+        }
+        let gates = values(&fwd.conv_gates[l]);
+        let mut g = vec![0f32; b * o_n * ho * ho];
+        for bb in 0..b {
+            for o in 0..o_n {
+                for s in 0..ho * ho {
+                    let (y, x) = (s / ho, s % ho);
+                    let dot: f32 = (0..k)
+                        .map(|kk| t[kk * o_n + o] * z[zi(bb, kk, o, y, x)])
+                        .sum();
+                    let idx = (bb * o_n + o) * ho * ho + s;
+                    g[idx] = if dot >= 0.0 { 1.0 } else { 0.0 };
+                    assert!(
+                        g[idx] == gates[idx] || dot.abs() < 1e-5,
+                        "conv{l} gate [{bb}, {o}, {y}, {x}]: Σ t·Z = {dot}, network {}",
+                        gates[idx]
+                    );
+                }
+            }
+        }
+        let (p, hp) = (c.pool, ho / c.pool);
+        let got = if l + 1 < cfg.convs.len() {
+            values(&fwd.conv_inputs[l + 1])
+        } else {
+            values(&fwd.fc_inputs[0])
+        };
+        assert_eq!(got.len(), b * k * o_n * hp * hp);
+        for bb in 0..b {
+            for kk in 0..k {
+                for o in 0..o_n {
+                    for y in 0..hp {
+                        for x in 0..hp {
+                            let mut want = 0f32;
+                            for dy in 0..p {
+                                for dx in 0..p {
+                                    let (yy, xx) = (y * p + dy, x * p + dx);
+                                    want += g[(bb * o_n + o) * ho * ho + yy * ho + xx]
+                                        * z[zi(bb, kk, o, yy, xx)];
+                                }
+                            }
+                            want /= (p * p) as f32;
+                            // [B, K, O, h, w] between convolutions; the last map is 1×1, so its
+                            // flattened (y, x, c) order is the channel order.
+                            let a = got[(((bb * k + kk) * o_n + o) * hp + y) * hp + x];
+                            assert!((a - want).abs() < 1e-5, "conv{l} output: {a} vs {want}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            g.contains(&1.0) && g.contains(&0.0),
+            "conv{l}: both gate values occur"
+        );
+        (ci, hi) = (o_n, hp);
+    }
+}
+
 #[test]
 fn conv_backprop_equals_finite_differences_and_clamp_holds() {
     let net = VecConv::new(&tiny_conv(false), 4, &cpu()).unwrap();

@@ -16,10 +16,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::conv::{conv_outer, conv_weight, VecConvConfig, VecConvLayer};
-use super::data::{correct, cross_entropy, output_error};
+use super::data::check_image_batch;
 use super::error::{GevbError, Result};
+use super::fc::arelu_layers;
 use super::init::{linear_weight, uniform};
-use super::rules::{backprop_updates, Rule, RuleNetwork, RuleOutput, Updates};
+use super::rules::{dfa_layers, rule_output, Rule, RuleNetwork, RuleOutput, Updates};
 
 /// The shape of a conventional convolutional network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,32 +255,14 @@ impl ConvNet {
             conv_masks.push(m);
             h = a;
         }
-        let mut h = h.reshape((b, ()))?;
-        let (mut fc_inputs, mut fc_masks) = (Vec::new(), Vec::new());
-        let last = self.fc_w.len() - 1;
-        for l in 0..=last {
-            fc_inputs.push(h.clone());
-            let z = h
-                .matmul(&self.fc_w[l].as_tensor().t()?)?
-                .broadcast_add(self.fc_b[l].as_tensor())?;
-            if l == last {
-                return Ok(ConvNetForward {
-                    logits: z,
-                    conv_inputs,
-                    conv_masks,
-                    fc_inputs,
-                    fc_masks,
-                });
-            }
-            let m = z
-                .detach()
-                .broadcast_mul(&self.fc_t[l])?
-                .ge(0f64)?
-                .to_dtype(DType::F32)?;
-            h = (z * &m)?;
-            fc_masks.push(m);
-        }
-        unreachable!("the loop returns at the output layer")
+        let tail = arelu_layers(h.reshape((b, ()))?, &self.fc_w, &self.fc_b, &self.fc_t)?;
+        Ok(ConvNetForward {
+            logits: tail.logits,
+            conv_inputs,
+            conv_masks,
+            fc_inputs: tail.inputs,
+            fc_masks: tail.gates,
+        })
     }
 
     /// The "+" constraint: `clamp(W, min = 0)` past the first convolution; nothing otherwise.
@@ -303,26 +286,11 @@ pub fn dfa_conv_updates(net: &ConvNet, fwd: &ConvNetForward, e: &Tensor) -> Resu
         let m = &fwd.conv_masks[l];
         let (_, o, ho, wo) = m.dims4()?;
         let delta = (project(o * ho * wo)?.reshape((b, o, ho, wo))? * m)?;
-        let w = net.conv_w[l].as_tensor();
-        let dw = (conv_outer(&fwd.conv_inputs[l], &delta, w, c.padding, c.stride)? * inv_b)?;
+        let dw = (conv_outer(&fwd.conv_inputs[l], &delta, c.kernel, c.padding, c.stride)? * inv_b)?;
         pairs.push((format!("conv{l}.weight"), dw));
         pairs.push((format!("conv{l}.bias"), (delta.sum((0, 2, 3))? * inv_b)?));
     }
-    let last = net.fc_w.len() - 1;
-    for l in 0..=last {
-        let delta = if l < last {
-            let m = &fwd.fc_masks[l];
-            (project(m.dim(1)?)? * m)?
-        } else {
-            e.clone()
-        };
-        let input = fwd.fc_inputs[l].detach();
-        pairs.push((
-            format!("fc{l}.weight"),
-            (delta.t()?.matmul(&input)? * inv_b)?,
-        ));
-        pairs.push((format!("fc{l}.bias"), (delta.sum(0)? * inv_b)?));
-    }
+    dfa_layers(e, &net.feedback, &fwd.fc_inputs, &fwd.fc_masks, &mut pairs)?;
     Updates::new(pairs)
 }
 
@@ -345,34 +313,23 @@ impl RuleNetwork for ConvNet {
 
     fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         let c = &self.config;
-        let dims = x.dims();
-        if dims.len() != 4 || dims[1..] != [c.in_channels, c.height, c.width] || dims[0] == 0 {
-            return Err(GevbError::Shape(format!(
-                "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
-                c.in_channels, c.height, c.width
-            )));
-        }
-        super::data::check_labels(y, dims[0], c.classes)
+        check_image_batch(x, y, [c.in_channels, c.height, c.width], c.classes)
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(GevbError::Config(format!(
-                "rule {rule} does not apply to a conventional convolutional network; it supports BP, DFA"
-            )));
-        }
-        let labels = self.check_batch(x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &ConvNet::named_params(self))?,
-            _ => dfa_conv_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "conventional convolutional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| dfa_conv_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {

@@ -12,20 +12,27 @@
 //! orders features `(y, x, c)`, as the authors' `Flatten` does, so adjacent inputs of the first
 //! FC layer are ON/OFF channel pairs.
 //!
+//! The same numbers, computed with less memory traffic (the `[B, K, O, H', W']` maps are the
+//! big tensors): the gate's `Σ_k t_k·Z_k` is `Σ_k t_k·conv_k + Σ_k t_k·bias_k`, and in the
+//! first layer `Σ_k t_k·(x ∗ W_k) = x ∗ (Σ_k t_k·W_k)`, one O-channel convolution; the bias is
+//! added after pooling, `pool(G ⊙ (conv + bias)) = pool(G ⊙ conv) + bias ⊗ pool(G)`.
+//!
 //! GEVB's convolution update is the authors' `convolutional_outer_product` of
 //! `x1 = Σ_k e_k·H_k` (`[B, C, H, W]`) and `G/B` (`[B, O, H', W']`), summed over the batch:
-//! the gradient of `Σ conv(x1, W) ⊙ G/B` with respect to `W`, which is how it is computed here
-//! (the convolution is linear in `W`). The bias update is `(1/B) Σ_b e_k(b) Σ_{y,x} G_o(b, y, x)`.
+//! the gradient of `Σ conv(x1, W) ⊙ G/B` with respect to `W` (the convolution is linear in
+//! `W`), computed directly as one convolution of the batch (see `conv_outer`); in the first
+//! layer `x1` is `e_k·x` for each `k`, `K·C` channels. The bias update is
+//! `(1/B) Σ_b e_k(b) Σ_{y,x} G_o(b, y, x)`.
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::data::{correct, cross_entropy, output_error};
+use super::data::check_image_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, normal, on_off_signs};
-use super::rules::{backprop_updates, Rule, RuleNetwork, RuleOutput, Updates};
-use super::vnn::{gate, VecFcConfig};
+use super::rules::{gevb_shared_layers, rule_output, Rule, RuleNetwork, RuleOutput, Updates};
+use super::vnn::{shared_layers, VecFcConfig};
 
 /// One vectorized convolution (square kernel), its gate, and optional average pooling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +345,16 @@ impl VecConv {
         })
     }
 
+    /// Convolution `ℓ`'s fixed signs `t`, `[K, O]` of ±1 (shared by a channel's positions).
+    pub fn conv_signs(&self, l: usize) -> Result<&Tensor> {
+        self.conv_t.get(l).ok_or_else(|| {
+            GevbError::Config(format!(
+                "convolution {l} does not exist (the network has {})",
+                self.conv_t.len()
+            ))
+        })
+    }
+
     /// FC layer `ℓ`'s weight (the last is the output unit's).
     pub fn fc_weight(&self, l: usize) -> Result<&Var> {
         self.fc_w.get(l).ok_or_else(|| {
@@ -382,57 +399,73 @@ impl VecConv {
         let mut h = x.clone();
         for (l, c) in cfg.convs.iter().enumerate() {
             conv_inputs.push(h.clone());
-            let w = self.conv_w[l].as_tensor();
-            let z = if l == 0 {
-                let (_, o, ci, ks, _) = w.dims5()?;
-                let stacked = w.reshape((k * o, ci, ks, ks))?;
-                h.conv2d(&stacked, c.padding, c.stride, 1, 1)?
+            let (o, w) = (c.channels, self.conv_w[l].as_tensor());
+            let t = &self.conv_t[l]; // [K, O]
+            let bias = self.conv_b[l].as_tensor(); // [K, O]
+                                                   // The convolution without its bias, `[B, K·O, H', W']`, and `Σ_k t_k·conv_k`,
+                                                   // `[B, O, H', W']` (detached: the gate's input).
+            let (conv, t_conv) = if l == 0 {
+                let (_, _, ci, ks, _) = w.dims5()?;
+                let conv = layer_conv(&h, &w.reshape((k * o, ci, ks, ks))?, c, false)?;
+                // Linear in the kernel: Σ_k t_k·(x ∗ W_k) = x ∗ (Σ_k t_k·W_k), O channels
+                // instead of a pass over the K·O.
+                let w_t = w
+                    .detach()
+                    .broadcast_mul(&t.reshape((k, o, 1, 1, 1))?)?
+                    .sum(0)?;
+                let t_conv = h.detach().conv2d(&w_t, c.padding, c.stride, 1, 1)?;
+                (conv, t_conv)
             } else {
                 let (_, _, ci, hh, ww) = h.dims5()?;
-                h.reshape((b * k, ci, hh, ww))?
-                    .conv2d(w, c.padding, c.stride, 1, 1)?
+                let conv = layer_conv(&h.reshape((b * k, ci, hh, ww))?, w, c, true)?;
+                let (_, _, ho, wo) = conv.dims4()?;
+                let t_conv = conv
+                    .detach()
+                    .reshape((b, k, o, ho, wo))?
+                    .broadcast_mul(&t.reshape((1, k, o, 1, 1))?)?
+                    .sum(1)?;
+                (conv, t_conv)
             };
-            let (_, _, ho, wo) = z.dims4()?;
-            let z = z.reshape((b, k, c.channels, ho, wo))?.broadcast_add(
-                &self.conv_b[l]
-                    .as_tensor()
-                    .reshape((1, k, c.channels, 1, 1))?,
-            )?;
-            let t = self.conv_t[l].reshape((k, c.channels, 1, 1))?;
-            let g = gate(&z, &t)?; // [B, O, H', W']
-            let mut a = z.broadcast_mul(&g.unsqueeze(1)?)?;
-            if c.pool > 1 {
-                a = a
-                    .reshape((b * k, c.channels, ho, wo))?
-                    .avg_pool2d(c.pool)?
-                    .reshape((b, k, c.channels, ho / c.pool, wo / c.pool))?;
-            }
+            let (_, _, ho, wo) = t_conv.dims4()?;
+            let conv = conv.reshape((b, k, o, ho, wo))?;
+            // G = 1[Σ_k t_k·Z_k ≥ 0] with Z = conv + bias: Σ_k t_k·bias_k is one number per
+            // channel.
+            let t_bias = (t * bias.detach())?.sum(0)?.reshape((1, o, 1, 1))?;
+            let g = t_conv
+                .broadcast_add(&t_bias)?
+                .ge(0f64)?
+                .to_dtype(DType::F32)?; // [B, O, H', W']
+                                        // pool(G ⊙ Z) = pool(G ⊙ conv) + bias ⊗ pool(G): the bias joins the pooled map.
+            let gated = conv.broadcast_mul(&g.unsqueeze(1)?)?;
+            let (gated, g_pooled) = if c.pool > 1 {
+                let (hp, wp) = (ho / c.pool, wo / c.pool);
+                (
+                    gated
+                        .reshape((b * k, o, ho, wo))?
+                        .avg_pool2d(c.pool)?
+                        .reshape((b, k, o, hp, wp))?,
+                    g.avg_pool2d(c.pool)?,
+                )
+            } else {
+                (gated, g.clone())
+            };
+            let a = (gated
+                + g_pooled
+                    .unsqueeze(1)?
+                    .broadcast_mul(&bias.reshape((1, k, o, 1, 1))?)?)?;
             conv_gates.push(g);
             h = a;
         }
         // Flatten in (y, x, c) order.
         let h = h.permute((0, 1, 3, 4, 2))?.reshape((b, k, ()))?;
-        let (mut fc_inputs, mut fc_gates) = (Vec::new(), Vec::new());
-        let mut h = h;
-        let last = self.fc_w.len() - 1;
-        for l in 0..=last {
-            fc_inputs.push(h.clone());
-            let z =
-                super::vnn::shared_linear(&h, self.fc_w[l].as_tensor(), self.fc_b[l].as_tensor())?;
-            if l == last {
-                return Ok(VecConvForward {
-                    logits: z.squeeze(2)?,
-                    conv_inputs,
-                    conv_gates,
-                    fc_inputs,
-                    fc_gates,
-                });
-            }
-            let g = gate(&z, &self.fc_t[l])?;
-            h = z.broadcast_mul(&g.unsqueeze(1)?)?;
-            fc_gates.push(g);
-        }
-        unreachable!("the loop returns at the output layer")
+        let tail = shared_layers(h, &self.fc_w, &self.fc_b, &self.fc_t)?;
+        Ok(VecConvForward {
+            logits: tail.logits,
+            conv_inputs,
+            conv_gates,
+            fc_inputs: tail.inputs,
+            fc_gates: tail.gates,
+        })
     }
 
     /// The "+" constraint: `clamp(W, min = 0)` for every kernel and weight past the first
@@ -445,34 +478,123 @@ impl VecConv {
         }
         Ok(())
     }
-
-    /// Checks labels against the batch (images are checked by [`VecConv::forward`]).
-    fn labels(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
-        let b = x.dims().first().copied().unwrap_or(0);
-        super::data::check_labels(y, b, self.config.classes)
-    }
 }
 
-/// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to `W` (shape of `w`): the convolutional
-/// outer product of `x1` and `x2` summed over the batch.
+/// The gradient of `Σ conv(x1, W) ⊙ x2` with respect to a square `[O, C, kernel, kernel]`
+/// kernel `W`: the convolutional outer product of `x1` `[B, C, H, W]` and `x2`
+/// `[B, O, H', W']` summed over the batch.
+///
+/// It is computed directly, as candle's backward computes a kernel's gradient: `x1ᵀ`
+/// (`[C, B, H, W]`) convolved by `x2ᵀ` (`[O, B, H', W']`, the batch as channels) with the
+/// stride as dilation, `[C, O, k', k']`, cut to the kernel's size — without autograd's forward
+/// convolution and its gradient of `x1` (a transposed convolution), which cost more than this.
 pub(crate) fn conv_outer(
     x1: &Tensor,
     x2: &Tensor,
-    w: &Tensor,
+    kernel: usize,
     padding: usize,
     stride: usize,
 ) -> Result<Tensor> {
-    let probe = Var::from_tensor(&w.detach())?;
-    let s = (x1
+    let (kh, kw) = (kernel, kernel);
+    let g = x1
         .detach()
-        .conv2d(probe.as_tensor(), padding, stride, 1, 1)?
-        * x2.detach())?
-    .sum_all()?;
-    let grads = s.backward()?;
-    grads
-        .get(probe.as_tensor())
-        .cloned()
-        .ok_or_else(|| GevbError::Shape("the convolution did not reach its kernel".into()))
+        .transpose(0, 1)?
+        .conv2d(&x2.detach().transpose(0, 1)?, padding, 1, stride, 1)?
+        .transpose(0, 1)?;
+    let (_, _, gh, gw) = g.dims4()?;
+    if gh < kh || gw < kw {
+        return Err(GevbError::Shape(format!(
+            "the outer product of {:?} and {:?} is {gh}×{gw}, smaller than the {kh}×{kw} kernel",
+            x1.dims(),
+            x2.dims()
+        )));
+    }
+    Ok(g.narrow(2, 0, kh)?.narrow(3, 0, kw)?)
+}
+
+/// A stride-1 convolution whose backward pass computes the input's gradient as a convolution of
+/// the output's gradient with the flipped, transposed kernel (padding `k − 1 − p`) and the
+/// kernel's as [`conv_outer`]: the same numbers as candle's backward, which takes the input's
+/// gradient by a transposed convolution, many times slower on the CPU. With `input_grad` false
+/// the input's gradient is not computed at all (the image of the first layer).
+struct FastConv {
+    padding: usize,
+    input_grad: bool,
+}
+
+impl FastConv {
+    /// Whether it applies to a layer (stride 1, padding below the kernel size).
+    fn applies(c: &VecConvLayer) -> bool {
+        c.stride == 1 && c.padding < c.kernel
+    }
+}
+
+/// A contiguous f32 operand of a custom op as a tensor (a copy).
+fn operand(s: &candle_core::CpuStorage, l: &candle_core::Layout) -> candle_core::Result<Tensor> {
+    let (a, b) = l
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("gevb-conv2d needs contiguous operands".into()))?;
+    Tensor::from_slice(&s.as_slice::<f32>()?[a..b], l.shape(), &Device::Cpu)
+}
+
+impl candle_core::CustomOp2 for FastConv {
+    fn name(&self) -> &'static str {
+        "gevb-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let y = operand(s1, l1)?.conv2d(&operand(s2, l2)?, self.padding, 1, 1, 1)?;
+        let shape = y.shape().clone();
+        Ok((
+            candle_core::CpuStorage::F32(y.flatten_all()?.to_vec1::<f32>()?),
+            shape,
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let k = w.dim(2)?;
+        let gx = if self.input_grad {
+            let rev = Tensor::from_vec((0..k as u32).rev().collect::<Vec<_>>(), k, w.device())?;
+            let flipped = w
+                .index_select(&rev, 2)?
+                .index_select(&rev, 3)?
+                .transpose(0, 1)?
+                .contiguous()?;
+            Some(grad.conv2d(&flipped, k - 1 - self.padding, 1, 1, 1)?)
+        } else {
+            None
+        };
+        let gw = conv_outer(x, grad, k, self.padding, 1)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        Ok((gx, Some(gw)))
+    }
+}
+
+/// `x ∗ w` (padding `c.padding`, stride `c.stride`), through [`FastConv`] where it applies.
+fn layer_conv(x: &Tensor, w: &Tensor, c: &VecConvLayer, input_grad: bool) -> Result<Tensor> {
+    if FastConv::applies(c) {
+        Ok(x.contiguous()?.apply_op2(
+            &w.contiguous()?,
+            FastConv {
+                padding: c.padding,
+                input_grad,
+            },
+        )?)
+    } else {
+        Ok(x.conv2d(w, c.padding, c.stride, 1, 1)?)
+    }
 }
 
 /// GEVB's updates of a Conv-Vec network (see the module documentation and
@@ -483,37 +605,30 @@ pub fn gevb_conv_updates(net: &VecConv, fwd: &VecConvForward, e: &Tensor) -> Res
     let mut pairs = Vec::new();
     for (l, c) in net.config.convs.iter().enumerate() {
         let g = &fwd.conv_gates[l]; // [B, O, H', W']
-        let (_, o, ho, wo) = g.dims4()?;
+        let o = g.dim(1)?;
         let input = &fwd.conv_inputs[l];
-        let w = net.conv_w[l].as_tensor();
+        let ks = c.kernel;
         let dw = if l == 0 {
-            // Component k's block: x against e_k·G/B, all K blocks as K·O output channels.
-            let x2 = e
-                .reshape((b, k, 1, 1, 1))?
-                .broadcast_mul(&g.unsqueeze(1)?)?
-                .reshape((b, k * o, ho, wo))?;
-            let (_, _, ci, ks, _) = w.dims5()?;
-            let stacked = w.reshape((k * o, ci, ks, ks))?;
-            (conv_outer(input, &x2, &stacked, c.padding, c.stride)? * inv_b)?.reshape(w.dims())?
+            // Component k's block: e_k·x against G/B, all K blocks as K·C input channels
+            // (`[B, K·C, H, W]`, K copies of the image — not the K·O-channel `e_k·G`).
+            let (_, ci, hi, wi) = input.dims4()?;
+            let x1 = input
+                .detach()
+                .unsqueeze(1)?
+                .broadcast_mul(&e.reshape((b, k, 1, 1, 1))?)?
+                .reshape((b, k * ci, hi, wi))?;
+            (conv_outer(&x1, g, ks, c.padding, c.stride)? * inv_b)?
+                .reshape((o, k, ci, ks, ks))?
+                .permute((1, 0, 2, 3, 4))?
         } else {
             let x1 = input.broadcast_mul(&e.reshape((b, k, 1, 1, 1))?)?.sum(1)?; // [B, C, H, W]
-            (conv_outer(&x1, g, w, c.padding, c.stride)? * inv_b)?
+            (conv_outer(&x1, g, ks, c.padding, c.stride)? * inv_b)?
         };
         let db = (e.t()?.matmul(&g.sum((2, 3))?)? * inv_b)?; // [K, O]
         pairs.push((format!("conv{l}.weight"), dw));
         pairs.push((format!("conv{l}.bias"), db));
     }
-    let last = net.fc_w.len() - 1;
-    for l in 0..=last {
-        let g = if l < last {
-            fwd.fc_gates[l].clone()
-        } else {
-            Tensor::ones((b, 1), DType::F32, e.device())?
-        };
-        let (dw, db) = super::rules::gevb_shared_linear(e, &fwd.fc_inputs[l].detach(), &g, inv_b)?;
-        pairs.push((format!("fc{l}.weight"), dw));
-        pairs.push((format!("fc{l}.bias"), db));
-    }
+    gevb_shared_layers(e, &fwd.fc_inputs, &fwd.fc_gates, 0, &mut pairs)?;
     Updates::new(pairs)
 }
 
@@ -536,37 +651,105 @@ impl RuleNetwork for VecConv {
 
     fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         let c = &self.config;
-        let dims = x.dims();
-        if dims.len() != 4 || dims[1..] != [c.in_channels, c.height, c.width] || dims[0] == 0 {
-            return Err(GevbError::Shape(format!(
-                "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
-                c.in_channels, c.height, c.width
-            )));
-        }
-        self.labels(x, y)
+        check_image_batch(x, y, [c.in_channels, c.height, c.width], c.classes)
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(GevbError::Config(format!(
-                "rule {rule} does not apply to a vectorized convolutional network; it supports BP, GEVB"
-            )));
-        }
-        let labels = self.check_batch(x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &VecConv::named_params(self))?,
-            _ => gevb_conv_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "vectorized convolutional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| gevb_conv_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {
         self.clamp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FastConv` gives candle's convolution and its gradients (input and kernel) at every
+    /// padding below the kernel size; without `input_grad` the input gets no gradient.
+    #[test]
+    fn fast_conv_equals_the_convolution_and_its_gradients() {
+        let dev = Device::Cpu;
+        for (kernel, padding) in [(3, 0), (3, 1), (3, 2), (2, 0), (2, 1), (1, 0)] {
+            let x = Var::randn(0f32, 1., (3, 2, 6, 5), &dev).unwrap();
+            let w = Var::randn(0f32, 1., (4, 2, kernel, kernel), &dev).unwrap();
+            let layer = VecConvLayer {
+                channels: 4,
+                kernel,
+                stride: 1,
+                padding,
+                pool: 1,
+            };
+            assert!(FastConv::applies(&layer));
+            let want = x.conv2d(w.as_tensor(), padding, 1, 1, 1).unwrap();
+            let got = layer_conv(x.as_tensor(), w.as_tensor(), &layer, true).unwrap();
+            let r = Tensor::randn(0f32, 1., want.dims(), &dev).unwrap();
+            let gw = (want * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            let gg = (got * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            for v in [&x, &w] {
+                let (a, b) = (
+                    values(gw.get(v.as_tensor()).unwrap()),
+                    values(gg.get(v.as_tensor()).unwrap()),
+                );
+                assert_eq!(a.len(), b.len());
+                for (a, b) in a.iter().zip(&b) {
+                    assert!((a - b).abs() < 1e-4, "k {kernel} p {padding}: {a} vs {b}");
+                }
+            }
+            let no_input = layer_conv(x.as_tensor(), w.as_tensor(), &layer, false).unwrap();
+            let g = no_input.sum_all().unwrap().backward().unwrap();
+            assert!(g.get(x.as_tensor()).is_none() && g.get(w.as_tensor()).is_some());
+        }
+    }
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
+    /// `conv_outer` equals autograd's kernel gradient of `Σ conv(x1, W) ⊙ x2`, with and
+    /// without padding, at strides 1 to 3 (stride 2 on a 5×5 map: the direct product is 3×3 and
+    /// is cut to the 2×2 kernel).
+    #[test]
+    fn conv_outer_equals_the_autograd_kernel_gradient() {
+        let dev = Device::Cpu;
+        for (kernel, padding, stride, hw) in
+            [(3, 1, 1, 6), (2, 0, 2, 5), (3, 1, 2, 7), (3, 0, 3, 8)]
+        {
+            let x1 = Tensor::randn(0f32, 1., (3, 2, hw, hw), &dev).unwrap();
+            let w = Var::randn(0f32, 1., (4, 2, kernel, kernel), &dev).unwrap();
+            let z = x1.conv2d(w.as_tensor(), padding, stride, 1, 1).unwrap();
+            let x2 = Tensor::randn(0f32, 1., z.dims(), &dev).unwrap();
+            let grads = (z * &x2).unwrap().sum_all().unwrap().backward().unwrap();
+            let want: Vec<f32> = grads
+                .get(w.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let got = conv_outer(&x1, &x2, kernel, padding, stride).unwrap();
+            assert_eq!(got.dims(), w.dims());
+            let got: Vec<f32> = got.flatten_all().unwrap().to_vec1().unwrap();
+            for (a, b) in got.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "kernel {kernel} stride {stride}: {a} vs {b}"
+                );
+            }
+        }
     }
 }

@@ -19,6 +19,24 @@ pub fn flat_batch(split: &Split, indices: &[usize], device: &Device) -> Result<(
     Ok((x.reshape((b, ()))?, y))
 }
 
+/// Checks a minibatch of images: `x` is `[B, C, H, W]` with `B ≥ 1` and `(C, H, W)` =
+/// `chw`, `y` is `[B]` u32 with every label below `classes`. Returns the labels.
+pub fn check_image_batch(
+    x: &Tensor,
+    y: &Tensor,
+    chw: [usize; 3],
+    classes: usize,
+) -> Result<Vec<u32>> {
+    let dims = x.dims();
+    if dims.len() != 4 || dims[1..] != chw || dims[0] == 0 {
+        return Err(GevbError::Shape(format!(
+            "images must be [batch ≥ 1, {}, {}, {}], got {dims:?}",
+            chw[0], chw[1], chw[2]
+        )));
+    }
+    check_labels(y, dims[0], classes)
+}
+
 /// Checks a minibatch: `x` is `[B, dim]` f32 with `B ≥ 1`, `y` is `[B]` u32 with every label
 /// below `classes`. Returns the labels.
 pub fn check_batch(x: &Tensor, y: &Tensor, dim: usize, classes: usize) -> Result<Vec<u32>> {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::data::check_batch;
 use super::error::{GevbError, Result};
 use super::init::{linear_weight, uniform};
+use super::vnn::Layers;
 
 /// The shape of a conventional FC network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,31 +185,12 @@ impl Fc {
                 x.dtype()
             )));
         }
-        let last = self.weights.len() - 1;
-        let mut inputs = vec![x.clone()];
-        let mut masks = Vec::with_capacity(last);
-        let mut h = x.clone();
-        for l in 0..=last {
-            let z = h
-                .matmul(&self.weights[l].as_tensor().t()?)?
-                .broadcast_add(self.biases[l].as_tensor())?;
-            if l == last {
-                return Ok(FcForward {
-                    logits: z,
-                    inputs,
-                    masks,
-                });
-            }
-            let m = z
-                .detach()
-                .broadcast_mul(&self.signs[l])?
-                .ge(0f64)?
-                .to_dtype(DType::F32)?;
-            h = (z * &m)?;
-            inputs.push(h.clone());
-            masks.push(m);
-        }
-        unreachable!("the loop returns at the output layer")
+        let tail = arelu_layers(x.clone(), &self.weights, &self.biases, &self.signs)?;
+        Ok(FcForward {
+            logits: tail.logits,
+            inputs: tail.inputs,
+            masks: tail.gates,
+        })
     }
 
     /// `[B, K]` logits.
@@ -230,4 +212,39 @@ impl Fc {
     pub fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         check_batch(x, y, self.config.input_dim, self.config.classes)
     }
+}
+
+/// `aReLU` layers from `h` (`[B, n_0]`) on, the last one the output layer (no mask):
+/// `weights` and `biases` per layer, `signs` per hidden layer; the masks are the returned
+/// gates.
+pub(crate) fn arelu_layers(
+    mut h: Tensor,
+    weights: &[Var],
+    biases: &[Var],
+    signs: &[Tensor],
+) -> Result<Layers> {
+    let last = weights.len() - 1;
+    let (mut inputs, mut masks) = (Vec::with_capacity(last + 1), Vec::with_capacity(last));
+    for l in 0..last {
+        inputs.push(h.clone());
+        let z = h
+            .matmul(&weights[l].as_tensor().t()?)?
+            .broadcast_add(biases[l].as_tensor())?;
+        let m = z
+            .detach()
+            .broadcast_mul(&signs[l])?
+            .ge(0f64)?
+            .to_dtype(DType::F32)?;
+        h = (z * &m)?;
+        masks.push(m);
+    }
+    inputs.push(h.clone());
+    let logits = h
+        .matmul(&weights[last].as_tensor().t()?)?
+        .broadcast_add(biases[last].as_tensor())?;
+    Ok(Layers {
+        logits,
+        inputs,
+        gates: masks,
+    })
 }

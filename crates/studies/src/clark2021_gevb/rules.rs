@@ -151,6 +151,39 @@ pub trait RuleNetwork {
     fn after_step(&self) -> Result<()>;
 }
 
+/// The body every network's [`RuleNetwork::updates`] shares: checks that `net` (a `what`)
+/// supports `rule` and the minibatch, runs `forward` (which returns what the network's own rule
+/// needs and the `[B, K]` logits), takes the mean cross-entropy, then gets the updates from
+/// autograd (backprop) or from `local`, the network's own rule (GEVB or DFA) given the forward
+/// pass and the output error `e = softmax(y) − onehot(label)`.
+pub(crate) fn rule_output<N, F>(
+    net: &N,
+    what: &str,
+    rule: Rule,
+    (x, y): (&Tensor, &Tensor),
+    forward: impl FnOnce(&Tensor) -> Result<(F, Tensor)>,
+    local: impl FnOnce(&F, &Tensor) -> Result<Updates>,
+) -> Result<RuleOutput>
+where
+    N: RuleNetwork + ?Sized,
+{
+    if !net.rules().contains(&rule) {
+        return Err(unsupported(rule, what, net.rules()));
+    }
+    let labels = net.check_batch(x, y)?;
+    let (fwd, logits) = forward(x)?;
+    let loss = cross_entropy(&logits, &labels)?;
+    let updates = match rule {
+        Rule::Backprop => backprop_updates(&loss, &net.named_params())?,
+        _ => local(&fwd, &output_error(&logits, &labels)?)?,
+    };
+    Ok(RuleOutput {
+        loss: loss.to_scalar::<f32>()?,
+        correct: correct(&logits, &labels)?,
+        updates,
+    })
+}
+
 fn unsupported(rule: Rule, what: &str, rules: &[Rule]) -> GevbError {
     GevbError::Config(format!(
         "rule {rule} does not apply to a {what}; it supports {}",
@@ -185,29 +218,40 @@ pub fn backprop_updates(loss: &Tensor, params: &[(String, Var)]) -> Result<Updat
 pub fn gevb_updates(net: &VecFc, fwd: &super::VecForward, e: &Tensor) -> Result<Updates> {
     let (b, k) = e.dims2()?;
     let inv_b = 1.0 / b as f64;
-    let last = net.layers() - 1;
     let mut pairs = Vec::with_capacity(2 * net.layers());
-    for l in 0..=last {
-        let g = if l < last {
-            fwd.gates[l].clone()
-        } else {
-            Tensor::ones((b, 1), DType::F32, e.device())?
-        };
-        let n = g.dim(1)?;
-        let input = fwd.inputs[l].detach();
-        let dw = if l == 0 {
-            // ΔW_kij = (1/B) Σ_b (G_i e_k)(b) x_j(b): [K·n, B] × [B, d].
-            let ge = e.unsqueeze(2)?.broadcast_mul(&g.unsqueeze(1)?)?; // [B, K, n]
-            let d = input.dim(1)?;
-            (ge.reshape((b, k * n))?.t()?.matmul(&input)? * inv_b)?.reshape((k, n, d))?
-        } else {
-            gevb_shared_linear(e, &input, &g, inv_b)?.0
-        };
-        let db = (e.t()?.matmul(&g)? * inv_b)?; // [K, n]
-        pairs.push((format!("fc{l}.weight"), dw));
-        pairs.push((format!("fc{l}.bias"), db));
-    }
+    // The first layer: ΔW_kij = (1/B) Σ_b (G_i e_k)(b) x_j(b), [K·n, B] × [B, d].
+    let (x, g) = (fwd.inputs[0].detach(), &fwd.gates[0]);
+    let (n, d) = (g.dim(1)?, x.dim(1)?);
+    let ge = e.unsqueeze(2)?.broadcast_mul(&g.unsqueeze(1)?)?; // [B, K, n]
+    let dw = (ge.reshape((b, k * n))?.t()?.matmul(&x)? * inv_b)?.reshape((k, n, d))?;
+    pairs.push(("fc0.weight".to_string(), dw));
+    pairs.push(("fc0.bias".to_string(), (e.t()?.matmul(g)? * inv_b)?));
+    gevb_shared_layers(e, &fwd.inputs[1..], &fwd.gates[1..], 1, &mut pairs)?;
     Updates::new(pairs)
+}
+
+/// GEVB's updates of gated layers of shared weights, the last one the output unit (`G ≡ 1`),
+/// from their `inputs` and `gates` (as [`super::vnn`]'s `shared_layers` records them), appended
+/// to `pairs` as `fc{first + i}.weight` and `.bias`.
+pub(crate) fn gevb_shared_layers(
+    e: &Tensor,
+    inputs: &[Tensor],
+    gates: &[Tensor],
+    first: usize,
+    pairs: &mut Vec<(String, Tensor)>,
+) -> Result<()> {
+    let b = e.dim(0)?;
+    let inv_b = 1.0 / b as f64;
+    for (i, input) in inputs.iter().enumerate() {
+        let g = match gates.get(i) {
+            Some(g) => g.clone(),
+            None => Tensor::ones((b, 1), DType::F32, e.device())?,
+        };
+        let (dw, db) = gevb_shared_linear(e, &input.detach(), &g, inv_b)?;
+        pairs.push((format!("fc{}.weight", first + i), dw));
+        pairs.push((format!("fc{}.bias", first + i), db));
+    }
+    Ok(())
 }
 
 /// GEVB's update of a layer of shared scalar weights: input `[B, K, n_in]`, gate `[B, n]`;
@@ -227,26 +271,35 @@ pub(crate) fn gevb_shared_linear(
 /// DFA's updates of a conventional network from a forward pass and the output error `e`
 /// (`[B, K]`); see the module documentation.
 pub fn dfa_updates(net: &Fc, fwd: &super::FcForward, e: &Tensor) -> Result<Updates> {
-    let b = e.dim(0)?;
-    let inv_b = 1.0 / b as f64;
-    let last = net.layers() - 1;
     let mut pairs = Vec::with_capacity(2 * net.layers());
-    for l in 0..=last {
-        let delta = if l < last {
-            let m = &fwd.masks[l];
-            let n = m.dim(1)?;
-            (e.matmul(&net.feedback().narrow(1, 0, n)?)? * m)?
-        } else {
-            e.clone()
+    dfa_layers(e, net.feedback(), &fwd.inputs, &fwd.masks, &mut pairs)?;
+    Updates::new(pairs)
+}
+
+/// DFA's updates of `aReLU` layers, the last one the output layer (its error is `e`), from
+/// their `inputs` and `masks` (as [`super::fc`]'s `arelu_layers` records them) and the fixed
+/// `feedback` `[K, max n]`, appended to `pairs` as `fc{ℓ}.weight` and `.bias`.
+pub(crate) fn dfa_layers(
+    e: &Tensor,
+    feedback: &Tensor,
+    inputs: &[Tensor],
+    masks: &[Tensor],
+    pairs: &mut Vec<(String, Tensor)>,
+) -> Result<()> {
+    let inv_b = 1.0 / e.dim(0)? as f64;
+    for (l, input) in inputs.iter().enumerate() {
+        let delta = match masks.get(l) {
+            Some(m) => (e.matmul(&feedback.narrow(1, 0, m.dim(1)?)?)? * m)?,
+            None => e.clone(),
         };
-        let input = fwd.inputs[l].detach();
+        let input = input.detach();
         pairs.push((
             format!("fc{l}.weight"),
             (delta.t()?.matmul(&input)? * inv_b)?,
         ));
         pairs.push((format!("fc{l}.bias"), (delta.sum(0)? * inv_b)?));
     }
-    Updates::new(pairs)
+    Ok(())
 }
 
 impl RuleNetwork for VecFc {
@@ -271,21 +324,19 @@ impl RuleNetwork for VecFc {
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(unsupported(rule, "vectorized network", self.rules()));
-        }
-        let labels = VecFc::check_batch(self, x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &VecFc::named_params(self))?,
-            _ => gevb_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "vectorized network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| gevb_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {
@@ -315,21 +366,19 @@ impl RuleNetwork for Fc {
     }
 
     fn updates(&self, rule: Rule, x: &Tensor, y: &Tensor) -> Result<RuleOutput> {
-        if !self.rules().contains(&rule) {
-            return Err(unsupported(rule, "conventional network", self.rules()));
-        }
-        let labels = Fc::check_batch(self, x, y)?;
-        let fwd = self.forward(x)?;
-        let loss = cross_entropy(&fwd.logits, &labels)?;
-        let updates = match rule {
-            Rule::Backprop => backprop_updates(&loss, &Fc::named_params(self))?,
-            _ => dfa_updates(self, &fwd, &output_error(&fwd.logits, &labels)?)?,
-        };
-        Ok(RuleOutput {
-            loss: loss.to_scalar::<f32>()?,
-            correct: correct(&fwd.logits, &labels)?,
-            updates,
-        })
+        rule_output(
+            self,
+            "conventional network",
+            rule,
+            (x, y),
+            |x| {
+                self.forward(x).map(|f| {
+                    let l = f.logits.clone();
+                    (f, l)
+                })
+            },
+            |fwd, e| dfa_updates(self, fwd, e),
+        )
     }
 
     fn after_step(&self) -> Result<()> {

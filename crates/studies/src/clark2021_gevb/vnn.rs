@@ -232,35 +232,20 @@ impl VecFc {
             )));
         }
         let b = dims[0];
-        let last = self.weights.len() - 1;
-        let mut inputs = vec![x.clone()];
-        let mut gates = Vec::with_capacity(last);
-        let mut h = x.clone();
-        for l in 0..=last {
-            let w = self.weights[l].as_tensor();
-            let n = self.biases[l].dim(1)?;
-            let z = if l == 0 {
-                // [B, d] × [d, K·n]: the K blocks of the first layer in one product.
-                let w2 = w.reshape((k * n, d))?;
-                x.matmul(&w2.t()?)?
-                    .reshape((b, k, n))?
-                    .broadcast_add(self.biases[l].as_tensor())?
-            } else {
-                shared_linear(&h, w, self.biases[l].as_tensor())?
-            };
-            if l == last {
-                return Ok(VecForward {
-                    logits: z.squeeze(2)?,
-                    inputs,
-                    gates,
-                });
-            }
-            let g = gate(&z, &self.signs[l])?;
-            h = z.broadcast_mul(&g.unsqueeze(1)?)?;
-            inputs.push(h.clone());
-            gates.push(g);
-        }
-        unreachable!("the loop returns at the output layer")
+        // The first layer: [B, d] × [d, K·n], the K blocks in one product.
+        let n = self.biases[0].dim(1)?;
+        let z = x
+            .matmul(&self.weights[0].as_tensor().reshape((k * n, d))?.t()?)?
+            .reshape((b, k, n))?
+            .broadcast_add(self.biases[0].as_tensor())?;
+        let g = gate(&z, &self.signs[0])?;
+        let h = z.broadcast_mul(&g.unsqueeze(1)?)?;
+        let tail = shared_layers(h, &self.weights[1..], &self.biases[1..], &self.signs[1..])?;
+        Ok(VecForward {
+            logits: tail.logits,
+            inputs: std::iter::once(x.clone()).chain(tail.inputs).collect(),
+            gates: std::iter::once(g).chain(tail.gates).collect(),
+        })
     }
 
     /// `[B, K]` logits of `[B, d]` inputs.
@@ -283,6 +268,41 @@ impl VecFc {
     pub fn check_batch(&self, x: &Tensor, y: &Tensor) -> Result<Vec<u32>> {
         check_batch(x, y, self.config.input_dim, self.config.classes)
     }
+}
+
+/// What a stack of layers saw: the `[B, K]` logits, the input of each layer and the gate of
+/// each hidden one.
+pub(crate) struct Layers {
+    pub(crate) logits: Tensor,
+    pub(crate) inputs: Vec<Tensor>,
+    pub(crate) gates: Vec<Tensor>,
+}
+
+/// Gated layers of shared scalar weights from `h` (`[B, K, n_0]`) on, the last one the output
+/// unit (no gate): `weights` and `biases` per layer, `signs` per hidden layer.
+pub(crate) fn shared_layers(
+    mut h: Tensor,
+    weights: &[Var],
+    biases: &[Var],
+    signs: &[Tensor],
+) -> Result<Layers> {
+    let last = weights.len() - 1;
+    let (mut inputs, mut gates) = (Vec::with_capacity(last + 1), Vec::with_capacity(last));
+    for l in 0..last {
+        inputs.push(h.clone());
+        let z = shared_linear(&h, weights[l].as_tensor(), biases[l].as_tensor())?;
+        let g = gate(&z, &signs[l])?;
+        h = z.broadcast_mul(&g.unsqueeze(1)?)?;
+        gates.push(g);
+    }
+    inputs.push(h.clone());
+    let logits =
+        shared_linear(&h, weights[last].as_tensor(), biases[last].as_tensor())?.squeeze(2)?;
+    Ok(Layers {
+        logits,
+        inputs,
+        gates,
+    })
 }
 
 /// A layer of scalar weights shared over the K components: `h` `[B, K, n_in]`, `w`
