@@ -37,8 +37,9 @@
 //! operations), random numbers from ChaCha8 (same distributions as PyTorch's, other draws),
 //! and a typed error for every bad input.
 //!
-//! Not here yet: the study itself
-//! (`cargo xtask reproduce gevb`, which needs the study engine).
+//! - [`study`]: the study on the engine — `cargo xtask reproduce gevb --scale smoke` trains
+//!   FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA for several seeds on
+//!   Fashion-MNIST and decides the paper's claims.
 //!
 //! ```
 //! use candle_core::{Device, Tensor};
@@ -59,6 +60,7 @@ pub mod error;
 pub mod fc;
 pub mod init;
 pub mod rules;
+pub mod study;
 pub mod train;
 pub mod vnn;
 

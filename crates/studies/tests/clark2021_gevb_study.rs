@@ -1,0 +1,72 @@
+//! The GEVB study (`clark2021_gevb::study`) at smoke scale on real Fashion-MNIST, end to end
+//! into a temporary directory (skips with a message when the IDX files are absent, fails then
+//! under `NEUROGEN_REQUIRE_DATA=1`): every run is recorded, both claims are decided, and a
+//! second call resumes, training nothing and writing the same report.
+use neurogen_lab::events::{Event, Recorder};
+use neurogen_lab::store::RunStatus;
+use neurogen_studies::clark2021_gevb::study::{run, GevbScale, GevbSettings, GevbStudy};
+
+fn trained(rec: &Recorder) -> usize {
+    rec.events
+        .iter()
+        .map(|e| match e {
+            Event::BatchRecorded { runs, .. } => *runs,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn the_smoke_study_runs_decides_its_claims_and_resumes() {
+    let Some(dir) = neurogen_testkit::data::or_skip(
+        neurogen_data::fashion_mnist_dir(),
+        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
+    ) else {
+        return;
+    };
+    let data = neurogen_data::load_as(
+        &dir,
+        neurogen_data::DatasetKind::FashionMnist,
+        &neurogen_data::LoadOptions::no_cache(),
+    )
+    .unwrap()
+    .dataset;
+    let study = GevbStudy::new(GevbSettings::new(GevbScale::Smoke), &data).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("gevb");
+
+    let mut rec = Recorder::default();
+    let first = run(&study, &out, "Fashion-MNIST", &mut rec).unwrap();
+    assert_eq!(trained(&rec), 6, "3 arms × 2 repeats train");
+    assert_eq!(first.rows.len(), 6);
+    for r in &first.rows {
+        assert_eq!(r.status, RunStatus::Ok, "{r:?}");
+        let acc = r.test_accuracy.unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{r:?}");
+        assert!(r.train_loss.unwrap().is_finite(), "{r:?}");
+    }
+    // GEVB+ and BP+ learn in 32 steps (chance is 0.1).
+    for r in first.rows.iter().filter(|r| r.group != "DFA+") {
+        assert!(r.test_accuracy.unwrap() > 0.3, "{r:?}");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert_eq!(report, first.report);
+    for want in [
+        "GEVB+ learns as well as BP+ in vectorized nets",
+        "GEVB+ in vectorized nets learns better than DFA+",
+        "Fashion-MNIST in place of MNIST",
+    ] {
+        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
+    }
+    println!("{report}");
+
+    let mut rec = Recorder::default();
+    let again = run(&study, &out, "Fashion-MNIST", &mut rec).unwrap();
+    assert_eq!(
+        trained(&rec),
+        0,
+        "the second call resumes and trains nothing"
+    );
+    assert_eq!(again.rows, first.rows);
+    assert_eq!(again.report, first.report);
+}
