@@ -10,6 +10,7 @@
 //! | `flymodel` | [`FlyArgs`] |
 //! | `single-directions` | [`SdArgs`] |
 //! | `dale` | [`DaleArgs`] |
+//! | `gevb` | [`GevbArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,10 @@ pub enum Study {
     /// Fashion-MNIST, their plausibility reports, and the paper's claims (DANN learns as well as
     /// the MLP, ColumnEI worse). Scales smoke and quick; not part of `all`.
     Dale(DaleArgs),
+    /// Global error-vector broadcasting (Clark et al. 2021; issue #42): FC-Vec+ trained by GEVB
+    /// and by backprop, a conventional FC+ by DFA, on Fashion-MNIST, and the paper's claims
+    /// (GEVB+ learns as well as BP+, better than DFA+). Scale smoke; not part of `all`.
+    Gevb(GevbArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -306,6 +311,18 @@ pub struct FlyArgs {
 /// `reproduce dale`.
 #[derive(Args, Debug, Clone)]
 pub struct DaleArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scales smoke and quick; --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce gevb`.
+#[derive(Args, Debug, Clone)]
+pub struct GevbArgs {
     /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
