@@ -38,6 +38,7 @@ pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod study;
 pub mod supermask;
 pub mod task;
 pub mod train;
