@@ -10,6 +10,7 @@
 //! | `flymodel` | [`FlyArgs`] |
 //! | `single-directions` | [`SdArgs`] |
 //! | `dale` | [`DaleArgs`] |
+//! | `modular` | [`ModularArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,10 @@ pub enum Study {
     /// Fashion-MNIST, their plausibility reports, and the paper's claims (DANN learns as well as
     /// the MLP, ColumnEI worse). Scales smoke and quick; not part of `all`.
     Dale(DaleArgs),
+    /// Extreme sparsity and functional specialization (Béna & Goodman 2021; issue #44): two-agent
+    /// RNN communities on Fashion-MNIST pairs over the interconnection fraction p, accuracy, Q
+    /// and correlation specialization, and the paper's claims. Scale smoke; not part of `all`.
+    Modular(ModularArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -311,6 +316,18 @@ pub struct DaleArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce modular`.
+#[derive(Args, Debug, Clone)]
+pub struct ModularArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
 }
