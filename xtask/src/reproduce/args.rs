@@ -11,6 +11,7 @@
 //! | `single-directions` | [`SdArgs`] |
 //! | `dale` | [`DaleArgs`] |
 //! | `gevb` | [`GevbArgs`] |
+//! | `modular` | [`ModularArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,10 @@ pub enum Study {
     /// and by backprop, a conventional FC+ by DFA, on Fashion-MNIST, and the paper's claims
     /// (GEVB+ learns as well as BP+, better than DFA+). Scale smoke; not part of `all`.
     Gevb(GevbArgs),
+    /// Extreme sparsity and functional specialization (Béna & Goodman 2021; issue #44): two-agent
+    /// RNN communities on Fashion-MNIST pairs over the interconnection fraction p, accuracy, Q
+    /// and correlation specialization, and the paper's claims. Scale smoke; not part of `all`.
+    Modular(ModularArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -328,6 +333,18 @@ pub struct GevbArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce modular`.
+#[derive(Args, Debug, Clone)]
+pub struct ModularArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -29,6 +29,7 @@ pub mod fig5;
 pub mod figure;
 pub mod flymodel;
 pub mod gevb;
+pub mod modular;
 pub mod plots;
 pub mod report;
 pub mod run;
@@ -269,6 +270,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::SingleDirections(a) => run_single_directions(&a),
         Study::Dale(a) => dale::run(&a),
         Study::Gevb(a) => gevb::run(&a),
+        Study::Modular(a) => modular::run(&a),
         Study::Merge(m) => reproduce(m.figure, &m.tran, Mode::Merge),
         Study::Slurm(s) => slurm::run(&s),
         Study::Export(e) => export::run(&e),

@@ -18,7 +18,8 @@
 //!   [`data`]: image pairs; [`mod@train`]: the training loop; [`metrics`]: the correlation metric
 //!   and Q (the model-agnostic parts live in [`neurogen_analysis::modularity`]);
 //!   [`supermask`]: the weight-mask metric (edge-popup supermask); [`bottleneck`]: the
-//!   bottleneck retraining metric.
+//!   bottleneck retraining metric; [`study`]: the sweep over p on the study engine, run by
+//!   `cargo xtask reproduce modular --scale smoke`.
 //!
 //! Settings — the paper's and the authors' code's: 784 → 100 tanh RNN per agent, untrained
 //! 100 → 10 readout, p ∈ geomspace(1/100², 0.999, 10) rounded to 4 decimals, Deep-R with l1
@@ -38,6 +39,7 @@ pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod study;
 pub mod supermask;
 pub mod task;
 pub mod train;

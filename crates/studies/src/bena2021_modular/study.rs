@@ -1,0 +1,529 @@
+//! The study on the engine (`neurogen_lab`): two-agent communities trained on `parity_digits`
+//! for a few interconnection fractions p and seeds, each run's accuracy, Newman's Q and the
+//! correlation specialization recorded, and the paper's claims decided (specialization is
+//! higher at the sparsest p than dense; it falls with p). `cargo xtask reproduce modular
+//! --scale smoke` runs it ([`run`]).
+//!
+//! Each run builds a community with a fixed random interconnection mask (the cheaper scheme;
+//! the authors use Deep-R), trains it with [`super::train()`] on `n_train` Fashion-MNIST pairs
+//! (class indices as digits), evaluates it on `n_test` test pairs and measures the correlation
+//! metric (mean over both agents) on them.
+use std::path::Path;
+
+use candle_core::Device;
+use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value};
+use neurogen_lab::events::Observer;
+use neurogen_lab::report::Report;
+use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::store::{Row, RunStatus};
+use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use serde::{Deserialize, Serialize};
+
+use super::connections::{sparsity_levels, ConnectionScheme, DeepRConfig};
+use super::data::DigitPairs;
+use super::error::{invalid, Result};
+use super::metrics::correlation_metric;
+use super::model::{Community, CommunityConfig};
+use super::train::{evaluate, train, TrainConfig};
+
+/// The study's name and output directory (`OUT/modular/`); never renamed once results exist.
+pub const STUDY_ID: &str = "modular";
+
+/// The dataset every run trains on (recorded in each spec).
+pub const DATASET: &str = "Fashion-MNIST";
+
+/// How big the study is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModularScale {
+    /// Seconds: agents of 10 hidden units, 3 values of p from one connection to dense,
+    /// 300 training and 200 test pairs, 1 epoch, 2 repeats, fixed mask.
+    Smoke,
+}
+
+/// Every setting of a scale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModularSettings {
+    /// Training pairs.
+    pub n_train: usize,
+    /// Test pairs (accuracy and the correlation metric).
+    pub n_test: usize,
+    /// Hidden units per agent (paper: 100).
+    pub n_hidden: usize,
+    /// Time steps the input is repeated for (the issue's: 2).
+    pub n_steps: usize,
+    /// Values of p, geomspace(1/n_hidden², 0.999) (paper: 10).
+    pub n_levels: usize,
+    /// Epochs (paper: up to 15 with early stopping).
+    pub epochs: usize,
+    /// Pairs per batch (paper: 64).
+    pub batch_size: usize,
+    /// How the interconnections are kept sparse.
+    pub scheme: ConnectionScheme,
+    /// Seeds per p (paper: 10).
+    pub repeats: usize,
+}
+
+impl ModularSettings {
+    /// The settings of `scale`.
+    pub fn new(scale: ModularScale) -> Self {
+        match scale {
+            ModularScale::Smoke => ModularSettings {
+                n_train: 300,
+                n_test: 200,
+                n_hidden: 10,
+                n_steps: 2,
+                n_levels: 3,
+                epochs: 1,
+                batch_size: 64,
+                scheme: ConnectionScheme::FixedMask,
+                repeats: 2,
+            },
+        }
+    }
+
+    /// The values of p, sparsest first.
+    pub fn levels(&self) -> Result<Vec<f64>> {
+        sparsity_levels(self.n_hidden, self.n_levels)
+    }
+}
+
+/// Everything that determines one run (hashed into its resume key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModularSpec {
+    /// The arm's display name ([`group_name`]).
+    pub group: String,
+    /// The repeat, also the seed of the initialisation, the mask and the batch order.
+    pub repeat: usize,
+    /// The dataset ([`DATASET`]).
+    pub dataset: String,
+    /// The community.
+    pub community: CommunityConfig,
+    /// The training.
+    pub train: TrainConfig,
+    /// The index of p among the levels (sets the interconnections' learning rate).
+    pub level: usize,
+    /// Training pairs.
+    pub n_train: usize,
+    /// Test pairs.
+    pub n_test: usize,
+}
+
+impl RunSpec for ModularSpec {
+    fn group(&self) -> &str {
+        &self.group
+    }
+    fn repeat(&self) -> usize {
+        self.repeat
+    }
+}
+
+/// The display name of the arm of interconnection fraction `p`.
+pub fn group_name(p: f64) -> String {
+    format!("p={p}")
+}
+
+/// The spec of repeat `repeat` at level `level` (of [`ModularSettings::levels`]) under
+/// `settings`: the authors' agents' training (Adam 1e-3, γ 0.9) and their per-level
+/// interconnection learning rate, no early stop.
+///
+/// ```
+/// use neurogen_studies::bena2021_modular::study::{spec, ModularScale, ModularSettings};
+/// let s = spec(&ModularSettings::new(ModularScale::Smoke), 0, 1).unwrap();
+/// assert_eq!((s.group.as_str(), s.repeat, s.community.p), ("p=0.01", 1, 0.01));
+/// ```
+pub fn spec(settings: &ModularSettings, level: usize, repeat: usize) -> Result<ModularSpec> {
+    let s = settings;
+    let levels = s.levels()?;
+    let p = *levels
+        .get(level)
+        .ok_or_else(|| invalid(format!("level {level} of {} does not exist", levels.len())))?;
+    Ok(ModularSpec {
+        group: group_name(p),
+        repeat,
+        dataset: DATASET.into(),
+        community: CommunityConfig {
+            n_hidden: s.n_hidden,
+            n_steps: s.n_steps,
+            p,
+            scheme: s.scheme,
+            ..CommunityConfig::default()
+        },
+        train: TrainConfig {
+            batch_size: s.batch_size,
+            epochs: s.epochs,
+            early_stop: false,
+            deep_r: DeepRConfig::default().for_level(level, levels.len(), p)?,
+            seed: repeat as u64,
+            ..TrainConfig::default()
+        },
+        level,
+        n_train: s.n_train,
+        n_test: s.n_test,
+    })
+}
+
+/// One line of the study's `runs.csv`; the measures are empty for a failed run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModularRow {
+    /// The arm's display name.
+    pub group: String,
+    /// The repeat.
+    pub repeat: usize,
+    /// The spec's configuration hash.
+    pub config_hash: String,
+    /// `ok` or `failed`.
+    pub status: RunStatus,
+    /// The fraction of interconnections kept.
+    pub p: f64,
+    /// Accuracy on the test pairs.
+    pub accuracy: Option<f64>,
+    /// Newman's Q of the two-module partition.
+    pub q: Option<f64>,
+    /// The correlation specialization, mean over both agents.
+    pub specialization: Option<f64>,
+    /// Wall time of the run in seconds.
+    pub seconds: f64,
+    /// Why the run failed (empty when it did not).
+    pub message: String,
+}
+
+impl Row for ModularRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "group",
+        "repeat",
+        "config_hash",
+        "status",
+        "p",
+        "accuracy",
+        "q",
+        "specialization",
+        "seconds",
+        "message",
+    ];
+    const WRITTEN_BY: &'static str = "reproduce modular";
+    fn group(&self) -> &str {
+        &self.group
+    }
+    fn repeat(&self) -> usize {
+        self.repeat
+    }
+    fn config_hash(&self) -> &str {
+        &self.config_hash
+    }
+    fn status(&self) -> RunStatus {
+        self.status
+    }
+    fn summary(&self) -> String {
+        match (self.accuracy, self.specialization) {
+            (Some(a), Some(s)) => format!(
+                "{} r{}: accuracy {a:.4}, specialization {s:.3} ({:.1} s)",
+                self.group, self.repeat, self.seconds
+            ),
+            _ => format!("{} r{}: failed: {}", self.group, self.repeat, self.message),
+        }
+    }
+}
+
+/// The study: its settings and the image pairs.
+pub struct ModularStudy {
+    settings: ModularSettings,
+    train: DigitPairs,
+    test: DigitPairs,
+}
+
+impl ModularStudy {
+    /// The study of `settings` on `data`; refuses fewer than two repeats or levels, no epochs
+    /// or more pairs than the dataset has.
+    pub fn new(settings: ModularSettings, data: &neurogen_data::Dataset) -> Result<Self> {
+        let s = &settings;
+        if s.repeats < 2 || s.n_levels < 2 || s.epochs == 0 {
+            return Err(invalid(format!(
+                "the study needs >= 2 repeats, >= 2 levels of p and >= 1 epoch (got {}, {}, {})",
+                s.repeats, s.n_levels, s.epochs
+            )));
+        }
+        s.levels()?;
+        Ok(ModularStudy {
+            train: DigitPairs::from_split(&data.train, s.n_train, 0)?,
+            test: DigitPairs::from_split(&data.test, s.n_test, 1)?,
+            settings,
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ModularSettings {
+        &self.settings
+    }
+
+    fn run_one(&self, spec: &ModularSpec) -> Result<ModularRow> {
+        let t0 = std::time::Instant::now();
+        let c = Community::new(spec.community, spec.repeat as u64, &Device::Cpu)?;
+        train(&c, &self.train, None, spec.train)?;
+        let ev = evaluate(&c, &self.test, spec.train.batch_size)?;
+        let [s0, s1] = correlation_metric(&c, &self.test, spec.train.batch_size, 0)?;
+        let (acc, spec_mean) = (ev.accuracy, (s0.specialization + s1.specialization) / 2.0);
+        let finite = acc.is_finite() && spec_mean.is_finite();
+        Ok(ModularRow {
+            group: spec.group.clone(),
+            repeat: spec.repeat,
+            config_hash: String::new(),
+            status: if finite {
+                RunStatus::Ok
+            } else {
+                RunStatus::Failed
+            },
+            p: spec.community.p,
+            accuracy: finite.then_some(acc),
+            q: Some(c.modularity_q()?),
+            specialization: finite.then_some(spec_mean),
+            seconds: t0.elapsed().as_secs_f64(),
+            message: if finite {
+                String::new()
+            } else {
+                "non-finite accuracy or specialization".into()
+            },
+        })
+    }
+}
+
+impl Study for ModularStudy {
+    type Spec = ModularSpec;
+    type Row = ModularRow;
+
+    fn id(&self) -> &str {
+        STUDY_ID
+    }
+
+    fn arms(&self) -> Vec<Arm<ModularSpec>> {
+        let levels = self.settings.levels().unwrap_or_default();
+        levels
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let name = group_name(p);
+                Arm::new(&name, &name, self.settings.repeats, move |r| {
+                    spec(&self.settings, i, r).expect("levels checked in ModularStudy::new")
+                })
+            })
+            .collect()
+    }
+
+    fn run_batch(
+        &self,
+        cx: &mut RunCx<'_>,
+        batch: &[ModularSpec],
+    ) -> std::result::Result<Vec<ModularRow>, BoxError> {
+        batch
+            .iter()
+            .map(|spec| {
+                cx.note(format!("training {} r{}", spec.group, spec.repeat));
+                let mut row = self.run_one(spec)?;
+                row.config_hash = spec.hash()?;
+                Ok(row)
+            })
+            .collect()
+    }
+}
+
+/// The correlation specialization, the claims' value.
+pub const SPECIALIZATION: Value =
+    Value::new("specialization", "correlation specialization", "", 3, true);
+/// Test accuracy, reported beside it.
+pub const ACCURACY: Value = Value::new("accuracy", "test accuracy", "", 4, true);
+/// Newman's Q, reported beside it.
+pub const MODULARITY_Q: Value = Value::new("q", "Newman's Q", "", 3, true);
+/// The fraction of interconnections p (the Spearman claim's x).
+pub const P: Value = Value::new("p", "interconnection fraction p", "", 4, false);
+
+/// What [`run`] produced.
+pub struct Outcome {
+    /// Every run's row.
+    pub rows: Vec<ModularRow>,
+    /// The report, also written to `DIR/report.md`.
+    pub report: String,
+}
+
+/// Runs `study` into `dir` (resuming what is recorded there), decides the paper's claims and
+/// writes `dir/report.md` atomically. `data_source` names where the images came from.
+pub fn run(
+    study: &ModularStudy,
+    dir: &Path,
+    data_source: &str,
+    observer: &mut dyn Observer,
+) -> std::result::Result<Outcome, BoxError> {
+    let rows = run_study(study, dir, &Options { max_batch: 1 }, observer)?;
+    let report = report(study.settings(), &rows, data_source)?;
+    neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
+    Ok(Outcome { rows, report })
+}
+
+/// The report of `rows` (the study's `runs.csv`) run with `settings`.
+pub fn report(
+    settings: &ModularSettings,
+    rows: &[ModularRow],
+    data_source: &str,
+) -> std::result::Result<String, BoxError> {
+    let levels = settings.levels()?;
+    let names: Vec<String> = levels.iter().map(|&p| group_name(p)).collect();
+    let mut obs = Samples::new();
+    let mut tables = Vec::new();
+    for value in [ACCURACY, MODULARITY_Q, SPECIALIZATION, P] {
+        let mut groups = Vec::new();
+        for name in &names {
+            let xs: Vec<(usize, f64)> = rows
+                .iter()
+                .filter(|r| &r.group == name && r.status == RunStatus::Ok)
+                .filter_map(|r| {
+                    let v = match value.key {
+                        "accuracy" => r.accuracy,
+                        "q" => r.q,
+                        "specialization" => r.specialization,
+                        _ => Some(r.p),
+                    };
+                    v.map(|v| (r.repeat, v))
+                })
+                .collect();
+            obs.set(value, name, &xs)?;
+            groups.push((name.clone(), xs.iter().map(|&(_, x)| x).collect()));
+        }
+        if value.key != "p" {
+            tables.push((value, groups));
+        }
+    }
+    let (sparsest, dense) = (&names[0], &names[names.len() - 1]);
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    let claims = vec![
+        Claim::paired(
+            &format!("Specialization is higher at the sparsest p than dense ({sparsest} vs {dense}, paired by seed)"),
+            "difference {d}",
+            SPECIALIZATION,
+            sparsest,
+            dense,
+            Expect::Better,
+        ),
+        Claim::spearman(
+            "Specialization decreases with p (Spearman over all networks)",
+            P,
+            SPECIALIZATION,
+            &all,
+            false,
+        ),
+    ];
+    let decided = decide(&obs, &claims, vec![])?;
+    let s = settings;
+    let mut rep = Report::new(
+        "Extreme sparsity gives rise to functional specialization (Béna & Goodman 2021)",
+    );
+    rep.para(
+        "Published claim (Béna & Goodman, arXiv 2106.02626, 2021, qualitative): two RNN agents \
+         joined by interconnections that keep a fraction p of the possible ones specialise on \
+         their own input only at extreme sparsity; specialization falls steeply as p grows.",
+    );
+    rep.para(&format!(
+        "Settings. The authors' (GabrielBena/community-of-agents at dbca3d3): 784 → 100 tanh \
+         RNN agents, untrained 100 → 10 readouts, T = 2 steps (the issue's), the parity_digits \
+         task and max-output decision, Adam 1e-3 with StepLR γ 0.9, batch 64, up to 15 epochs \
+         with early stopping, 10 values of p = geomspace(1/100², 0.999), 10 repeats, Deep-R \
+         interconnections, three specialization metrics. Ours: {DATASET} class indices as the \
+         digits; the same agents with {} hidden units; {} values of p = geomspace(1/{}², \
+         0.999) ({}); {} training and {} test pairs; {} epoch(s), no early stop; batch {}; \
+         {} seeds per p; a fixed random mask ({:?}, the cheaper scheme) in place of Deep-R \
+         (the interconnections' Adam uses the authors' per-level Deep-R learning rate); only \
+         the correlation metric (mean over both agents) and Newman's Q.",
+        s.n_hidden,
+        s.n_levels,
+        s.n_hidden,
+        names.join(", "),
+        s.n_train,
+        s.n_test,
+        s.epochs,
+        s.batch_size,
+        s.repeats,
+        s.scheme,
+    ));
+    rep.para(&format!("Data: {data_source}"));
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status != RunStatus::Ok)
+        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
+        .collect();
+    if !failed.is_empty() {
+        rep.para(&format!(
+            "Failed runs, left out of every table and test: {}.",
+            failed.join("; ")
+        ));
+    }
+    for (value, groups) in &tables {
+        rep.summary_table(value.short, groups);
+    }
+    rep.add_claims(decided);
+    Ok(rep.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spec's JSON hash is the resume key of every output directory: a change here makes
+    /// old `OUT/modular/` directories refuse to resume.
+    #[test]
+    fn the_config_hash_is_that_of_existing_output_directories() {
+        let s = spec(&ModularSettings::new(ModularScale::Smoke), 0, 0).unwrap();
+        assert_eq!(s.hash().unwrap(), "7886791df59ff6ce");
+    }
+
+    #[test]
+    fn levels_go_from_one_connection_to_dense() {
+        let s = ModularSettings::new(ModularScale::Smoke);
+        assert_eq!(s.levels().unwrap(), vec![0.01, 0.0999, 0.999]);
+        assert!(spec(&s, 3, 0).is_err());
+    }
+
+    fn row(p: f64, repeat: usize, spec: f64) -> ModularRow {
+        ModularRow {
+            group: group_name(p),
+            repeat,
+            config_hash: "0".into(),
+            status: RunStatus::Ok,
+            p,
+            accuracy: Some(0.5),
+            q: Some(0.5 - p / 2.0),
+            specialization: Some(spec),
+            seconds: 1.0,
+            message: String::new(),
+        }
+    }
+
+    /// The report reads only rows: specialization falling with p holds, rising does not.
+    #[test]
+    fn the_report_decides_the_claims_from_the_rows() {
+        let mut s = ModularSettings::new(ModularScale::Smoke);
+        s.repeats = 4;
+        let levels = s.levels().unwrap();
+        let mut rows = Vec::new();
+        for r in 0..4 {
+            for (i, &p) in levels.iter().enumerate() {
+                rows.push(row(
+                    p,
+                    r,
+                    0.8 - 0.3 * i as f64 + 0.01 * ((r * (i + 1)) % 3) as f64,
+                ));
+            }
+        }
+        let md = report(&s, &rows, "here").unwrap();
+        assert_eq!(
+            md.lines().filter(|l| l.ends_with("| holds |")).count(),
+            2,
+            "{md}"
+        );
+        for r in &mut rows {
+            r.specialization = r.specialization.map(|x| 1.0 - x);
+        }
+        let md = report(&s, &rows, "here").unwrap();
+        assert_eq!(
+            md.lines().filter(|l| l.ends_with("| holds |")).count(),
+            0,
+            "{md}"
+        );
+    }
+}
