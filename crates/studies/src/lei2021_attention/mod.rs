@@ -78,6 +78,7 @@ pub mod error;
 pub mod gating;
 pub mod loss;
 pub mod model;
+pub mod study;
 pub mod train;
 pub mod tuning;
 
