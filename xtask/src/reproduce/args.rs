@@ -10,6 +10,7 @@
 //! | `flymodel` | [`FlyArgs`] |
 //! | `single-directions` | [`SdArgs`] |
 //! | `dale` | [`DaleArgs`] |
+//! | `attention` | [`AttentionArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,11 @@ pub enum Study {
     /// Fashion-MNIST, their plausibility reports, and the paper's claims (DANN learns as well as
     /// the MLP, ColumnEI worse). Scales smoke and quick; not part of `all`.
     Dale(DaleArgs),
+    /// Object-based attention through internal gating (Lei, Benjamin & Kording 2021; issue
+    /// #45): the recurrent gated network with inhibition of return against a feed-forward
+    /// control on two-object Fashion-MNIST scenes, and the paper's claims (gating beats the
+    /// control; inhibition lower on the attended object). Scale smoke; not part of `all`.
+    Attention(AttentionArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -311,6 +317,18 @@ pub struct DaleArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce attention`.
+#[derive(Args, Debug, Clone)]
+pub struct AttentionArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
 }
