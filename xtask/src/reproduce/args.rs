@@ -12,6 +12,7 @@
 //! | `dale` | [`DaleArgs`] |
 //! | `gevb` | [`GevbArgs`] |
 //! | `modular` | [`ModularArgs`] |
+//! | `attention` | [`AttentionArgs`] |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -63,6 +64,11 @@ pub enum Study {
     /// RNN communities on Fashion-MNIST pairs over the interconnection fraction p, accuracy, Q
     /// and correlation specialization, and the paper's claims. Scale smoke; not part of `all`.
     Modular(ModularArgs),
+    /// Object-based attention through internal gating (Lei, Benjamin & Kording 2021; issue
+    /// #45): the recurrent gated network with inhibition of return against a feed-forward
+    /// control on two-object Fashion-MNIST scenes, and the paper's claims (gating beats the
+    /// control; inhibition lower on the attended object). Scale smoke; not part of `all`.
+    Attention(AttentionArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
     /// is needed.
@@ -340,6 +346,18 @@ pub struct GevbArgs {
 /// `reproduce modular`.
 #[derive(Args, Debug, Clone)]
 pub struct ModularArgs {
+    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Flags every study takes (scale smoke; --device must be cpu).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reproduce attention`.
+#[derive(Args, Debug, Clone)]
+pub struct AttentionArgs {
     /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]

@@ -1,5 +1,5 @@
 //! `cargo xtask reproduce STUDY`: the paper's figures (`fig2` ... `fig5`, `all`), FlyModel
-//! (`flymodel`), Morcos et al. (`single-directions`) and Cornford et al. (`dale`) end to end, one subcommand per study
+//! (`flymodel`), Morcos et al. (`single-directions`) and Cornford et al. (`dale`), Lei et al. (`attention`) end to end, one subcommand per study
 //! with only its own flags ([`args`]).
 //!
 //! Each figure trains its groups for every repeat (each repeat starts every group from the same
@@ -20,6 +20,7 @@ use neurogen_data::{sample_indices, Split};
 use neurogen_model::{device_name, parse_device_single_stream, ModelConfig};
 
 pub mod args;
+pub mod attention;
 pub mod dale;
 pub mod export;
 pub mod fig2;
@@ -271,6 +272,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::Dale(a) => dale::run(&a),
         Study::Gevb(a) => gevb::run(&a),
         Study::Modular(a) => modular::run(&a),
+        Study::Attention(a) => attention::run(&a),
         Study::Merge(m) => reproduce(m.figure, &m.tran, Mode::Merge),
         Study::Slurm(s) => slurm::run(&s),
         Study::Export(e) => export::run(&e),

@@ -25,6 +25,8 @@
 //!   pixels, modulation per layer).
 //! - [`analysis`]: the masks, gated inputs and IOR sequence of a few scenes
 //!   ([`trace_scenes`]) and their SVG grid ([`mask_grid_svg`], [`save_mask_grid`]).
+//! - [`study`]: the study on the engine (gated network against the feed-forward control,
+//!   the paper's claims, the report).
 //! - [`tuning`]: oriented bars ([`bar`]), tuning curves with and without attention
 //!   ([`tuning_curves`]) and the regression that tests multiplicative scaling
 //!   ([`scaling_fit`]).
@@ -56,8 +58,9 @@
 //! the code); the modulation-per-layer measure; a typed error for every bad input. The
 //! code's unused `Dropout(0.7)` is left out.
 //!
-//! Not here yet: the study itself (`cargo xtask reproduce attention`, which needs the study
-//! engine). The bars of [`tuning`] are drawn directly (a Gaussian cross-section, cut at the
+//! The study on the engine is [`study`]: `cargo xtask reproduce attention --scale smoke` runs
+//! it (smoke scale only so far; no quick scale, no mask figure or tuning analysis in its
+//! report yet). The bars of [`tuning`] are drawn directly (a Gaussian cross-section, cut at the
 //! bar's length), not by rotating and shifting an image with PIL as the authors' script does.
 //!
 //! ```
@@ -78,6 +81,7 @@ pub mod error;
 pub mod gating;
 pub mod loss;
 pub mod model;
+pub mod study;
 pub mod train;
 pub mod tuning;
 
