@@ -37,6 +37,7 @@ pub mod run;
 pub mod scale;
 pub mod single_directions;
 pub mod slurm;
+pub mod study_cli;
 
 pub use args::{
     FigureName, FigureRunArgs, FlyArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,

@@ -1,0 +1,76 @@
+//! What the command lines of the studies on the engine (`dale`, `gevb`, `modular`,
+//! `attention`) share: loading Fashion-MNIST from `--data` (or its installed place) and printing
+//! the engine's progress events as lines.
+use std::path::PathBuf;
+
+use anyhow::Context;
+use neurogen_lab::events::{duration, Event, Observer};
+
+use super::args::CommonArgs;
+
+/// Fashion-MNIST from `data` (default: the installed IDX files or `$NEUROGEN_FASHION_MNIST`),
+/// decoded with `common`'s cache directory; a missing path is a clear error.
+pub fn load_fashion_mnist(
+    data: &Option<PathBuf>,
+    common: &CommonArgs,
+) -> anyhow::Result<neurogen_data::Loaded> {
+    let data = match data {
+        Some(p) => p.clone(),
+        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
+            )
+        })?,
+    };
+    anyhow::ensure!(
+        data.exists(),
+        "--data {}: no such file or directory",
+        data.display()
+    );
+    let opts = match &common.cache_dir {
+        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+        None => neurogen_data::LoadOptions::default(),
+    };
+    neurogen_data::load_as(&data, neurogen_data::DatasetKind::FashionMnist, &opts)
+        .with_context(|| format!("loading Fashion-MNIST from {}", data.display()))
+}
+
+/// Prints the engine's events as lines prefixed with the study's id (notes only without
+/// `--quiet`).
+pub struct Lines {
+    /// The study's id (`dale`, ...).
+    pub study: &'static str,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+impl Observer for Lines {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::Started {
+                file,
+                total,
+                recorded,
+            } => eprintln!(
+                "{}: {recorded} of {total} runs recorded in {}",
+                self.study,
+                file.display()
+            ),
+            Event::BatchRecorded {
+                recorded,
+                total,
+                seconds_left,
+                summaries,
+                ..
+            } => {
+                let eta =
+                    seconds_left.map_or(String::new(), |s| format!(", about {} left", duration(s)));
+                for s in summaries {
+                    eprintln!("{s} ({recorded} of {total} runs recorded{eta})");
+                }
+            }
+            Event::Note(line) if !self.quiet => eprintln!("{line}"),
+            _ => {}
+        }
+    }
+}
