@@ -16,6 +16,8 @@
 //!   place of Inoue et al.'s unretrievable rule).
 //! - [`lei2021_attention`]: a recurrent network attending to one object after another by
 //!   top-down multiplicative gating and inhibition of return (Lei, Benjamin & Kording 2021).
+//! - [`shen2021_flymodel`]: the fruit-fly model against backprop baselines in
+//!   class-incremental learning, on the study engine (Shen, Dasgupta & Navlakha 2021).
 //!
 //! A study's experiment (`cargo xtask reproduce <study>`) runs on the study
 //! engine; what lives here is the part a researcher can use from their own code.
@@ -25,3 +27,4 @@ pub mod clark2021_gevb;
 pub mod cornford2021_dale;
 pub mod krotov2019_local;
 pub mod lei2021_attention;
+pub mod shen2021_flymodel;
