@@ -1,6 +1,6 @@
 //! `reproduce flymodel --scale smoke` end to end on real Fashion-MNIST (skips with a message
 //! when the IDX files are absent): every method runs, the report decides every claim, the plot
-//! is drawn, a second run resumes from `results.json` without training again, and bad flags are
+//! is drawn, a second run resumes from `runs.csv` without training again, and bad flags are
 //! refused with a clear message. CIFAR-10 (`--dataset cifar10`) runs on the test kit's synthetic
 //! binary release (the extractor, the feature cache and its validation), MNIST and MNIST-20 on
 //! synthetic IDX files written here (real Fashion-MNIST as MNIST-20's second half when present).
@@ -63,9 +63,9 @@ fn flymodel_runs_at_smoke_scale_and_resumes() {
         assert!(
             [
                 "| holds |",
-                "| not significant |",
-                "| does not hold |",
-                "untestable"
+                "| same direction, not significant at this scale |",
+                "| does not hold at this scale |",
+                "| not testable"
             ]
             .iter()
             .any(|v| r.contains(v)),
@@ -84,13 +84,9 @@ fn flymodel_runs_at_smoke_scale_and_resumes() {
         fly_final.iter().all(|&a| (0.2..=1.0).contains(&a)),
         "{fly_final:?}"
     );
-    // Resuming: every run is in results.json, nothing is trained again, same report.
-    let json = std::fs::read_to_string(fly.join("results.json")).unwrap();
+    // Resuming: every run is in runs.csv, nothing is trained again, same report.
     run();
-    assert_eq!(
-        std::fs::read_to_string(fly.join("results.json")).unwrap(),
-        json
-    );
+    assert_eq!(std::fs::read_to_string(fly.join("runs.csv")).unwrap(), csv);
     assert_eq!(
         std::fs::read_to_string(fly.join("report.md")).unwrap(),
         report
@@ -199,14 +195,15 @@ fn flymodel_cifar10_trains_an_extractor_caches_its_features_and_resumes() {
     assert_eq!(csv.lines().filter(|l| l.starts_with("a-gem,")).count(), 2);
     let files = feature_files(&cache);
     assert_eq!(files.len(), 1, "{files:?}");
-    let json = std::fs::read_to_string(fly.join("results.json")).unwrap();
+    let json = std::fs::read_to_string(fly.join("features.json")).unwrap();
     assert!(json.contains("\"eval_accuracy\""), "{json}");
     // Every run recorded: a rerun needs no features (the cache may be gone) and trains nothing.
     std::fs::remove_file(&files[0]).unwrap();
     ok(&flymodel(&args, &data, &out, &cache));
     assert!(feature_files(&cache).is_empty());
+    assert_eq!(std::fs::read_to_string(fly.join("runs.csv")).unwrap(), csv);
     assert_eq!(
-        std::fs::read_to_string(fly.join("results.json")).unwrap(),
+        std::fs::read_to_string(fly.join("features.json")).unwrap(),
         json
     );
     assert_eq!(

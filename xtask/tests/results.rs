@@ -1,5 +1,5 @@
 //! The committed results (`docs/results/<name>/`) are what their command makes from their
-//! `runs.csv` (and, for `flymodel`, `results.json`; for `single-directions`, `analysis/`): rerunning the command recorded in `command.txt` on a copy of the directory trains
+//! `runs.csv` (and, for `flymodel` on CIFAR-10, `features.json`; for `single-directions`, `analysis/`): rerunning the command recorded in `command.txt` on a copy of the directory trains
 //! nothing (every run is recorded, with the configuration hash this code computes) and writes
 //! the same `report.md`, byte for byte except the line naming the data path and the device.
 use std::path::{Path, PathBuf};

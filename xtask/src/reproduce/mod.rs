@@ -40,7 +40,7 @@ pub mod slurm;
 pub mod study_cli;
 
 pub use args::{
-    FigureName, FigureRunArgs, FlyArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
+    FigureName, FigureRunArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
 };
 use figure::{Figure, Results};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
@@ -268,7 +268,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::Fig4(a) => figure(FigureName::Fig4, a),
         Study::Fig5(a) => figure(FigureName::Fig5, a),
         Study::All(a) => figure(FigureName::All, a),
-        Study::Flymodel(a) => run_flymodel(&a),
+        Study::Flymodel(a) => flymodel::run(&a),
         Study::SingleDirections(a) => run_single_directions(&a),
         Study::Dale(a) => dale::run(&a),
         Study::Gevb(a) => gevb::run(&a),
@@ -507,117 +507,6 @@ fn reproduce(figure: FigureName, args: &TranArgs, mode: Mode) -> anyhow::Result<
             t0.elapsed().as_secs_f64()
         );
     }
-    Ok(())
-}
-
-/// `reproduce flymodel`: the class-incremental benchmark (CPU only: its learners are small).
-fn run_flymodel(args: &FlyArgs) -> anyhow::Result<()> {
-    let common = &args.common;
-    anyhow::ensure!(
-        common.device == "cpu",
-        "reproduce flymodel runs on the CPU (its learners are small); drop --device {}",
-        common.device
-    );
-    let ds = args.dataset;
-    let mut scale = flymodel::FlyScale::new(common.scale(), ds);
-    if let Some(r) = common.checked_repeats("the paired tests need two runs")? {
-        scale.repeats = r;
-    }
-    if let Some(l) = args.ewc_lambda {
-        anyhow::ensure!(
-            l.is_finite() && l >= 0.0,
-            "--ewc-lambda {l}: expected a finite number >= 0"
-        );
-        scale.ewc_lambda = l;
-    }
-    if args.gem {
-        scale.gem = Some(flymodel::GemScale::default());
-    }
-    anyhow::ensure!(
-        args.fashion_mnist.is_none() || ds == flymodel::FlyDataset::Mnist20,
-        "--fashion-mnist is the second half of --dataset mnist20 only"
-    );
-    let name = |d: flymodel::FlyDataset| {
-        clap::ValueEnum::to_possible_value(&d).map_or(String::new(), |v| v.get_name().to_string())
-    };
-    let data = match &args.data {
-        Some(p) => p.clone(),
-        None => match ds {
-            flymodel::FlyDataset::FashionMnist => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no Fashion-MNIST at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --data DIR with the IDX files"
-                )
-            })?,
-            flymodel::FlyDataset::Cifar10 => neurogen_data::cifar10_archive().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--dataset cifar10: no CIFAR-10 in the shared data folder: pass --data PATH (any form `cargo xtask data summary` reads)"
-                )
-            })?,
-            d => anyhow::bail!(
-                "--dataset {} needs --data DIR with {}'s four IDX files ({}[.gz]); they are not installed on these machines",
-                name(d),
-                d.data_kind(),
-                neurogen_data::idx::FILES.join(", ")
-            ),
-        },
-    };
-    crate::common::ensure_dir(&common.out)?;
-    let opts = match &common.cache_dir {
-        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
-        None => neurogen_data::LoadOptions::default(),
-    };
-    let load =
-        |p: &Path, kind: neurogen_data::DatasetKind| -> anyhow::Result<neurogen_data::Loaded> {
-            anyhow::ensure!(p.exists(), "{}: no such file or directory", p.display());
-            neurogen_data::load_as(p, kind, &opts)
-                .with_context(|| format!("loading {kind} from {}", p.display()))
-        };
-    let loaded = load(&data, ds.data_kind())?;
-    let fashion = if ds == flymodel::FlyDataset::Mnist20 {
-        let p = match &args.fashion_mnist {
-            Some(p) => p.clone(),
-            None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--dataset mnist20 needs Fashion-MNIST too: pass --fashion-mnist DIR"
-                )
-            })?,
-        };
-        Some(load(&p, neurogen_data::DatasetKind::FashionMnist)?)
-    } else {
-        None
-    };
-    let dir = common.out.join(ds.dir_name());
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let _lock = neurogen_io::DirLock::acquire(&dir, "reproduce flymodel")?;
-    // The CIFAR-10 features: in the decode cache's directory, else in the figure's.
-    let feature_cache = Some(
-        common
-            .cache_dir
-            .clone()
-            .or_else(neurogen_data::cache::default_cache_dir)
-            .map_or_else(|| dir.join("features"), |d| d.join("features")),
-    );
-    let t0 = std::time::Instant::now();
-    let report = flymodel::run(
-        &dir,
-        scale,
-        ds,
-        &flymodel::FlyData {
-            main: &loaded.dataset,
-            source: loaded.source.display().to_string(),
-            fashion: fashion
-                .as_ref()
-                .map(|f| (&f.dataset, f.source.display().to_string())),
-            feature_cache,
-        },
-        args.save_learners,
-        common.quiet,
-    )?;
-    println!(
-        "flymodel: wrote {} ({:.0} s)",
-        report.display(),
-        t0.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
