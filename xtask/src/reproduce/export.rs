@@ -1,6 +1,6 @@
 //! `reproduce export`: a finished figure's results in the form committed under
 //! `docs/results/<name>/` — everything the figure's command reads back to write its report
-//! (`runs.csv`, `curves/`, for fig5 and single-directions `analysis/`, for flymodel `results.json`), the
+//! (`runs.csv`, `curves/`, for fig5 and single-directions `analysis/`, for flymodel `features.json`), the
 //! report and its plots, and `command.txt`, the command that rewrites the report from them
 //! (`xtask/tests/results.rs` reruns it). Not copied: checkpoints (hundreds of MB), shards and
 //! the directory lock. The neurogenesis event logs in `curves/*.json` (every unit replaced at
