@@ -1,6 +1,6 @@
 //! What the command lines of the studies on the engine (`dale`, `gevb`, `modular`,
 //! `attention`) share: loading Fashion-MNIST from `--data` (or its installed place) and printing
-//! the engine's progress events as lines.
+//! the engine's progress events as lines (`flymodel` uses the lines too).
 use std::path::PathBuf;
 
 use anyhow::Context;
