@@ -182,6 +182,17 @@ fn a_directory_of_the_former_format_is_converted_and_rederived_without_training(
         csv(old.path()),
         csv(dir.path())
     );
+    // An interrupted former run left results.json without runs.csv: converted too.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        old.path().join("results.json"),
+        bare.path().join("results.json"),
+    )
+    .unwrap();
+    let mut rec = Recorder::default();
+    run(&study(&ds, tiny()), bare.path(), &mut rec).unwrap();
+    assert_eq!(trained(&rec), 0);
+    assert!(csv(bare.path()) == csv(dir.path()));
 }
 
 #[test]

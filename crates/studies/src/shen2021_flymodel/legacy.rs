@@ -46,7 +46,10 @@ struct Run {
 /// (None: nothing to convert). A `results.json` that cannot be read is an error naming it.
 pub fn convert(dir: &Path) -> Result<Option<usize>> {
     let path = dir.join(LEGACY_FILE);
-    if !path.is_file() || read_rows::<FlyRow>(&dir.join(RUNS_FILE)).is_ok() {
+    let runs = dir.join(RUNS_FILE);
+    // Converted already (or written by the engine): runs.csv reads as this study's rows. An
+    // interrupted former run may have left results.json without runs.csv.
+    if !path.is_file() || (runs.is_file() && read_rows::<FlyRow>(&runs).is_ok()) {
         return Ok(None);
     }
     let bad = |problem: String| FlyError::Record {
@@ -80,7 +83,7 @@ pub fn convert(dir: &Path) -> Result<Option<usize>> {
             rows.push(FlyRow::new(m, r.repeat, hash, &r.result, r.seconds)?);
         }
     }
-    write_rows(&dir.join(RUNS_FILE), &rows)?;
+    write_rows(&runs, &rows)?;
     if let Some((train_images, test_images)) = res.images {
         let record = FeatureRecord {
             train_images,
