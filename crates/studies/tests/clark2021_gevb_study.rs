@@ -59,6 +59,36 @@ fn the_smoke_study_runs_decides_its_claims_and_resumes() {
         assert!(report.contains(want), "report lacks {want:?}:\n{report}");
     }
     println!("{report}");
+    // Every GEVB+ and DFA+ run saved its alignment (before training and each quarter epoch of
+    // 32 steps), BP+ none; the report tables and plots it and decides the alignment claims.
+    for (stem, rule) in [
+        ("gevb-r00", "Gevb"),
+        ("gevb-r01", "Gevb"),
+        ("dfa-r01", "Dfa"),
+    ] {
+        let text = std::fs::read_to_string(out.join(format!("alignment/{stem}.json"))).unwrap();
+        let run: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(run["rule"], rule, "{stem}");
+        let steps: Vec<u64> = run["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["step"].as_u64().unwrap())
+            .collect();
+        assert_eq!(steps, vec![0, 8, 16, 24, 32], "{stem}");
+    }
+    assert!(!out.join("alignment/bp-r00.json").exists());
+    for want in [
+        "| GEVB+ | hidden layer 1 | 2 |",
+        "| DFA+ | output layer | 2 |",
+        "alignment-angle.svg",
+        "alignment-sign.svg",
+        "GEVB+'s update is aligned with the gradient at initialisation",
+        "GEVB+'s update is sign-matched to the gradient",
+    ] {
+        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
+    }
+    assert!(out.join("alignment-angle.png").is_file());
 
     let mut rec = Recorder::default();
     let again = run(&study, &out, "Fashion-MNIST", &mut rec).unwrap();

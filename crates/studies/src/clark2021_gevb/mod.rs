@@ -61,6 +61,7 @@ pub mod fc;
 pub mod init;
 pub mod rules;
 pub mod study;
+pub mod tracking;
 pub mod train;
 pub mod vnn;
 
