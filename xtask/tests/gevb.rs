@@ -99,3 +99,17 @@ fn bad_gevb_flags_are_refused_with_a_clear_message() {
     }
     assert!(!out.join("gevb/runs.csv").exists());
 }
+
+#[test]
+fn the_convolutional_arms_are_refused_at_quick_scale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = gevb(&["--scale", "quick", "--conv"], &out);
+    assert!(!o.status.success(), "--conv at quick scale was accepted");
+    assert!(
+        text(&o).contains("--conv runs at smoke scale only"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.join("gevb-conv").exists());
+}

@@ -338,6 +338,10 @@ pub struct GevbArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Adds the convolutional arms (GEVB+ Conv-Vec, DFA+ Conv; smoke scale only) and writes
+    /// into OUT/gevb-conv/.
+    #[arg(long)]
+    pub conv: bool,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,

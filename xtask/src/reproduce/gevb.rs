@@ -3,14 +3,16 @@
 //! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
 //! report live in the studies crate.
 
-use neurogen_studies::clark2021_gevb::study::{self, GevbScale, GevbSettings, GevbStudy};
+use neurogen_studies::clark2021_gevb::study::{
+    self, ConvShape, GevbScale, GevbSettings, GevbStudy,
+};
 
 use super::args::GevbArgs;
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
-/// Runs the study at the scale `args` ask for (resuming what `OUT/gevb/runs.csv` records) and
-/// writes `OUT/gevb/report.md`.
+/// Runs the study at the scale `args` ask for (resuming what `OUT/gevb/runs.csv` records, or
+/// `OUT/gevb-conv/` with `--conv`) and writes its `report.md`.
 pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     let common = &args.common;
     anyhow::ensure!(
@@ -25,21 +27,28 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
             "reproduce gevb has scales smoke and quick (the paper's up to 200 epochs on 60,000 images are not sized yet)"
         ),
     };
+    anyhow::ensure!(
+        !args.conv || scale == GevbScale::Smoke,
+        "reproduce gevb --conv runs at smoke scale only (the convolutional arms are not sized for quick yet)"
+    );
     let mut settings = GevbSettings::new(scale);
+    if args.conv {
+        settings.conv = Some(ConvShape::smoke());
+    }
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per arm")? {
         settings.repeats = r;
     }
     let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
     let gevb = GevbStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
-    let dir = common.out.join(study::STUDY_ID);
+    let dir = common.out.join(gevb.id());
     let t0 = std::time::Instant::now();
     let out = study::run(
         &gevb,
         &dir,
         &loaded.source.display().to_string(),
         &mut Lines {
-            study: study::STUDY_ID,
+            study: gevb.id(),
             quiet: common.quiet,
         },
     )

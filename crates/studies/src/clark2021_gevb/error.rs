@@ -34,6 +34,9 @@ pub enum GevbError {
         /// The serializer's error.
         source: serde_json::Error,
     },
+    /// A saved file that cannot be read or holds something else than expected.
+    #[error("cannot use {0}")]
+    File(String),
     /// An error from the data crate.
     #[error(transparent)]
     Data(#[from] neurogen_data::DataError),

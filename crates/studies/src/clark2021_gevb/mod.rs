@@ -37,9 +37,10 @@
 //! operations), random numbers from ChaCha8 (same distributions as PyTorch's, other draws),
 //! and a typed error for every bad input.
 //!
-//! - [`study`]: the study on the engine — `cargo xtask reproduce gevb --scale smoke` trains
-//!   FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA for several seeds on
-//!   Fashion-MNIST and decides the paper's claims.
+//! - [`study`]: the study on the engine — `cargo xtask reproduce gevb --scale smoke|quick`
+//!   trains FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA for several seeds on
+//!   Fashion-MNIST (with `--conv`, also a Conv-Vec+ by GEVB and a Conv+ by DFA) and decides
+//!   the paper's claims; [`tracking`]: the alignment each run measures during training.
 //!
 //! ```
 //! use candle_core::{Device, Tensor};
@@ -61,6 +62,7 @@ pub mod fc;
 pub mod init;
 pub mod rules;
 pub mod study;
+pub mod tracking;
 pub mod train;
 pub mod vnn;
 
