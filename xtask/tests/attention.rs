@@ -75,7 +75,7 @@ fn bad_attention_flags_are_refused_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (args, want) in [
-        (&["--scale", "quick"][..], "has scale smoke only"),
+        (&["--scale", "paper"][..], "has scales smoke and quick only"),
         (
             &["--scale", "smoke", "--repeats", "1"][..],
             "--repeats must be at least 2",

@@ -60,9 +60,11 @@ fn committed_results_are_rederived_from_their_runs_csv() {
                 "{}: no data on these machines for --dataset {other}",
                 dir.display()
             ),
-            // Cornford et al.'s Dale study and Clark et al.'s GEVB study read Fashion-MNIST
-            // (--data).
-            ("dale" | "gevb", _) => (neurogen_data::fashion_mnist_dir(), fig.to_string()),
+            // Cornford et al.'s Dale study, Clark et al.'s GEVB study and Lei et al.'s attention
+            // study read Fashion-MNIST (--data).
+            ("dale" | "gevb" | "attention", _) => {
+                (neurogen_data::fashion_mnist_dir(), fig.to_string())
+            }
             // CIFAR-10 for the CNN (--data); the MLP's Fashion-MNIST from its default place.
             ("single-directions", _) => (
                 neurogen_data::fashion_mnist_dir().and(neurogen_data::cifar10_archive()),

@@ -788,3 +788,94 @@ fn tuning_curves_cover_every_unit_and_orientation() {
     assert!(matches!(err, AttentionError::Shape(_)), "{err}");
     assert!(tuning_curves(&net, &distractor[..5], &stimuli, (0, 0), (0, 0)).is_err());
 }
+
+fn unit(layer: &str, channel: usize, un: &[f64], att: &[f64]) -> TuningCurves {
+    TuningCurves {
+        layer: layer.into(),
+        channel,
+        attended: att.iter().map(|&v| Some(v)).collect(),
+        unattended: un.iter().map(|&v| Some(v)).collect(),
+    }
+}
+
+#[test]
+fn tuning_summary_takes_medians_over_the_fitted_units_of_one_layer() {
+    let base = [0.1, 0.4, 0.9, 0.4, 0.1];
+    let scaled = |g: f64, c: f64| base.iter().map(|v| g * v + c).collect::<Vec<_>>();
+    let mut missing = unit("conv2", 4, &base, &scaled(9.0, 0.0));
+    missing.attended[2] = None;
+    let curves = vec![
+        unit("conv2", 0, &base, &scaled(1.2, 0.0)),
+        unit("conv2", 1, &base, &scaled(1.5, 0.0)),
+        unit("conv2", 2, &base, &scaled(2.0, 0.1)),
+        // Left out: a flat unattended curve, a silent unit, a missing orientation, conv1.
+        unit("conv2", 3, &[0.5; 5], &scaled(1.0, 0.0)),
+        unit("conv2", 5, &base, &[0.0; 5]),
+        missing,
+        unit("conv1", 0, &base, &scaled(5.0, 0.0)),
+    ];
+    let s = summarize_tuning(&curves, "conv2").unwrap();
+    assert_eq!(s.units, 3);
+    assert!((s.slope - 1.5).abs() < 1e-9, "{s:?}");
+    // Intercepts over mean attended responses: 0, 0 and 0.1 / (2 · 0.38 + 0.1).
+    assert!(s.relative_intercept.abs() < 1e-9, "{s:?}");
+    assert!((s.r2 - 1.0).abs() < 1e-9, "{s:?}");
+    let c1 = summarize_tuning(&curves, "conv1").unwrap();
+    assert_eq!((c1.units, (c1.slope * 1e6).round() / 1e6), (1, 5.0));
+    assert!(summarize_tuning(&curves, "fc").is_none());
+}
+
+#[test]
+fn the_study_bars_cover_twelve_orientations_at_three_places() {
+    let bars = study_bars((28, 42)).unwrap();
+    assert_eq!(bars.len(), 12);
+    for set in &bars {
+        assert_eq!(set.len(), 3);
+        for b in set {
+            assert_eq!(b.len(), 28 * 42);
+            // The bar lies on the first object's place (columns 0..28), peak 1 on its axis.
+            let peak = b.iter().cloned().fold(0f32, f32::max);
+            assert!((peak - 1.0).abs() < 1e-6);
+            assert!((0..28).all(|r| (30..42).all(|c| b[r * 42 + c] < 1e-3)));
+        }
+    }
+    // A horizontal bar is wide, a vertical one tall.
+    let extent = |b: &[f32], rows: bool| {
+        (0..if rows { 28 } else { 42 })
+            .filter(|&i| {
+                (0..if rows { 42 } else { 28 }).any(|j| {
+                    let v = if rows { b[i * 42 + j] } else { b[j * 42 + i] };
+                    v > 0.5
+                })
+            })
+            .count()
+    };
+    assert!(extent(&bars[0][1], false) > 3 * extent(&bars[0][1], true));
+    assert!(extent(&bars[6][1], true) > 3 * extent(&bars[6][1], false));
+}
+
+#[test]
+fn the_mask_grid_renders_the_traces_as_png_and_refuses_ragged_ones() {
+    let pass = |v: f32| PassTrace {
+        mask: vec![v; 6 * 8],
+        gated: vec![0.5; 48],
+        ior: vec![0.0; 48],
+        selected: 0,
+        label: 1,
+        reported: 2,
+    };
+    let scene = SceneTrace {
+        height: 6,
+        width: 8,
+        scene: vec![1.0; 48],
+        passes: vec![pass(-0.5), pass(1.0)],
+    };
+    let grid = MaskGrid::new(vec![scene.clone(), scene.clone()], &["a", "b", "c"]).unwrap();
+    // Seven images of 8·4 px and gaps across, two rows of 6·4 px and titles down.
+    assert_eq!(grid.size(), (10 + 7 * (32 + 10), 30 + 2 * (24 + 30)));
+    let png = neurogen_analysis::plot::to_png(&grid, (300, 200)).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let mut ragged = scene.clone();
+    ragged.passes.pop();
+    assert!(MaskGrid::new(vec![scene, ragged], &[]).is_err());
+}

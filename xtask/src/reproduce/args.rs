@@ -67,7 +67,9 @@ pub enum Study {
     /// Object-based attention through internal gating (Lei, Benjamin & Kording 2021; issue
     /// #45): the recurrent gated network with inhibition of return against a feed-forward
     /// control on two-object Fashion-MNIST scenes, and the paper's claims (gating beats the
-    /// control; inhibition lower on the attended object). Scale smoke; not part of `all`.
+    /// control; inhibition lower on the attended object; modulation grows with depth;
+    /// multiplicative tuning), with the mask and tuning figures. Scales smoke and quick; not
+    /// part of `all`.
     Attention(AttentionArgs),
     /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
     /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out

@@ -22,8 +22,9 @@ pub fn run(args: &AttentionArgs) -> anyhow::Result<()> {
     );
     let scale = match common.scale() {
         ScaleName::Smoke => AttentionScale::Smoke,
-        ScaleName::Quick | ScaleName::Paper => anyhow::bail!(
-            "reproduce attention has scale smoke only so far (quick and paper are not sized yet)"
+        ScaleName::Quick => AttentionScale::Quick,
+        ScaleName::Paper => anyhow::bail!(
+            "reproduce attention has scales smoke and quick only so far (paper is not sized yet)"
         ),
     };
     let mut settings = AttentionSettings::new(scale);

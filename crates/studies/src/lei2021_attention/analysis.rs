@@ -5,10 +5,15 @@
 //! iteration gated with (dark = low mask = attended, white = full suppression), the gated
 //! input, and the IOR mask after the pass (white = inhibited). Column titles name them;
 //! each pass's title gives the object it was scored against and what the network reported.
+//! [`MaskGrid`] draws the same grid through plotters, as SVG and PNG (the report's figure).
 use std::fmt::Write as _;
 use std::path::Path;
 
 use candle_core::{DType, Tensor};
+use neurogen_analysis::plot::{font, Figure};
+use neurogen_analysis::AnalysisError;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::Scenes;
@@ -224,4 +229,160 @@ pub fn save_mask_grid(path: &Path, traces: &[SceneTrace], class_names: &[&str]) 
     let svg = mask_grid_svg(traces, class_names)?;
     neurogen_io::write_atomic(path, svg.as_bytes())?;
     Ok(())
+}
+
+/// The grid of [`mask_grid_svg`] as a plotters figure, so that it renders to PNG as well as
+/// SVG (`neurogen_lab::plot::save_plot_sized` with [`MaskGrid::size`]).
+///
+/// ```
+/// use neurogen_studies::lei2021_attention::{MaskGrid, PassTrace, SceneTrace};
+/// let pass = PassTrace { mask: vec![0.0; 4 * 4], gated: vec![0.5; 16], ior: vec![0.0; 16],
+///     selected: 0, label: 1, reported: 1 };
+/// let scene = SceneTrace { height: 4, width: 4, scene: vec![1.0; 16], passes: vec![pass] };
+/// let grid = MaskGrid::new(vec![scene], &["a", "b"])?;
+/// let png = neurogen_analysis::plot::to_png(&grid, grid.size()).unwrap();
+/// assert!(png.starts_with(b"\x89PNG"));
+/// # Ok::<(), neurogen_studies::lei2021_attention::AttentionError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaskGrid {
+    traces: Vec<SceneTrace>,
+    class_names: Vec<String>,
+}
+
+/// Pixel side of one canvas pixel in [`MaskGrid`].
+const GRID_PX: u32 = 4;
+/// Gap between the images of [`MaskGrid`].
+const GRID_GAP: u32 = 10;
+/// Height of a title band of [`MaskGrid`].
+const GRID_TITLE: u32 = 30;
+
+impl MaskGrid {
+    /// The grid of `traces` (checked as [`mask_grid_svg`] checks them); `class_names` name
+    /// the labels in the captions.
+    pub fn new(traces: Vec<SceneTrace>, class_names: &[&str]) -> Result<Self> {
+        mask_grid_svg(&traces, class_names)?;
+        Ok(MaskGrid {
+            traces,
+            class_names: class_names.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    fn cell(&self) -> (u32, u32) {
+        let t = &self.traces[0];
+        (t.width as u32 * GRID_PX, t.height as u32 * GRID_PX)
+    }
+
+    /// The figure's size in pixels (width, height): every image at 4 pixels per canvas
+    /// pixel, with its title band.
+    pub fn size(&self) -> (u32, u32) {
+        let (iw, ih) = self.cell();
+        let cols = 1 + 3 * self.traces[0].passes.len() as u32;
+        (
+            GRID_GAP + cols * (iw + GRID_GAP),
+            GRID_TITLE + self.traces.len() as u32 * (ih + GRID_TITLE),
+        )
+    }
+
+    fn name(&self, l: u32) -> String {
+        self.class_names
+            .get(l as usize)
+            .cloned()
+            .unwrap_or_else(|| l.to_string())
+    }
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> AnalysisError {
+    AnalysisError::Plot(e.to_string())
+}
+
+/// Draws one grey image with its top-left corner at `(x0, y0)`, one rectangle per run of
+/// equal grey values in a row, in a grey frame.
+fn draw_image<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    v: &[f32],
+    (h, w): (usize, usize),
+    (x0, y0): (i32, i32),
+    grey: impl Fn(f32) -> f32,
+) -> std::result::Result<(), AnalysisError> {
+    let px = GRID_PX as i32;
+    let level = |x: f32| (grey(x).clamp(0.0, 1.0) * 255.0).round() as u8;
+    for r in 0..h {
+        let mut c = 0;
+        while c < w {
+            let g = level(v[r * w + c]);
+            let mut e = c + 1;
+            while e < w && level(v[r * w + e]) == g {
+                e += 1;
+            }
+            let (x, y) = (x0 + c as i32 * px, y0 + r as i32 * px);
+            root.draw(&Rectangle::new(
+                [(x, y), (x0 + e as i32 * px, y + px)],
+                RGBColor(g, g, g).filled(),
+            ))
+            .map_err(plot_err)?;
+            c = e;
+        }
+    }
+    // A grey frame, so that an all-white image (a full IOR mask) stays visible.
+    root.draw(&Rectangle::new(
+        [(x0 - 1, y0 - 1), (x0 + w as i32 * px, y0 + h as i32 * px)],
+        RGBColor(160, 160, 160).stroke_width(1),
+    ))
+    .map_err(plot_err)?;
+    Ok(())
+}
+
+impl Figure for MaskGrid {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<(), AnalysisError> {
+        let (iw, ih) = self.cell();
+        let (iw, ih, gap, title) = (iw as i32, ih as i32, GRID_GAP as i32, GRID_TITLE as i32);
+        let n = self.traces[0].passes.len();
+        let style = (font::FAMILY, 15).into_font();
+        let mut titles = vec!["scene".to_string()];
+        for k in 1..=n {
+            titles.push(format!("mask m1, pass {k}"));
+            titles.push(format!("gated input, pass {k}"));
+            titles.push(format!("IOR after pass {k}"));
+        }
+        for (c, t) in titles.iter().enumerate() {
+            root.draw(&Text::new(
+                t.clone(),
+                (gap + c as i32 * (iw + gap), 8),
+                style.clone(),
+            ))
+            .map_err(plot_err)?;
+        }
+        for (r, t) in self.traces.iter().enumerate() {
+            let y0 = title + r as i32 * (ih + title);
+            let hw = (t.height, t.width);
+            draw_image(root, &t.scene, hw, (gap, y0), |v| v)?;
+            for (k, p) in t.passes.iter().enumerate() {
+                let x0 = gap + (1 + 3 * k as i32) * (iw + gap);
+                draw_image(root, &p.mask, hw, (x0, y0), |m| (m + 1.0) / 2.0)?;
+                draw_image(root, &p.gated, hw, (x0 + iw + gap, y0), |v| v)?;
+                draw_image(root, &p.ior, hw, (x0 + 2 * (iw + gap), y0), |v| v)?;
+                let mark = if p.label == p.reported {
+                    "right"
+                } else {
+                    "wrong"
+                };
+                root.draw(&Text::new(
+                    format!(
+                        "object {} ({}): reported {} ({mark})",
+                        p.selected + 1,
+                        self.name(p.label),
+                        self.name(p.reported)
+                    ),
+                    (x0, y0 + ih + 6),
+                    style.clone(),
+                ))
+                .map_err(plot_err)?;
+            }
+        }
+        Ok(())
+    }
 }

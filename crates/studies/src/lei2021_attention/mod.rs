@@ -58,9 +58,10 @@
 //! the code); the modulation-per-layer measure; a typed error for every bad input. The
 //! code's unused `Dropout(0.7)` is left out.
 //!
-//! The study on the engine is [`study`]: `cargo xtask reproduce attention --scale smoke` runs
-//! it (smoke scale only so far; no quick scale, no mask figure or tuning analysis in its
-//! report yet). The bars of [`tuning`] are drawn directly (a Gaussian cross-section, cut at the
+//! The study on the engine is [`study`]: `cargo xtask reproduce attention --scale smoke|quick`
+//! runs it (its header says which of the quick scale's settings are the paper's, the code's
+//! and ours); its report holds the mask figure, the modulation per layer and the tuning
+//! regression. The bars of [`tuning`] are drawn directly (a Gaussian cross-section, cut at the
 //! bar's length), not by rotating and shifting an image with PIL as the authors' script does.
 //!
 //! ```
@@ -85,7 +86,7 @@ pub mod study;
 pub mod train;
 pub mod tuning;
 
-pub use analysis::{mask_grid_svg, save_mask_grid, trace_scenes, PassTrace, SceneTrace};
+pub use analysis::{mask_grid_svg, save_mask_grid, trace_scenes, MaskGrid, PassTrace, SceneTrace};
 pub use data::{
     compose_canvas, load_items, paper_splits, Items, SceneBatch, SceneConfig, Scenes, CLASSES,
     ITEM, OFFSET,
@@ -100,4 +101,7 @@ pub use train::{
     evaluate_attention, train, AttentionTrainer, ControlTrainer, Evaluation, Progress,
     SceneLearner, StepStats, TrainConfig, TrainSummary,
 };
-pub use tuning::{bar, scaling_fit, tuning_curves, ScalingFit, TuningCurves};
+pub use tuning::{
+    bar, scaling_fit, study_bars, summarize_tuning, tuning_curves, ScalingFit, TuningCurves,
+    TuningSummary,
+};

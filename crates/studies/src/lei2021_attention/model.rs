@@ -18,7 +18,9 @@
 //! upsampling to a size that is not a multiple (4×8 → 9×16, 12×19 → 25×39) picks source
 //! `⌊i·in/out⌋` as PyTorch's `nn.Upsample(size)` does, here by `index_select` (candle's
 //! `upsample_nearest2d` has no gradient for non-integer factors). Transposed
-//! convolutions are one matrix product and the workspace's col2im.
+//! convolutions are one matrix product and the workspace's col2im, the upsampling that
+//! precedes them applied to the product's columns instead of its input (the same numbers for
+//! a quarter of the product's cost; a test compares both orders).
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -165,8 +167,20 @@ fn conv_relu(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
 /// it, plus `b`: one matrix product `wᵀ·x` (`[out·k·k, N·H·W]`) and col2im, the adjoint of
 /// the workspace's differentiable im2col (candle's own `conv_transpose2d` is a direct loop,
 /// far slower on the CPU).
+#[cfg(test)]
 fn conv_t(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
-    let (n, c, h, wd) = x.dims4()?;
+    let (_, _, h, wd) = x.dims4()?;
+    conv_t_upsampled(x, (h, wd), w, b)
+}
+
+/// `conv_t(upsample(x, h, w))`, the top-down path's "upsample, then transposed convolution",
+/// computed in the cheaper order: the matrix product `wᵀ·x` runs on `x`'s own positions and
+/// its columns are upsampled before col2im. Nearest upsampling only repeats positions and the
+/// product mixes channels, not positions, so the two orders give the same columns; the
+/// product shrinks by the upsampling factor (4.5× for conv2_t's 4×8 → 9×16, 4.3× for
+/// conv1_t's 12×19 → 25×39).
+fn conv_t_upsampled(x: &Tensor, (h, wd): (usize, usize), w: &Var, b: &Var) -> Result<Tensor> {
+    let (n, c, ih, iw) = x.dims4()?;
     let (ci, co, k, _) = w.dims4()?;
     if ci != c {
         return Err(shape(format!(
@@ -176,9 +190,15 @@ fn conv_t(x: &Tensor, w: &Var, b: &Var) -> Result<Tensor> {
     let xr = x
         .transpose(0, 1)?
         .contiguous()?
-        .reshape((1, c, n * h * wd))?;
+        .reshape((1, c, n * ih * iw))?;
     let wt = w.reshape((1, ci, co * k * k))?.transpose(1, 2)?;
-    let cols = wt.matmul(&xr)?;
+    let cols = wt.matmul(&xr)?.reshape((co * k * k, n, ih, iw))?;
+    let cols = if (ih, iw) == (h, wd) {
+        cols
+    } else {
+        upsample(&cols, h, wd)?
+    };
+    let cols = cols.reshape((1, co * k * k, n * h * wd))?;
     let y = kernels::col2im(&cols, co, n, h + k - 1, wd + k - 1, k, k, 0)?;
     let y = y.squeeze(0)?.transpose(0, 1)?;
     Ok(y.broadcast_add(&b.reshape((1, co, 1, 1))?)?)
@@ -469,12 +489,14 @@ impl AttentionNet {
         let top = linear(&logits, &self.out_t_w, &self.out_t_b)?
             .tanh()?
             .reshape((b, C2, h4, w4))?;
-        let (h3, w3) = self.shapes.conv2;
-        let cat2 = Tensor::cat(&[upsample(&top, h3, w3)?, upsample(&pool2_out, h3, w3)?], 1)?;
-        let new_m2 = conv_t(&cat2, &self.conv2_t_w, &self.conv2_t_b)?.tanh()?;
-        let (h1, w1) = self.shapes.conv1;
-        let cat1 = Tensor::cat(&[upsample(&new_m2, h1, w1)?, upsample(&pool1, h1, w1)?], 1)?;
-        let new_m1 = conv_t(&cat1, &self.conv1_t_w, &self.conv1_t_b)?.tanh()?;
+        // Upsampling each map and concatenating is concatenating and upsampling; the
+        // upsampling happens inside `conv_t_upsampled`, after its matrix product.
+        let cat2 = Tensor::cat(&[&top, &pool2_out], 1)?;
+        let new_m2 =
+            conv_t_upsampled(&cat2, self.shapes.conv2, &self.conv2_t_w, &self.conv2_t_b)?.tanh()?;
+        let cat1 = Tensor::cat(&[&new_m2, &pool1], 1)?;
+        let new_m1 =
+            conv_t_upsampled(&cat1, self.shapes.conv1, &self.conv1_t_w, &self.conv1_t_b)?.tanh()?;
         Ok(Iteration {
             logits,
             gated,
@@ -616,6 +638,56 @@ mod tests {
         assert_eq!(ours.dims(), &[3, 4, 8, 10]);
         let diff = ours.sub(&theirs).unwrap().abs().unwrap().max_all().unwrap();
         assert!(diff.to_scalar::<f32>().unwrap() < 1e-4);
+    }
+
+    /// The reordered top-down step (product, then upsampling of the columns) gives the
+    /// values and gradients of the direct one (upsampling, then transposed convolution) at
+    /// both of the network's sizes.
+    #[test]
+    fn upsampling_the_columns_equals_upsampling_the_input() {
+        let d = Device::Cpu;
+        for (c, co, (ih, iw), (h, w)) in [(100, 20, (4, 8), (9, 16)), (40, 1, (12, 19), (25, 39))] {
+            let x =
+                Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, c, ih, iw), &d).unwrap()).unwrap();
+            let wt =
+                Var::from_tensor(&Tensor::randn(0f32, 0.1, (c, co, 4, 4), &d).unwrap()).unwrap();
+            let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, co, &d).unwrap()).unwrap();
+            let direct = conv_t(&upsample(&x, h, w).unwrap(), &wt, &b).unwrap();
+            let ours = conv_t_upsampled(&x, (h, w), &wt, &b).unwrap();
+            assert_eq!(ours.dims(), &[3, co, h + 3, w + 3]);
+            let close = |a: &Tensor, b: &Tensor| {
+                let scale = b
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
+                let diff = a.sub(b).unwrap().abs().unwrap().max_all().unwrap();
+                let diff = diff.to_scalar::<f32>().unwrap();
+                assert!(diff <= 1e-5 * scale.max(1.0), "{diff} of {scale}");
+            };
+            close(&ours, &direct);
+            // A loss that weights every output differently, so every gradient path counts.
+            let weights = Tensor::randn(0f32, 1.0, ours.dims(), &d).unwrap();
+            let ga = ours
+                .mul(&weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let gb = direct
+                .mul(&weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for v in [&x, &wt, &b] {
+                close(ga.get(v).unwrap(), gb.get(v).unwrap());
+            }
+        }
     }
 
     #[test]
