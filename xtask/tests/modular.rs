@@ -67,7 +67,7 @@ fn bad_modular_flags_are_refused_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (args, want) in [
-        (&["--scale", "quick"][..], "has scale smoke only"),
+        (&["--scale", "paper"][..], "has scales smoke and quick only"),
         (&["--scale", "smoke", "--epochs", "3"][..], "--epochs"),
         (
             &["--scale", "smoke", "--data", "/no/such/dir"][..],

@@ -22,8 +22,9 @@ pub fn run(args: &ModularArgs) -> anyhow::Result<()> {
     );
     let scale = match common.scale() {
         ScaleName::Smoke => ModularScale::Smoke,
+        ScaleName::Quick => ModularScale::Quick,
         _ => anyhow::bail!(
-            "reproduce modular has scale smoke only (quick and paper are not sized yet)"
+            "reproduce modular has scales smoke and quick only (paper is not sized yet)"
         ),
     };
     let mut settings = ModularSettings::new(scale);
