@@ -62,6 +62,8 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ),
             // Cornford et al.'s Dale study reads Fashion-MNIST (--data).
             ("dale", _) => (neurogen_data::fashion_mnist_dir(), fig.to_string()),
+            // Béna & Goodman's modular study reads Fashion-MNIST (--data).
+            ("modular", _) => (neurogen_data::fashion_mnist_dir(), fig.to_string()),
             // CIFAR-10 for the CNN (--data); the MLP's Fashion-MNIST from its default place.
             ("single-directions", _) => (
                 neurogen_data::fashion_mnist_dir().and(neurogen_data::cifar10_archive()),

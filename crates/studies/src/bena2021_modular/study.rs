@@ -662,6 +662,11 @@ pub fn report(
         &format!("{PLOT_STEM}.svg"),
         "The three specialization metrics against log10 p, mean ± SD over seeds",
     );
+    rep.para(
+        "The agreement claims rank all networks together, so they include what the metrics \
+         share through p: they say the metrics rise and fall together across p, not that they \
+         rank the networks of one value of p alike.",
+    );
     rep.add_claims(decided);
     Ok(rep.finish())
 }
