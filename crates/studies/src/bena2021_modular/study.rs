@@ -542,6 +542,60 @@ pub fn plot(settings: &ModularSettings, rows: &[ModularRow]) -> Result<LinePlot>
     })
 }
 
+/// How the metrics agree within one value of p (exploratory, not a claim of the paper): per
+/// pair of metrics, the Spearman ρ over the seeds of each value of p (`groups`), averaged on
+/// the Fisher-z scale with its 95 % CI (n = values of p); "not computed" with the reason where
+/// the seeds are too few or a metric is constant.
+///
+/// ```
+/// use neurogen_studies::bena2021_modular::study::within_p_agreement;
+/// let text = within_p_agreement(&["p=0.01".to_string()], &[]);
+/// assert!(text.contains("not computed"));
+/// ```
+pub fn within_p_agreement(groups: &[String], rows: &[ModularRow]) -> String {
+    use neurogen_analysis::stats::correlation::{mean_correlation, spearman};
+    let mut parts = Vec::new();
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        let ((a, an), (b, bn)) = (METRICS[i], METRICS[j]);
+        let per_p: std::result::Result<Vec<f64>, String> = groups
+            .iter()
+            .map(|g| {
+                let (x, y): (Vec<f64>, Vec<f64>) = rows
+                    .iter()
+                    .filter(|r| &r.group == g && r.status == RunStatus::Ok)
+                    .filter_map(|r| Some((value_of(r, a.key)?, value_of(r, b.key)?)))
+                    .unzip();
+                spearman(&x, &y)
+                    .map(|c| c.r)
+                    .map_err(|e| format!("{g}: {e}"))
+            })
+            .collect();
+        let text = per_p.and_then(|rs| {
+            let m = mean_correlation(&rs, 0.95).map_err(|e| e.to_string())?;
+            let each: Vec<String> = rs.iter().map(|r| format!("{r:+.2}")).collect();
+            Ok(format!(
+                "{:+.2} [95 % CI {:+.2}, {:+.2}], p = {:.3}, n = {} values of p (per p: {})",
+                m.r,
+                m.lo,
+                m.hi,
+                m.p,
+                m.n,
+                each.join(", ")
+            ))
+        });
+        parts.push(format!(
+            "the {an} and the {bn}: {}",
+            text.unwrap_or_else(|e| format!("not computed ({e})"))
+        ));
+    }
+    format!(
+        "Within one value of p (exploratory, not a claim of the paper): the Spearman ρ of each \
+         pair of metrics over the seeds of each p, averaged over the values of p on the \
+         Fisher-z scale — {}.",
+        parts.join("; ")
+    )
+}
+
 /// The report of `rows` (the study's `runs.csv`) run with `settings`.
 pub fn report(
     settings: &ModularSettings,
@@ -667,6 +721,7 @@ pub fn report(
          share through p: they say the metrics rise and fall together across p, not that they \
          rank the networks of one value of p alike.",
     );
+    rep.para(&within_p_agreement(&names, rows));
     rep.add_claims(decided);
     Ok(rep.finish())
 }
@@ -772,6 +827,32 @@ mod tests {
         let h = holds(&rows);
         assert_eq!(h.len(), 5, "{h:#?}");
         assert!(h.iter().all(|l| !l.contains("weight-mask")), "{h:#?}");
+    }
+
+    /// Within-p agreement on a hand-made case: the two metrics rank the seeds alike at one p
+    /// (ρ = +1) and oppositely at the other (ρ = −1), which average to 0; a metric without
+    /// values is "not computed".
+    #[test]
+    fn within_p_agreement_averages_the_per_p_rank_correlations() {
+        let mut rows = Vec::new();
+        for (p, sign) in [(0.01, 1.0), (0.999, -1.0)] {
+            for r in 0..4 {
+                let mut row = row(p, r, r as f64);
+                row.bottleneck = Some(sign * (r * r) as f64);
+                rows.push(row);
+            }
+        }
+        let text = within_p_agreement(&[group_name(0.01), group_name(0.999)], &rows);
+        assert!(
+            text.contains("the bottleneck metric: ")
+                && text.contains("0.00 [95 % CI -1.00, +1.00]")
+                && text.contains("n = 2 values of p (per p: +1.00, -1.00)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the correlation metric and the weight-mask metric: not computed"),
+            "{text}"
+        );
     }
 
     /// The plot's curves are the per-p mean and SD of each metric, at log10 p, and leave out
