@@ -351,9 +351,22 @@ pub struct ModularArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The interconnections' scheme in place of the scale's (smoke: fixed mask, quick:
+    /// Deep-R); the study then writes into OUT/modular-SCHEME (e.g. OUT/modular-fixed-mask).
+    #[arg(long, value_enum)]
+    pub scheme: Option<ModularScheme>,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// How `reproduce modular --scheme` keeps the interconnections sparse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModularScheme {
+    /// Deep-R: connections rewire, their number stays fixed (the authors').
+    DeepR,
+    /// A random mask fixed at init (the comparison).
+    FixedMask,
 }
 
 /// `reproduce attention`.
