@@ -543,9 +543,10 @@ pub fn plot(settings: &ModularSettings, rows: &[ModularRow]) -> Result<LinePlot>
 }
 
 /// How the metrics agree within one value of p (exploratory, not a claim of the paper): per
-/// pair of metrics, the Spearman ρ over the seeds of each value of p (`groups`), averaged on
-/// the Fisher-z scale with its 95 % CI (n = values of p); "not computed" with the reason where
-/// the seeds are too few or a metric is constant.
+/// pair of metrics, the Spearman ρ over the seeds of each value of p (`groups`) and their mean
+/// with its t-based 95 % CI (n = values of p; a plain mean, since a ρ of exactly ±1 from a few
+/// seeds would dominate a Fisher-z mean); "not computed" with the reason where the seeds are
+/// too few or a metric is constant.
 ///
 /// ```
 /// use neurogen_studies::bena2021_modular::study::within_p_agreement;
@@ -553,7 +554,7 @@ pub fn plot(settings: &ModularSettings, rows: &[ModularRow]) -> Result<LinePlot>
 /// assert!(text.contains("not computed"));
 /// ```
 pub fn within_p_agreement(groups: &[String], rows: &[ModularRow]) -> String {
-    use neurogen_analysis::stats::correlation::{mean_correlation, spearman};
+    use neurogen_analysis::stats::{correlation::spearman, summarize};
     let mut parts = Vec::new();
     for (i, j) in [(0, 1), (0, 2), (1, 2)] {
         let ((a, an), (b, bn)) = (METRICS[i], METRICS[j]);
@@ -571,14 +572,13 @@ pub fn within_p_agreement(groups: &[String], rows: &[ModularRow]) -> String {
             })
             .collect();
         let text = per_p.and_then(|rs| {
-            let m = mean_correlation(&rs, 0.95).map_err(|e| e.to_string())?;
+            let m = summarize(&rs).map_err(|e| e.to_string())?;
             let each: Vec<String> = rs.iter().map(|r| format!("{r:+.2}")).collect();
             Ok(format!(
-                "{:+.2} [95 % CI {:+.2}, {:+.2}], p = {:.3}, n = {} values of p (per p: {})",
-                m.r,
-                m.lo,
-                m.hi,
-                m.p,
+                "mean ρ {:+.2} [95 % CI {:+.2}, {:+.2}], n = {} values of p (per p: {})",
+                m.mean,
+                m.ci95.0,
+                m.ci95.1,
                 m.n,
                 each.join(", ")
             ))
@@ -590,8 +590,7 @@ pub fn within_p_agreement(groups: &[String], rows: &[ModularRow]) -> String {
     }
     format!(
         "Within one value of p (exploratory, not a claim of the paper): the Spearman ρ of each \
-         pair of metrics over the seeds of each p, averaged over the values of p on the \
-         Fisher-z scale — {}.",
+         pair of metrics over the seeds of each p, and their mean over the values of p — {}.",
         parts.join("; ")
     )
 }
@@ -830,7 +829,8 @@ mod tests {
     }
 
     /// Within-p agreement on a hand-made case: the two metrics rank the seeds alike at one p
-    /// (ρ = +1) and oppositely at the other (ρ = −1), which average to 0; a metric without
+    /// (ρ = +1) and oppositely at the other (ρ = −1), which average to 0 (t interval with 1 df:
+    /// ± 12.706 · SD / √2 = ± 12.71); a metric without
     /// values is "not computed".
     #[test]
     fn within_p_agreement_averages_the_per_p_rank_correlations() {
@@ -845,7 +845,7 @@ mod tests {
         let text = within_p_agreement(&[group_name(0.01), group_name(0.999)], &rows);
         assert!(
             text.contains("the bottleneck metric: ")
-                && text.contains("0.00 [95 % CI -1.00, +1.00]")
+                && text.contains("mean ρ +0.00 [95 % CI -12.71, +12.71]")
                 && text.contains("n = 2 values of p (per p: +1.00, -1.00)"),
             "{text}"
         );
