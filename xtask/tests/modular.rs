@@ -67,7 +67,8 @@ fn bad_modular_flags_are_refused_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (args, want) in [
-        (&["--scale", "quick"][..], "has scale smoke only"),
+        (&["--scale", "paper"][..], "has scales smoke and quick only"),
+        (&["--scale", "smoke", "--scheme", "dense"][..], "--scheme"),
         (&["--scale", "smoke", "--epochs", "3"][..], "--epochs"),
         (
             &["--scale", "smoke", "--data", "/no/such/dir"][..],
@@ -79,4 +80,36 @@ fn bad_modular_flags_are_refused_with_a_clear_message() {
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
     assert!(!out.join("modular/runs.csv").exists());
+}
+
+/// `--scheme` replaces the scale's interconnections and writes into `OUT/modular-SCHEME`,
+/// whose report says which scheme ran.
+#[test]
+fn the_scheme_flag_writes_its_own_directory() {
+    let Some(data) = neurogen_testkit::data::or_skip(
+        neurogen_data::fashion_mnist_dir(),
+        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let data = data.display().to_string();
+    let args = [
+        "--scale",
+        "smoke",
+        "--scheme",
+        "deep-r",
+        "--data",
+        data.as_str(),
+    ];
+    let o = modular(&args, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!out.join("modular").exists());
+    let report = std::fs::read_to_string(out.join("modular-deep-r/report.md")).unwrap();
+    assert!(
+        report.contains("Deep-R interconnections, as the authors'"),
+        "{report}"
+    );
+    assert!(!report.contains("fixed random mask"), "{report}");
 }

@@ -65,6 +65,19 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ("dale" | "gevb" | "attention", _) => {
                 (neurogen_data::fashion_mnist_dir(), fig.to_string())
             }
+            // Béna & Goodman's modular study reads Fashion-MNIST (--data) and writes into
+            // `modular[-SCHEME]`.
+            ("modular", _) => {
+                let scheme = args
+                    .iter()
+                    .position(|a| *a == "--scheme")
+                    .and_then(|i| args.get(i + 1));
+                let sub = match scheme {
+                    Some(s) => format!("{fig}-{s}"),
+                    None => fig.to_string(),
+                };
+                (neurogen_data::fashion_mnist_dir(), sub)
+            }
             // CIFAR-10 for the CNN (--data); the MLP's Fashion-MNIST from its default place.
             ("single-directions", _) => (
                 neurogen_data::fashion_mnist_dir().and(neurogen_data::cifar10_archive()),

@@ -1,6 +1,6 @@
 //! The modular study (`bena2021_modular::study`) at smoke scale on real Fashion-MNIST, end to
 //! end into a temporary directory (skips with a message when the IDX files are absent, fails
-//! then under `NEUROGEN_REQUIRE_DATA=1`): every run is recorded, both claims are decided, and a
+//! then under `NEUROGEN_REQUIRE_DATA=1`): every run is recorded with its three metrics, the claims are decided, the plot drawn, and a
 //! second call resumes, training nothing and writing the same report.
 use neurogen_lab::events::{Event, Recorder};
 use neurogen_lab::store::RunStatus;
@@ -44,6 +44,16 @@ fn the_smoke_study_runs_decides_its_claims_and_resumes() {
         assert!((0.0..=1.0).contains(&r.accuracy.unwrap()), "{r:?}");
         assert!(r.specialization.unwrap().is_finite(), "{r:?}");
         assert!(r.q.unwrap().is_finite(), "{r:?}");
+        assert!(r.bottleneck.unwrap().is_finite(), "{r:?}");
+        assert!(r.mask.unwrap().is_finite(), "{r:?}");
+    }
+    for ext in ["svg", "png"] {
+        let f = out.join(format!("specialization_vs_p.{ext}"));
+        assert!(
+            std::fs::metadata(&f).unwrap().len() > 1000,
+            "{}",
+            f.display()
+        );
     }
     // Q falls as p grows: the sparsest community is the more modular one, seed by seed.
     for rep in 0..2 {
@@ -64,6 +74,9 @@ fn the_smoke_study_runs_decides_its_claims_and_resumes() {
         "Specialization is higher at the sparsest p than dense",
         "Specialization decreases with p",
         "fixed random mask",
+        "weight-mask metric",
+        "The metrics agree",
+        "specialization_vs_p.svg",
     ] {
         assert!(report.contains(want), "report lacks {want:?}:\n{report}");
     }

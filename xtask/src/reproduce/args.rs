@@ -62,7 +62,8 @@ pub enum Study {
     Gevb(GevbArgs),
     /// Extreme sparsity and functional specialization (Béna & Goodman 2021; issue #44): two-agent
     /// RNN communities on Fashion-MNIST pairs over the interconnection fraction p, accuracy, Q
-    /// and correlation specialization, and the paper's claims. Scale smoke; not part of `all`.
+    /// and three specialization metrics, and the paper's claims. Scales smoke and quick; not
+    /// part of `all`.
     Modular(ModularArgs),
     /// Object-based attention through internal gating (Lei, Benjamin & Kording 2021; issue
     /// #45): the recurrent gated network with inhibition of return against a feed-forward
@@ -356,9 +357,22 @@ pub struct ModularArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Flags every study takes (scale smoke; --device must be cpu).
+    /// The interconnections' scheme in place of the scale's (smoke: fixed mask, quick:
+    /// Deep-R); the study then writes into OUT/modular-SCHEME (e.g. OUT/modular-fixed-mask).
+    #[arg(long, value_enum)]
+    pub scheme: Option<ModularScheme>,
+    /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// How `reproduce modular --scheme` keeps the interconnections sparse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModularScheme {
+    /// Deep-R: connections rewire, their number stays fixed (the authors').
+    DeepR,
+    /// A random mask fixed at init (the comparison).
+    FixedMask,
 }
 
 /// `reproduce attention`.

@@ -1,13 +1,15 @@
 //! `reproduce modular`: Béna & Goodman's sparsity and specialization study
-//! (`neurogen_studies::bena2021_modular::study`) into `OUT/modular/`. This module only reads the
-//! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
-//! report live in the studies crate.
+//! (`neurogen_studies::bena2021_modular::study`) into `OUT/modular/` (`OUT/modular-SCHEME/`
+//! with `--scheme`). This module only reads the flags, loads Fashion-MNIST and prints the
+//! engine's progress; the study, its claims and its report live in the studies crate.
 
+use clap::ValueEnum;
 use neurogen_studies::bena2021_modular::study::{
     self, ModularScale, ModularSettings, ModularStudy,
 };
+use neurogen_studies::bena2021_modular::ConnectionScheme;
 
-use super::args::ModularArgs;
+use super::args::{ModularArgs, ModularScheme};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -22,18 +24,34 @@ pub fn run(args: &ModularArgs) -> anyhow::Result<()> {
     );
     let scale = match common.scale() {
         ScaleName::Smoke => ModularScale::Smoke,
+        ScaleName::Quick => ModularScale::Quick,
         _ => anyhow::bail!(
-            "reproduce modular has scale smoke only (quick and paper are not sized yet)"
+            "reproduce modular has scales smoke and quick only (paper is not sized yet)"
         ),
     };
     let mut settings = ModularSettings::new(scale);
+    let dir_name = match args.scheme {
+        None => study::STUDY_ID.to_string(),
+        Some(scheme) => {
+            settings.scheme = match scheme {
+                ModularScheme::DeepR => ConnectionScheme::DeepR,
+                ModularScheme::FixedMask => ConnectionScheme::FixedMask,
+            };
+            let name = scheme
+                .to_possible_value()
+                .expect("no variant is skipped")
+                .get_name()
+                .to_string();
+            format!("{}-{name}", study::STUDY_ID)
+        }
+    };
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per value of p")? {
         settings.repeats = r;
     }
     let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
     let modular = ModularStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
-    let dir = common.out.join(study::STUDY_ID);
+    let dir = common.out.join(dir_name);
     let t0 = std::time::Instant::now();
     let out = study::run(
         &modular,

@@ -19,7 +19,7 @@
 //!   and Q (the model-agnostic parts live in [`neurogen_analysis::modularity`]);
 //!   [`supermask`]: the weight-mask metric (edge-popup supermask); [`bottleneck`]: the
 //!   bottleneck retraining metric; [`study`]: the sweep over p on the study engine, run by
-//!   `cargo xtask reproduce modular --scale smoke`.
+//!   `cargo xtask reproduce modular --scale smoke|quick`.
 //!
 //! Settings — the paper's and the authors' code's: 784 → 100 tanh RNN per agent, untrained
 //! 100 → 10 readout, p ∈ geomspace(1/100², 0.999, 10) rounded to 4 decimals, Deep-R with l1
