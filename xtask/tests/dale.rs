@@ -1,7 +1,8 @@
 //! `reproduce dale --scale smoke` end to end through the binary on real Fashion-MNIST (skips
 //! with a message when the IDX files are absent): every run is recorded, the report decides both
-//! claims, a second call trains nothing and rewrites the same report, and bad flags are refused
-//! with a clear message.
+//! claims, a second call trains nothing and rewrites the same report, `--local-rule` adds the
+//! local rule's runs and the seed's claims (and resumes too), and bad flags are refused with a
+//! clear message.
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -69,6 +70,35 @@ fn dale_runs_at_smoke_scale_and_resumes() {
         report
     );
     assert_eq!(std::fs::read_to_string(dir.join("runs.csv")).unwrap(), csv);
+
+    // --local-rule adds only the local rule's two runs to the recorded ones, and the seed's
+    // claims to the report; a second call resumes.
+    let args = ["--scale", "smoke", "--local-rule", "--data", data.as_str()];
+    let local = dale(&args, &out);
+    assert!(local.status.success(), "{}", text(&local));
+    assert!(
+        text(&local).contains("6 of 8 runs recorded")
+            && text(&local).matches("training ").count() == 2,
+        "{}",
+        text(&local)
+    );
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for want in [
+        "stand-in for the seed paper's rule",
+        "| LocalRule | 2 |",
+        "| Seed 1: the local rule's weights are log-normal",
+        "| Seed 4: the local rule generalises better from few examples",
+    ] {
+        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
+    }
+    assert!(dir.join("plausibility/localrule-r01.json").is_file());
+    let again = dale(&args, &out);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(!text(&again).contains("training "), "{}", text(&again));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.md")).unwrap(),
+        report
+    );
 }
 
 #[test]

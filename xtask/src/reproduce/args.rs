@@ -326,6 +326,10 @@ pub struct DaleArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Add a fourth arm: Krotov & Hopfield's local rule, a stand-in for the seed paper's
+    /// (unretrievable) rule, and decide the seed's four claims for it against the MLP.
+    #[arg(long)]
+    pub local_rule: bool,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,

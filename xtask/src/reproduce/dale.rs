@@ -1,6 +1,7 @@
 //! `reproduce dale`: Cornford et al.'s Dale's-principle study
 //! (`neurogen_studies::cornford2021_dale::study`) into `OUT/dale/`. This module only reads the
-//! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
+//! flags (`--local-rule` adds the local-rule arm), loads Fashion-MNIST and prints the engine's
+//! progress; the study, its claims and its
 //! report live in the studies crate.
 
 use neurogen_studies::cornford2021_dale::study::{self, DaleScale, DaleSettings, DaleStudy};
@@ -25,7 +26,11 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
             "reproduce dale has scales smoke and quick (the paper's 50 epochs on 60,000 images are not sized yet)"
         ),
     };
-    let mut settings = DaleSettings::new(scale);
+    let mut settings = if args.local_rule {
+        DaleSettings::with_local_rule(scale)
+    } else {
+        DaleSettings::new(scale)
+    };
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
