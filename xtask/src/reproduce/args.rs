@@ -330,9 +330,23 @@ pub struct DaleArgs {
     /// (unretrievable) rule, and decide the seed's four claims for it against the MLP.
     #[arg(long)]
     pub local_rule: bool,
+    /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
+    /// here, so --data DIR with its four IDX files is required).
+    #[arg(long, value_enum, default_value_t = DaleDataset::FashionMnist)]
+    pub dataset: DaleDataset,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `reproduce dale --dataset`: MNIST and Fashion-MNIST share file names, so the user says
+/// which.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaleDataset {
+    /// Fashion-MNIST.
+    FashionMnist,
+    /// MNIST.
+    Mnist,
 }
 
 /// `reproduce gevb`.

@@ -35,7 +35,9 @@ use super::error::{DaleError, Result};
 use super::few_shot::{few_shot_curve, Features};
 use super::fgsm::fgsm_curve;
 use super::local_rule::{self, LocalRuleSettings, LocalRuleSpec};
-use super::net::{DaleNet, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE};
+use super::net::{
+    DaleNet, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
+};
 use super::pgd::pgd_curve;
 use super::report::PlausibilityReport;
 use super::train::{evaluate, train, TrainOptions};
@@ -44,8 +46,45 @@ use super::unit_tensors;
 /// The study's name and output directory (`OUT/dale/`); never renamed once results exist.
 pub const STUDY_ID: &str = "dale";
 
-/// The dataset every run trains on (recorded in each spec).
+/// The dataset runs train on by default (recorded in each spec).
 pub const DATASET: &str = "Fashion-MNIST";
+
+/// The name MNIST runs record in their specs.
+pub const MNIST: &str = "MNIST";
+
+/// Which IDX dataset the study reads (both have the same file names and layout, so the user
+/// says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DaleData {
+    /// Fashion-MNIST (the default; MNIST is not installed on these machines).
+    #[default]
+    FashionMnist,
+    /// MNIST, the paper's dataset, from IDX files the user passes.
+    Mnist,
+}
+
+impl DaleData {
+    /// The name recorded in each spec (`Fashion-MNIST`, `MNIST`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DaleData::FashionMnist => DATASET,
+            DaleData::Mnist => MNIST,
+        }
+    }
+
+    /// The workspace's dataset kind.
+    pub fn kind(self) -> neurogen_data::DatasetKind {
+        match self {
+            DaleData::FashionMnist => neurogen_data::DatasetKind::FashionMnist,
+            DaleData::Mnist => neurogen_data::DatasetKind::Mnist,
+        }
+    }
+
+    fn is_fashion(&self) -> bool {
+        *self == DaleData::FashionMnist
+    }
+}
 
 /// How big the study is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +126,9 @@ pub struct DaleSettings {
     /// default; `--local-rule` sets it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_rule: Option<LocalRuleSettings>,
+    /// The dataset (default Fashion-MNIST).
+    #[serde(skip_serializing_if = "DaleData::is_fashion")]
+    pub data: DaleData,
 }
 
 impl DaleSettings {
@@ -105,6 +147,7 @@ impl DaleSettings {
                 fgsm_epsilon: 0.05,
                 repeats: 2,
                 local_rule: None,
+                data: DaleData::FashionMnist,
             },
             DaleScale::Quick => DaleSettings {
                 n_train: 10_000,
@@ -118,6 +161,7 @@ impl DaleSettings {
                 fgsm_epsilon: 0.05,
                 repeats: 5,
                 local_rule: None,
+                data: DaleData::FashionMnist,
             },
         }
     }
@@ -240,7 +284,11 @@ impl DaleSpec {
             hidden_layers: self.hidden_layers,
             ne: self.ne,
             ni: self.ni,
-            pixel_mean: FASHION_MNIST_PIXEL_MEAN,
+            pixel_mean: if self.dataset == MNIST {
+                MNIST_PIXEL_MEAN
+            } else {
+                FASHION_MNIST_PIXEL_MEAN
+            },
             ..NetConfig::paper(self.kind.net()?, self.repeat as u64)
         })
     }
@@ -368,7 +416,7 @@ pub fn spec(settings: &DaleSettings, kind: NetKind, repeat: usize) -> DaleSpec {
         group: group_name(kind).into(),
         repeat,
         kind: kind.into(),
-        dataset: DATASET.into(),
+        dataset: s.data.name().into(),
         n_train: s.n_train,
         n_test: s.n_test,
         n_attack: s.n_attack,
@@ -396,7 +444,7 @@ fn local_spec(s: &DaleSettings, l: &LocalRuleSettings, repeat: usize) -> DaleSpe
         group: LOCAL_RULE_GROUP.into(),
         repeat,
         kind: ArmKind::LocalRule,
-        dataset: DATASET.into(),
+        dataset: s.data.name().into(),
         n_train: s.n_train,
         n_test: s.n_test,
         n_attack: s.n_attack,
@@ -459,6 +507,13 @@ impl DaleStudy {
                  n_test - n_attack must be >= {} (got {})",
                 FEW_SHOT_K * local_rule::CLASSES,
                 s.n_test - s.n_attack
+            )));
+        }
+        if data.kind != s.data.kind() {
+            return Err(DaleError::InvalidArgument(format!(
+                "the settings ask for {} but the dataset given is {}",
+                s.data.name(),
+                data.kind
             )));
         }
         let dev = Device::Cpu;
@@ -872,7 +927,7 @@ pub fn report(
         "Settings. The paper's (and the authors' code, linclab/ltlwdp at 624fe94): the layers' \
          equations, initialisations and update policies (DANN's corrected SGD and clamps), \
          plain SGD, batch {}, learning rates MLP {}, DANN {}, ColumnEI {}, E:I = 10:1, pixels \
-         in [0, 1]. Ours: {DATASET} in place of MNIST; the first {} training and {} test \
+         in [0, 1]. Ours: {}; the first {} training and {} test \
          images; {} epoch(s) (paper: 50); {} hidden layer(s) of {} E + {} I (paper: 3 of \
          500 E + 50 I); {} seeds per network (paper: 5); FGSM at ε = {} on the first {} test \
          images.",
@@ -880,6 +935,10 @@ pub fn report(
         NetKind::Mlp.paper_lr(),
         NetKind::Dann.paper_lr(),
         NetKind::ColumnEi.paper_lr(),
+        match s.data {
+            DaleData::FashionMnist => format!("{DATASET} in place of MNIST"),
+            DaleData::Mnist => "MNIST (the paper's dataset)".to_string(),
+        },
         s.n_train,
         s.n_test,
         s.epochs,
@@ -986,6 +1045,27 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("out of range"), "{e}");
+    }
+
+    /// MNIST runs record their dataset and the code's MNIST pixel mean; the study refuses a
+    /// dataset that is not the one its settings name.
+    #[test]
+    fn mnist_settings_record_mnist_and_refuse_other_data() {
+        let settings = DaleSettings {
+            data: DaleData::Mnist,
+            ..DaleSettings::new(DaleScale::Smoke)
+        };
+        let s = spec(&settings, NetKind::ColumnEi, 0);
+        assert_eq!(s.dataset, "MNIST");
+        assert_eq!(s.net_config().unwrap().pixel_mean, MNIST_PIXEL_MEAN);
+        assert_ne!(
+            s.hash().unwrap(),
+            spec(&DaleSettings::new(DaleScale::Smoke), NetKind::ColumnEi, 0)
+                .hash()
+                .unwrap()
+        );
+        let e = DaleStudy::new(settings, &tiny()).err().unwrap().to_string();
+        assert!(e.contains("ask for MNIST"), "{e}");
     }
 
     fn row(group: &str, repeat: usize, acc: f64) -> DaleRow {
