@@ -329,9 +329,27 @@ pub struct DaleArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Add a fourth arm: Krotov & Hopfield's local rule, a stand-in for the seed paper's
+    /// (unretrievable) rule, and decide the seed's four claims for it against the MLP.
+    #[arg(long)]
+    pub local_rule: bool,
+    /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
+    /// here, so --data DIR with its four IDX files is required).
+    #[arg(long, value_enum, default_value_t = DaleDataset::FashionMnist)]
+    pub dataset: DaleDataset,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `reproduce dale --dataset`: MNIST and Fashion-MNIST share file names, so the user says
+/// which.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaleDataset {
+    /// Fashion-MNIST.
+    FashionMnist,
+    /// MNIST.
+    Mnist,
 }
 
 /// `reproduce gevb`.

@@ -1,11 +1,16 @@
 //! `reproduce dale`: Cornford et al.'s Dale's-principle study
 //! (`neurogen_studies::cornford2021_dale::study`) into `OUT/dale/`. This module only reads the
-//! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
+//! flags (`--local-rule` adds the local-rule arm), loads Fashion-MNIST (or MNIST with
+//! `--dataset mnist --data DIR`) and prints the engine's
+//! progress; the study, its claims and its
 //! report live in the studies crate.
 
-use neurogen_studies::cornford2021_dale::study::{self, DaleScale, DaleSettings, DaleStudy};
+use anyhow::Context;
+use neurogen_studies::cornford2021_dale::study::{
+    self, DaleData, DaleScale, DaleSettings, DaleStudy,
+};
 
-use super::args::DaleArgs;
+use super::args::{DaleArgs, DaleDataset};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -25,11 +30,36 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
             "reproduce dale has scales smoke and quick (the paper's 50 epochs on 60,000 images are not sized yet)"
         ),
     };
-    let mut settings = DaleSettings::new(scale);
+    let mut settings = if args.local_rule {
+        DaleSettings::with_local_rule(scale)
+    } else {
+        DaleSettings::new(scale)
+    };
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
-    let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
+    let loaded = match args.dataset {
+        DaleDataset::FashionMnist => super::study_cli::load_fashion_mnist(&args.data, common)?,
+        DaleDataset::Mnist => {
+            settings.data = DaleData::Mnist;
+            let dir = args.data.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--dataset mnist needs --data DIR with MNIST's IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each may end in .gz): MNIST is not installed here"
+                )
+            })?;
+            anyhow::ensure!(
+                dir.exists(),
+                "--data {}: no such file or directory",
+                dir.display()
+            );
+            let opts = match &common.cache_dir {
+                Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+                None => neurogen_data::LoadOptions::default(),
+            };
+            neurogen_data::load_as(dir, neurogen_data::DatasetKind::Mnist, &opts)
+                .with_context(|| format!("loading MNIST from {}", dir.display()))?
+        }
+    };
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(study::STUDY_ID);

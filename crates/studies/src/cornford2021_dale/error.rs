@@ -50,6 +50,12 @@ pub enum DaleError {
     /// A plausibility measure rejected its input.
     #[error(transparent)]
     Analysis(#[from] neurogen_analysis::AnalysisError),
+    /// The local rule ([`crate::krotov2019_local`]) rejected its input or settings.
+    #[error(transparent)]
+    LocalRule(#[from] crate::krotov2019_local::LocalRuleError),
+    /// A learner behind the [`neurogen_learners::Learner`] seam failed.
+    #[error(transparent)]
+    Learner(#[from] neurogen_learners::LearnerError),
 }
 
 /// Shorthand for `Result<T, DaleError>`.

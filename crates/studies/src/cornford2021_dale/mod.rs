@@ -18,7 +18,9 @@
 //! **Elsewhere:** the local learning rule (item 2) is [`crate::krotov2019_local`]. PGD
 //! ([`pgd`](mod@pgd)) sits beside FGSM.
 //! **The study.** `cargo xtask reproduce dale --scale smoke|quick` trains the three networks
-//! for several seeds on the study engine and decides the paper's claims ([`study`]).
+//! for several seeds on the study engine and decides the paper's claims ([`study`]); with
+//! `--local-rule` a fourth arm, Krotov & Hopfield's local rule as a stand-in for the seed
+//! paper's ([`local_rule`]), and the seed's four claims against the backprop MLP.
 //!
 //! **Settings.**
 //! - Paper and code: the layers' equations ([`dann`], [`column_ei`], [`mlp`]), their
@@ -40,6 +42,7 @@ pub mod few_shot;
 pub mod fgsm;
 pub mod init;
 pub mod layer;
+pub mod local_rule;
 pub mod mlp;
 pub mod net;
 pub mod pgd;
