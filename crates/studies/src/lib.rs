@@ -5,6 +5,8 @@
 //! commit its reading follows, and says what is the authors' setting, what is the code's and
 //! what is ours:
 //!
+//! - [`cnn`]: the paper's CNN runner that the CNN studies share (a run's spec and hash, its
+//!   `runs.csv` row, training a batch of runs as replicas, saving checkpoints and curves).
 //! - [`bena2021_modular`]: two-module recurrent communities, Deep-R and fixed-mask
 //!   interconnections, and three specialization metrics (Béna & Goodman 2021).
 //! - [`clark2021_gevb`]: vectorized nonnegative networks trained by global error-vector
@@ -22,6 +24,7 @@
 #![warn(missing_docs)]
 pub mod bena2021_modular;
 pub mod clark2021_gevb;
+pub mod cnn;
 pub mod cornford2021_dale;
 pub mod krotov2019_local;
 pub mod lei2021_attention;
