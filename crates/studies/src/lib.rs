@@ -1,10 +1,12 @@
-//! neurogen-studies: the studies of the workspace beyond Tran et al. (2022), one module per
-//! paper, each with the paper's model, learning rule and metrics.
+//! neurogen-studies: the studies of the workspace, one module per paper, each with the paper's
+//! model, learning rule and metrics, and the pieces studies share.
 //!
 //! Each module opens with a doc header that cites the paper, the authors' repository and the
 //! commit its reading follows, and says what is the authors' setting, what is the code's and
 //! what is ours:
 //!
+//! - [`tran2022`]: the paper's figures 2–5 (Tran et al. 2022, neurogenesis as a regulariser):
+//!   scales, groups, claims, the report header and the figures' scripts.
 //! - [`cnn`]: the paper's CNN runner that the CNN studies share (a run's spec and hash, its
 //!   `runs.csv` row, training a batch of runs as replicas, saving checkpoints and curves).
 //! - [`bena2021_modular`]: two-module recurrent communities, Deep-R and fixed-mask
@@ -28,3 +30,4 @@ pub mod cnn;
 pub mod cornford2021_dale;
 pub mod krotov2019_local;
 pub mod lei2021_attention;
+pub mod tran2022;

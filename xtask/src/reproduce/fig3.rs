@@ -14,7 +14,8 @@ use neurogen_lab::report::Report;
 use super::figure::{Figure, Group, Results};
 use super::report::FigureReport;
 use super::scale::Scale;
-use super::{plots, save_plot, FigureCtx};
+use super::{save_plot, FigureCtx};
+use neurogen_studies::tran2022::plots;
 
 /// One of the four regularisers of the figure.
 struct Single {

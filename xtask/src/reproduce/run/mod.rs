@@ -23,10 +23,9 @@ pub mod shard;
 pub use neurogen_studies::cnn::{csv, record, spec, train, FigureData};
 
 pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
-pub use record::{read_curves, RunCurves};
 pub use schedule::{merge_groups, recorded_groups, run_groups};
 pub use shard::Shard;
-pub use spec::{slug, RunSpec};
+pub use spec::RunSpec;
 
 /// Settings shared by all runs of an invocation.
 pub struct RunOptions<'a> {
