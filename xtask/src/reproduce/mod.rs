@@ -23,7 +23,6 @@ pub mod args;
 pub mod attention;
 pub mod dale;
 pub mod export;
-pub mod fig3;
 pub mod fig5;
 pub mod figure;
 pub mod flymodel;
@@ -40,7 +39,7 @@ pub use args::{
     FigureName, FigureRunArgs, FlyArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
 };
 use figure::{Figure, Results};
-use neurogen_studies::tran2022::{fig2, fig4};
+use neurogen_studies::tran2022::{fig2, fig3, fig4};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
 use scale::Scale;
 
@@ -372,9 +371,9 @@ pub fn figures_of(figure: FigureName) -> Vec<FigureName> {
 fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
     match f {
         FigureName::Fig2 => Ok(fig2::figure(s)?),
-        FigureName::Fig3 => fig3::figure(s),
+        FigureName::Fig3 => Ok(fig3::figure(s)?),
         FigureName::Fig4 => Ok(fig4::figure(s)?),
-        FigureName::Fig5 => fig5::figure(s),
+        FigureName::Fig5 => Ok(fig5::figure(s)?),
         FigureName::All => anyhow::bail!("`all` is not one figure"),
     }
 }

@@ -15,8 +15,10 @@
 //!   paper's regime on 2 CPU cores; `smoke`: CI), and the neurogenesis schedule at each.
 //! - [`figure`]: a figure as data ([`figure::Figure`], [`figure::Group`] with its published
 //!   variant) and its runs' values by group key ([`figure::Results`]).
-//! - [`fig2`], [`fig4`]: each figure's groups and claims ([`fig2::figure`]) and its script
-//!   ([`fig2::run`]: train, tables, tests, plots, claims).
+//! - [`fig2`], [`fig3`], [`fig4`]: each figure's groups and claims ([`fig2::figure`]) and its
+//!   script ([`fig2::run`]: train, tables, tests, plots, claims; fig3's pair z-scores).
+//! - [`fig5`]: the figure's groups, values and claims (its analyses and report are still the
+//!   command line's).
 //! - [`context`]: what a figure's script needs from the program running it
 //!   ([`context::FigureContext`]; the command line implements it).
 //! - [`plots`]: per-epoch curves of a figure's runs.
@@ -55,7 +57,9 @@
 pub mod context;
 pub mod error;
 pub mod fig2;
+pub mod fig3;
 pub mod fig4;
+pub mod fig5;
 pub mod figure;
 pub mod plots;
 pub mod report;
