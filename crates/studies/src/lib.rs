@@ -7,6 +7,9 @@
 //!
 //! - [`tran2022`]: the paper's figures 2–5 (Tran et al. 2022, neurogenesis as a regulariser):
 //!   scales, groups, claims, the report header and the figures' scripts.
+//! - [`morcos2018`]: single directions and generalisation (Morcos et al. 2018), the premise of
+//!   Tran et al.'s Fig. 5: its scales, arms and decision rules on the CNN runner.
+//! - [`scale`]: the scale names every study's `--scale` takes.
 //! - [`cnn`]: the paper's CNN runner that the CNN studies share (a run's spec and hash, its
 //!   `runs.csv` row, training a batch of runs as replicas, saving checkpoints and curves).
 //! - [`bena2021_modular`]: two-module recurrent communities, Deep-R and fixed-mask
@@ -30,4 +33,8 @@ pub mod cnn;
 pub mod cornford2021_dale;
 pub mod krotov2019_local;
 pub mod lei2021_attention;
+pub mod morcos2018;
+pub mod scale;
 pub mod tran2022;
+
+pub use scale::ScaleName;

@@ -333,7 +333,7 @@ fn ablation(
 /// Morcos et al.'s prediction (networks that generalise better rely less on single
 /// directions) beside what this figure's networks do: per group, test accuracy and ablation
 /// robustness, and across every network their correlation, by the code of
-/// `reproduce single-directions` ([`super::single_directions::robustness_predicts_generalisation`]).
+/// `reproduce single-directions` ([`neurogen_studies::morcos2018::robustness_predicts_generalisation`]).
 fn morcos(res: &Results, rep: &mut Report, analyses: &[RunAnalysis]) {
     rep.section("Morcos et al.'s prediction beside the neurogenic networks");
     rep.para(
@@ -368,7 +368,8 @@ fn morcos(res: &Results, rep: &mut Report, analyses: &[RunAnalysis]) {
         acc.extend(y);
     }
     rep.para(t.trim_end());
-    let (found, verdict) = super::single_directions::robustness_predicts_generalisation(&auc, &acc);
+    let (found, verdict) =
+        neurogen_studies::morcos2018::robustness_predicts_generalisation(&auc, &acc);
     rep.para(&format!(
         "Across every network of this figure: {found}. Morcos et al.'s prediction (a positive correlation): **{}**.",
         verdict.text()

@@ -2,24 +2,11 @@
 //! the paper's regime on 2 CPU cores, docs/reproduce.md "Calibration") and `smoke` (a couple of
 //! minutes, run by CI).
 //!
-//! [`ScaleName`] is every study's `--scale` (with the crate's `clap` feature it is a
-//! `clap::ValueEnum`, as the command line parses it); [`Scale`] is what it fixes for the
-//! paper's figures.
+//! [`ScaleName`] is every study's `--scale` ([`crate::scale`]); [`Scale`] is what it fixes for
+//! the paper's figures.
 use serde::Serialize;
 
-/// Which scale to run at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum ScaleName {
-    /// A couple of minutes: tiny subsets, 2 epochs, 2 repeats (CI runs it).
-    Smoke,
-    /// The paper's regime on a CIFAR-10 subset (7,500 training images, 15 epochs, batch 4):
-    /// the control overfits (training ≥ test + 15 points) and reaches ≥ 50 % test accuracy;
-    /// fig2 in about an hour on 2 CPU cores.
-    Quick,
-    /// The published protocol: full CIFAR-10, batch 4, 15 epochs (22 with dropout), 20 repeats.
-    Paper,
-}
+pub use crate::scale::ScaleName;
 
 /// Every setting that a scale fixes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
