@@ -44,7 +44,7 @@ pub use neurogen_studies::morcos2018::{
 };
 
 use super::run::{run_groups, FigureData, RunOptions, RunRecord, RunStatus};
-use super::scale::{Scale, ScaleName};
+use super::scale::Scale;
 use super::{figure::Group, save_plot};
 use crate::common::EVAL_BATCH;
 
@@ -874,6 +874,7 @@ type PickLayer = for<'x, 'y> fn(&'x Network<'y>) -> Option<&'x LayerAnalysis>;
 
 #[cfg(test)]
 mod tests {
+    use super::super::scale::ScaleName;
     use super::*;
 
     #[test]

@@ -10,7 +10,7 @@ use neurogen_model::ModelError;
 pub enum CnnError {
     /// The model crate failed (building the network, evaluating it).
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Model(Box<ModelError>),
     /// Parsing, building or saving the regularisers (or the checkpoint) failed.
     #[error(transparent)]
     Regularizer(#[from] neurogen_regularizers::RegError),
@@ -21,7 +21,7 @@ pub enum CnnError {
         label: String,
         /// What stopped it.
         #[source]
-        source: ModelError,
+        source: Box<ModelError>,
     },
     /// A run stopped with an error other than diverging.
     #[error("run {group} repeat {repeat}")]
@@ -32,7 +32,7 @@ pub enum CnnError {
         repeat: usize,
         /// What stopped it.
         #[source]
-        source: ModelError,
+        source: Box<ModelError>,
     },
     /// A run's training settings lack an evaluation its row needs.
     #[error("run {group} repeat {repeat}: {missing} (the run's TrainConfig must evaluate every epoch and the training split at the end)")]
@@ -68,4 +68,10 @@ pub enum CnnError {
     /// Writing a file failed.
     #[error(transparent)]
     Io(#[from] neurogen_io::IoError),
+}
+
+impl From<ModelError> for CnnError {
+    fn from(e: ModelError) -> CnnError {
+        CnnError::Model(Box::new(e))
+    }
 }

@@ -1,8 +1,8 @@
 //! The paper's CNN runner, shared by the CNN studies (Tran et al.'s figures, [`crate::tran2022`];
 //! Morcos et al.'s single directions): what one run of the paper's CNN with regularisers is
 //! ([`spec::RunSpec`], hashed for resuming), its row of `runs.csv` ([`csv::RunRecord`]),
-//! preparing and training a batch of runs as replicas of one model ([`train`]), and saving a
-//! finished run's checkpoint and curves ([`record`]).
+//! preparing and training a batch of runs as replicas of one model ([`mod@train`]), and saving a
+//! finished run's checkpoint and curves ([`mod@record`]).
 //!
 //! This is a piece the studies use, not part of the engine: the engine ([`neurogen_lab`]) owns
 //! the run store, the schedule and the reports, and knows nothing of candle; this module is

@@ -87,7 +87,7 @@ pub fn record(
             return Err(CnnError::Run {
                 group: spec.group.clone(),
                 repeat: spec.repeat,
-                source,
+                source: Box::new(source),
             })
         }
     };

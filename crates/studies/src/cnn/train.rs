@@ -82,7 +82,7 @@ pub fn train(
         neurogen_model::train_replicas(&mut net, &data.train, eval, &cfgs, &mut stacks, observer)
             .map_err(|source| CnnError::Training {
             label: label.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let mut outcomes = Vec::with_capacity(out.len());
     for (r, ((p, reg), result)) in runs.iter_mut().zip(stacks).zip(out).enumerate() {

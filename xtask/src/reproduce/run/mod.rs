@@ -1,7 +1,7 @@
 //! Running a figure's training runs: one row per run in `runs.csv`, recorded atomically,
 //! resumable, with progress bars.
 //!
-//! - [`spec`], [`csv`], [`train`], [`record`]: the paper's CNN runner, a library module
+//! - [`spec`], [`csv`], [`mod@train`], [`mod@record`]: the paper's CNN runner, a library module
 //!   ([`neurogen_studies::cnn`]): what determines a run ([`RunSpec`]), its row of `runs.csv`
 //!   ([`RunRecord`]), training a batch and saving a finished run;
 //! - [`schedule`]: the figure's runs and replica batches on the engine's schedule (resuming,
