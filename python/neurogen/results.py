@@ -1,6 +1,6 @@
 """Reading ``cargo xtask reproduce`` output: ``OUT/figN/runs.csv`` and ``curves/*.json``.
 
-``runs.csv`` has one row per training run (``RunRecord`` in ``xtask/src/reproduce/run/csv.rs``);
+``runs.csv`` has one row per training run (``RunRecord`` in ``crates/studies/src/cnn/csv.rs``);
 accuracies there are percentages. ``curves/<slug(group)>-rNN.json`` holds each run's per-epoch
 ``train_loss``, ``curve_loss`` and ``curve_accuracy`` (a fraction) on the held-out split
 (validation, or test for figures without one) and the regulariser's report.

@@ -54,21 +54,3 @@ pub fn from_metadata(meta: &serde_json::Value) -> anyhow::Result<Box<dyn Regular
 pub fn records_regularizers(meta: &serde_json::Value) -> bool {
     matches!(RegularizerRecord::from_json(meta), Ok(Some(_)))
 }
-
-/// Number of neurogenesis events in a regulariser report (0 if none): the length of every
-/// `events` array, or the value of every `events`/`event_count` number, found anywhere in it.
-pub fn event_count(report: &serde_json::Value) -> u64 {
-    use serde_json::Value;
-    match report {
-        Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| match (k.as_str(), v) {
-                ("events" | "event_count", Value::Number(n)) => n.as_u64().unwrap_or(0),
-                ("events", Value::Array(a)) => a.len() as u64,
-                _ => event_count(v),
-            })
-            .sum(),
-        Value::Array(a) => a.iter().map(event_count).sum(),
-        _ => 0,
-    }
-}

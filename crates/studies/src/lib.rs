@@ -1,10 +1,17 @@
-//! neurogen-studies: the studies of the workspace beyond Tran et al. (2022), one module per
-//! paper, each with the paper's model, learning rule and metrics.
+//! neurogen-studies: the studies of the workspace, one module per paper, each with the paper's
+//! model, learning rule and metrics, and the pieces studies share.
 //!
 //! Each module opens with a doc header that cites the paper, the authors' repository and the
 //! commit its reading follows, and says what is the authors' setting, what is the code's and
 //! what is ours:
 //!
+//! - [`tran2022`]: the paper's figures 2–5 (Tran et al. 2022, neurogenesis as a regulariser):
+//!   scales, groups, claims, the report header and the figures' scripts.
+//! - [`morcos2018`]: single directions and generalisation (Morcos et al. 2018), the premise of
+//!   Tran et al.'s Fig. 5: its scales, arms and decision rules on the CNN runner.
+//! - [`scale`]: the scale names every study's `--scale` takes.
+//! - [`cnn`]: the paper's CNN runner that the CNN studies share (a run's spec and hash, its
+//!   `runs.csv` row, training a batch of runs as replicas, saving checkpoints and curves).
 //! - [`bena2021_modular`]: two-module recurrent communities, Deep-R and fixed-mask
 //!   interconnections, and three specialization metrics (Béna & Goodman 2021).
 //! - [`clark2021_gevb`]: vectorized nonnegative networks trained by global error-vector
@@ -24,7 +31,13 @@
 #![warn(missing_docs)]
 pub mod bena2021_modular;
 pub mod clark2021_gevb;
+pub mod cnn;
 pub mod cornford2021_dale;
 pub mod krotov2019_local;
 pub mod lei2021_attention;
+pub mod morcos2018;
+pub mod scale;
 pub mod shen2021_flymodel;
+pub mod tran2022;
+
+pub use scale::ScaleName;

@@ -15,6 +15,9 @@
 //! the analysis settings, so a rerun analyses nothing it has, and a committed result
 //! (`docs/results/fig5-quick/`) re-derives its report from `runs.csv` and `analysis/` without
 //! the checkpoints.
+//!
+//! The figure's groups, values and claims are the library's
+//! [`neurogen_studies::tran2022::fig5`]; its analyses and report are here.
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -30,18 +33,17 @@ use neurogen_regularizers::spec::stream;
 use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 use serde::{Deserialize, Serialize};
 
-use neurogen_lab::claims::{Claim, Comparison, Expect, Value, Verdict};
+use neurogen_lab::claims::{Comparison, Verdict};
 use neurogen_lab::report::Report;
 
-use super::figure::{Figure, Group, Results};
+pub use neurogen_studies::tran2022::fig5::{figure, ABLATION, LAYER, NEW_UNITS, SELECTIVITY};
+
+use super::figure::{Group, Results};
 use super::report::FigureReport;
 use super::run::{RunRecord, RunStatus};
 use super::scale::Scale;
 use super::{save_plot, FigureCtx};
 use crate::common::EVAL_BATCH;
-
-/// The hidden layer analysed (the reference's neurogenesis layer, `fcs.1`).
-pub const LAYER: usize = 1;
 
 /// Replaces `n` random units of hidden layer `layer` with fresh ones, as one neurogenesis
 /// turnover event after training (the regularizers crate's own event: PyTorch's default Linear
@@ -205,51 +207,6 @@ fn analyse(
     })
 }
 
-/// Robustness to ablation: area under the normalised ablation curve.
-pub const ABLATION: Value = Value::new("ablation_robustness", "ablation robustness", "", 3, true);
-/// Mean class-selectivity index of a network's hidden units (lower: less selective, which the
-/// paper links to better generalisation).
-pub const SELECTIVITY: Value = Value::new("mean_selectivity", "mean selectivity", "", 3, false);
-/// The claim the new-units experiment (repeated-measures ANOVA) decides.
-const NEW_UNITS: &str =
-    "Networks trained with neurogenesis lose less accuracy when new units are added after training";
-
-/// Figure 5's groups and claims at scale `s`.
-pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
-    Ok(Figure {
-        title: "Figure 5: ablation, class selectivity and new units after training",
-        validation: false,
-        groups: vec![
-            Group::new("control", "Control", &[], s)?,
-            Group::new("neurogenesis", "Neurogenesis", &[s.neurogenesis("")], s)?,
-            Group::new("dropout", "Dropout", &["dropout:p=0.2".into()], s)?,
-        ],
-        claims: vec![
-            // Fig. 5B: the paper reports that neurogenic networks, although they generalise
-            // better, are *less* robust to ablation than control networks (Morcos et al. would
-            // predict the opposite; the report's Morcos section sets the two side by side).
-            Claim::welch(
-                "Networks trained with neurogenesis are less robust to ablation than control (Fig. 5B)",
-                "area difference {d}",
-                ABLATION,
-                "neurogenesis",
-                "control",
-                Expect::Worse,
-            ),
-            // Fig. 5C: lower class selectivity of the neurogenesis layer's units.
-            Claim::welch(
-                "Neurogenesis lowers the class selectivity of hidden units (Fig. 5C)",
-                "mean index difference {d}",
-                SELECTIVITY,
-                "neurogenesis",
-                "control",
-                Expect::Better,
-            ),
-            Claim::analysis(NEW_UNITS),
-        ],
-    })
-}
-
 /// Runs figure 5 and returns the report's path.
 pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     let s = &ctx.scale;
@@ -376,7 +333,7 @@ fn ablation(
 /// Morcos et al.'s prediction (networks that generalise better rely less on single
 /// directions) beside what this figure's networks do: per group, test accuracy and ablation
 /// robustness, and across every network their correlation, by the code of
-/// `reproduce single-directions` ([`super::single_directions::robustness_predicts_generalisation`]).
+/// `reproduce single-directions` ([`neurogen_studies::morcos2018::robustness_predicts_generalisation`]).
 fn morcos(res: &Results, rep: &mut Report, analyses: &[RunAnalysis]) {
     rep.section("Morcos et al.'s prediction beside the neurogenic networks");
     rep.para(
@@ -411,7 +368,8 @@ fn morcos(res: &Results, rep: &mut Report, analyses: &[RunAnalysis]) {
         acc.extend(y);
     }
     rep.para(t.trim_end());
-    let (found, verdict) = super::single_directions::robustness_predicts_generalisation(&auc, &acc);
+    let (found, verdict) =
+        neurogen_studies::morcos2018::robustness_predicts_generalisation(&auc, &acc);
     rep.para(&format!(
         "Across every network of this figure: {found}. Morcos et al.'s prediction (a positive correlation): **{}**.",
         verdict.text()

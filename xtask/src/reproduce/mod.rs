@@ -23,15 +23,11 @@ pub mod args;
 pub mod attention;
 pub mod dale;
 pub mod export;
-pub mod fig2;
-pub mod fig3;
-pub mod fig4;
 pub mod fig5;
 pub mod figure;
 pub mod flymodel;
 pub mod gevb;
 pub mod modular;
-pub mod plots;
 pub mod report;
 pub mod run;
 pub mod scale;
@@ -43,6 +39,7 @@ pub use args::{
     FigureName, FigureRunArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
 };
 use figure::{Figure, Results};
+use neurogen_studies::tran2022::{fig2, fig3, fig4};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
 use scale::Scale;
 
@@ -373,10 +370,10 @@ pub fn figures_of(figure: FigureName) -> Vec<FigureName> {
 /// Figure `f`'s groups and claims at scale `s`.
 fn figure_of(f: FigureName, s: &Scale) -> anyhow::Result<Figure> {
     match f {
-        FigureName::Fig2 => fig2::figure(s),
-        FigureName::Fig3 => fig3::figure(s),
-        FigureName::Fig4 => fig4::figure(s),
-        FigureName::Fig5 => fig5::figure(s),
+        FigureName::Fig2 => Ok(fig2::figure(s)?),
+        FigureName::Fig3 => Ok(fig3::figure(s)?),
+        FigureName::Fig4 => Ok(fig4::figure(s)?),
+        FigureName::Fig5 => Ok(fig5::figure(s)?),
         FigureName::All => anyhow::bail!("`all` is not one figure"),
     }
 }

@@ -15,6 +15,9 @@
 //! and (CNN) of the last convolution's feature maps, with the area under the normalised curve;
 //! Gaussian noise added to hidden layer 1 ([`neurogen_analysis::perturbation`]); the class
 //! selectivity (on test images, true labels) and importance of every unit and map.
+//!
+//! The study's definition (scales, arms) and decision rules are the library's
+//! [`neurogen_studies::morcos2018`]; the training calls, analyses and report are here.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,7 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use neurogen_analysis::perturbation::{area_under_curve, noise_curve};
 use neurogen_analysis::plot::{Curve, Labels, LinePlot, Points, ScatterPlot};
-use neurogen_analysis::stats::{self, mean_correlation, pearson_ci, CorrelationCi};
+use neurogen_analysis::stats::{self, mean_correlation};
 use neurogen_analysis::{
     ablation_curve, class_selectivity, default_fractions, unit_importance, AblationOrder,
 };
@@ -36,216 +39,14 @@ use neurogen_model::{
 use neurogen_regularizers::Stack;
 use serde::{Deserialize, Serialize};
 
+pub use neurogen_studies::morcos2018::{
+    slopes_around, Arm, Net, SdScale, CORRUPTION_SEED, CURVE_IMAGES, LAYER, MLP_WIDTH, NAME, WEAK,
+};
+
 use super::run::{run_groups, FigureData, RunOptions, RunRecord, RunStatus};
-use super::scale::{Scale, ScaleName};
+use super::scale::Scale;
 use super::{figure::Group, save_plot};
 use crate::common::EVAL_BATCH;
-
-/// The figure's name: its directory under `--out` and `runs.csv`'s `figure` column.
-pub const NAME: &str = "single-directions";
-/// The hidden layer analysed (fig5's, `fcs.1`).
-pub const LAYER: usize = 1;
-/// The seed of the label corruption (the same corrupted labels for every repeat: repeats
-/// differ in initial weights and minibatch order only).
-pub const CORRUPTION_SEED: u64 = 16;
-/// Test images of the per-epoch curves.
-pub const CURVE_IMAGES: usize = 50;
-/// Width of the MLP's three hidden layers (Morcos et al.'s MNIST MLPs were of this order).
-pub const MLP_WIDTH: usize = 128;
-
-/// Which network an arm trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Net {
-    /// The paper's CNN on CIFAR-10.
-    Cnn,
-    /// A three-layer MLP on Fashion-MNIST.
-    Mlp,
-}
-
-/// One network setting: a group of the run store, trained `repeats` times.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Arm {
-    /// Stable key (`cnn-f0.4`, `cnn-dropout0.2`, …).
-    pub key: String,
-    /// Display name (`runs.csv`'s `group` column).
-    pub name: String,
-    /// The network.
-    pub net: Net,
-    /// Fraction of corrupted training labels.
-    pub corruption: f64,
-    /// Dropout probability of the hidden layers (0: none).
-    pub dropout: f64,
-    /// Hidden width (None: the network's own).
-    pub width: Option<usize>,
-    /// Epochs.
-    pub epochs: usize,
-    /// A clean-label setting of claim 2 (every CNN arm with `corruption == 0`).
-    pub clean: bool,
-}
-
-/// The settings of a scale.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SdScale {
-    /// The scale.
-    pub name: ScaleName,
-    /// CIFAR-10 training images of the CNNs.
-    pub cnn_train_images: usize,
-    /// Fashion-MNIST training images of the MLPs.
-    pub mlp_train_images: usize,
-    /// Test images (each dataset).
-    pub test_images: usize,
-    /// Epochs of the CNNs (enough to fit the training set).
-    pub cnn_epochs: usize,
-    /// Epochs of the MLPs.
-    pub mlp_epochs: usize,
-    /// Epochs of the "short training" clean setting.
-    pub short_epochs: usize,
-    /// Minibatch size.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// Repeats (seeds) of every arm.
-    pub repeats: usize,
-    /// Fractions of corrupted labels.
-    pub corruption: Vec<f64>,
-    /// Dropout probabilities of the clean settings.
-    pub dropouts: Vec<f64>,
-    /// Hidden width of the "narrow" clean setting.
-    pub narrow_width: usize,
-    /// Training images of the analyses (ablation, noise, importance; selectivity uses every
-    /// test image).
-    pub analysis_images: usize,
-    /// Random orders averaged per ablation curve.
-    pub ablation_draws: usize,
-    /// Noise draws averaged per level.
-    pub noise_draws: usize,
-    /// Noise levels (multiples of each unit's activity SD).
-    pub noise_levels: Vec<f64>,
-}
-
-impl SdScale {
-    /// The settings of scale `name` (costs measured in docs/single-directions.md).
-    pub fn new(name: ScaleName) -> SdScale {
-        let f6 = vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
-        let levels = neurogen_analysis::default_noise_levels();
-        match name {
-            ScaleName::Smoke => SdScale {
-                name,
-                cnn_train_images: 40,
-                mlp_train_images: 80,
-                test_images: 100,
-                cnn_epochs: 3,
-                mlp_epochs: 3,
-                short_epochs: 1,
-                batch_size: 8,
-                lr: 1e-3,
-                repeats: 2,
-                corruption: vec![0.0, 1.0],
-                dropouts: vec![0.4],
-                narrow_width: 32,
-                analysis_images: 16,
-                ablation_draws: 1,
-                noise_draws: 1,
-                noise_levels: vec![0.0, 0.5, 1.0, 2.0],
-            },
-            ScaleName::Quick => SdScale {
-                name,
-                cnn_train_images: 150,
-                mlp_train_images: 500,
-                test_images: 500,
-                cnn_epochs: 80,
-                mlp_epochs: 60,
-                short_epochs: 8,
-                batch_size: 8,
-                lr: 1e-3,
-                repeats: 3,
-                corruption: f6,
-                dropouts: vec![0.2, 0.4],
-                narrow_width: 64,
-                analysis_images: 150,
-                ablation_draws: 2,
-                noise_draws: 2,
-                noise_levels: levels,
-            },
-            ScaleName::Paper => SdScale {
-                name,
-                cnn_train_images: 5000,
-                mlp_train_images: 10000,
-                test_images: 10000,
-                cnn_epochs: 100,
-                mlp_epochs: 100,
-                short_epochs: 15,
-                batch_size: 32,
-                lr: 1e-3,
-                repeats: 5,
-                corruption: f6,
-                dropouts: vec![0.1, 0.2, 0.3, 0.4, 0.5],
-                narrow_width: 64,
-                analysis_images: 1000,
-                ablation_draws: 5,
-                noise_draws: 5,
-                noise_levels: levels,
-            },
-        }
-    }
-
-    /// Every arm: the corruption sweep of the CNN and of the MLP, then the CNN's clean-label
-    /// settings (dropout, narrow, short).
-    pub fn arms(&self) -> Vec<Arm> {
-        let mut arms = Vec::new();
-        for (net, tag, epochs) in [
-            (Net::Cnn, "CNN", self.cnn_epochs),
-            (Net::Mlp, "MLP", self.mlp_epochs),
-        ] {
-            for &f in &self.corruption {
-                arms.push(Arm {
-                    key: format!("{}-f{f}", tag.to_lowercase()),
-                    name: format!("{tag} f = {f}"),
-                    net,
-                    corruption: f,
-                    dropout: 0.0,
-                    width: None,
-                    epochs,
-                    clean: net == Net::Cnn && f == 0.0,
-                });
-            }
-        }
-        let clean = |key: String, name: String, dropout, width, epochs| Arm {
-            key,
-            name,
-            net: Net::Cnn,
-            corruption: 0.0,
-            dropout,
-            width,
-            epochs,
-            clean: true,
-        };
-        for &p in &self.dropouts {
-            arms.push(clean(
-                format!("cnn-dropout{p}"),
-                format!("CNN dropout p = {p}"),
-                p,
-                None,
-                self.cnn_epochs,
-            ));
-        }
-        arms.push(clean(
-            "cnn-narrow".into(),
-            format!("CNN width {}", self.narrow_width),
-            0.0,
-            Some(self.narrow_width),
-            self.cnn_epochs,
-        ));
-        arms.push(clean(
-            "cnn-short".into(),
-            format!("CNN {} epochs", self.short_epochs),
-            0.0,
-            None,
-            self.short_epochs,
-        ));
-        arms
-    }
-}
 
 /// One network's analysis, saved as `analysis/STEM.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -619,40 +420,6 @@ pub fn run(ctx: &SdCtx, data: &SdData) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A correlation with its interval, as the report states it.
-///
-/// It ends with the smallest |coefficient| these `n` pairs detect with 80 % power (two-sided,
-/// α = 0.05, Fisher z; Spearman's larger standard error when `what` names ρ), so "does not
-/// hold" can be told from "too few networks".
-pub fn corr_text(what: &str, c: &CorrelationCi) -> String {
-    let spearman = what.contains('ρ');
-    let mde = stats::correlation_mde(c.corr.n, 0.05, 0.8, spearman)
-        .map(|r| {
-            format!(
-                "detects |{}| ≥ {r:.2} at 80 % power",
-                if spearman { "ρ" } else { "r" }
-            )
-        })
-        .unwrap_or_else(|_| "detectable correlation not computed".into());
-    format!(
-        "{what} = {:+.3} [95 % CI {:+.3}, {:+.3}], p = {:.4}, n = {} ({mde})",
-        c.corr.r, c.lo, c.hi, c.corr.p, c.corr.n
-    )
-}
-
-/// Morcos et al.'s prediction on a set of networks: the correlation of ablation robustness
-/// (area under the normalised ablation curve) with test accuracy (Pearson, Fisher-z interval)
-/// and its verdict (the prediction: positive). Used by this figure and by fig5's report.
-pub fn robustness_predicts_generalisation(auc: &[f64], test_accuracy: &[f64]) -> (String, Verdict) {
-    match pearson_ci(auc, test_accuracy, 0.95) {
-        Ok(c) => (
-            corr_text("Pearson r(ablation AUC, test accuracy)", &c),
-            Verdict::from_test(c.corr.r, c.corr.p, true),
-        ),
-        Err(e) => (format!("not computed: {e}"), Verdict::Untestable),
-    }
-}
-
 fn mean_sem(xs: &[f64]) -> (f64, f64) {
     let m = stats::mean(xs);
     let sem = if xs.len() > 1 {
@@ -748,24 +515,6 @@ fn correlation_row(
         c.with_how(how),
         observe(&[(X_VALUE, "nets", x), (Y_VALUE, "nets", y)]),
     )
-}
-
-/// Slopes of a normalised ablation curve before and after fraction `p`: `(1 − y(p)) / p` and
-/// `(y(p) − y(q)) / (q − p)` with `q = min(2p, 1)` (None when `p` or `q` is not a fraction of
-/// the curve).
-pub fn slopes_around(fractions: &[f64], y: &[f64], p: f64) -> Option<(f64, f64)> {
-    let at = |f: f64| {
-        fractions
-            .iter()
-            .position(|x| (x - f).abs() < 1e-9)
-            .map(|i| y[i])
-    };
-    let q = (2.0 * p).min(1.0);
-    if p <= 0.0 || q <= p {
-        return None;
-    }
-    let (yp, yq, y0) = (at(p)?, at(q)?, at(0.0)?);
-    Some(((y0 - yp) / p, (yp - yq) / (q - p)))
 }
 
 fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow::Result<String> {
@@ -1123,11 +872,9 @@ fn report(ctx: &SdCtx, data: &SdData, arms: &[Arm], nets: &[Network]) -> anyhow:
 /// Picks one layer's analysis of a network.
 type PickLayer = for<'x, 'y> fn(&'x Network<'y>) -> Option<&'x LayerAnalysis>;
 
-/// The rank correlation below which claim 3 calls selectivity a poor predictor of importance.
-pub const WEAK: f64 = 0.3;
-
 #[cfg(test)]
 mod tests {
+    use super::super::scale::ScaleName;
     use super::*;
 
     #[test]

@@ -1,14 +1,11 @@
 //! Running a figure's training runs: one row per run in `runs.csv`, recorded atomically,
 //! resumable, with progress bars.
 //!
-//! - [`spec`]: what determines a run ([`RunSpec`], a [`neurogen_lab::RunSpec`]), its hash and
-//!   file names;
-//! - [`csv`]: the rows of `runs.csv` ([`RunRecord`], a [`neurogen_lab::Row`]; [`RunStatus`]),
-//!   read and written by the engine's store;
+//! - [`spec`], [`csv`], [`mod@train`], [`mod@record`]: the paper's CNN runner, a library module
+//!   ([`neurogen_studies::cnn`]): what determines a run ([`RunSpec`]), its row of `runs.csv`
+//!   ([`RunRecord`]), training a batch and saving a finished run;
 //! - [`schedule`]: the figure's runs and replica batches on the engine's schedule (resuming,
 //!   one atomic write per batch), its progress events drawn as bars;
-//! - [`train`]: the one place that calls the model crate's training functions;
-//! - [`record`]: saving a finished run's checkpoint and curves and making its row;
 //! - [`shard`]: splitting a figure's runs into shards (`--shard I/N`) and merging them.
 //!
 //! Crash safety: a run's checkpoint and curves are written (atomically) before its row is added
@@ -19,37 +16,16 @@
 use std::path::PathBuf;
 
 use indicatif::MultiProgress;
-use neurogen_data::Split;
-use neurogen_model::ModelConfig;
 
-pub mod csv;
-pub mod record;
 pub mod schedule;
 pub mod shard;
-pub mod spec;
-pub mod train;
+
+pub use neurogen_studies::cnn::{csv, record, spec, train, FigureData};
 
 pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
-pub use record::{read_curves, RunCurves};
 pub use schedule::{merge_groups, recorded_groups, run_groups};
 pub use shard::Shard;
-pub use spec::{slug, RunSpec};
-
-/// The data a figure trains and tests on.
-pub struct FigureData {
-    /// Dataset name (e.g. `CIFAR-10`).
-    pub dataset: String,
-    /// Training images.
-    pub train: Split,
-    /// Held-out images for per-epoch curves (validation, or test when `validation` is false).
-    pub curve: Split,
-    /// Name of the curve split.
-    pub curve_name: String,
-    /// Test images.
-    pub test: Split,
-    /// The network for this data.
-    pub model: ModelConfig,
-}
+pub use spec::RunSpec;
 
 /// Settings shared by all runs of an invocation.
 pub struct RunOptions<'a> {

@@ -19,7 +19,7 @@ use neurogen_regularizers::RunPlan;
 
 use super::record::{record, BatchTiming};
 use super::shard;
-use super::{train, FigureData, RunOptions, RunRecord, RunSpec};
+use super::{train, FigureData, RunOptions, RunRecord, RunSpec, RunStatus};
 use crate::common::{progress_line, ProgressObserver};
 use crate::regs;
 use crate::reproduce::figure::Group;
@@ -374,7 +374,7 @@ fn run_batch(
     let mut runs = batch
         .iter()
         .map(|s| train::prepare(&opts.device, data, s))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let spec0 = &batch[0];
     let steps =
         neurogen_model::train::training_batches(data.train.len(), spec0.batch_size, 0, 0).len();
@@ -396,7 +396,16 @@ fn run_batch(
     };
     let mut rows = Vec::with_capacity(batch.len());
     for ((spec, run), outcome) in batch.iter().zip(runs).zip(outcomes) {
-        rows.push(record(opts, data, spec, run, outcome, timing)?);
+        let row = record(&opts.dir, &opts.device, data, spec, run, outcome, timing)?;
+        if row.status == RunStatus::Failed {
+            opts.progress
+                .println(format!(
+                    "  {} r{}: FAILED: {}",
+                    row.group, row.repeat, row.message
+                ))
+                .ok();
+        }
+        rows.push(row);
     }
     Ok(rows)
 }

@@ -2,7 +2,7 @@
 //! saving are the engine's, [`neurogen_lab::plot`]).
 use neurogen_analysis::plot::{Curve, Labels, LinePlot};
 
-use super::run::{read_curves, RunCurves, RunRecord, RunStatus};
+use crate::cnn::{read_curves, CnnError, RunCurves, RunRecord, RunStatus};
 
 pub use neurogen_lab::plot::box_plot;
 
@@ -14,7 +14,7 @@ pub fn epoch_curves(
     pick: impl Fn(&RunCurves) -> Vec<f64>,
     title: &str,
     y: &str,
-) -> anyhow::Result<LinePlot> {
+) -> Result<LinePlot, CnnError> {
     let mut curves = Vec::new();
     for g in groups {
         let mut series: Vec<Vec<f64>> = Vec::new();

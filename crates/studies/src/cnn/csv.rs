@@ -4,7 +4,7 @@
 //! directories are read back (and resumed) with this code.
 use std::path::Path;
 
-use neurogen_lab::store::{read_rows, write_rows, Row};
+use neurogen_lab::store::{read_rows, write_rows, Row, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub use neurogen_lab::store::RunStatus;
@@ -155,13 +155,13 @@ impl Row for RunRecord {
 /// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
 /// row) is an error naming the file, the line and the problem, so that it is never
 /// overwritten ([`neurogen_lab::store::read_rows`]).
-pub fn read_runs(path: &Path) -> anyhow::Result<Vec<RunRecord>> {
-    Ok(read_rows(path)?)
+pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
+    read_rows(path)
 }
 
 /// Writes `runs.csv` atomically ([`neurogen_lab::store::write_rows`]).
-pub fn write_runs(path: &Path, rows: &[RunRecord]) -> anyhow::Result<()> {
-    Ok(write_rows(path, rows)?)
+pub fn write_runs(path: &Path, rows: &[RunRecord]) -> Result<(), StoreError> {
+    write_rows(path, rows)
 }
 
 /// The values `pick` reads from the successful runs of the group displayed as `group`, ordered

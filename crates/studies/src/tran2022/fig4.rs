@@ -4,10 +4,14 @@ use std::path::PathBuf;
 
 use neurogen_lab::claims::{Claim, Comparison, Expect, Value};
 
+use neurogen_lab::plot::save_plot;
+
+use super::context::FigureContext;
+use super::error::TranError;
 use super::figure::{Figure, Group};
+use super::plots;
 use super::report::FigureReport;
 use super::scale::Scale;
-use super::{plots, save_plot, FigureCtx};
 
 /// Portion of the layer (least or most important) from which targeted units are drawn (ours;
 /// the paper does not give one).
@@ -22,7 +26,7 @@ pub const PUBLISHED_UNITS: usize = 10;
 pub const PUBLISHED_PORTION: f64 = 0.032;
 
 /// Figure 4's groups and claims at scale `s`.
-pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+pub fn figure(s: &Scale) -> Result<Figure, TranError> {
     let targeted = |which: &str| {
         vec![s.neurogenesis(&format!("mode=targeted-{which},portion={TARGETED_PORTION}"))]
     };
@@ -81,8 +85,8 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
 }
 
 /// Runs figure 4 and returns the report's path.
-pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
-    let fig = figure(&ctx.scale)?;
+pub fn run(ctx: &dyn FigureContext) -> Result<PathBuf, TranError> {
+    let fig = figure(ctx.scale())?;
     let (_, res) = ctx.train(&fig)?;
     let all = res.keys();
     let mut rep = ctx.report(&fig, &res);
@@ -107,7 +111,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
     );
     let test = res.table(Value::TEST_ACCURACY, &all);
     let f = save_plot(
-        &ctx.report_dir,
+        ctx.report_dir(),
         "test_accuracy",
         &plots::box_plot(&test, "Fig. 4: targeted neurogenesis", "test accuracy (%)"),
     )?;

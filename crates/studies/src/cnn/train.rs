@@ -1,14 +1,12 @@
 //! The one place that calls the model crate's training functions: [`train`] trains a batch of
 //! prepared runs, alone or as replicas. [`prepare`] builds what a run trains with.
-use anyhow::Context;
 use neurogen_model::{
     AdamConfig, Cnn, ModelError, NoRegularizer, Regularizer, TrainConfig, TrainMetrics,
-    TrainObserver,
+    TrainObserver, EVAL_BATCH,
 };
+use neurogen_regularizers::RegularizerSet;
 
-use super::{FigureData, RunSpec};
-use crate::common::EVAL_BATCH;
-use crate::regs;
+use super::{CnnError, FigureData, RunSpec};
 
 /// A finished run's metrics, or what stopped it (only [`ModelError::Diverged`] becomes a
 /// `failed` row; any other error stops the pipeline).
@@ -19,7 +17,7 @@ pub struct Prepared {
     /// The run's seed (its repeat index).
     pub seed: u64,
     /// The parsed regularisers (saved in the checkpoint's metadata).
-    pub set: regs::Set,
+    pub set: RegularizerSet,
     /// The regulariser stack, seeded; after training, its state (used to evaluate the test
     /// split with the run's evaluation-mode hooks).
     pub reg: Box<dyn Regularizer>,
@@ -34,10 +32,10 @@ pub fn prepare(
     device: &candle_core::Device,
     data: &FigureData,
     spec: &RunSpec,
-) -> anyhow::Result<Prepared> {
+) -> Result<Prepared, CnnError> {
     let seed = spec.repeat as u64;
-    let set = regs::parse_set(&spec.specs, None, spec.reference_quirks)?;
-    let reg = regs::build(&set, seed)?;
+    let set = RegularizerSet::from_specs(&spec.specs, spec.reference_quirks)?;
+    let reg: Box<dyn Regularizer> = Box::new(neurogen_regularizers::build(&set, seed)?);
     let model = Cnn::new(&data.model, seed, device)?;
     let cfg = TrainConfig {
         epochs: spec.epochs,
@@ -70,7 +68,7 @@ pub fn train(
     data: &FigureData,
     observer: &mut dyn TrainObserver,
     label: &str,
-) -> anyhow::Result<Vec<Outcome>> {
+) -> Result<Vec<Outcome>, CnnError> {
     let eval = Some((data.curve_name.as_str(), &data.curve));
     // One loop for every batch size: a single run is one replica.
     let models: Vec<Cnn> = runs.iter().map(|p| p.model.clone()).collect();
@@ -82,7 +80,10 @@ pub fn train(
         .collect();
     let (out, _adam) =
         neurogen_model::train_replicas(&mut net, &data.train, eval, &cfgs, &mut stacks, observer)
-            .with_context(|| format!("training {label}"))?;
+            .map_err(|source| CnnError::Training {
+            label: label.to_string(),
+            source: Box::new(source),
+        })?;
     let mut outcomes = Vec::with_capacity(out.len());
     for (r, ((p, reg), result)) in runs.iter_mut().zip(stacks).zip(out).enumerate() {
         p.reg = reg;

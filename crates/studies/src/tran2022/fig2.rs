@@ -6,17 +6,21 @@ use std::path::PathBuf;
 
 use neurogen_lab::claims::{Claim, Comparison, Expect, Value};
 
+use neurogen_lab::plot::save_plot;
+
+use super::context::FigureContext;
+use super::error::TranError;
 use super::figure::{Figure, Group};
+use super::plots;
 use super::report::FigureReport;
 use super::scale::Scale;
-use super::{plots, save_plot, FigureCtx};
 
 /// Excitability factor of new units used for the third group. The reference scripts pass
 /// `excite=True` (a factor of 1, i.e. no change); we use 2 so the group tests the idea.
 pub const EXCITE_FACTOR: f64 = 2.0;
 
 /// Figure 2's groups and claims at scale `s`.
-pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+pub fn figure(s: &Scale) -> Result<Figure, TranError> {
     let excite = s.neurogenesis(&format!("excite={EXCITE_FACTOR}"));
     Ok(Figure {
         title: "Figure 2: neurogenesis as a regulariser",
@@ -67,8 +71,8 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
 }
 
 /// Runs figure 2 and returns the report's path.
-pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
-    let fig = figure(&ctx.scale)?;
+pub fn run(ctx: &dyn FigureContext) -> Result<PathBuf, TranError> {
+    let fig = figure(ctx.scale())?;
     let (_, res) = ctx.train(&fig)?;
     let all = res.keys();
     let vs_control = |v| Comparison::new(v, "neurogenesis", "control");
@@ -104,21 +108,21 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
 
     let test = res.table(Value::TEST_ACCURACY, &all);
     let f = save_plot(
-        &ctx.report_dir,
+        ctx.report_dir(),
         "test_accuracy",
         &plots::box_plot(&test, "Fig. 2: test accuracy", "test accuracy (%)"),
     )?;
     rep.figure(&f, "Test accuracy per group; each point is one repeat");
     let names: Vec<String> = res.groups.iter().map(|g| g.name.clone()).collect();
     let curves = plots::epoch_curves(
-        &ctx.dir,
+        ctx.dir(),
         &res.rows,
         &names,
         |c| c.curve_loss.clone(),
         "Fig. 2: validation loss",
         "validation loss (mean ± SEM)",
     )?;
-    let f = save_plot(&ctx.report_dir, "validation_loss", &curves)?;
+    let f = save_plot(ctx.report_dir(), "validation_loss", &curves)?;
     rep.figure(&f, "Validation loss per epoch, mean ± SEM over repeats");
 
     rep.claims(&res, &fig.claims, vec![])?;

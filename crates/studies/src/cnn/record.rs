@@ -2,15 +2,12 @@
 //! `runs.csv` row; reading the curves back for plots.
 use std::path::Path;
 
-use anyhow::Context;
-use neurogen_model::{device_name, evaluate_with, ModelError};
+use neurogen_model::{device_name, evaluate_with, ModelError, EVAL_BATCH};
 use serde::{Deserialize, Serialize};
 
 use super::spec::stem;
 use super::train::{Outcome, Prepared};
-use super::{FigureData, RunOptions, RunRecord, RunSpec, RunStatus};
-use crate::common::{write_json_atomic, EVAL_BATCH};
-use crate::regs;
+use super::{CnnError, FigureData, RunRecord, RunSpec, RunStatus};
 
 /// Per-run curves, saved beside the checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,16 +31,19 @@ pub struct BatchTiming {
     pub replicas: usize,
 }
 
-/// Saves one finished run (checkpoint and curves, atomically) and returns its row; a diverged
-/// run becomes a `failed` row (and nothing is saved).
+/// Saves one finished run (checkpoint and curves, atomically, under the figure's directory
+/// `dir`) and returns its row; a diverged run becomes a `failed` row with the reason in its
+/// `message` (and nothing is saved). `device` is the one the run trained on (its name is
+/// recorded).
 pub fn record(
-    opts: &RunOptions,
+    dir: &Path,
+    device: &candle_core::Device,
     data: &FigureData,
     spec: &RunSpec,
     mut run: Prepared,
     outcome: Outcome,
     timing: BatchTiming,
-) -> anyhow::Result<RunRecord> {
+) -> Result<RunRecord, CnnError> {
     let stem = spec.stem();
     let ck_rel = format!("checkpoints/{stem}.safetensors");
     let mut row = RunRecord {
@@ -63,7 +63,7 @@ pub fn record(
         lr: spec.lr,
         train_images: spec.train_images,
         test_images: spec.test_images,
-        device: device_name(&opts.device),
+        device: device_name(device),
         status: RunStatus::Ok,
         message: String::new(),
         train_accuracy: None,
@@ -81,27 +81,37 @@ pub fn record(
         Err(e @ ModelError::Diverged { .. }) => {
             row.status = RunStatus::Failed;
             row.message = e.to_string();
-            opts.progress
-                .println(format!("  {} r{}: FAILED: {e}", spec.group, spec.repeat))
-                .ok();
             return Ok(row);
         }
-        Err(e) => {
-            return Err(e).with_context(|| format!("run {} repeat {}", spec.group, spec.repeat))
+        Err(source) => {
+            return Err(CnnError::Run {
+                group: spec.group.clone(),
+                repeat: spec.repeat,
+                source: Box::new(source),
+            })
         }
+    };
+    let not_evaluated = |missing| CnnError::NotEvaluated {
+        group: spec.group.clone(),
+        repeat: spec.repeat,
+        missing,
     };
     let model = &run.model;
     let test = if data.curve_name == "test" {
-        metrics.final_eval.expect("evaluated at the last epoch")
+        metrics
+            .final_eval
+            .ok_or_else(|| not_evaluated("no evaluation of the curve split at the last epoch"))?
     } else {
         evaluate_with(model, &data.test, EVAL_BATCH, &mut run.reg)?
     };
-    let train = metrics.final_train.expect("eval_train_at_end is set");
+    let train = metrics
+        .final_train
+        .ok_or_else(|| not_evaluated("no evaluation of the training split at the end"))?;
     row.train_accuracy = Some(100.0 * train.accuracy);
     row.train_loss = Some(train.loss);
     row.test_accuracy = Some(100.0 * test.accuracy);
     row.test_loss = Some(test.loss);
-    row.neurogenesis_events = regs::event_count(&metrics.regularizer);
+    row.neurogenesis_events = event_count(&metrics.regularizer);
     row.images_per_second = metrics.images_per_second;
     row.checkpoint = ck_rel.clone();
     let curves = RunCurves {
@@ -125,15 +135,44 @@ pub fn record(
         seed: run.seed,
         dataset: &data.dataset,
     };
-    neurogen_regularizers::save_trained(model, &trained, &opts.dir.join(&ck_rel))?;
-    write_json_atomic(&opts.dir.join(format!("curves/{stem}.json")), &curves)?;
+    neurogen_regularizers::save_trained(model, &trained, &dir.join(&ck_rel))?;
+    let text = serde_json::to_string_pretty(&curves)?;
+    neurogen_io::write_atomic(&dir.join(format!("curves/{stem}.json")), text.as_bytes())?;
     Ok(row)
 }
 
 /// Reads the curves of a recorded run.
-pub fn read_curves(dir: &Path, row: &RunRecord) -> anyhow::Result<RunCurves> {
+pub fn read_curves(dir: &Path, row: &RunRecord) -> Result<RunCurves, CnnError> {
     let path = dir.join(format!("curves/{}.json", stem(&row.group, row.repeat)));
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))
+    let text = std::fs::read_to_string(&path).map_err(|source| CnnError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| CnnError::Damaged { path, source })
+}
+
+/// Number of neurogenesis events in a regulariser report (0 if none): the length of every
+/// `events` array, or the value of every `events`/`event_count` number, found anywhere in it.
+///
+/// ```
+/// use neurogen_studies::cnn::event_count;
+///
+/// let report = serde_json::json!({"stack": [{"events": [1, 2, 3]}, {"event_count": 2}]});
+/// assert_eq!(event_count(&report), 5);
+/// assert_eq!(event_count(&serde_json::json!({"loss": 1.0})), 0);
+/// ```
+pub fn event_count(report: &serde_json::Value) -> u64 {
+    use serde_json::Value;
+    match report {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| match (k.as_str(), v) {
+                ("events" | "event_count", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("events", Value::Array(a)) => a.len() as u64,
+                _ => event_count(v),
+            })
+            .sum(),
+        Value::Array(a) => a.iter().map(event_count).sum(),
+        _ => 0,
+    }
 }

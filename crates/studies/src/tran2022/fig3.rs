@@ -9,12 +9,15 @@ use std::path::PathBuf;
 use neurogen_analysis::plot::{Heatmap, Labels};
 use neurogen_analysis::stats::{mean, sample_sd, tukey_hsd};
 use neurogen_lab::claims::{Claim, Expect, Value, Verdict};
+use neurogen_lab::plot::save_plot;
 use neurogen_lab::report::Report;
 
+use super::context::FigureContext;
+use super::error::TranError;
 use super::figure::{Figure, Group, Results};
+use super::plots;
 use super::report::FigureReport;
 use super::scale::Scale;
-use super::{plots, save_plot, FigureCtx};
 
 /// One of the four regularisers of the figure.
 struct Single {
@@ -74,7 +77,7 @@ const PAIRS_DO_NOT_HURT: &str =
     "Adding a conventional regulariser to neurogenesis does not hurt it";
 
 /// Figure 3's groups and claims at scale `s`.
-pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
+pub fn figure(s: &Scale) -> Result<Figure, TranError> {
     let regs = singles(s);
     let mut groups = vec![Group::new("control", "Control", &[], s)?];
     for r in &regs {
@@ -122,10 +125,10 @@ pub fn figure(s: &Scale) -> anyhow::Result<Figure> {
 }
 
 /// Runs figure 3 and returns the report's path.
-pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
-    let fig = figure(&ctx.scale)?;
+pub fn run(ctx: &dyn FigureContext) -> Result<PathBuf, TranError> {
+    let fig = figure(ctx.scale())?;
     let (_, res) = ctx.train(&fig)?;
-    let regs = singles(&ctx.scale);
+    let regs = singles(ctx.scale());
     let acc = Value::TEST_ACCURACY;
     let published = res.compares_published();
 
@@ -150,7 +153,7 @@ pub fn run(ctx: &FigureCtx) -> anyhow::Result<PathBuf> {
         rep.anova(&res, acc, &published_singles);
     }
     let f = save_plot(
-        &ctx.report_dir,
+        ctx.report_dir(),
         "single_regularisers",
         &plots::box_plot(
             &res.table(acc, &shown),
@@ -274,12 +277,12 @@ fn pairs_do_not_hurt(regs: &[Single], matrix: &[Vec<f64>]) -> (String, Verdict) 
 /// matrix, rows and columns in the order of `regs`. With `published`, every group with
 /// neurogenesis is its published-code variant.
 fn pair_zscores(
-    ctx: &FigureCtx,
+    ctx: &dyn FigureContext,
     res: &Results,
     regs: &[Single],
     rep: &mut Report,
     published: bool,
-) -> anyhow::Result<Vec<Vec<f64>>> {
+) -> Result<Vec<Vec<f64>>, TranError> {
     let acc = |k: &str| {
         let k = if published {
             res.published_of(k).unwrap_or(k)
@@ -335,7 +338,7 @@ fn pair_zscores(
         ),
     };
     if matrix.iter().flatten().all(|z| z.is_finite()) {
-        let f = save_plot(&ctx.report_dir, stem, &heat)?;
+        let f = save_plot(ctx.report_dir(), stem, &heat)?;
         rep.figure(
             &f,
             "Pairs of regularisers, z-score relative to neurogenesis alone",
