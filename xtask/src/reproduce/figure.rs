@@ -13,7 +13,7 @@ use super::scale::Scale;
 use super::FigureCtx;
 
 /// The figure's script runs on the command line's context: its training (or shards, or
-/// recorded runs), report header and report directory.
+/// recorded runs), device, report header and report directory.
 impl FigureContext for FigureCtx<'_> {
     fn scale(&self) -> &Scale {
         &self.scale
@@ -21,6 +21,10 @@ impl FigureContext for FigureCtx<'_> {
 
     fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    fn device(&self) -> &candle_core::Device {
+        &self.opts.device
     }
 
     fn report_dir(&self) -> &Path {

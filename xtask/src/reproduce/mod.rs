@@ -23,7 +23,6 @@ pub mod args;
 pub mod attention;
 pub mod dale;
 pub mod export;
-pub mod fig5;
 pub mod figure;
 pub mod flymodel;
 pub mod gevb;
@@ -39,7 +38,7 @@ pub use args::{
     FigureName, FigureRunArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
 };
 use figure::{Figure, Results};
-use neurogen_studies::tran2022::{fig2, fig3, fig4};
+use neurogen_studies::tran2022::{fig2, fig3, fig4, fig5};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
 use scale::Scale;
 

@@ -1,10 +1,11 @@
 //! What a figure's script needs from the program that runs it ([`FigureContext`]): the scale,
-//! its runs (trained, merged from shards, or as recorded so far), the report's header and
-//! where the report and plots are written. The command line (`cargo xtask reproduce figN`)
+//! its runs (trained, merged from shards, or as recorded so far), the device its networks are
+//! loaded on for analyses, the report's header and where the report and plots are written. The command line (`cargo xtask reproduce figN`)
 //! implements it with its device, progress bars, shards and locks; a figure's `run` is the
 //! script on top.
 use std::path::{Path, PathBuf};
 
+use candle_core::Device;
 use neurogen_lab::report::Report;
 
 use super::error::TranError;
@@ -17,8 +18,12 @@ pub trait FigureContext {
     /// The scale (after the command line's overrides).
     fn scale(&self) -> &Scale;
 
-    /// The figure's directory (`OUT/figN`: `runs.csv`, `checkpoints/`, `curves/`).
+    /// The figure's directory (`OUT/figN`: `runs.csv`, `checkpoints/`, `curves/`, and fig. 5's
+    /// saved analyses in `analysis/`).
     fn dir(&self) -> &Path;
+
+    /// The device a figure's analyses load its runs' checkpoints on (fig. 5).
+    fn device(&self) -> &Device;
 
     /// Where the report and its plots are written: the figure's directory, or its `interim/`.
     fn report_dir(&self) -> &Path;

@@ -1,10 +1,14 @@
 //! The figures' error type: a group whose regulariser specs do not parse, a figure whose keys,
 //! names or claims do not fit together, the engine's claims and plot errors, the CNN runner's
-//! errors, and those of the program running the figure.
+//! errors, fig. 5's analyses of trained networks, and those of the program running the figure.
 use neurogen_lab::claims::ClaimError;
 use neurogen_lab::plot::PlotError;
 use neurogen_lab::study::BoxError;
 use neurogen_regularizers::RegError;
+
+use std::path::PathBuf;
+
+use neurogen_model::ModelError;
 
 use crate::cnn::CnnError;
 
@@ -33,10 +37,44 @@ pub enum TranError {
     /// Reading a run's curves (or another step of the CNN runner) failed.
     #[error(transparent)]
     Cnn(#[from] CnnError),
+    /// An analysis of a trained network failed (fig. 5's ablation curve, class selectivity).
+    #[error(transparent)]
+    Analysis(#[from] neurogen_analysis::AnalysisError),
+    /// Sampling the images a figure's analyses use failed.
+    #[error(transparent)]
+    Data(#[from] neurogen_data::DataError),
+    /// A run's checkpoint could not be loaded for its analyses (fig. 5).
+    #[error("loading {} (to analyse {group} r{repeat})", path.display())]
+    Checkpoint {
+        /// The checkpoint.
+        path: PathBuf,
+        /// The run's group.
+        group: String,
+        /// The run's repeat.
+        repeat: usize,
+        /// What stopped it.
+        #[source]
+        source: Box<ModelError>,
+    },
+    /// A saved analysis (fig. 5's `analysis/STEM.json`) does not parse.
+    #[error("{} is damaged: delete it to redo the analysis", path.display())]
+    DamagedAnalysis {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The program running the figure failed ([`super::context::FigureContext`]: training,
     /// merging, writing the report), with its own message.
     #[error(transparent)]
     Context(BoxError),
+}
+
+impl From<ModelError> for TranError {
+    fn from(e: ModelError) -> TranError {
+        TranError::Cnn(CnnError::from(e))
+    }
 }
 
 impl TranError {

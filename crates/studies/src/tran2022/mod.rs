@@ -17,10 +17,12 @@
 //!   variant) and its runs' values by group key ([`figure::Results`]).
 //! - [`fig2`], [`fig3`], [`fig4`]: each figure's groups and claims ([`fig2::figure`]) and its
 //!   script ([`fig2::run`]: train, tables, tests, plots, claims; fig3's pair z-scores).
-//! - [`fig5`]: the figure's groups, values and claims (its analyses and report are still the
-//!   command line's).
+//! - [`fig5`]: the figure's groups, values and claims, its analyses of each trained network
+//!   ([`fig5::analysis`]: ablation, class selectivity, new units; cached in `analysis/`) and its
+//!   script ([`fig5::run`]).
 //! - [`context`]: what a figure's script needs from the program running it
-//!   ([`context::FigureContext`]; the command line implements it).
+//!   ([`context::FigureContext`]: scale, runs, directories, device, report; the command line
+//!   implements it).
 //! - [`plots`]: per-epoch curves of a figure's runs.
 //! - [`report`]: Tran's report header (scale, schedule, quirks), the interim notice, and the
 //!   report steps on [`figure::Results`].

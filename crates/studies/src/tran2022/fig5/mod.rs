@@ -16,13 +16,24 @@
 //! (`docs/results/fig5-quick/`) re-derives its report from `runs.csv` and `analysis/` without
 //! the checkpoints.
 //!
-//! This module holds the figure's groups, values and claims; the analyses and the report are
-//! the command line's (`xtask/src/reproduce/fig5.rs`) for now.
+//! This module holds the figure's groups, values and claims and its script ([`run`]);
+//! [`analysis`] analyses one network (and caches it), and the report's sections on the
+//! analyses are a private submodule.
+use std::path::PathBuf;
+
 use neurogen_lab::claims::{Claim, Expect, Value};
 
+use super::context::FigureContext;
 use super::error::TranError;
 use super::figure::{Figure, Group};
+use super::report::FigureReport;
 use super::scale::Scale;
+use crate::cnn::RunStatus;
+
+pub mod analysis;
+mod sections;
+
+pub use analysis::add_new_units;
 
 /// The hidden layer analysed (the reference's neurogenesis layer, `fcs.1`).
 pub const LAYER: usize = 1;
@@ -70,4 +81,47 @@ pub fn figure(s: &Scale) -> Result<Figure, TranError> {
             Claim::analysis(NEW_UNITS),
         ],
     })
+}
+
+/// Runs figure 5 and returns the report's path.
+pub fn run(ctx: &dyn FigureContext) -> Result<PathBuf, TranError> {
+    let s = ctx.scale();
+    let fig = figure(s)?;
+    let (data, mut res) = ctx.train(&fig)?;
+    let num_classes = data.model.num_classes;
+    // Ablation and selectivity on a fixed sample of training images, as the reference does.
+    let analysis_split = data
+        .train
+        .sample(s.analysis_images.min(data.train.len()), 2)?;
+    let mut analyses = Vec::new();
+    for row in res.rows.iter().filter(|r| r.status == RunStatus::Ok) {
+        analyses.push(analysis::analysis_of(
+            ctx,
+            row,
+            &analysis_split,
+            &data.test,
+            num_classes,
+        )?);
+    }
+    let mut rep = ctx.report(&fig, &res);
+    sections::ablation(
+        s,
+        &mut res,
+        &mut rep,
+        &analyses,
+        analysis_split.len(),
+        ctx.report_dir(),
+    )?;
+    sections::morcos(&res, &mut rep, &analyses);
+    sections::selectivity(&mut res, &mut rep, &analyses, ctx.report_dir());
+    let method = sections::new_units(s, &res, &mut rep, &analyses, "neurogenesis");
+    let published = res
+        .published_of("neurogenesis")
+        .map(str::to_string)
+        .map(|key| sections::new_units(s, &res, &mut rep, &analyses, &key));
+    rep.claims(&res, &fig.claims, vec![method])?;
+    if let Some((text, found, verdict)) = published {
+        rep.published_analysis(text, found, verdict)?;
+    }
+    ctx.finish_report(rep)
 }
