@@ -51,13 +51,18 @@ pub fn add_new_units(
 
 /// One network's analyses, as the report uses them.
 pub(super) struct RunAnalysis {
+    /// The run's group (display name, as in `runs.csv`).
     pub(super) group: String,
+    /// The run's repeat.
     pub(super) repeat: usize,
+    /// The run's test accuracy (%), as recorded.
     pub(super) test_accuracy: Option<f64>,
     /// Area under the normalised ablation curve ([`neurogen_analysis::AblationCurve::normalized_area`];
     /// NaN when the normalisation is undefined).
     pub(super) auc: f64,
+    /// Mean accuracy (%) at each fraction of [`default_fractions`] silenced.
     pub(super) accuracy: Vec<f64>,
+    /// Class-selectivity index of each unit of hidden layer [`LAYER`].
     pub(super) selectivity: Vec<f64>,
     /// Test accuracy (%) before and after new units replace [`Scale::ngn_units`] units.
     pub(super) new_units: (f64, f64),
