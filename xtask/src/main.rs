@@ -6,6 +6,7 @@ mod bench;
 mod common;
 mod data;
 mod eval;
+mod plausibility;
 mod regs;
 mod reproduce;
 mod train;
@@ -33,6 +34,9 @@ enum Command {
     Reproduce(Box<reproduce::ReproduceArgs>),
     /// Measure speed: training and evaluation images per second.
     Bench(bench::BenchArgs),
+    /// Biological-plausibility report of a checkpoint of the paper's CNN: Dale compliance,
+    /// weight and activity sparsity, weight-magnitude fits.
+    Plausibility(plausibility::PlausibilityArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Plausibility(args) => plausibility::run(args),
         Command::Reproduce(args) => reproduce::run(*args),
         Command::Bench(args) => bench::run(args),
     }

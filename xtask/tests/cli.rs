@@ -591,3 +591,86 @@ fn reference_quirks_smoke_results_are_unchanged() {
     );
     golden::assert_matches(&out, &["fig2"], "smoke-quirks");
 }
+
+#[test]
+fn plausibility_reports_a_trained_checkpoint_and_refuses_bad_flags() {
+    let Some(data) = cifar() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_ok(
+        xtask()
+            .args(["train", "--data"])
+            .arg(&data)
+            .args([
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--train-subset",
+                "128",
+                "--eval-subset",
+                "100",
+                "--seed",
+                "5",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    let ck = out.join("model.safetensors");
+    let json = dir.path().join("plausibility.json");
+    let stdout = run_ok(
+        xtask()
+            .args(["plausibility", "--checkpoint"])
+            .arg(&ck)
+            .arg("--data")
+            .arg(&data)
+            .args(["--probe", "64", "--out"])
+            .arg(&json),
+    );
+    assert!(stdout.contains("| fcs.1 | [250, 250] |"), "{stdout}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let names: Vec<&str> = r["synapses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fcs.0", "fcs.1", "fcs.2", "fc3"]
+    );
+    // A convolution's units are its (output channel, kernel position) pairs; inputs its channels.
+    assert_eq!(r["synapses"][1]["shape"], serde_json::json!([144, 16]));
+    let activity = r["activity"].as_array().unwrap();
+    assert_eq!(activity.len(), 3);
+    for a in activity {
+        assert_eq!(a["sparsity"]["n_samples"], 64);
+        let f = a["sparsity"]["fraction_near_zero"].as_f64().unwrap();
+        assert!(
+            f > 0.0 && f < 1.0,
+            "ReLU units are neither all silent nor all active: {f}"
+        );
+    }
+    // Bad input: each names the problem.
+    let fails = |args: &[&str], ck: &Path, needle: &str| {
+        let o = xtask()
+            .args(["plausibility", "--checkpoint"])
+            .arg(ck)
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && e.contains(needle) && !e.contains("panicked"),
+            "{e}"
+        );
+    };
+    fails(&["--probe", "0"], &ck, "--probe must be at least 1");
+    fails(&["--probe", "20000"], &ck, "the test split's size");
+    fails(&["--tol", "-1"], &ck, "--tol must be");
+    fails(&["--tol", "NaN"], &ck, "--tol must be");
+    fails(&[], &dir.path().join("missing.safetensors"), "no such file");
+}

@@ -56,6 +56,9 @@ pub enum DaleError {
     /// A learner behind the [`neurogen_learners::Learner`] seam failed.
     #[error(transparent)]
     Learner(#[from] neurogen_learners::LearnerError),
+    /// The paper's CNN refused an operation (e.g. more than one replica).
+    #[error(transparent)]
+    Model(#[from] neurogen_model::ModelError),
 }
 
 /// Shorthand for `Result<T, DaleError>`.

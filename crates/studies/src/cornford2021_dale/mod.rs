@@ -64,7 +64,7 @@ pub use net::{
 };
 pub use pgd::{pgd, pgd_curve};
 pub use report::{
-    conv_as_synapses, plausibility_report, synapse_report, LayerActivityReport, PlausibilityReport,
-    SynapseReport, HISTOGRAM_BINS,
+    cnn_plausibility_report, conv_as_synapses, plausibility_report, synapse_report,
+    LayerActivityReport, PlausibilityReport, SynapseReport, HISTOGRAM_BINS,
 };
 pub use train::{cross_entropy, evaluate, train, train_step, Evaluation, TrainOptions};

@@ -173,6 +173,83 @@ pub fn plausibility_report(
     })
 }
 
+/// The report of one network of the paper's CNN ([`neurogen_model::Cnn`] with one replica, e.g.
+/// a checkpoint of figs 2–5 loaded by `neurogen_model::checkpoint::load`): every weight matrix
+/// (the convolutions `conv1`… through [`conv_as_synapses`], `fcs.*` and `fc3` as they are,
+/// named as in the checkpoint without `.weight`) and each fully connected hidden layer's
+/// activations on every image of `probe` (evaluation mode, no hooks, minibatches of
+/// `batch_size`), zero below `tol`. `cargo xtask plausibility` runs it on a checkpoint.
+///
+/// ```
+/// use candle_core::Device;
+/// use neurogen_data::{ImageShape, Split};
+/// use neurogen_model::{Cnn, ModelConfig};
+/// use neurogen_studies::cornford2021_dale::cnn_plausibility_report;
+///
+/// let cfg = ModelConfig {
+///     in_channels: 1,
+///     in_height: 8,
+///     in_width: 8,
+///     conv_channels: vec![2, 2],
+///     hidden_sizes: vec![6, 5],
+///     num_classes: 3,
+/// };
+/// let model = Cnn::new(&cfg, 0, &Device::Cpu).unwrap();
+/// let shape = ImageShape { channels: 1, height: 8, width: 8 };
+/// let images: Vec<u8> = (0..4 * 64).map(|i| (i * 37 % 256) as u8).collect();
+/// let probe = Split::new(shape, images, vec![0, 1, 2, 0]).unwrap();
+/// let r = cnn_plausibility_report(&model, &probe, 2, 0.0).unwrap();
+/// let names: Vec<&str> = r.synapses.iter().map(|s| s.name.as_str()).collect();
+/// assert_eq!(names, ["conv1", "conv2", "fcs.0", "fcs.1", "fc3"]);
+/// assert_eq!(r.synapses[0].shape, [2 * 3 * 3, 1]); // each kernel position a unit
+/// assert_eq!(r.activity.len(), 2);
+/// ```
+pub fn cnn_plausibility_report(
+    model: &neurogen_model::Cnn,
+    probe: &neurogen_data::Split,
+    batch_size: usize,
+    tol: f64,
+) -> Result<PlausibilityReport> {
+    if model.replicas() != 1 {
+        return Err(DaleError::InvalidArgument(format!(
+            "the plausibility report takes one network, this model has {} replicas",
+            model.replicas()
+        )));
+    }
+    if probe.is_empty() {
+        return Err(DaleError::InvalidArgument(
+            "the probe split is empty: the activity measures need at least one image".into(),
+        ));
+    }
+    let mut synapses = Vec::new();
+    for (name, var) in model.named_params() {
+        let Some(stem) = name.strip_suffix(".weight") else {
+            continue;
+        };
+        let w = var.as_tensor().get(0)?;
+        let w = match w.rank() {
+            4 => conv_as_synapses(&w)?,
+            2 => w,
+            _ => {
+                return Err(DaleError::Shape {
+                    what: format!("weight {name}"),
+                    expected: "[out, in] or [out, in, kh, kw]".into(),
+                    got: w.dims().to_vec(),
+                })
+            }
+        };
+        synapses.push((stem.to_string(), w));
+    }
+    let device = model.device().clone();
+    let mut hidden = Vec::new();
+    for (layer, &width) in model.config().hidden_sizes.iter().enumerate() {
+        let rows =
+            neurogen_model::eval::hidden_activations(model, probe, layer, batch_size.max(1))?;
+        hidden.push(Tensor::from_vec(rows, (probe.len(), width), &device)?);
+    }
+    plausibility_report("paper-cnn", &synapses, &hidden, tol)
+}
+
 impl DaleNet {
     /// This network's report: its synapses ([`DaleNet::synapses`]) and its hidden activations
     /// on `probe` (`[n, n_input]`), zero below `tol`.
