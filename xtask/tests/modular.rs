@@ -74,6 +74,10 @@ fn bad_modular_flags_are_refused_with_a_clear_message() {
             &["--scale", "smoke", "--data", "/no/such/dir"][..],
             "no such file or directory",
         ),
+        (
+            &["--scale", "smoke", "--dataset", "mnist"][..],
+            "--dataset mnist needs --data DIR with MNIST's IDX files",
+        ),
     ] {
         let o = modular(args, &out);
         assert!(!o.status.success(), "{args:?} was accepted");
@@ -112,4 +116,45 @@ fn the_scheme_flag_writes_its_own_directory() {
         "{report}"
     );
     assert!(!report.contains("fixed random mask"), "{report}");
+}
+
+/// `--dataset mnist --data DIR` reads MNIST's IDX files (here Fashion-MNIST's files under
+/// MNIST's identical names, since MNIST is not installed: the read path is what is tested) and
+/// the report says the runs are MNIST's.
+#[test]
+fn modular_reads_mnist_idx_files_from_data() {
+    let Some(fashion) = neurogen_testkit::data::or_skip(
+        neurogen_data::fashion_mnist_dir(),
+        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = tmp.path().join("mnist");
+    std::fs::create_dir(&mnist).unwrap();
+    for e in std::fs::read_dir(&fashion).unwrap() {
+        let f = e.unwrap().path();
+        if f.file_name().unwrap().to_string_lossy().contains("-ubyte") {
+            std::fs::copy(&f, mnist.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = tmp.path().join("out");
+    let m = mnist.display().to_string();
+    let o = modular(
+        &[
+            "--scale",
+            "smoke",
+            "--dataset",
+            "mnist",
+            "--data",
+            m.as_str(),
+        ],
+        &out,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(out.join("modular/report.md")).unwrap();
+    assert!(
+        report.contains("MNIST's digits, as the authors"),
+        "{report}"
+    );
 }

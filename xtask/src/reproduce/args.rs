@@ -335,17 +335,17 @@ pub struct DaleArgs {
     pub local_rule: bool,
     /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
     /// here, so --data DIR with its four IDX files is required).
-    #[arg(long, value_enum, default_value_t = DaleDataset::FashionMnist)]
-    pub dataset: DaleDataset,
+    #[arg(long, value_enum, default_value_t = IdxDataset::FashionMnist)]
+    pub dataset: IdxDataset,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-/// `reproduce dale --dataset`: MNIST and Fashion-MNIST share file names, so the user says
-/// which.
+/// `--dataset` of the studies that read IDX files (`dale`, `modular`, `attention`): MNIST and
+/// Fashion-MNIST share file names, so the user says which.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DaleDataset {
+pub enum IdxDataset {
     /// Fashion-MNIST.
     FashionMnist,
     /// MNIST.
@@ -375,6 +375,10 @@ pub struct ModularArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
+    /// here, so --data DIR with its four IDX files is required).
+    #[arg(long, value_enum, default_value_t = IdxDataset::FashionMnist)]
+    pub dataset: IdxDataset,
     /// The interconnections' scheme in place of the scale's (smoke: fixed mask, quick:
     /// Deep-R); the study then writes into OUT/modular-SCHEME (e.g. OUT/modular-fixed-mask).
     #[arg(long, value_enum)]
@@ -400,6 +404,10 @@ pub struct AttentionArgs {
     /// /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
+    /// here, so --data DIR with its four IDX files is required).
+    #[arg(long, value_enum, default_value_t = IdxDataset::FashionMnist)]
+    pub dataset: IdxDataset,
     /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,

@@ -1,6 +1,6 @@
 //! `reproduce attention`: Lei, Benjamin & Kording's object-based attention study
 //! (`neurogen_studies::lei2021_attention::study`) into `OUT/attention/`. This module only reads the
-//! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
+//! flags, loads Fashion-MNIST (or MNIST with `--dataset mnist --data DIR`) and prints the engine's progress; the study, its claims and its
 //! report live in the studies crate.
 
 use neurogen_studies::lei2021_attention::study::{
@@ -8,6 +8,7 @@ use neurogen_studies::lei2021_attention::study::{
 };
 
 use super::args::AttentionArgs;
+use super::args::IdxDataset;
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -31,7 +32,10 @@ pub fn run(args: &AttentionArgs) -> anyhow::Result<()> {
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
-    let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
+    if args.dataset == IdxDataset::Mnist {
+        settings.dataset = "MNIST";
+    }
+    let loaded = super::study_cli::load_idx(args.dataset, &args.data, common)?;
     let attention = AttentionStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(study::STUDY_ID);

@@ -5,12 +5,11 @@
 //! progress; the study, its claims and its
 //! report live in the studies crate.
 
-use anyhow::Context;
 use neurogen_studies::cornford2021_dale::study::{
     self, DaleData, DaleScale, DaleSettings, DaleStudy,
 };
 
-use super::args::{DaleArgs, DaleDataset};
+use super::args::{DaleArgs, IdxDataset};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -38,28 +37,10 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
-    let loaded = match args.dataset {
-        DaleDataset::FashionMnist => super::study_cli::load_fashion_mnist(&args.data, common)?,
-        DaleDataset::Mnist => {
-            settings.data = DaleData::Mnist;
-            let dir = args.data.as_ref().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--dataset mnist needs --data DIR with MNIST's IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each may end in .gz): MNIST is not installed here"
-                )
-            })?;
-            anyhow::ensure!(
-                dir.exists(),
-                "--data {}: no such file or directory",
-                dir.display()
-            );
-            let opts = match &common.cache_dir {
-                Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
-                None => neurogen_data::LoadOptions::default(),
-            };
-            neurogen_data::load_as(dir, neurogen_data::DatasetKind::Mnist, &opts)
-                .with_context(|| format!("loading MNIST from {}", dir.display()))?
-        }
-    };
+    if args.dataset == IdxDataset::Mnist {
+        settings.data = DaleData::Mnist;
+    }
+    let loaded = super::study_cli::load_idx(args.dataset, &args.data, common)?;
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(study::STUDY_ID);

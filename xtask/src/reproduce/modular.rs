@@ -1,6 +1,6 @@
 //! `reproduce modular`: Béna & Goodman's sparsity and specialization study
 //! (`neurogen_studies::bena2021_modular::study`) into `OUT/modular/` (`OUT/modular-SCHEME/`
-//! with `--scheme`). This module only reads the flags, loads Fashion-MNIST and prints the
+//! with `--scheme`). This module only reads the flags, loads Fashion-MNIST (or MNIST with `--dataset mnist --data DIR`) and prints the
 //! engine's progress; the study, its claims and its report live in the studies crate.
 
 use clap::ValueEnum;
@@ -9,6 +9,7 @@ use neurogen_studies::bena2021_modular::study::{
 };
 use neurogen_studies::bena2021_modular::ConnectionScheme;
 
+use super::args::IdxDataset;
 use super::args::{ModularArgs, ModularScheme};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
@@ -48,7 +49,10 @@ pub fn run(args: &ModularArgs) -> anyhow::Result<()> {
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per value of p")? {
         settings.repeats = r;
     }
-    let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
+    if args.dataset == IdxDataset::Mnist {
+        settings.dataset = "MNIST";
+    }
+    let loaded = super::study_cli::load_idx(args.dataset, &args.data, common)?;
     let modular = ModularStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(dir_name);

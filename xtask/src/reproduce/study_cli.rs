@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use neurogen_lab::events::{duration, Event, Observer};
 
-use super::args::CommonArgs;
+use super::args::{CommonArgs, IdxDataset};
 
 /// Fashion-MNIST from `data` (default: the installed IDX files or `$NEUROGEN_FASHION_MNIST`),
 /// decoded with `common`'s cache directory; a missing path is a clear error.
@@ -33,6 +33,36 @@ pub fn load_fashion_mnist(
     };
     neurogen_data::load_as(&data, neurogen_data::DatasetKind::FashionMnist, &opts)
         .with_context(|| format!("loading Fashion-MNIST from {}", data.display()))
+}
+
+/// The IDX dataset `dataset` names: Fashion-MNIST as [`load_fashion_mnist`] loads it, or
+/// MNIST from `data`, which is then required (MNIST is not installed here).
+pub fn load_idx(
+    dataset: IdxDataset,
+    data: &Option<PathBuf>,
+    common: &CommonArgs,
+) -> anyhow::Result<neurogen_data::Loaded> {
+    match dataset {
+        IdxDataset::FashionMnist => load_fashion_mnist(data, common),
+        IdxDataset::Mnist => {
+            let dir = data.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--dataset mnist needs --data DIR with MNIST's IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each may end in .gz): MNIST is not installed here"
+                )
+            })?;
+            anyhow::ensure!(
+                dir.exists(),
+                "--data {}: no such file or directory",
+                dir.display()
+            );
+            let opts = match &common.cache_dir {
+                Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+                None => neurogen_data::LoadOptions::default(),
+            };
+            neurogen_data::load_as(dir, neurogen_data::DatasetKind::Mnist, &opts)
+                .with_context(|| format!("loading MNIST from {}", dir.display()))
+        }
+    }
 }
 
 /// Prints the engine's events as lines prefixed with the study's id (notes only without

@@ -81,6 +81,11 @@ pub struct ModularSettings {
     pub scheme: ConnectionScheme,
     /// Seeds per p (paper: 10).
     pub repeats: usize,
+    /// The dataset the runs train on, recorded in each spec: [`DATASET`] (Fashion-MNIST) or
+    /// `"MNIST"` (the paper's, from IDX files the user passes). Not serialised with the
+    /// settings, so the scales' records are unchanged.
+    #[serde(skip)]
+    pub dataset: &'static str,
 }
 
 impl ModularSettings {
@@ -88,6 +93,7 @@ impl ModularSettings {
     pub fn new(scale: ModularScale) -> Self {
         match scale {
             ModularScale::Smoke => ModularSettings {
+                dataset: DATASET,
                 n_train: 300,
                 n_test: 200,
                 n_hidden: 10,
@@ -99,6 +105,7 @@ impl ModularSettings {
                 repeats: 2,
             },
             ModularScale::Quick => ModularSettings {
+                dataset: DATASET,
                 n_train: 10_000,
                 n_test: 2_000,
                 n_hidden: 100,
@@ -193,7 +200,7 @@ pub fn spec(settings: &ModularSettings, level: usize, repeat: usize) -> Result<M
     Ok(ModularSpec {
         group: group_name(p),
         repeat,
-        dataset: DATASET.into(),
+        dataset: s.dataset.into(),
         community: CommunityConfig {
             n_hidden: s.n_hidden,
             n_steps: s.n_steps,
@@ -310,7 +317,7 @@ pub struct ModularStudy {
 }
 
 impl ModularStudy {
-    /// The study of `settings` on `data`; refuses fewer than two repeats or levels, no epochs
+    /// The study of `settings` on `data` (as `settings.dataset` says); refuses a different dataset, fewer than two repeats or levels, no epochs
     /// or more pairs than the dataset has.
     pub fn new(settings: ModularSettings, data: &neurogen_data::Dataset) -> Result<Self> {
         let s = &settings;
@@ -318,6 +325,12 @@ impl ModularStudy {
             return Err(invalid(format!(
                 "the study needs >= 2 repeats, >= 2 levels of p and >= 1 epoch (got {}, {}, {})",
                 s.repeats, s.n_levels, s.epochs
+            )));
+        }
+        if data.kind.to_string() != s.dataset {
+            return Err(invalid(format!(
+                "the settings say {} but the data are {}: set settings.dataset to the dataset passed",
+                s.dataset, data.kind
             )));
         }
         s.levels()?;
@@ -661,13 +674,17 @@ pub fn report(
          joined by interconnections that keep a fraction p of the possible ones specialise on \
          their own input only at extreme sparsity; specialization falls steeply as p grows.",
     );
+    let data = if s.dataset == DATASET {
+        format!("{DATASET} class indices as the digits")
+    } else {
+        format!("{}'s digits, as the authors", s.dataset)
+    };
     rep.para(&format!(
         "Settings. The authors' (GabrielBena/community-of-agents at dbca3d3): 784 → 100 tanh \
          RNN agents, untrained 100 → 10 readouts, T = 2 steps (the issue's), the parity_digits \
          task and max-output decision, Adam 1e-3 with StepLR γ 0.9, batch 64, up to 15 epochs \
          with early stopping, 10 values of p = geomspace(1/100², 0.999), 10 repeats, Deep-R \
-         interconnections, three specialization metrics. Ours: {DATASET} class indices as the \
-         digits; the same agents with {} hidden units; {} values of p = geomspace(1/{}², \
+         interconnections, three specialization metrics. Ours: {data}; the same agents with {} hidden units; {} values of p = geomspace(1/{}², \
          0.999) ({}); {} training and {} test pairs; {} epoch(s), no early stop; batch {}; \
          {} seeds per p; {}. Each run records Newman's Q of its two-module graph and the \
          three specialization metrics, each the mean over both agents: correlation (on the \

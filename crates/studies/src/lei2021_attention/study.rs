@@ -91,6 +91,11 @@ pub struct AttentionSettings {
     pub repeats: usize,
     /// Whether a second gated arm trains without the reconstruction penalty ([`GATED_P0`]).
     pub penalty_zero: bool,
+    /// The dataset the runs train on, recorded in each spec: [`DATASET`] (Fashion-MNIST) or
+    /// `"MNIST"` (the paper's, from IDX files the user passes). Not serialised with the
+    /// settings, so the scales' records are unchanged.
+    #[serde(skip)]
+    pub dataset: &'static str,
 }
 
 impl AttentionSettings {
@@ -98,6 +103,7 @@ impl AttentionSettings {
     pub fn new(scale: AttentionScale) -> Self {
         match scale {
             AttentionScale::Smoke => AttentionSettings {
+                dataset: DATASET,
                 n_train: 64,
                 n_test: 32,
                 batch: 16,
@@ -107,6 +113,7 @@ impl AttentionSettings {
                 penalty_zero: false,
             },
             AttentionScale::Quick => AttentionSettings {
+                dataset: DATASET,
                 n_train: 2_400,
                 n_test: 512,
                 batch: 16,
@@ -195,7 +202,7 @@ fn arm_spec(
         group: group.into(),
         repeat,
         gated,
-        dataset: DATASET.into(),
+        dataset: settings.dataset.into(),
         scenes,
         net: AttentionConfig::paper(&scenes),
         train: TrainConfig {
@@ -320,7 +327,7 @@ pub struct AttentionStudy {
 }
 
 impl AttentionStudy {
-    /// The study of `settings` on Fashion-MNIST `data`; refuses settings that ask for more
+    /// The study of `settings` on `data` (Fashion-MNIST or MNIST, as `settings.dataset` says); refuses settings that ask for more
     /// images than the dataset has, no epochs or steps, or fewer than two repeats.
     pub fn new(settings: AttentionSettings, data: &neurogen_data::Dataset) -> Result<Self> {
         let s = &settings;
@@ -328,6 +335,12 @@ impl AttentionStudy {
             return Err(config(format!(
                 "the study needs >= 2 repeats, >= 1 epoch, >= 1 step and a batch (got {} repeats, {} epochs, {:?} steps, batch {})",
                 s.repeats, s.epochs, s.max_steps, s.batch
+            )));
+        }
+        if data.kind.to_string() != s.dataset {
+            return Err(config(format!(
+                "the settings say {} but the data are {}: set settings.dataset to the dataset passed",
+                s.dataset, data.kind
             )));
         }
         let train = first_items(&data.train, s.n_train)?;
@@ -703,12 +716,16 @@ pub fn report(
     } else {
         "penalty 1e3 only"
     };
+    let data = if s.dataset == DATASET {
+        format!("{DATASET} in place of MNIST (the published numbers are MNIST's)")
+    } else {
+        format!("{}, as the paper", s.dataset)
+    };
     rep.para(&format!(
         "Settings. The paper's and the authors' code's (KordingLab/object-based-attention at \
          59d8d6f): MNIST, two objects offset by 14 px on a 28×42 canvas with U(0, 0.3) \
          background noise, gating strength s = 0.2, 5 iterations per object, inhibition of \
-         return, penalty 1e3, Adam 1e-3, batch 64, 10–30 epochs. Ours: {DATASET} in place of \
-         MNIST (the published numbers are MNIST's); {sweep}; scenes from the first {} training \
+         return, penalty 1e3, Adam 1e-3, batch 64, 10–30 epochs. Ours: {data}; {sweep}; scenes from the first {} training \
          items, batch {}, {} epoch(s) capped at {} minibatch(es) (the paper: 10–30 epochs of \
          42,000); {} test scenes from the first test items (seed {TEST_SCENE_SEED}); the \
          control is the same feed-forward path with one 10-way head per position, trained on \
