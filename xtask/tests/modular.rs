@@ -67,7 +67,10 @@ fn bad_modular_flags_are_refused_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (args, want) in [
-        (&["--scale", "paper"][..], "has scales smoke and quick only"),
+        (
+            &["--scale", "smoke", "--repeats", "1"][..],
+            "--repeats must be at least 2",
+        ),
         (&["--scale", "smoke", "--scheme", "dense"][..], "--scheme"),
         (&["--scale", "smoke", "--epochs", "3"][..], "--epochs"),
         (

@@ -26,9 +26,7 @@ pub fn run(args: &ModularArgs) -> anyhow::Result<()> {
     let scale = match common.scale() {
         ScaleName::Smoke => ModularScale::Smoke,
         ScaleName::Quick => ModularScale::Quick,
-        _ => anyhow::bail!(
-            "reproduce modular has scales smoke and quick only (paper is not sized yet)"
-        ),
+        ScaleName::Paper => ModularScale::Paper,
     };
     let mut settings = ModularSettings::new(scale);
     let dir_name = match args.scheme {

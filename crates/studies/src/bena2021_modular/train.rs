@@ -295,7 +295,7 @@ pub fn train(
             rec.test = Some(ev);
         }
         epochs.push(rec);
-        if cfg.early_stop && test.is_some() && best >= 0.9 && e >= 2 {
+        if cfg.early_stop && test.is_some() && stops_early(best, e) {
             return Ok(TrainReport {
                 epochs,
                 stopped_early: true,
@@ -307,6 +307,15 @@ pub fn train(
         stopped_early: false,
     })
 }
+
+/// The authors' early-stopping rule: stop after epoch index `epoch` (from 0) once the best test
+/// accuracy so far is at least [`EARLY_STOP_ACCURACY`] and at least three epochs have run.
+pub fn stops_early(best_accuracy: f64, epoch: usize) -> bool {
+    best_accuracy >= EARLY_STOP_ACCURACY && epoch >= 2
+}
+
+/// The test accuracy at which the authors' training stops early (`stops_early`).
+pub const EARLY_STOP_ACCURACY: f64 = 0.9;
 
 /// Each agent's hidden state at the last step for every pair, `len × n_hidden` row-major
 /// (the states the correlation metric reads).
@@ -330,4 +339,18 @@ pub fn final_states(
         }
     }
     Ok(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_stopping_needs_the_accuracy_and_three_epochs() {
+        assert!(!stops_early(0.95, 0), "never before the third epoch");
+        assert!(!stops_early(0.95, 1));
+        assert!(stops_early(0.95, 2));
+        assert!(stops_early(EARLY_STOP_ACCURACY, 7), "0.9 itself stops");
+        assert!(!stops_early(0.8999, 14));
+    }
 }
