@@ -28,6 +28,40 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Images per second for training (forward, backward, Adam) and evaluation.
     Throughput(ThroughputArgs),
+    /// Images per second of one training step of a vectorized FC network (GEVB or its
+    /// backprop) of Clark et al. (2021), beside `benches/gevb_pytorch.py`.
+    Gevb(gevb::GevbBenchArgs),
+}
+
+/// How a benchmark is timed: untimed warm-up steps, then timed windows (the median is
+/// reported, every window listed).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct Timing {
+    /// Number of timed windows (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    pub windows: usize,
+    /// Length of a timed window in seconds (a window runs at least one step).
+    #[arg(long, default_value_t = 2.0)]
+    pub window_secs: f64,
+    /// Untimed steps before the first window.
+    #[arg(long, default_value_t = 20)]
+    pub warmup_steps: usize,
+}
+
+impl Timing {
+    /// Refuses no windows or a window length that is not a positive number.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.windows == 0 {
+            anyhow::bail!("--windows must be at least 1");
+        }
+        if !(self.window_secs.is_finite() && self.window_secs > 0.0) {
+            anyhow::bail!(
+                "--window-secs must be a positive number, got {}",
+                self.window_secs
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args)]
@@ -55,15 +89,8 @@ struct ThroughputArgs {
     /// archive (../shared/data/cifar10-jpeg.tar.gz).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Number of timed windows (the median is reported).
-    #[arg(long, default_value_t = 7)]
-    windows: usize,
-    /// Length of a timed window in seconds (a window runs at least one step).
-    #[arg(long, default_value_t = 2.0)]
-    window_secs: f64,
-    /// Untimed steps before the first window.
-    #[arg(long, default_value_t = 20)]
-    warmup_steps: usize,
+    #[command(flatten)]
+    timing: Timing,
     /// Steps between readbacks of the training losses (default: the device's,
     /// `neurogen_model::default_loss_readback`: 1 on the CPU, 50 on a GPU). Above 1 the steps
     /// run with `Trainer::step_deferred` and each window ends by reading what is pending and
@@ -79,9 +106,11 @@ struct ThroughputArgs {
     json: bool,
 }
 
+mod gevb;
+
 /// Windows of one measurement.
 #[derive(Serialize)]
-struct Measure {
+pub(crate) struct Measure {
     batch_size: usize,
     /// Median images per second over the windows.
     images_per_second: f64,
@@ -114,10 +143,11 @@ struct Report {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Throughput(a) => throughput(a),
+        BenchCommand::Gevb(a) => gevb::run(a),
     }
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     let n = s.len();
@@ -131,8 +161,8 @@ fn median(v: &[f64]) -> f64 {
 /// Runs `step` (`Some(i)`: run step `i` and return the images it processed; `None`: finish
 /// any work still pending, at the end of the warm-up and of each window) for warm-up, then in
 /// timed windows.
-fn measure(
-    a: &ThroughputArgs,
+pub(crate) fn measure(
+    a: &Timing,
     batch_size: usize,
     mut step: impl FnMut(Option<usize>) -> anyhow::Result<usize>,
 ) -> anyhow::Result<Measure> {
@@ -166,7 +196,7 @@ fn measure(
     })
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -185,19 +215,10 @@ fn check_args(a: &ThroughputArgs) -> anyhow::Result<()> {
     if a.batch_size == 0 || a.eval_batch_size == 0 {
         anyhow::bail!("--batch-size and --eval-batch-size must be at least 1");
     }
-    if a.windows == 0 {
-        anyhow::bail!("--windows must be at least 1");
-    }
     if a.loss_readback == Some(0) {
         anyhow::bail!("--loss-readback must be at least 1 (steps between readbacks)");
     }
-    if !(a.window_secs.is_finite() && a.window_secs > 0.0) {
-        anyhow::bail!(
-            "--window-secs must be a positive number, got {}",
-            a.window_secs
-        );
-    }
-    Ok(())
+    a.timing.check()
 }
 
 fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
@@ -251,7 +272,7 @@ fn throughput(a: ThroughputArgs) -> anyhow::Result<()> {
     let model = Cnn::new(&config, 0, &device)?;
     let all: Vec<usize> = (0..eval_split.len()).collect();
     let chunks: Vec<&[usize]> = all.chunks(a.eval_batch_size).collect();
-    let eval = measure(&a, a.eval_batch_size, |i| {
+    let eval = measure(&a.timing, a.eval_batch_size, |i| {
         let Some(i) = i else {
             return Ok(0);
         };
@@ -331,7 +352,7 @@ fn train_throughput(
         }
         Ok(())
     };
-    measure(a, a.batch_size * k, |i| {
+    measure(&a.timing, a.batch_size * k, |i| {
         let Some(i) = i else {
             check(trainer.settle(std::mem::take(&mut pending))?)?;
             device.synchronize()?;

@@ -317,3 +317,45 @@ fn bench_throughput_runs_with_replicas_and_deferred_loss_readback() {
         assert!(report["train"]["steps"].as_u64().unwrap() >= 2);
     }
 }
+
+#[test]
+fn bench_gevb_times_a_vectorized_step_and_refuses_bad_shapes() {
+    // A tiny network, a few short windows: it trains under both rules and reports JSON.
+    let tiny = ["--input-dim", "12", "--hidden", "8,4", "--batch-size", "4"];
+    let timing = [
+        "--windows",
+        "2",
+        "--window-secs",
+        "0.05",
+        "--warmup-steps",
+        "1",
+    ];
+    for (rule, name) in [("gevb", "GEVB"), ("bp", "BP")] {
+        let out = xtask()
+            .args(["bench", "gevb", "--json", "--rule", rule])
+            .args(tiny)
+            .args(timing)
+            .output()
+            .expect("xtask runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["rule"], name);
+        assert_eq!(v["mono"], true);
+        assert_eq!(v["train"]["windows"].as_array().unwrap().len(), 2);
+        assert!(v["train"]["images_per_second"].as_f64().unwrap() > 0.0);
+    }
+    let e = fails(
+        xtask()
+            .args(["bench", "gevb", "--hidden", "7"])
+            .args(timing),
+    );
+    assert_mentions(&e, &["even"]);
+    let e = fails(xtask().args(["bench", "gevb", "--windows", "0"]));
+    assert_mentions(&e, &["--windows", "at least 1"]);
+    let e = fails(xtask().args(["bench", "gevb", "--batch-size", "0"]));
+    assert_mentions(&e, &["--batch-size", "at least 1"]);
+}
