@@ -49,18 +49,7 @@ impl Row for Run {
     fn older_columns() -> Vec<&'static [&'static str]> {
         vec![&Self::COLUMNS[..5]]
     }
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
 }
 
 /// Three arms; "Slow" trains with another rate, so it is a batch class of its own when
