@@ -3,78 +3,39 @@
 //! claims, a second call trains nothing and rewrites the same report, `--local-rule` adds the
 //! local rule's runs and the seed's claims (and resumes too), and bad flags are refused with a
 //! clear message.
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn dale(args: &[&str], out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .env(
-            "NEUROGEN_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-cache"),
-        )
-        .args(["reproduce", "dale", "--out"])
-        .arg(out)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::study::{
+    copy_into, fashion_mnist_or_skip, idx_files, refuses_bad_flags, reproduce,
+    smoke_runs_and_resumes, text, CUDA, EPOCHS, MNIST_WITHOUT_DATA, NO_SUCH_DATA, ONE_REPEAT,
+};
 
 #[test]
 fn dale_runs_at_smoke_scale_and_resumes() {
-    let Some(data) = neurogen_testkit::data::or_skip(
-        neurogen_data::fashion_mnist_dir(),
-        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
-    ) else {
+    let Some(data) = fashion_mnist_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let data = data.display().to_string();
     let args = ["--scale", "smoke", "--data", data.as_str()];
-    let first = dale(&args, &out);
-    assert!(first.status.success(), "{}", text(&first));
-    assert!(
-        text(&first).contains("6 of 6 runs recorded"),
-        "{}",
-        text(&first)
-    );
-    let dir = out.join("dale");
-    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    for want in [
-        "| DANNs learn as well as standard networks (DANN vs MLP) |",
-        "| ColumnEI learns worse than standard networks (ColumnEI vs MLP) |",
-    ] {
-        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
-    }
-    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7, "{csv}");
+    let dir = smoke_runs_and_resumes(
+        "dale",
+        &args,
+        &out,
+        6,
+        &[
+            "| DANNs learn as well as standard networks (DANN vs MLP) |",
+            "| ColumnEI learns worse than standard networks (ColumnEI vs MLP) |",
+        ],
+    )
+    .dir;
     assert!(dir.join("plausibility/dann-r01.json").is_file());
-
-    let again = dale(&args, &out);
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        !text(&again).contains("training "),
-        "the second call trains nothing:\n{}",
-        text(&again)
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("report.md")).unwrap(),
-        report
-    );
-    assert_eq!(std::fs::read_to_string(dir.join("runs.csv")).unwrap(), csv);
 
     // --local-rule adds only the local rule's two runs to the recorded ones, and the seed's
     // claims to the report; a second call resumes.
     let args = ["--scale", "smoke", "--local-rule", "--data", data.as_str()];
-    let local = dale(&args, &out);
+    let local = reproduce("dale", &args, &out);
     assert!(local.status.success(), "{}", text(&local));
     assert!(
         text(&local).contains("6 of 8 runs recorded")
@@ -92,7 +53,7 @@ fn dale_runs_at_smoke_scale_and_resumes() {
         assert!(report.contains(want), "report lacks {want:?}:\n{report}");
     }
     assert!(dir.join("plausibility/localrule-r01.json").is_file());
-    let again = dale(&args, &out);
+    let again = reproduce("dale", &args, &out);
     assert!(again.status.success(), "{}", text(&again));
     assert!(!text(&again).contains("training "), "{}", text(&again));
     assert_eq!(
@@ -103,33 +64,17 @@ fn dale_runs_at_smoke_scale_and_resumes() {
 
 #[test]
 fn bad_dale_flags_are_refused_with_a_clear_message() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    for (args, want) in [
-        (&["--scale", "paper"][..], "has scales smoke and quick"),
-        (
-            &["--scale", "smoke", "--repeats", "1"][..],
-            "--repeats must be at least 2",
-        ),
-        (
-            &["--scale", "smoke", "--device", "cuda"][..],
-            "runs on the CPU",
-        ),
-        (
-            &["--scale", "smoke", "--data", "/no/such/dir"][..],
-            "no such file or directory",
-        ),
-        (&["--scale", "smoke", "--epochs", "3"][..], "--epochs"),
-        (
-            &["--scale", "smoke", "--dataset", "mnist"][..],
-            "--dataset mnist needs --data DIR with MNIST's IDX files",
-        ),
-    ] {
-        let o = dale(args, &out);
-        assert!(!o.status.success(), "{args:?} was accepted");
-        assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
-    }
-    assert!(!out.join("dale/runs.csv").exists());
+    refuses_bad_flags(
+        "dale",
+        &[
+            (&["--scale", "paper"][..], "has scales smoke and quick"),
+            ONE_REPEAT,
+            CUDA,
+            NO_SUCH_DATA,
+            EPOCHS,
+            MNIST_WITHOUT_DATA,
+        ],
+    );
 }
 
 /// `--dataset mnist` reads MNIST's IDX files from `--data` (here Fashion-MNIST's files under
@@ -138,22 +83,13 @@ fn bad_dale_flags_are_refused_with_a_clear_message() {
 /// files is refused with an error naming it.
 #[test]
 fn dale_reads_mnist_idx_files_from_data() {
-    let Some(fashion) = neurogen_testkit::data::or_skip(
-        neurogen_data::fashion_mnist_dir(),
-        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
-    ) else {
+    let Some(fashion) = fashion_mnist_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let mnist = tmp.path().join("mnist");
     std::fs::create_dir(&mnist).unwrap();
-    let mut files: Vec<_> = std::fs::read_dir(&fashion)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("-ubyte"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 4, "{files:?}");
+    let files = idx_files(&fashion);
     // Only the training images: the error names the first missing file.
     let train_images = files
         .iter()
@@ -164,7 +100,7 @@ fn dale_reads_mnist_idx_files_from_data() {
                 .starts_with("train-images")
         })
         .unwrap();
-    std::fs::copy(train_images, mnist.join(train_images.file_name().unwrap())).unwrap();
+    copy_into(std::slice::from_ref(train_images), &mnist);
     let out = tmp.path().join("out");
     let m = mnist.display().to_string();
     let args = [
@@ -175,13 +111,11 @@ fn dale_reads_mnist_idx_files_from_data() {
         "--data",
         m.as_str(),
     ];
-    let o = dale(&args, &out);
+    let o = reproduce("dale", &args, &out);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("train-labels-idx1-ubyte"), "{}", text(&o));
-    for f in &files {
-        std::fs::copy(f, mnist.join(f.file_name().unwrap())).unwrap();
-    }
-    let o = dale(&args, &out);
+    copy_into(&files, &mnist);
+    let o = reproduce("dale", &args, &out);
     assert!(o.status.success(), "{}", text(&o));
     let report = std::fs::read_to_string(out.join("dale/report.md")).unwrap();
     assert!(

@@ -2,109 +2,54 @@
 //! with a message when the IDX files are absent): every run is recorded, the report decides both
 //! claims, a second call trains nothing and rewrites the same report, and bad flags are refused
 //! with a clear message.
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn gevb(args: &[&str], out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .env(
-            "NEUROGEN_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("neurogen-cache"),
-        )
-        .args(["reproduce", "gevb", "--out"])
-        .arg(out)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::study::{
+    fashion_mnist_or_skip, refuses_bad_flags, reproduce, smoke_runs_and_resumes, text, CUDA,
+    NO_SUCH_DATA, ONE_REPEAT,
+};
 
 #[test]
 fn gevb_runs_at_smoke_scale_and_resumes() {
-    let Some(data) = neurogen_testkit::data::or_skip(
-        neurogen_data::fashion_mnist_dir(),
-        "no Fashion-MNIST (package dataset-fashion-mnist or $NEUROGEN_FASHION_MNIST)",
-    ) else {
+    let Some(data) = fashion_mnist_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
     let data = data.display().to_string();
-    let args = ["--scale", "smoke", "--data", data.as_str()];
-    let first = gevb(&args, &out);
-    assert!(first.status.success(), "{}", text(&first));
-    assert!(
-        text(&first).contains("6 of 6 runs recorded"),
-        "{}",
-        text(&first)
+    smoke_runs_and_resumes(
+        "gevb",
+        &["--scale", "smoke", "--data", data.as_str()],
+        &tmp.path().join("out"),
+        6,
+        &[
+            "| GEVB+ learns as well as BP+ in vectorized nets (GEVB+ vs BP+) |",
+            "| GEVB+ in vectorized nets learns better than DFA+ in conventional nets (GEVB+ vs DFA+) |",
+        ],
     );
-    let dir = out.join("gevb");
-    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    for want in [
-        "| GEVB+ learns as well as BP+ in vectorized nets (GEVB+ vs BP+) |",
-        "| GEVB+ in vectorized nets learns better than DFA+ in conventional nets (GEVB+ vs DFA+) |",
-    ] {
-        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
-    }
-    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7, "{csv}");
-
-    let again = gevb(&args, &out);
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        !text(&again).contains("training "),
-        "the second call trains nothing:\n{}",
-        text(&again)
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("report.md")).unwrap(),
-        report
-    );
-    assert_eq!(std::fs::read_to_string(dir.join("runs.csv")).unwrap(), csv);
 }
 
 #[test]
 fn bad_gevb_flags_are_refused_with_a_clear_message() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    for (args, want) in [
-        (&["--scale", "paper"][..], "has scales smoke and quick"),
-        (
-            &["--scale", "smoke", "--repeats", "1"][..],
-            "--repeats must be at least 2",
-        ),
-        (
-            &["--scale", "smoke", "--device", "cuda"][..],
-            "runs on the CPU",
-        ),
-        (
-            &["--scale", "smoke", "--data", "/no/such/dir"][..],
-            "no such file or directory",
-        ),
-        (
-            &["--scale", "smoke", "--mlp-data", "/tmp"][..],
-            "--mlp-data",
-        ),
-    ] {
-        let o = gevb(args, &out);
-        assert!(!o.status.success(), "{args:?} was accepted");
-        assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
-    }
-    assert!(!out.join("gevb/runs.csv").exists());
+    refuses_bad_flags(
+        "gevb",
+        &[
+            (&["--scale", "paper"][..], "has scales smoke and quick"),
+            ONE_REPEAT,
+            CUDA,
+            NO_SUCH_DATA,
+            (
+                &["--scale", "smoke", "--mlp-data", "/tmp"][..],
+                "--mlp-data",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn the_convolutional_arms_are_refused_at_quick_scale() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = gevb(&["--scale", "quick", "--conv"], &out);
+    let o = reproduce("gevb", &["--scale", "quick", "--conv"], &out);
     assert!(!o.status.success(), "--conv at quick scale was accepted");
     assert!(
         text(&o).contains("--conv runs at smoke scale only"),

@@ -12,12 +12,13 @@
 //! second call finds every run recorded and trains nothing.
 use std::path::{Path, PathBuf};
 
-use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value, Verdict};
+use neurogen_lab::claims::{decide, Claim, Expect, Value, Verdict};
 use neurogen_lab::events::{duration, Event, Observer};
 use neurogen_lab::report::Report;
 use neurogen_lab::schedule::{run_study, Options};
 use neurogen_lab::store::{Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::Summary;
 use serde::{Deserialize, Serialize};
 
 fn main() -> Result<(), BoxError> {
@@ -81,18 +82,8 @@ impl Row for PiRow {
         "abs_error",
     ];
     const WRITTEN_BY: &'static str = "the π study";
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    // `group`, `repeat`, `config_hash` and `status` read the fields of those names.
+    neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         format!(
             "{} r{}: π ≈ {:.4} (error {:.4})",
@@ -202,20 +193,12 @@ pub fn run(dir: &Path, observer: &mut dyn Observer) -> Result<Outcome, BoxError>
 
     // The study's metric, declared once: the engine's claims and report read it by key.
     const ABS_ERROR: Value = Value::new("abs_error", "absolute error", "", 4, false);
-    let mut obs = Samples::new();
-    let mut groups = Vec::new();
-    for arm in study.arms() {
-        let xs: Vec<(usize, f64)> = rows
-            .iter()
-            .filter(|r| r.group == arm.name && r.status == RunStatus::Ok)
-            .map(|r| (r.repeat, r.abs_error))
-            .collect();
-        obs.set(ABS_ERROR, &arm.name, &xs)?;
-        groups.push((
-            arm.name.clone(),
-            xs.iter().map(|&(_, x)| x).collect::<Vec<f64>>(),
-        ));
-    }
+    // Each arm's finished runs, for the claims (by repeat) and the report's table.
+    let names: Vec<String> = study.arms().into_iter().map(|a| a.name).collect();
+    let mut summary = Summary::new();
+    summary.tabulate(&[ABS_ERROR], &names, &rows, |r: &PiRow, _| {
+        Some(r.abs_error)
+    })?;
     // The claim, in its own direction: the many-sample arm is better (lower error).
     let claims = vec![Claim::welch(
         "More samples give a smaller error",
@@ -225,7 +208,7 @@ pub fn run(dir: &Path, observer: &mut dyn Observer) -> Result<Outcome, BoxError>
         "Few samples",
         Expect::Better,
     )];
-    let decided = decide(&obs, &claims, vec![])?;
+    let decided = decide(summary.samples(), &claims, vec![])?;
     let claim_holds = decided.iter().all(|(_, f)| f.verdict == Verdict::Holds);
 
     let mut rep = Report::new("A Monte-Carlo estimate of π");
@@ -233,7 +216,7 @@ pub fn run(dir: &Path, observer: &mut dyn Observer) -> Result<Outcome, BoxError>
         "Two arms of {REPEATS} repeats: {} and {} points in the unit square.",
         study.sizes[0], study.sizes[1]
     ));
-    rep.summary_table(ABS_ERROR.short, &groups);
+    summary.write_tables(&mut rep);
     rep.add_claims(decided);
     let report = rep.finish();
     neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;

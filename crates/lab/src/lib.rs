@@ -14,6 +14,7 @@ pub mod report;
 pub mod schedule;
 pub mod store;
 pub mod study;
+pub mod summary;
 
 pub use claims::{Claim, Value, Verdict};
 pub use events::{Event, Observer};

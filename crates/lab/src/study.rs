@@ -69,6 +69,48 @@ impl RunCx<'_> {
     pub fn note(&mut self, line: impl Into<String>) {
         self.observer.event(&Event::Note(line.into()));
     }
+
+    /// Trains the runs of `batch` one after the other, for a study whose batches hold one
+    /// run each or whose runs share nothing: for each spec a note `training GROUP rREPEAT`,
+    /// then `run(spec, dir, hash)`, where `hash` is the spec's [`RunSpec::hash`] for the
+    /// row's `config_hash`. The first error ends the batch.
+    ///
+    /// ```
+    /// use neurogen_lab::events::{Event, Recorder};
+    /// use neurogen_lab::study::{BoxError, RunCx, RunSpec};
+    /// # use serde::Serialize;
+    /// # #[derive(Clone, Serialize)]
+    /// # struct Spec { group: String, repeat: usize }
+    /// # impl RunSpec for Spec {
+    /// #     fn group(&self) -> &str { &self.group }
+    /// #     fn repeat(&self) -> usize { self.repeat }
+    /// # }
+    /// let batch = [Spec { group: "a".into(), repeat: 0 }, Spec { group: "a".into(), repeat: 1 }];
+    /// let mut events = Recorder::default();
+    /// let dir = std::env::temp_dir();
+    /// let mut cx = RunCx { dir: &dir, observer: &mut events };
+    /// let rows = cx.each_run(&batch, |spec, _dir, hash| {
+    ///     Ok::<_, BoxError>((spec.repeat, hash))
+    /// })?;
+    /// assert_eq!(rows[1], (1, batch[1].hash()?));
+    /// let notes = ["training a r0", "training a r1"].map(|n| Event::Note(n.into()));
+    /// assert_eq!(events.events, notes);
+    /// # Ok::<(), BoxError>(())
+    /// ```
+    pub fn each_run<S: RunSpec, R, E: Into<BoxError>>(
+        &mut self,
+        batch: &[S],
+        mut run: impl FnMut(&S, &Path, String) -> Result<R, E>,
+    ) -> Result<Vec<R>, BoxError> {
+        batch
+            .iter()
+            .map(|spec| {
+                self.note(format!("training {} r{}", spec.group(), spec.repeat()));
+                let hash = spec.hash()?;
+                run(spec, self.dir, hash).map_err(Into::into)
+            })
+            .collect()
+    }
 }
 
 /// A study: its arms, which of its runs may train together, and how to train them.

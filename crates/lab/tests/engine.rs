@@ -49,18 +49,7 @@ impl Row for Run {
     fn older_columns() -> Vec<&'static [&'static str]> {
         vec![&Self::COLUMNS[..5]]
     }
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
 }
 
 /// Three arms; "Slow" trains with another rate, so it is a batch class of its own when
@@ -524,4 +513,35 @@ fn recorded_rows_gather_a_study_split_over_several_stores() {
     let changed = repeat_major(&other.arms());
     let err = neurogen_lab::store::recorded_rows::<Spec, Run>(&files, &changed).unwrap_err();
     assert!(matches!(err, StoreError::ChangedConfig { .. }), "{err}");
+}
+
+/// `run_and_report` hands every row to the report, writes `report.md`, and on a second call
+/// trains nothing and writes the same report; a report that fails leaves no `report.md`.
+#[test]
+fn run_and_report_writes_the_report_of_every_row() {
+    use neurogen_lab::summary::run_and_report;
+    let dir = tempfile::tempdir().unwrap();
+    let report = |rows: &[Run]| -> Result<String, BoxError> {
+        Ok(format!("{} rows, first {}\n", rows.len(), rows[0].group))
+    };
+    let toy = Toy::new(2);
+    let out = run_and_report(&toy, dir.path(), &opts(1), &mut Silent, report).unwrap();
+    assert_eq!(out.rows.len(), 6);
+    assert_eq!(out.report, "6 rows, first Control\n");
+    let file = dir.path().join("report.md");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out.report);
+    let again = Toy::new(2);
+    let out2 = run_and_report(&again, dir.path(), &opts(1), &mut Silent, report).unwrap();
+    assert_eq!(again.trained_runs(), 0);
+    assert_eq!((out2.rows, out2.report), (out.rows, out.report));
+
+    let other = tempfile::tempdir().unwrap();
+    let err = run_and_report(&Toy::new(2), other.path(), &opts(1), &mut Silent, |_| {
+        Err("no report".into())
+    })
+    .err()
+    .unwrap();
+    assert_eq!(err.to_string(), "no report");
+    assert!(!other.path().join("report.md").exists());
+    assert!(other.path().join("runs.csv").exists());
 }

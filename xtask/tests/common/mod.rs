@@ -25,3 +25,4 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 pub mod runs;
+pub mod study;

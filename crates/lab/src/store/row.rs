@@ -79,3 +79,46 @@ pub trait Row: Serialize + DeserializeOwned + Clone {
         format!("{} r{}: {outcome}", self.group(), self.repeat())
     }
 }
+
+/// The four identity accessors of [`Row`] (`group`, `repeat`, `config_hash`, `status`) for a
+/// row struct whose fields have those names and types (`String`, `usize`, `String`,
+/// [`RunStatus`]); written inside the `impl Row` block.
+///
+/// ```
+/// use neurogen_lab::store::{Row, RunStatus};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone, Serialize, Deserialize)]
+/// struct Measured {
+///     group: String,
+///     repeat: usize,
+///     config_hash: String,
+///     status: RunStatus,
+///     score: Option<f64>,
+/// }
+///
+/// impl Row for Measured {
+///     const COLUMNS: &'static [&'static str] =
+///         &["group", "repeat", "config_hash", "status", "score"];
+///     neurogen_lab::row_identity!();
+/// }
+/// let m = Measured { group: "a".into(), repeat: 2, config_hash: "h".into(), status: RunStatus::Ok, score: None };
+/// assert_eq!((m.group(), m.repeat(), m.config_hash(), m.status()), ("a", 2, "h", RunStatus::Ok));
+/// ```
+#[macro_export]
+macro_rules! row_identity {
+    () => {
+        fn group(&self) -> &str {
+            &self.group
+        }
+        fn repeat(&self) -> usize {
+            self.repeat
+        }
+        fn config_hash(&self) -> &str {
+            &self.config_hash
+        }
+        fn status(&self) -> $crate::store::RunStatus {
+            self.status
+        }
+    };
+}

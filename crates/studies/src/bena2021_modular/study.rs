@@ -14,12 +14,13 @@
 use std::path::Path;
 
 use candle_core::Device;
-use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value};
+use neurogen_lab::claims::{decide, Claim, Expect, Value};
 use neurogen_lab::events::Observer;
 use neurogen_lab::report::Report;
-use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::schedule::Options;
 use neurogen_lab::store::{Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::{failed_runs, run_and_report, Summary};
 use serde::{Deserialize, Serialize};
 
 use neurogen_analysis::plot::{Curve, Labels, LinePlot};
@@ -312,18 +313,7 @@ impl Row for ModularRow {
             "message",
         ]]
     }
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match (self.accuracy, self.specialization) {
             (Some(a), Some(s)) => format!(
@@ -458,15 +448,12 @@ impl Study for ModularStudy {
         cx: &mut RunCx<'_>,
         batch: &[ModularSpec],
     ) -> std::result::Result<Vec<ModularRow>, BoxError> {
-        batch
-            .iter()
-            .map(|spec| {
-                cx.note(format!("training {} r{}", spec.group, spec.repeat));
-                let mut row = self.run_one(spec)?;
-                row.config_hash = spec.hash()?;
-                Ok(row)
+        cx.each_run(batch, |spec, _dir, config_hash| {
+            Ok::<_, BoxError>(ModularRow {
+                config_hash,
+                ..self.run_one(spec)?
             })
-            .collect()
+        })
     }
 }
 
@@ -494,13 +481,8 @@ pub const MODULARITY_Q: Value = Value::new("q", "Newman's Q", "", 3, true);
 /// The fraction of interconnections p (the Spearman claim's x).
 pub const P: Value = Value::new("p", "interconnection fraction p", "", 4, false);
 
-/// What [`run`] produced.
-pub struct Outcome {
-    /// Every run's row.
-    pub rows: Vec<ModularRow>,
-    /// The report, also written to `DIR/report.md`.
-    pub report: String,
-}
+/// What [`run`] produced: every run's row and the report.
+pub type Outcome = neurogen_lab::summary::Outcome<ModularRow>;
 
 /// Runs `study` into `dir` (resuming what is recorded there), decides the paper's claims and
 /// writes `dir/report.md` atomically. `data_source` names where the images came from.
@@ -510,11 +492,10 @@ pub fn run(
     data_source: &str,
     observer: &mut dyn Observer,
 ) -> std::result::Result<Outcome, BoxError> {
-    let rows = run_study(study, dir, &Options { max_batch: 1 }, observer)?;
-    neurogen_lab::plot::save_plot(dir, PLOT_STEM, &plot(study.settings(), &rows)?)?;
-    let report = report(study.settings(), &rows, data_source)?;
-    neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
-    Ok(Outcome { rows, report })
+    run_and_report(study, dir, &Options { max_batch: 1 }, observer, |rows| {
+        neurogen_lab::plot::save_plot(dir, PLOT_STEM, &plot(study.settings(), rows)?)?;
+        report(study.settings(), rows, data_source)
+    })
 }
 
 /// The value `key` of a row (`p` for any other key).
@@ -644,23 +625,12 @@ pub fn report(
 ) -> std::result::Result<String, BoxError> {
     let levels = settings.levels()?;
     let names: Vec<String> = levels.iter().map(|&p| group_name(p)).collect();
-    let mut obs = Samples::new();
-    let mut tables = Vec::new();
-    for value in [ACCURACY, MODULARITY_Q, SPECIALIZATION, BOTTLENECK, MASK, P] {
-        let mut groups = Vec::new();
-        for name in &names {
-            let xs: Vec<(usize, f64)> = rows
-                .iter()
-                .filter(|r| &r.group == name && r.status == RunStatus::Ok)
-                .filter_map(|r| value_of(r, value.key).map(|v| (r.repeat, v)))
-                .collect();
-            obs.set(value, name, &xs)?;
-            groups.push((name.clone(), xs.iter().map(|&(_, x)| x).collect()));
-        }
-        if value.key != "p" {
-            tables.push((value, groups));
-        }
-    }
+    let measure = |r: &ModularRow, value: Value| value_of(r, value.key);
+    let mut summary = Summary::new();
+    let tabled = [ACCURACY, MODULARITY_Q, SPECIALIZATION, BOTTLENECK, MASK];
+    summary.tabulate(&tabled, &names, rows, measure)?;
+    // p is the Spearman claims' x, not a table.
+    summary.record(P, &names, rows, measure)?;
     let (sparsest, dense) = (&names[0], &names[names.len() - 1]);
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut claims = Vec::new();
@@ -691,7 +661,7 @@ pub fn report(
             true,
         ));
     }
-    let decided = decide(&obs, &claims, vec![])?;
+    let decided = decide(summary.samples(), &claims, vec![])?;
     let s = settings;
     let m = MetricSettings::default();
     let mut rep = Report::new(
@@ -750,20 +720,10 @@ pub fn report(
         m.supermask.epochs,
     ));
     rep.para(&format!("Data: {data_source}"));
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
-        .collect();
-    if !failed.is_empty() {
-        rep.para(&format!(
-            "Failed runs, left out of every table and test: {}.",
-            failed.join("; ")
-        ));
+    if let Some(failed) = failed_runs(rows, |r| &r.message) {
+        rep.para(&failed);
     }
-    for (value, groups) in &tables {
-        rep.summary_table(value.short, groups);
-    }
+    summary.write_tables(&mut rep);
     rep.figure(
         &format!("{PLOT_STEM}.svg"),
         "The three specialization metrics against log10 p, mean ± SD over seeds",

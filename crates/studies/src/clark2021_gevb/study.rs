@@ -17,12 +17,13 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value};
+use neurogen_lab::claims::{decide, Claim, Expect, Value};
 use neurogen_lab::events::Observer;
 use neurogen_lab::report::Report;
-use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::schedule::Options;
 use neurogen_lab::store::{Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::{failed_runs, run_and_report, Summary};
 use serde::{Deserialize, Serialize};
 
 use super::cnn::{ConvNet, ConvNetConfig};
@@ -328,18 +329,7 @@ impl Row for GevbRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce gevb";
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.test_accuracy {
             Some(a) => format!(
@@ -597,15 +587,12 @@ impl Study for GevbStudy {
         cx: &mut RunCx<'_>,
         batch: &[GevbSpec],
     ) -> std::result::Result<Vec<GevbRow>, BoxError> {
-        batch
-            .iter()
-            .map(|spec| {
-                cx.note(format!("training {} r{}", spec.group, spec.repeat));
-                let mut row = self.run_one(spec, cx.dir)?;
-                row.config_hash = spec.hash()?;
-                Ok(row)
+        cx.each_run(batch, |spec, dir, config_hash| {
+            Ok::<_, BoxError>(GevbRow {
+                config_hash,
+                ..self.run_one(spec, dir)?
             })
-            .collect()
+        })
     }
 }
 
@@ -616,13 +603,8 @@ pub const TRAIN_LOSS: Value = Value::new("train_loss", "training loss", "", 4, f
 /// Wall time of a run, reported beside it.
 pub const SECONDS: Value = Value::new("seconds", "seconds per run", "s", 1, false);
 
-/// What [`run`] produced.
-pub struct Outcome {
-    /// Every run's row.
-    pub rows: Vec<GevbRow>,
-    /// The report, also written to `DIR/report.md`.
-    pub report: String,
-}
+/// What [`run`] produced: every run's row and the report.
+pub type Outcome = neurogen_lab::summary::Outcome<GevbRow>;
 
 /// Runs `study` into `dir` (resuming what is recorded there), decides the paper's claims and
 /// writes `dir/report.md` atomically. `data_source` names where the images came from (the
@@ -633,10 +615,18 @@ pub fn run(
     data_source: &str,
     observer: &mut dyn Observer,
 ) -> std::result::Result<Outcome, BoxError> {
-    let rows = run_study(study, dir, &Options { max_batch: 1 }, observer)?;
-    let report = report(study.settings(), &rows, dir, data_source)?;
-    neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
-    Ok(Outcome { rows, report })
+    run_and_report(study, dir, &Options { max_batch: 1 }, observer, |rows| {
+        report(study.settings(), rows, dir, data_source)
+    })
+}
+
+/// The row's measure `value` (one of the study's [`Value`]s; the seconds for any other).
+fn row_value(r: &GevbRow, value: Value) -> Option<f64> {
+    match value.key {
+        "test_accuracy" => r.test_accuracy,
+        "train_loss" => r.train_loss,
+        _ => Some(r.seconds),
+    }
 }
 
 /// The report of `rows` (the study's `runs.csv`) run with `settings`, with the alignment the
@@ -647,32 +637,14 @@ pub fn report(
     dir: &Path,
     data_source: &str,
 ) -> std::result::Result<String, BoxError> {
-    let mut obs = Samples::new();
-    let mut tables = Vec::new();
-    for value in [TEST_ACCURACY, TRAIN_LOSS, SECONDS] {
-        let mut groups = Vec::new();
-        for arm in settings.arms() {
-            let name = arm.name();
-            let xs: Vec<(usize, f64)> = rows
-                .iter()
-                .filter(|r| r.group == name && r.status == RunStatus::Ok)
-                .filter_map(|r| {
-                    let v = match value.key {
-                        "test_accuracy" => r.test_accuracy,
-                        "train_loss" => r.train_loss,
-                        _ => Some(r.seconds),
-                    };
-                    v.map(|v| (r.repeat, v))
-                })
-                .collect();
-            obs.set(value, name, &xs)?;
-            groups.push((
-                name.to_string(),
-                xs.iter().map(|&(_, x)| x).collect::<Vec<f64>>(),
-            ));
-        }
-        tables.push((value, groups));
-    }
+    let names: Vec<&str> = settings.arms().into_iter().map(GevbArm::name).collect();
+    let mut summary = Summary::new();
+    summary.tabulate(
+        &[TEST_ACCURACY, TRAIN_LOSS, SECONDS],
+        &names,
+        rows,
+        row_value,
+    )?;
     let mut claims = vec![
         Claim::welch(
             "GEVB+ learns as well as BP+ in vectorized nets (GEVB+ vs BP+)",
@@ -760,24 +732,15 @@ pub fn report(
         ));
     }
     rep.para(&format!("Data: {data_source}"));
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
-        .collect();
-    if !failed.is_empty() {
-        rep.para(&format!(
-            "Failed runs, left out of every table and test: {}.",
-            failed.join("; ")
-        ));
+    if let Some(failed) = failed_runs(rows, |r| &r.message) {
+        rep.para(&failed);
     }
-    for (value, groups) in &tables {
-        rep.summary_table(value.short, groups);
-    }
+    summary.write_tables(&mut rep);
     let mut side = String::from(
         "| arm | published test error % (dataset) | ours: test error % (Fashion-MNIST), mean [95 % CI] | n |\n|---|---|---|---|\n",
     );
-    for (arm, (_, accs)) in s.arms().into_iter().zip(&tables[0].1) {
+    let accuracies = summary.table(TEST_ACCURACY).into_iter().flatten();
+    for (arm, (_, accs)) in s.arms().into_iter().zip(accuracies) {
         let (published, dataset) = arm.published_error();
         let errors: Vec<f64> = accs.iter().map(|a| 100.0 * (1.0 - a)).collect();
         let ours = match neurogen_analysis::stats::summarize(&errors) {
@@ -815,9 +778,9 @@ pub fn report(
         dir,
         &measured,
         GevbArm::GevbVec.name(),
-        &mut obs,
+        summary.samples_mut(),
     )?);
-    let decided = decide(&obs, &claims, vec![])?;
+    let decided = decide(summary.samples(), &claims, vec![])?;
     rep.add_claims(decided);
     Ok(rep.finish())
 }

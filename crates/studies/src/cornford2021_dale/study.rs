@@ -22,12 +22,13 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value};
+use neurogen_lab::claims::{decide, Claim, Expect, Value};
 use neurogen_lab::events::Observer;
 use neurogen_lab::report::Report;
-use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::schedule::Options;
 use neurogen_lab::store::{stem, Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::{failed_runs, run_and_report, Summary};
 use neurogen_learners::Learner;
 use serde::{Deserialize, Serialize};
 
@@ -369,18 +370,7 @@ impl Row for DaleRow {
             "message",
         ]]
     }
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.test_accuracy {
             Some(a) => format!(
@@ -724,15 +714,12 @@ impl Study for DaleStudy {
         cx: &mut RunCx<'_>,
         batch: &[DaleSpec],
     ) -> std::result::Result<Vec<DaleRow>, BoxError> {
-        batch
-            .iter()
-            .map(|spec| {
-                cx.note(format!("training {} r{}", spec.group, spec.repeat));
-                let mut row = self.run_one(cx.dir, spec)?;
-                row.config_hash = spec.hash()?;
-                Ok(row)
+        cx.each_run(batch, |spec, dir, config_hash| {
+            Ok::<_, BoxError>(DaleRow {
+                config_hash,
+                ..self.run_one(dir, spec)?
             })
-            .collect()
+        })
     }
 }
 
@@ -829,13 +816,8 @@ pub fn seed_claims() -> Vec<Claim> {
     ]
 }
 
-/// What [`run`] produced.
-pub struct Outcome {
-    /// Every run's row.
-    pub rows: Vec<DaleRow>,
-    /// The report, also written to `DIR/report.md`.
-    pub report: String,
-}
+/// What [`run`] produced: every run's row and the report.
+pub type Outcome = neurogen_lab::summary::Outcome<DaleRow>;
 
 /// Runs `study` into `dir` (resuming what is recorded there), decides the paper's claims and
 /// writes `dir/report.md` atomically. `data_source` names where the images came from (the
@@ -846,10 +828,9 @@ pub fn run(
     data_source: &str,
     observer: &mut dyn Observer,
 ) -> std::result::Result<Outcome, BoxError> {
-    let rows = run_study(study, dir, &Options { max_batch: 1 }, observer)?;
-    let report = report(study.settings(), &rows, data_source)?;
-    neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
-    Ok(Outcome { rows, report })
+    run_and_report(study, dir, &Options { max_batch: 1 }, observer, |rows| {
+        report(study.settings(), rows, data_source)
+    })
 }
 
 /// The report of `rows` (the study's `runs.csv`) run with `settings`.
@@ -878,22 +859,11 @@ pub fn report(
         .filter(|&v| rows.iter().filter(ok).any(|r| measure(r, v).is_some()))
         .collect();
     values.extend(shown.iter().copied());
-    let mut obs = Samples::new();
-    let mut tables = Vec::new();
+    let mut summary = Summary::new();
     for value in values.iter().copied().chain(added) {
-        let mut groups = Vec::new();
-        for &name in &names {
-            let xs: Vec<(usize, f64)> = rows
-                .iter()
-                .filter(|r| r.group == name)
-                .filter(ok)
-                .filter_map(|r| measure(r, value).map(|v| (r.repeat, v)))
-                .collect();
-            obs.set(value, name, &xs)?;
-            groups.push((name.to_string(), xs.iter().map(|&(_, x)| x).collect()));
-        }
-        if values.contains(&value) && !tables.iter().any(|(v, _)| *v == value) {
-            tables.push((value, groups));
+        let groups = summary.record(value, &names, rows, measure)?;
+        if values.contains(&value) {
+            summary.add_table(value, groups);
         }
     }
     let claims = vec![
@@ -919,7 +889,7 @@ pub fn report(
     } else {
         claims
     };
-    let decided = decide(&obs, &claims, vec![])?;
+    let decided = decide(summary.samples(), &claims, vec![])?;
     let s = settings;
     let mut rep = Report::new(if has_local {
         "Dale's principle: MLP, DANN and ColumnEI (Cornford et al., ICLR 2021), and a local \
@@ -984,20 +954,10 @@ pub fn report(
         ));
     }
     rep.para(&format!("Data: {data_source}"));
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
-        .collect();
-    if !failed.is_empty() {
-        rep.para(&format!(
-            "Failed runs, left out of every table and test: {}.",
-            failed.join("; ")
-        ));
+    if let Some(failed) = failed_runs(rows, |r| &r.message) {
+        rep.para(&failed);
     }
-    for (value, groups) in &tables {
-        rep.summary_table(value.short, groups);
-    }
+    summary.write_tables(&mut rep);
     rep.add_claims(decided);
     Ok(rep.finish())
 }

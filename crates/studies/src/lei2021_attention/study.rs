@@ -31,12 +31,13 @@ use std::path::Path;
 
 use candle_core::Device;
 use neurogen_analysis::plot::{Curve, Labels, LinePlot};
-use neurogen_lab::claims::{decide, Claim, Expect, Samples, Value};
+use neurogen_lab::claims::{decide, Claim, Expect, Value};
 use neurogen_lab::events::Observer;
 use neurogen_lab::report::Report;
-use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::schedule::Options;
 use neurogen_lab::store::{slug, Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::{failed_runs, run_and_report, Summary};
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{trace_scenes, MaskGrid, SceneTrace};
@@ -273,18 +274,7 @@ impl Row for AttentionRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce attention";
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.accuracy {
             Some(a) => format!(
@@ -514,15 +504,12 @@ impl Study for AttentionStudy {
         cx: &mut RunCx<'_>,
         batch: &[AttentionSpec],
     ) -> std::result::Result<Vec<AttentionRow>, BoxError> {
-        batch
-            .iter()
-            .map(|spec| {
-                cx.note(format!("training {} r{}", spec.group, spec.repeat));
-                let mut row = self.run_one(cx.dir, spec)?;
-                row.config_hash = spec.hash()?;
-                Ok(row)
+        cx.each_run(batch, |spec, dir, config_hash| {
+            Ok::<_, BoxError>(AttentionRow {
+                config_hash,
+                ..self.run_one(dir, spec)?
             })
-            .collect()
+        })
     }
 }
 
@@ -568,13 +555,8 @@ pub const TUNING_R2: Value = Value::new("tuning_r2", "tuning fit R²", "", 3, tr
 /// Wall seconds of a run, reported beside them.
 pub const SECONDS: Value = Value::new("seconds", "seconds", "s", 1, false);
 
-/// What [`run`] produced.
-pub struct Outcome {
-    /// Every run's row.
-    pub rows: Vec<AttentionRow>,
-    /// The report, also written to `DIR/report.md`.
-    pub report: String,
-}
+/// What [`run`] produced: every run's row and the report.
+pub type Outcome = neurogen_lab::summary::Outcome<AttentionRow>;
 
 /// Runs `study` into `dir` (resuming what is recorded there), decides the paper's claims and
 /// writes `dir/report.md` atomically. `data_source` names where the images came from.
@@ -584,13 +566,13 @@ pub fn run(
     data_source: &str,
     observer: &mut dyn Observer,
 ) -> std::result::Result<Outcome, BoxError> {
-    let rows = run_study(study, dir, &Options { max_batch: 1 }, observer)?;
-    let report = report(study.settings(), &rows, data_source, dir)?;
-    neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
-    Ok(Outcome { rows, report })
+    run_and_report(study, dir, &Options { max_batch: 1 }, observer, |rows| {
+        report(study.settings(), rows, data_source, dir)
+    })
 }
 
-fn value_of(value: Value, r: &AttentionRow) -> Option<f64> {
+/// The row's measure `value` (one of the study's [`Value`]s; the seconds for any other).
+fn value_of(r: &AttentionRow, value: Value) -> Option<f64> {
     match value.key {
         "accuracy" => r.accuracy,
         "mask_attended" => r.mask_attended,
@@ -622,8 +604,7 @@ pub fn report(
     }
     let mut all_groups = gated_groups.clone();
     all_groups.push(CONTROL);
-    let mut obs = Samples::new();
-    let mut tables = Vec::new();
+    let mut summary = Summary::new();
     for value in [
         ACCURACY,
         MASK_ATTENDED,
@@ -643,19 +624,12 @@ pub fn report(
         } else {
             &gated_groups
         };
-        let mut groups = Vec::new();
-        for &name in &all_groups {
-            let xs: Vec<(usize, f64)> = rows
-                .iter()
-                .filter(|r| r.group == name && r.status == RunStatus::Ok)
-                .filter_map(|r| value_of(value, r).map(|v| (r.repeat, v)))
-                .collect();
-            obs.set(value, name, &xs)?;
-            if shown.contains(&name) {
-                groups.push((name.to_string(), xs.iter().map(|&(_, x)| x).collect()));
-            }
-        }
-        tables.push((value, groups));
+        let groups = summary.record(value, &all_groups, rows, value_of)?;
+        let groups = groups
+            .into_iter()
+            .filter(|(name, _)| shown.contains(&name.as_str()))
+            .collect();
+        summary.add_table(value, groups);
     }
     let mut claims = vec![Claim::welch(
         "Top-down gating beats the feed-forward control on accuracy (Gated vs FeedForward)",
@@ -698,7 +672,7 @@ pub fn report(
             Expect::Better,
         ),
     ]);
-    let decided = decide(&obs, &claims, vec![])?;
+    let decided = decide(summary.samples(), &claims, vec![])?;
     let s = settings;
     let mut rep = Report::new(
         "Object-based attention through internal gating (Lei, Benjamin & Kording 2021)",
@@ -739,16 +713,8 @@ pub fn report(
         s.repeats,
     ));
     rep.para(&format!("Data: {data_source}"));
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .map(|r| format!("{} r{} ({})", r.group, r.repeat, r.message))
-        .collect();
-    if !failed.is_empty() {
-        rep.para(&format!(
-            "Failed runs, left out of every table and test: {}.",
-            failed.join("; ")
-        ));
+    if let Some(failed) = failed_runs(rows, |r| &r.message) {
+        rep.para(&failed);
     }
     rep.para(
         "Measures. Inhibition: the mean input mask m1 the last iteration gated with, over the \
@@ -765,9 +731,7 @@ pub fn report(
          untrained network already shows conv2 above the input (the smoke scale does), and \
          the depth claim's test says less than its p-value suggests.",
     );
-    for (value, groups) in &tables {
-        rep.summary_table(value.short, groups);
-    }
+    summary.write_tables(&mut rep);
     for &g in &gated_groups {
         if let Some((r, traces)) = first_saved::<Vec<SceneTrace>>(dir, MASKS_DIR, g, rows) {
             let grid = MaskGrid::new(traces, &neurogen_data::FASHION_MNIST_CLASSES)?;

@@ -11,9 +11,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use neurogen_lab::events::Observer;
-use neurogen_lab::schedule::{run_study, Options};
+use neurogen_lab::schedule::Options;
 use neurogen_lab::store::{Row, RunStatus};
 use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+use neurogen_lab::summary::run_and_report;
 use neurogen_learners::harness::run_class_incremental;
 use neurogen_learners::{
     AGem, BackpropConfig, BackpropLearner, FlyConfig, FlyModel, GemConfig, HarnessConfig,
@@ -601,13 +602,8 @@ fn check_record(path: &Path, old: &FeatureRecord, new: &FeatureRecord) -> Result
     Ok(())
 }
 
-/// What [`run`] produced.
-pub struct Outcome {
-    /// Every run's row.
-    pub rows: Vec<FlyRow>,
-    /// The report, also written to `DIR/report.md`.
-    pub report: String,
-}
+/// What [`run`] produced: every run's row and the report.
+pub type Outcome = neurogen_lab::summary::Outcome<FlyRow>;
 
 /// Runs `study` into `dir` (resuming what `dir/runs.csv` records; a directory of the former
 /// format, `results.json`, is converted first, [`super::legacy::convert`]), draws
@@ -618,23 +614,22 @@ pub fn run(
     observer: &mut dyn Observer,
 ) -> std::result::Result<Outcome, BoxError> {
     super::legacy::convert(dir)?;
-    let rows = run_study(study, dir, &Options::default(), observer)?;
-    let record = read_record(dir)?;
-    let sources = report::Sources {
-        main: study.data.source.clone(),
-        fashion: study.data.fashion.as_ref().map(|f| f.1.clone()),
-    };
-    let plot = report::plot(dir, study.settings(), study.benchmark(), &rows)?;
-    let text = report::report(
-        study.settings(),
-        study.benchmark(),
-        &rows,
-        record.as_ref(),
-        &sources,
-        &plot,
-    )?;
-    neurogen_io::write_atomic(&dir.join("report.md"), text.as_bytes())?;
-    Ok(Outcome { rows, report: text })
+    run_and_report(study, dir, &Options::default(), observer, |rows| {
+        let record = read_record(dir)?;
+        let sources = report::Sources {
+            main: study.data.source.clone(),
+            fashion: study.data.fashion.as_ref().map(|f| f.1.clone()),
+        };
+        let plot = report::plot(dir, study.settings(), study.benchmark(), rows)?;
+        Ok(report::report(
+            study.settings(),
+            study.benchmark(),
+            rows,
+            record.as_ref(),
+            &sources,
+            &plot,
+        )?)
+    })
 }
 
 #[cfg(test)]
