@@ -4,6 +4,7 @@
 //! directories are read back (and resumed) with this code.
 use std::path::Path;
 
+use neurogen_lab::shard::MergeRow;
 use neurogen_lab::store::{read_rows, write_rows, Row, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +149,18 @@ impl Row for RunRecord {
             "{} r{}: {outcome}, {:.0} s",
             self.group, self.repeat, self.wall_seconds
         )
+    }
+}
+
+/// Merging shards ([`neurogen_lab::shard::merge`]): two recordings of a run agree when every
+/// column but the timing, the device's name and the replicas it trained with is equal; a
+/// successful run saved its checkpoint.
+impl MergeRow for RunRecord {
+    const VOLATILE_COLUMNS: &'static [&'static str] =
+        &["device", "wall_seconds", "images_per_second", "replicas"];
+
+    fn saved_files(&self) -> Vec<String> {
+        vec![self.checkpoint.clone()]
     }
 }
 
