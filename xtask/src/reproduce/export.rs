@@ -42,7 +42,12 @@ pub struct ExportArgs {
 }
 
 pub use neurogen_lab::export::Exported;
-use neurogen_lab::export::{ExportError, ExportRules, InterimReport};
+use neurogen_lab::export::{export_partial as partial, ExportError, ExportRules, InterimReport};
+use neurogen_studies::bena2021_modular::study::ModularRow;
+use neurogen_studies::clark2021_gevb::study::GevbRow;
+use neurogen_studies::cornford2021_dale::study::DaleRow;
+use neurogen_studies::lei2021_attention::study::AttentionRow;
+use neurogen_studies::shen2021_flymodel::FlyRow;
 
 /// What the paper's figures leave out of an export besides what the engine never exports
 /// (checkpoints, shards, interim reports, locks): nothing; their curves lose their
@@ -120,17 +125,31 @@ fn study_of(command: &str) -> &str {
 /// Copies the runs recorded so far in the unfinished figure directory `from` into `to` (as
 /// [`export`] does, without needing a report) and writes `to/RESUME.md`: how many runs it
 /// holds and the commands that continue the figure from them (`command`, as for [`export`]).
+/// The study `command` runs says how its `runs.csv` reads: a study on the engine alone
+/// (`flymodel`, `dale`, `gevb`, `modular`, `attention`) reads its own rows
+/// ([`study_resume_text`]); a figure, the CNN runner's ([`figure_partial`]).
 pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
     check_command(command)?;
     let figure = study_of(command);
-    if figure == FLYMODEL {
-        let resume = |runs: usize, _| super::flymodel::resume_text(from, command.trim(), runs, to);
-        let rules = super::flymodel::export_rules();
-        return neurogen_lab::export::export_partial::<neurogen_studies::shen2021_flymodel::FlyRow>(
-            from, to, &rules, resume,
-        )
-        .map_err(worded);
-    }
+    // The studies on the engine alone read their own rows; the figures (and single
+    // directions) the CNN runner's.
+    let own = |runs, _| study_resume_text(from, command.trim(), runs, to);
+    let plain = ExportRules::default();
+    let engine = match figure {
+        FLYMODEL => partial::<FlyRow>(from, to, &super::flymodel::export_rules(), own),
+        "dale" => partial::<DaleRow>(from, to, &plain, own),
+        "gevb" => partial::<GevbRow>(from, to, &plain, own),
+        "modular" => partial::<ModularRow>(from, to, &plain, own),
+        "attention" => partial::<AttentionRow>(from, to, &plain, own),
+        _ => return figure_partial(from, to, command),
+    };
+    engine.map_err(worded)
+}
+
+/// [`export_partial`] of a figure of the paper (or single directions): the CNN runner's rows,
+/// the figures' `RESUME.md`, and an interim report carried while it is current.
+fn figure_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
+    let figure = study_of(command);
     let resume = |runs: usize, carried_interim: bool| {
         let mut text = resume_text(figure, command.trim(), runs, to);
         if carried_interim {
@@ -142,13 +161,8 @@ pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<E
         }
         text
     };
-    let done = neurogen_lab::export::export_partial::<super::run::RunRecord>(
-        from,
-        to,
-        &figure_rules(),
-        resume,
-    )
-    .map_err(worded)?;
+    let done =
+        partial::<super::run::RunRecord>(from, to, &figure_rules(), resume).map_err(worded)?;
     if let InterimReport::Stale(report) = &done.interim {
         eprintln!(
             "{}: not carried, it is older than runs.csv (runs finished since it was written); `reproduce interim` rewrites it",
@@ -156,6 +170,44 @@ pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<E
         );
     }
     Ok(done)
+}
+
+/// The text of `RESUME.md` for a study on the engine alone (`flymodel`, `dale`, `gevb`,
+/// `modular`, `attention`), unfinished in `from`, exported to `dir` (which holds the exported
+/// files when this is called) with `runs` runs recorded by `command`: the copy command lists
+/// every exported file and folder, all of which the study reads back to resume and report.
+fn study_resume_text(from: &Path, command: &str, runs: usize, dir: &Path) -> String {
+    let name = from.file_name().map_or_else(
+        || study_of(command).to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    let mut carried: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    carried.sort();
+    let shown = dir.display();
+    let copied: Vec<String> = carried.iter().map(|f| format!("{shown}/{f}")).collect();
+    let listed: Vec<String> = carried.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        "# Unfinished: {name}, {runs} runs recorded\n\n\
+         Exported by `cargo xtask reproduce export --partial` while `{command}` was still\n\
+         running: {} of the runs finished so far (no report). This is not a result; it carries\n\
+         the work done to another checkout or machine. To continue (only the runs still missing\n\
+         are trained; runs are deterministic, so the finished study is the one a single\n\
+         uninterrupted run makes):\n\n\
+         ```sh\n\
+         mkdir -p OUT/{name} && cp -r {} OUT/{name}/\n\
+         cargo xtask {command} --out OUT\n\
+         ```\n\n\
+         Add `--data DATA` (and the study's other data flags) as the study ran with them; a run\n\
+         whose configuration differs from the recorded one is refused, not mixed in.\n",
+        listed.join(", "),
+        copied.join(" ")
+    )
 }
 
 /// The text of `RESUME.md` for an unfinished export of `figure` holding `runs` runs in `dir`.
@@ -414,7 +466,6 @@ mod tests {
     #[test]
     fn a_flymodel_directory_is_carried_with_its_own_rows_and_record() {
         use neurogen_lab::store::Row;
-        use neurogen_studies::shen2021_flymodel::FlyRow;
         let dir = tempfile::tempdir().unwrap();
         let fly = dir.path().join("flymodel-cifar10");
         std::fs::create_dir_all(fly.join("features")).unwrap();
@@ -442,7 +493,7 @@ mod tests {
         );
         assert!(
             resume.contains(&format!(
-                "cp {0}/runs.csv {0}/features.json OUT/flymodel-cifar10/",
+                "cp -r {0}/features.json {0}/log.txt {0}/runs.csv OUT/flymodel-cifar10/",
                 to.display()
             )) && resume.contains(&format!("cargo xtask {command} --out OUT")),
             "{resume}"
@@ -452,6 +503,32 @@ mod tests {
         std::fs::write(fly.join("runs.csv"), format!("{header}\n")).unwrap();
         let e = export_partial(&fly, &dir.path().join("x"), command).unwrap_err();
         assert!(format!("{e:#}").contains("not a runs.csv"), "{e:#}");
+    }
+
+    #[test]
+    fn every_study_on_the_engine_is_carried_with_its_own_rows() {
+        use neurogen_lab::store::Row;
+        let dir = tempfile::tempdir().unwrap();
+        for (study, columns) in [
+            ("dale", DaleRow::COLUMNS),
+            ("gevb", GevbRow::COLUMNS),
+            ("modular", ModularRow::COLUMNS),
+            ("attention", AttentionRow::COLUMNS),
+        ] {
+            let from = dir.path().join(study);
+            std::fs::create_dir_all(&from).unwrap();
+            std::fs::write(from.join("runs.csv"), format!("{}\n", columns.join(","))).unwrap();
+            let to = dir.path().join(format!("{study}-carried"));
+            let command = format!("reproduce {study} --scale smoke");
+            let done = export_partial(&from, &to, &command).unwrap();
+            assert_eq!((done.runs, done.files), (0, 2), "{study}");
+            let resume = std::fs::read_to_string(to.join("RESUME.md")).unwrap();
+            assert!(
+                resume.starts_with(&format!("# Unfinished: {study}, 0 runs recorded"))
+                    && resume.contains(&format!("cp -r {}/runs.csv OUT/{study}/", to.display())),
+                "{resume}"
+            );
+        }
     }
 
     /// Every file under `dir`, relative, with `/`.

@@ -188,33 +188,3 @@ pub fn export_rules() -> neurogen_lab::export::ExportRules {
         rewrite_json: Vec::new(),
     }
 }
-
-/// The text of `RESUME.md` for an unfinished FlyModel directory `from` exported to `dir`
-/// with `runs` runs recorded by `command`.
-pub fn resume_text(from: &Path, command: &str, runs: usize, dir: &Path) -> String {
-    let name = from
-        .file_name()
-        .map_or_else(|| "flymodel".into(), |n| n.to_string_lossy().to_string());
-    let record = fly::data::FEATURE_RECORD;
-    let shown = dir.display();
-    let copied = if dir.join(record).is_file() || from.join(record).is_file() {
-        format!("{shown}/runs.csv {shown}/{record}")
-    } else {
-        format!("{shown}/runs.csv")
-    };
-    format!(
-        "# Unfinished: {name}, {runs} runs recorded\n\n\
-         Exported by `cargo xtask reproduce export --partial` while `{command}` was still\n\
-         running: `runs.csv` of the runs finished so far, and `{record}` when the study\n\
-         prepared features (no report). This is not a result; it carries the work done to\n\
-         another checkout or machine. To continue (only the runs still missing are trained;\n\
-         runs are deterministic, so the finished study is the one a single uninterrupted run\n\
-         makes):\n\n\
-         ```sh\n\
-         mkdir -p OUT/{name} && cp {copied} OUT/{name}/\n\
-         cargo xtask {command} --out OUT\n\
-         ```\n\n\
-         Add `--data DATA` (and `--fashion-mnist DIR`) as the study ran with them; a run whose\n\
-         configuration differs from the recorded one is refused, not mixed in.\n"
-    )
-}

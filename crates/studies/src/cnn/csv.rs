@@ -152,7 +152,7 @@ impl Row for RunRecord {
     }
 }
 
-/// Merging shards ([`neurogen_lab::shard::merge`]): two recordings of a run agree when every
+/// Merging shards ([`neurogen_lab::shard::merge()`]): two recordings of a run agree when every
 /// column but the timing, the device's name and the replicas it trained with is equal; a
 /// successful run saved its checkpoint.
 impl MergeRow for RunRecord {

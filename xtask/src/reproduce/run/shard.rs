@@ -46,7 +46,7 @@ pub fn write_plan(
 
 /// Merges the shards of the figure in `fig_dir` (and its `runs.csv`, if any) into
 /// `fig_dir/runs.csv` and returns the rows of `specs`, in `specs`' order
-/// ([`neurogen_lab::shard::merge`], its refusals worded for `reproduce`: the flags to keep and
+/// ([`neurogen_lab::shard::merge()`], its refusals worded for `reproduce`: the flags to keep and
 /// the shard to rerun). The caller holds the figure's lock.
 pub fn merge(
     fig_dir: &Path,
