@@ -22,7 +22,7 @@
 //! assert_eq!(shard.dir_name(), "2-of-3");
 //! // Five batches, costs 5, 3, 3, 2, 1, over two shards: the costliest first, each to the
 //! // least-loaded shard.
-//! assert_eq!(assign(&[5, 3, 3, 2, 1], 2), vec![0, 1, 1, 0, 0]);
+//! assert_eq!(assign(&[5, 3, 3, 2, 1], 2), vec![0, 1, 1, 0, 1]);
 //! # Ok::<(), neurogen_lab::shard::ParseShardError>(())
 //! ```
 use std::fmt;
