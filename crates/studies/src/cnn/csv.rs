@@ -245,6 +245,21 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_compares_every_column_but_timing_device_and_replicas() {
+        // The columns a run's results determine: all but these four, as before the merge
+        // moved into the engine.
+        let volatile = <RunRecord as MergeRow>::VOLATILE_COLUMNS;
+        assert!(
+            volatile.iter().all(|c| RUNS_COLUMNS.contains(c)),
+            "{volatile:?}"
+        );
+        assert_eq!(
+            volatile,
+            ["device", "wall_seconds", "images_per_second", "replicas"]
+        );
+    }
+
+    #[test]
     fn status_is_written_as_ok_or_failed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
