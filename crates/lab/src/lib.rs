@@ -9,9 +9,11 @@
 
 pub mod claims;
 pub mod events;
+pub mod export;
 pub mod plot;
 pub mod report;
 pub mod schedule;
+pub mod shard;
 pub mod store;
 pub mod study;
 pub mod summary;

@@ -16,12 +16,12 @@
 //! into `OUT/figN` and rerunning the figure's command trains only the runs still missing. An
 //! interim report (`reproduce interim`, in `OUT/figN/interim/`) is carried with them when it
 //! was written after the last recorded run, so that it describes exactly the carried runs.
+//!
+//! The copying is the engine's ([`neurogen_lab::export`]); this module adds the command line,
+//! the check of `--command`, the text of `RESUME.md` and the curves' event logs.
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
-
-use crate::common::write_json_atomic;
 
 /// Arguments of `reproduce export`.
 #[derive(Args, Debug)]
@@ -41,21 +41,22 @@ pub struct ExportArgs {
     pub partial: bool,
 }
 
-/// Directories of a figure's output that are not exported (an interim report only with
-/// `--partial`, and only when it is newer than `runs.csv`).
-const SKIPPED_DIRS: [&str; 3] = ["checkpoints", "shards", super::INTERIM_DIR];
+pub use neurogen_lab::export::Exported;
+use neurogen_lab::export::{export_partial as partial, ExportError, ExportRules, InterimReport};
+use neurogen_studies::bena2021_modular::study::ModularRow;
+use neurogen_studies::clark2021_gevb::study::GevbRow;
+use neurogen_studies::cornford2021_dale::study::DaleRow;
+use neurogen_studies::lei2021_attention::study::AttentionRow;
+use neurogen_studies::shen2021_flymodel::FlyRow;
 
-/// What [`export`] wrote.
-#[derive(Debug, Default, PartialEq)]
-pub struct Exported {
-    /// Files written (`command.txt` included).
-    pub files: usize,
-    /// Their size in bytes.
-    pub bytes: u64,
-    /// Neurogenesis events dropped from the curves.
-    pub events_dropped: usize,
-    /// Runs recorded in the exported `runs.csv`.
-    pub runs: usize,
+/// What the paper's figures leave out of an export besides what the engine never exports
+/// (checkpoints, shards, interim reports, locks): nothing; their curves lose their
+/// neurogenesis event logs ([`drop_event_logs`]).
+fn figure_rules() -> ExportRules {
+    ExportRules {
+        skip_dirs: Vec::new(),
+        rewrite_json: vec![("curves".into(), drop_event_logs)],
+    }
 }
 
 /// Runs `reproduce export`, printing what it wrote.
@@ -76,73 +77,137 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         },
         done.files,
         done.bytes as f64 / 1e6,
-        done.events_dropped
+        done.dropped
     );
     Ok(())
+}
+
+/// The engine's refusals, worded for `reproduce` where they concern its flags.
+fn worded(e: ExportError) -> anyhow::Error {
+    match e {
+        ExportError::Unfinished { dir, missing } => anyhow::anyhow!(
+            "{} has no {missing}: export a figure's directory after its `reproduce` has finished (e.g. out/fig2), or pass --partial to carry an unfinished one",
+            dir.display()
+        ),
+        ExportError::NothingRecorded { dir } => anyhow::anyhow!(
+            "{} has no runs.csv: no run of this figure has finished yet, there is nothing to carry",
+            dir.display()
+        ),
+        ExportError::Inside { from, to } => anyhow::anyhow!(
+            "{} is inside {}: export to a directory outside the figure's",
+            to.display(),
+            from.display()
+        ),
+        e => e.into(),
+    }
 }
 
 /// Copies the results of the figure directory `from` into `to` (see the module
 /// documentation) and writes `command` to `to/command.txt`.
 pub fn export(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
     check_command(command)?;
-    for needed in ["runs.csv", "report.md"] {
-        anyhow::ensure!(
-            from.join(needed).is_file(),
-            "{} has no {needed}: export a figure's directory after its `reproduce` has finished (e.g. out/fig2), or pass --partial to carry an unfinished one",
-            from.display()
-        );
-    }
-    let mut done = copy_results(from, to)?;
-    let text = format!("{}\n", command.trim());
-    neurogen_io::write_atomic(&to.join("command.txt"), text.as_bytes())?;
-    done.files += 1;
-    done.bytes += text.len() as u64;
-    Ok(done)
+    let rules = match study_of(command) {
+        FLYMODEL => super::flymodel::export_rules(),
+        _ => figure_rules(),
+    };
+    neurogen_lab::export::export(from, to, command, &rules).map_err(worded)
+}
+
+/// The study `reproduce flymodel` (its rows are [`neurogen_studies::shen2021_flymodel::FlyRow`],
+/// not the figures').
+const FLYMODEL: &str = "flymodel";
+
+/// The study a checked `--command` runs (its second word: `fig2`, `flymodel`, ...).
+fn study_of(command: &str) -> &str {
+    command.split_whitespace().nth(1).unwrap_or("figN")
 }
 
 /// Copies the runs recorded so far in the unfinished figure directory `from` into `to` (as
 /// [`export`] does, without needing a report) and writes `to/RESUME.md`: how many runs it
 /// holds and the commands that continue the figure from them (`command`, as for [`export`]).
+/// The study `command` runs says how its `runs.csv` reads: a study on the engine alone
+/// (`flymodel`, `dale`, `gevb`, `modular`, `attention`) reads its own rows
+/// ([`study_resume_text`]); a figure, the CNN runner's ([`figure_partial`]).
 pub fn export_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
     check_command(command)?;
-    anyhow::ensure!(
-        from.join("runs.csv").is_file(),
-        "{} has no runs.csv: no run of this figure has finished yet, there is nothing to carry",
-        from.display()
-    );
-    // Read before copying: a damaged runs.csv is reported, not carried.
-    let runs = super::run::read_runs(&from.join("runs.csv"))?.len();
-    let mut done = copy_results(from, to)?;
-    done.runs = runs;
-    let interim = from.join(super::INTERIM_DIR);
-    let carried_interim = if interim.join("report.md").is_file() {
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
-        let fresh = modified(&interim.join("report.md"))? >= modified(&from.join("runs.csv"))?;
-        if fresh {
-            copy_dir(&interim, &to.join(super::INTERIM_DIR), false, &mut done)?;
-        } else {
-            eprintln!(
-                "{}: not carried, it is older than runs.csv (runs finished since it was written); `reproduce interim` rewrites it",
-                interim.join("report.md").display()
-            );
-        }
-        fresh
-    } else {
-        false
+    let figure = study_of(command);
+    // The studies on the engine alone read their own rows; the figures (and single
+    // directions) the CNN runner's.
+    let own = |runs, _| study_resume_text(from, command.trim(), runs, to);
+    let plain = ExportRules::default();
+    let engine = match figure {
+        FLYMODEL => partial::<FlyRow>(from, to, &super::flymodel::export_rules(), own),
+        "dale" => partial::<DaleRow>(from, to, &plain, own),
+        "gevb" => partial::<GevbRow>(from, to, &plain, own),
+        "modular" => partial::<ModularRow>(from, to, &plain, own),
+        "attention" => partial::<AttentionRow>(from, to, &plain, own),
+        _ => return figure_partial(from, to, command),
     };
-    let figure = command.split_whitespace().nth(1).unwrap_or("figN");
-    let mut text = resume_text(figure, command.trim(), runs, to);
-    if carried_interim {
-        text.push_str(&format!(
-            "\n`{}/report.md` is an interim report of these {runs} runs (`cargo xtask reproduce interim {} --data DATA --out OUT`): statistics of the runs so far, not a result.\n",
-            super::INTERIM_DIR,
-            command.trim().trim_start_matches("reproduce ")
-        ));
+    engine.map_err(worded)
+}
+
+/// [`export_partial`] of a figure of the paper (or single directions): the CNN runner's rows,
+/// the figures' `RESUME.md`, and an interim report carried while it is current.
+fn figure_partial(from: &Path, to: &Path, command: &str) -> anyhow::Result<Exported> {
+    let figure = study_of(command);
+    let resume = |runs: usize, carried_interim: bool| {
+        let mut text = resume_text(figure, command.trim(), runs, to);
+        if carried_interim {
+            text.push_str(&format!(
+                "\n`{}/report.md` is an interim report of these {runs} runs (`cargo xtask reproduce interim {} --data DATA --out OUT`): statistics of the runs so far, not a result.\n",
+                super::INTERIM_DIR,
+                command.trim().trim_start_matches("reproduce ")
+            ));
+        }
+        text
+    };
+    let done =
+        partial::<super::run::RunRecord>(from, to, &figure_rules(), resume).map_err(worded)?;
+    if let InterimReport::Stale(report) = &done.interim {
+        eprintln!(
+            "{}: not carried, it is older than runs.csv (runs finished since it was written); `reproduce interim` rewrites it",
+            report.display()
+        );
     }
-    neurogen_io::write_atomic(&to.join("RESUME.md"), text.as_bytes())?;
-    done.files += 1;
-    done.bytes += text.len() as u64;
     Ok(done)
+}
+
+/// The text of `RESUME.md` for a study on the engine alone (`flymodel`, `dale`, `gevb`,
+/// `modular`, `attention`), unfinished in `from`, exported to `dir` (which holds the exported
+/// files when this is called) with `runs` runs recorded by `command`: the copy command lists
+/// every exported file and folder, all of which the study reads back to resume and report.
+fn study_resume_text(from: &Path, command: &str, runs: usize, dir: &Path) -> String {
+    let name = from.file_name().map_or_else(
+        || study_of(command).to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    let mut carried: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    carried.sort();
+    let shown = dir.display();
+    let copied: Vec<String> = carried.iter().map(|f| format!("{shown}/{f}")).collect();
+    let listed: Vec<String> = carried.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        "# Unfinished: {name}, {runs} runs recorded\n\n\
+         Exported by `cargo xtask reproduce export --partial` while `{command}` was still\n\
+         running: {} of the runs finished so far (no report). This is not a result; it carries\n\
+         the work done to another checkout or machine. To continue (only the runs still missing\n\
+         are trained; runs are deterministic, so the finished study is the one a single\n\
+         uninterrupted run makes):\n\n\
+         ```sh\n\
+         mkdir -p OUT/{name} && cp -r {} OUT/{name}/\n\
+         cargo xtask {command} --out OUT\n\
+         ```\n\n\
+         Add `--data DATA` (and the study's other data flags) as the study ran with them; a run\n\
+         whose configuration differs from the recorded one is refused, not mixed in.\n",
+        listed.join(", "),
+        copied.join(" ")
+    )
 }
 
 /// The text of `RESUME.md` for an unfinished export of `figure` holding `runs` runs in `dir`.
@@ -164,34 +229,6 @@ fn resume_text(figure: &str, command: &str, runs: usize, dir: &Path) -> String {
     )
 }
 
-/// Checks that `to` is outside `from` and empty, then copies `from`'s results into it.
-fn copy_results(from: &Path, to: &Path) -> anyhow::Result<Exported> {
-    let inside = match (from.canonicalize(), to.parent().map(Path::canonicalize)) {
-        (Ok(f), Some(Ok(p))) => p.starts_with(&f),
-        _ => false,
-    };
-    anyhow::ensure!(
-        !inside,
-        "{} is inside {}: export to a directory outside the figure's",
-        to.display(),
-        from.display()
-    );
-    if to.exists() {
-        let empty = std::fs::read_dir(to)
-            .with_context(|| format!("reading {}", to.display()))?
-            .next()
-            .is_none();
-        anyhow::ensure!(
-            empty,
-            "{} exists and is not empty: export writes a fresh directory (remove it first)",
-            to.display()
-        );
-    }
-    let mut done = Exported::default();
-    copy_dir(from, to, true, &mut done)?;
-    Ok(done)
-}
-
 /// A command `tests/results.rs` can rerun: `reproduce FIGURE ...`, without the flags that name
 /// machine-specific places or silence output (the test adds its own).
 fn check_command(command: &str) -> anyhow::Result<()> {
@@ -210,60 +247,8 @@ fn check_command(command: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn copy_dir(from: &Path, to: &Path, top: bool, done: &mut Exported) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    let mut entries: Vec<_> = std::fs::read_dir(from)
-        .with_context(|| format!("reading {}", from.display()))?
-        .collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name();
-        let name_str = name.to_string_lossy();
-        let (src, dst) = (e.path(), to.join(&name));
-        if e.file_type()?.is_dir() {
-            if top && SKIPPED_DIRS.contains(&name_str.as_ref()) {
-                continue;
-            }
-            if top && name_str == "curves" {
-                copy_curves(&src, &dst, done)?;
-            } else {
-                copy_dir(&src, &dst, false, done)?;
-            }
-        } else if name_str != neurogen_io::LOCK_FILE {
-            let bytes =
-                std::fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
-            neurogen_io::write_atomic(&dst, &bytes)?;
-            done.files += 1;
-            done.bytes += bytes.len() as u64;
-        }
-    }
-    Ok(())
-}
-
-/// Copies the curve files, without their event logs.
-fn copy_curves(from: &Path, to: &Path, done: &mut Exported) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(from)
-        .with_context(|| format!("reading {}", from.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.sort();
-    for src in files {
-        let text =
-            std::fs::read_to_string(&src).with_context(|| format!("reading {}", src.display()))?;
-        let mut value: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is damaged", src.display()))?;
-        done.events_dropped += drop_event_logs(&mut value);
-        let dst = to.join(src.file_name().expect("a file in a directory"));
-        write_json_atomic(&dst, &value)?;
-        done.files += 1;
-        done.bytes += std::fs::metadata(&dst)?.len();
-    }
-    Ok(())
-}
-
 /// Removes every `event_log` array from `v` (at any depth); returns how many events it held.
-fn drop_event_logs(v: &mut serde_json::Value) -> usize {
+pub fn drop_event_logs(v: &mut serde_json::Value) -> usize {
     match v {
         serde_json::Value::Object(m) => {
             let dropped = m
@@ -337,7 +322,7 @@ mod tests {
         .unwrap();
         let to = dir.path().join("docs/fig2-quick");
         let done = export(&fig, &to, "reproduce fig2 --scale quick").unwrap();
-        assert_eq!((done.files, done.events_dropped), (5, 1));
+        assert_eq!((done.files, done.dropped), (5, 1));
         let mut names: Vec<String> = walk(&to);
         names.sort();
         assert_eq!(
@@ -476,6 +461,74 @@ mod tests {
         let to3 = dir.path().join("final");
         export(&fig, &to3, "reproduce fig2 --scale paper").unwrap();
         assert!(!to3.join("interim").exists());
+    }
+
+    #[test]
+    fn a_flymodel_directory_is_carried_with_its_own_rows_and_record() {
+        use neurogen_lab::store::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let fly = dir.path().join("flymodel-cifar10");
+        std::fs::create_dir_all(fly.join("features")).unwrap();
+        std::fs::create_dir_all(fly.join("checkpoints")).unwrap();
+        std::fs::write(fly.join("features/train.bin"), "cache").unwrap();
+        std::fs::write(fly.join("checkpoints/fly-r00.safetensors"), "x").unwrap();
+        std::fs::write(fly.join("features.json"), "{}").unwrap();
+        std::fs::write(fly.join("log.txt"), "log\n").unwrap();
+        std::fs::write(
+            fly.join("runs.csv"),
+            format!("{}\n", FlyRow::COLUMNS.join(",")),
+        )
+        .unwrap();
+        let command = "reproduce flymodel --dataset cifar10 --scale quick";
+        let to = dir.path().join("carry");
+        let done = export_partial(&fly, &to, command).unwrap();
+        assert_eq!(done.runs, 0);
+        let mut names = walk(&to);
+        names.sort();
+        assert_eq!(names, ["RESUME.md", "features.json", "log.txt", "runs.csv"]);
+        let resume = std::fs::read_to_string(to.join("RESUME.md")).unwrap();
+        assert!(
+            resume.starts_with("# Unfinished: flymodel-cifar10, 0 runs recorded"),
+            "{resume}"
+        );
+        assert!(
+            resume.contains(&format!(
+                "cp -r {0}/features.json {0}/log.txt {0}/runs.csv OUT/flymodel-cifar10/",
+                to.display()
+            )) && resume.contains(&format!("cargo xtask {command} --out OUT")),
+            "{resume}"
+        );
+        // The figures' row reader is not used: a figure's runs.csv is refused here.
+        let header = crate::reproduce::run::csv::RUNS_COLUMNS.join(",");
+        std::fs::write(fly.join("runs.csv"), format!("{header}\n")).unwrap();
+        let e = export_partial(&fly, &dir.path().join("x"), command).unwrap_err();
+        assert!(format!("{e:#}").contains("not a runs.csv"), "{e:#}");
+    }
+
+    #[test]
+    fn every_study_on_the_engine_is_carried_with_its_own_rows() {
+        use neurogen_lab::store::Row;
+        let dir = tempfile::tempdir().unwrap();
+        for (study, columns) in [
+            ("dale", DaleRow::COLUMNS),
+            ("gevb", GevbRow::COLUMNS),
+            ("modular", ModularRow::COLUMNS),
+            ("attention", AttentionRow::COLUMNS),
+        ] {
+            let from = dir.path().join(study);
+            std::fs::create_dir_all(&from).unwrap();
+            std::fs::write(from.join("runs.csv"), format!("{}\n", columns.join(","))).unwrap();
+            let to = dir.path().join(format!("{study}-carried"));
+            let command = format!("reproduce {study} --scale smoke");
+            let done = export_partial(&from, &to, &command).unwrap();
+            assert_eq!((done.runs, done.files), (0, 2), "{study}");
+            let resume = std::fs::read_to_string(to.join("RESUME.md")).unwrap();
+            assert!(
+                resume.starts_with(&format!("# Unfinished: {study}, 0 runs recorded"))
+                    && resume.contains(&format!("cp -r {}/runs.csv OUT/{study}/", to.display())),
+                "{resume}"
+            );
+        }
     }
 
     /// Every file under `dir`, relative, with `/`.

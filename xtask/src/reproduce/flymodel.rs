@@ -177,3 +177,14 @@ pub fn run(args: &FlyArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What `reproduce export` leaves out of a FlyModel directory besides what the engine never
+/// exports (checkpoints: the learners `--save-learners` keeps; shards; locks): the CIFAR-10
+/// feature cache (`features/`, when no decode cache directory holds it), a cache and not a
+/// result. `features.json`, the extractor's record, is exported.
+pub fn export_rules() -> neurogen_lab::export::ExportRules {
+    neurogen_lab::export::ExportRules {
+        skip_dirs: vec!["features".into()],
+        rewrite_json: Vec::new(),
+    }
+}

@@ -74,8 +74,9 @@ pub enum RunsFrom {
     Recorded,
 }
 
-/// The directory an interim report and its plots go to, inside the figure's directory.
-pub const INTERIM_DIR: &str = "interim";
+/// The directory an interim report and its plots go to, inside the figure's directory (the
+/// engine's: [`neurogen_lab::shard::INTERIM_DIR`]).
+pub use neurogen_lab::shard::INTERIM_DIR;
 
 impl FigureCtx<'_> {
     /// Training and test data at this scale; with `validation`, `validation_images` of the

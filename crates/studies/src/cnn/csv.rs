@@ -4,6 +4,7 @@
 //! directories are read back (and resumed) with this code.
 use std::path::Path;
 
+use neurogen_lab::shard::MergeRow;
 use neurogen_lab::store::{read_rows, write_rows, Row, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +152,18 @@ impl Row for RunRecord {
     }
 }
 
+/// Merging shards ([`neurogen_lab::shard::merge()`]): two recordings of a run agree when every
+/// column but the timing, the device's name and the replicas it trained with is equal; a
+/// successful run saved its checkpoint.
+impl MergeRow for RunRecord {
+    const VOLATILE_COLUMNS: &'static [&'static str] =
+        &["device", "wall_seconds", "images_per_second", "replicas"];
+
+    fn saved_files(&self) -> Vec<String> {
+        vec![self.checkpoint.clone()]
+    }
+}
+
 /// Reads `runs.csv` (empty if absent or empty, as [`write_runs`] writes no rows). A file that
 /// cannot be read as a whole (a header that is not [`RUNS_COLUMNS`], a damaged or truncated
 /// row) is an error naming the file, the line and the problem, so that it is never
@@ -229,6 +242,21 @@ mod tests {
         assert_eq!(rows[0].replicas, 1);
         assert_eq!(rows[0].share_of_wall(), 1.0);
         assert_eq!(rows[0].test_accuracy, Some(40.0));
+    }
+
+    #[test]
+    fn a_merge_compares_every_column_but_timing_device_and_replicas() {
+        // The columns a run's results determine: all but these four, as before the merge
+        // moved into the engine.
+        let volatile = <RunRecord as MergeRow>::VOLATILE_COLUMNS;
+        assert!(
+            volatile.iter().all(|c| RUNS_COLUMNS.contains(c)),
+            "{volatile:?}"
+        );
+        assert_eq!(
+            volatile,
+            ["device", "wall_seconds", "images_per_second", "replicas"]
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   ([`RunRecord`]), training a batch and saving a finished run;
 //! - [`schedule`]: the figure's runs and replica batches on the engine's schedule (resuming,
 //!   one atomic write per batch), its progress events drawn as bars;
-//! - [`shard`]: splitting a figure's runs into shards (`--shard I/N`) and merging them.
+//! - [`shard`]: the figure's batch cost and words for the engine's shards
+//!   ([`neurogen_lab::shard`]: splitting a figure's runs (`--shard I/N`) and merging them).
 //!
 //! Crash safety: a run's checkpoint and curves are written (atomically) before its row is added
 //! to `runs.csv` (rewritten atomically), so a kill at any moment leaves every recorded run
@@ -22,7 +23,7 @@ pub mod shard;
 
 pub use neurogen_studies::cnn::{csv, record, spec, train, FigureData};
 
-pub use csv::{read_runs, write_runs, RunRecord, RunStatus};
+pub use csv::{RunRecord, RunStatus};
 pub use schedule::{merge_groups, recorded_groups, run_groups};
 pub use shard::Shard;
 pub use spec::RunSpec;

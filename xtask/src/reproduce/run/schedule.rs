@@ -26,7 +26,7 @@ use crate::reproduce::figure::Group;
 
 /// Runs every (group, repeat) not yet in `runs.csv`; returns all rows of this figure's groups.
 /// With [`RunOptions::shard`], only the shard's runs, recorded in the shard's `runs.csv`
-/// (`figN/shards/I-of-N/`, with its [`shard::PLAN_FILE`]); returns the shard's rows.
+/// (`figN/shards/I-of-N/`, with its [`neurogen_lab::shard::PLAN_FILE`]); returns the shard's rows.
 pub fn run_groups(
     opts: &RunOptions,
     data: &FigureData,
@@ -126,20 +126,9 @@ pub fn merge_groups(
             .flatten()
             .collect();
     let batches = replica_batches(&specs, groups, opts)?;
-    let owners = |n: usize| -> Vec<usize> {
-        let costs: Vec<u64> = batches.iter().map(|b| shard::batch_cost(b)).collect();
-        let of_batch = shard::assign(&costs, n);
-        specs
-            .iter()
-            .map(|s| {
-                batches
-                    .iter()
-                    .position(|b| b.iter().any(|x| x.group == s.group && x.repeat == s.repeat))
-                    .map_or(0, |i| of_batch[i] + 1)
-            })
-            .collect()
-    };
-    shard::merge(&opts.dir, &opts.figure, &specs, owners)
+    Ok(shard::merge(&opts.dir, &opts.figure, &specs, |n| {
+        shard::owners(&specs, &batches, n)
+    })?)
 }
 
 /// `reproduce interim`: the rows of the runs of `groups` recorded so far, in the figure's
@@ -155,13 +144,7 @@ pub fn recorded_groups(
     repeats: usize,
 ) -> anyhow::Result<Vec<RunRecord>> {
     let specs = run_specs(opts, data, groups, repeats);
-    let mut files = vec![opts.dir.join("runs.csv")];
-    files.extend(
-        shard::find_shards(&opts.dir)?
-            .into_iter()
-            .map(|(_, d)| d.join("runs.csv")),
-    );
-    let mut rows: Vec<RunRecord> = neurogen_lab::store::recorded_rows(&files, &specs)?;
+    let mut rows: Vec<RunRecord> = neurogen_lab::shard::interim_rows(&opts.dir, &specs)?;
     anyhow::ensure!(
         !rows.is_empty(),
         "{}: no run of this figure is recorded yet in {} (nor in its shards): nothing to report",
