@@ -34,37 +34,6 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> anyhow:
     Ok(neurogen_io::write_atomic(path, text.as_bytes())?)
 }
 
-/// A JSON file that caches a computation: `path` is read when it holds a value that
-/// `is_current` accepts (e.g. made for the same run and settings); otherwise `compute` runs, its
-/// value is written atomically (creating the folder) and read back, so that the caller uses
-/// exactly what a later run will read. A file that does not parse is an error that names it.
-pub fn cached_json<T: serde::Serialize + serde::de::DeserializeOwned>(
-    path: &Path,
-    is_current: impl Fn(&T) -> bool,
-    compute: impl FnOnce() -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    use anyhow::Context;
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let value: T = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is damaged: delete it to redo the analysis",
-                path.display()
-            )
-        })?;
-        if is_current(&value) {
-            return Ok(value);
-        }
-    }
-    let value = compute()?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    write_json_atomic(path, &value)?;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading back {}", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
-}
-
 /// Creates the `--out` directory `dir` (and parents) and checks that files can be written in
 /// it (by creating and removing a probe file), so that a bad `--out` fails before any work
 /// rather than after hours of training. Errors name the path and what is wrong with it.

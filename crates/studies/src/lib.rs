@@ -8,7 +8,10 @@
 //! - [`tran2022`]: the paper's figures 2–5 (Tran et al. 2022, neurogenesis as a regulariser):
 //!   scales, groups, claims, the report header and the figures' scripts.
 //! - [`morcos2018`]: single directions and generalisation (Morcos et al. 2018), the premise of
-//!   Tran et al.'s Fig. 5: its scales, arms and decision rules on the CNN runner.
+//!   Tran et al.'s Fig. 5, whole: its scales, arms, per-network analyses, claims, report and
+//!   script on the CNN runner.
+//! - [`cache`]: the JSON file that caches a network's analyses beside its run (fig. 5's and
+//!   single directions').
 //! - [`scale`]: the scale names every study's `--scale` takes.
 //! - [`cnn`]: the paper's CNN runner that the CNN studies share (a run's spec and hash, its
 //!   `runs.csv` row, training a batch of runs as replicas, saving checkpoints and curves).
@@ -30,6 +33,7 @@
 //! engine; what lives here is the part a researcher can use from their own code.
 #![warn(missing_docs)]
 pub mod bena2021_modular;
+pub mod cache;
 pub mod clark2021_gevb;
 pub mod cnn;
 pub mod cornford2021_dale;

@@ -34,9 +34,7 @@ pub mod single_directions;
 pub mod slurm;
 pub mod study_cli;
 
-pub use args::{
-    FigureName, FigureRunArgs, Recorded, ReproduceArgs, SdArgs, SlurmArgs, Study, TranArgs,
-};
+pub use args::{FigureName, FigureRunArgs, Recorded, ReproduceArgs, SlurmArgs, Study, TranArgs};
 use figure::{Figure, Results};
 use neurogen_studies::tran2022::{fig2, fig3, fig4, fig5};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
@@ -266,7 +264,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::Fig5(a) => figure(FigureName::Fig5, a),
         Study::All(a) => figure(FigureName::All, a),
         Study::Flymodel(a) => flymodel::run(&a),
-        Study::SingleDirections(a) => run_single_directions(&a),
+        Study::SingleDirections(a) => single_directions::run(&a),
         Study::Dale(a) => dale::run(&a),
         Study::Gevb(a) => gevb::run(&a),
         Study::Modular(a) => modular::run(&a),
@@ -507,107 +505,9 @@ fn reproduce(figure: FigureName, args: &TranArgs, mode: Mode) -> anyhow::Result<
     Ok(())
 }
 
-/// `reproduce single-directions`: Morcos et al.'s experiment (the CNN on CIFAR-10 from
-/// `--data`, the MLP on Fashion-MNIST from `--mlp-data`), in `OUT/single-directions/`.
-fn run_single_directions(args: &SdArgs) -> anyhow::Result<()> {
-    let (common, training) = (&args.common, &args.training);
-    let mut scale = single_directions::SdScale::new(common.scale());
-    if let Some(r) = common.checked_repeats("the statistics need two runs per setting")? {
-        scale.repeats = r;
-    }
-    if let Some(e) = training.checked_epochs()? {
-        scale.cnn_epochs = e;
-        scale.mlp_epochs = e;
-        scale.short_epochs = scale.short_epochs.min(e);
-    }
-    if let Some(lr) = training.checked_lr()? {
-        scale.lr = lr;
-    }
-    // SAFETY: xtask uses the device from its main thread only.
-    let device = unsafe { parse_device_single_stream(&common.device)? };
-    let replicas = parse_replicas(training.replicas(), &device)?;
-    let mlp_data = match &args.mlp_data {
-        Some(p) => p.clone(),
-        None => neurogen_data::fashion_mnist_dir().ok_or_else(|| {
-            anyhow::anyhow!(
-                "no Fashion-MNIST for the MLP at /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) or $NEUROGEN_FASHION_MNIST: pass --mlp-data DIR with the IDX files"
-            )
-        })?,
-    };
-    anyhow::ensure!(
-        mlp_data.exists(),
-        "--mlp-data {}: no such file or directory",
-        mlp_data.display()
-    );
-    crate::common::ensure_dir(&common.out)?;
-    let cifar = crate::common::load_data(args.data.as_deref(), common.cache_dir.as_deref())?;
-    anyhow::ensure!(
-        cifar.dataset.kind == neurogen_data::DatasetKind::Cifar10,
-        "reproduce single-directions trains the paper's CNN on CIFAR-10 (--data), but {} holds {}",
-        cifar.source.display(),
-        cifar.dataset.kind
-    );
-    let fashion = crate::common::load_data(Some(&mlp_data), common.cache_dir.as_deref())?;
-    anyhow::ensure!(
-        fashion.dataset.kind == neurogen_data::DatasetKind::FashionMnist,
-        "reproduce single-directions trains the MLP on Fashion-MNIST (--mlp-data), but {} holds {}",
-        fashion.source.display(),
-        fashion.dataset.kind
-    );
-    let progress = if common.quiet {
-        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
-    } else {
-        MultiProgress::new()
-    };
-    let name = single_directions::NAME;
-    let dir = common.out.join(name);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let _lock = neurogen_io::DirLock::acquire(&dir, &format!("reproduce {name}"))?;
-    let ctx = single_directions::SdCtx {
-        opts: RunOptions {
-            dir: dir.clone(),
-            figure: name.to_string(),
-            device,
-            reference_quirks: false,
-            batch_size: scale.batch_size,
-            lr: scale.lr,
-            replicas,
-            mix_groups: training.mix_groups,
-            progress: &progress,
-            quiet: common.quiet,
-            shard: None,
-        },
-        scale,
-    };
-    let data = single_directions::SdData {
-        cifar: &cifar.dataset,
-        fashion: &fashion.dataset,
-        sources: (
-            cifar.source.display().to_string(),
-            fashion.source.display().to_string(),
-        ),
-    };
-    let t0 = std::time::Instant::now();
-    let report = single_directions::run(&ctx, &data)?;
-    println!(
-        "{name}: wrote {} ({:.0} s)",
-        report.display(),
-        t0.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-/// Saves a figure as SVG and PNG in `dir` ([`neurogen_lab::plot::save_plot`], whose note
-/// replaces a plot that cannot be drawn); returns the SVG's file name.
-pub fn save_plot<F: neurogen_analysis::plot::Figure>(
-    dir: &Path,
-    stem: &str,
-    fig: &F,
-) -> anyhow::Result<String> {
-    Ok(neurogen_lab::plot::save_plot(dir, stem, fig)?)
-}
-
-/// [`save_plot`] at `size` pixels (width, height).
+/// Saves a figure as SVG and PNG in `dir` at `size` pixels (width, height)
+/// ([`neurogen_lab::plot::save_plot_sized`], whose note replaces a plot that cannot be drawn);
+/// returns the SVG's file name.
 pub fn save_plot_sized<F: neurogen_analysis::plot::Figure>(
     dir: &Path,
     stem: &str,

@@ -64,3 +64,17 @@ pub struct FigureData {
     /// The network for this data.
     pub model: ModelConfig,
 }
+
+/// Rebuilds a checkpoint's regularisers (for evaluation-mode hooks such as the reference's
+/// dropout max-norm) from its metadata (seeded 0); no regulariser if the metadata records none.
+/// The analyses of trained networks (fig. 5's, single directions') evaluate with them.
+pub fn regularizers_of(
+    meta: &serde_json::Value,
+) -> Result<Box<dyn neurogen_model::Regularizer>, CnnError> {
+    Ok(
+        match neurogen_regularizers::RegularizerRecord::from_json(meta)? {
+            Some(record) => Box::new(neurogen_regularizers::build(&record.config, 0)?),
+            None => Box::new(neurogen_model::NoRegularizer),
+        },
+    )
+}

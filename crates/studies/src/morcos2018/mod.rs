@@ -3,15 +3,17 @@
 //!
 //! **Paper.** A. S. Morcos, D. G. T. Barrett, N. C. Rabinowitz, M. Botvinick, "On the
 //! importance of single directions for generalization", ICLR 2018 (arXiv 1803.06959).
-//! **Authors' code.** None is cited: the project's docs name no repository or commit, and the
-//! experiment follows the paper's text.
+//! **Authors' code.** Not public: the paper cites none and none was found (the GitHub
+//! repositories named after the paper, e.g. `bkj/single-directions` and
+//! `growlix/single_directions_replication`, are third-party replications, not read here), so
+//! there is no commit to follow and the experiment follows the paper's text.
 //!
 //! **The study.** The paper's CNN on a CIFAR-10 subset and an MLP on a Fashion-MNIST subset,
 //! each trained with a fraction `f` of its training labels replaced by random ones, and
 //! clean-label CNNs with dropout, a narrower hidden layer or fewer epochs ([`SdScale::arms`]);
 //! every network is one run of the paper's CNN runner ([`crate::cnn`]) in the engine's run
 //! store. Each network's ablation curves, noise robustness, class selectivity and unit
-//! importance decide the paper's three claims; [`robustness_predicts_generalisation`] is also
+//! importance decide the paper's claims (1)–(4) in the report; [`robustness_predicts_generalisation`] is also
 //! fig5's test of the prediction ([`crate::tran2022`]).
 //!
 //! **Settings.** The paper's: the corruption sweep, cumulative ablation in random order,
@@ -19,12 +21,17 @@
 //! subset sizes, epochs and repeats of each scale ([`SdScale::new`]), the MLP's width
 //! ([`MLP_WIDTH`]), the corruption seed ([`CORRUPTION_SEED`]) and [`WEAK`].
 //!
-//! This module holds the study's definition (scales, arms) and its decision rules; the
-//! training calls, analyses and report are still the command line's
-//! (`xtask/src/reproduce/single_directions.rs`).
+//! **Where it lives.** This module is the whole study: its definition (scales, arms,
+//! constants) and decision rules here; what each arm trains on and as which run-store group in
+//! [`data`]; each network's analyses and their cache (`analysis/STEM.json`) in [`analysis`];
+//! the claims and report in a private `report` submodule; and [`run`], the study's script on
+//! what the program running it provides ([`SdContext`]: the settings, the directory, the device
+//! and the training of each arm's runs). `xtask/src/reproduce/single_directions.rs` only reads
+//! the flags, loads the data and implements the context with its progress bars.
 //!
 //! **Command.** `cargo xtask reproduce single-directions --scale smoke|quick|paper`.
-//! **Committed result.** `docs/results/single-directions-quick/`.
+//! **Committed result.** `docs/results/single-directions-quick/` (made with
+//! `reproduce single-directions --scale quick`).
 //!
 //! ```
 //! use neurogen_studies::morcos2018::SdScale;
@@ -34,11 +41,25 @@
 //! assert_eq!(arms[0].key, "cnn-f0");
 //! assert!(arms.iter().any(|a| a.key == "cnn-narrow"));
 //! ```
+use std::path::PathBuf;
+
 use neurogen_analysis::stats::{self, pearson_ci, CorrelationCi};
 use neurogen_lab::claims::Verdict;
 use serde::Serialize;
 
+use crate::cnn::RunStatus;
 use crate::scale::ScaleName;
+
+pub mod analysis;
+mod context;
+pub mod data;
+mod error;
+mod report;
+
+pub use analysis::{analyse, analysis_of, LayerAnalysis, Network, RunAnalysis};
+pub use context::{SdContext, SdData};
+pub use data::{arm_data, arm_group, base_scale};
+pub use error::SdError;
 
 /// The figure's name: its directory under `--out` and `runs.csv`'s `figure` column.
 pub const NAME: &str = "single-directions";
@@ -300,3 +321,108 @@ pub fn slopes_around(fractions: &[f64], y: &[f64], p: f64) -> Option<(f64, f64)>
 
 /// The rank correlation below which claim 3 calls selectivity a poor predictor of importance.
 pub const WEAK: f64 = 0.3;
+
+/// Runs the study: trains every arm's runs the run store does not record yet
+/// ([`SdContext::train`]), analyses every network not yet analysed ([`analysis_of`]) and writes
+/// the report and its plots in the study's directory; returns the report's path.
+///
+/// Refused before any work: fewer than 2 repeats per setting, or data of the wrong kind.
+///
+/// ```
+/// use std::path::Path;
+///
+/// use candle_core::Device;
+/// use neurogen_data::{Dataset, DatasetKind, Split};
+/// use neurogen_studies::cnn::{FigureData, RunRecord};
+/// use neurogen_studies::morcos2018::{run, SdContext, SdData, SdError, SdScale};
+/// use neurogen_studies::tran2022::figure::Group;
+/// use neurogen_studies::ScaleName;
+///
+/// struct Ctx(SdScale, Device);
+/// impl SdContext for Ctx {
+///     fn scale(&self) -> &SdScale {
+///         &self.0
+///     }
+///     fn dir(&self) -> &Path {
+///         Path::new("out/single-directions")
+///     }
+///     fn device(&self) -> &Device {
+///         &self.1
+///     }
+///     fn train(&self, _: &FigureData, _: &Group, _: usize) -> Result<Vec<RunRecord>, SdError> {
+///         unreachable!("refused before training")
+///     }
+/// }
+/// let one = |kind: DatasetKind| {
+///     let shape = kind.shape();
+///     let pixels = shape.channels * shape.height * shape.width;
+///     let split = Split::new(shape, vec![0; pixels], vec![0]).unwrap();
+///     Dataset::new(kind, split.clone(), split).unwrap()
+/// };
+/// let (cifar, fashion) = (one(DatasetKind::Cifar10), one(DatasetKind::FashionMnist));
+/// let data = SdData { cifar: &cifar, fashion: &fashion, sources: ("a".into(), "b".into()) };
+/// let mut scale = SdScale::new(ScaleName::Smoke);
+/// scale.repeats = 1;
+/// let e = run(&Ctx(scale.clone(), Device::Cpu), &data).unwrap_err();
+/// assert!(e.to_string().contains("at least 2 repeats"), "{e}");
+/// // The two data sets swapped.
+/// scale.repeats = 2;
+/// let swapped = SdData { cifar: &fashion, fashion: &cifar, sources: ("b".into(), "a".into()) };
+/// let e = run(&Ctx(scale, Device::Cpu), &swapped).unwrap_err();
+/// assert!(matches!(e, SdError::WrongData { net: "CNN", .. }), "{e}");
+/// ```
+pub fn run(ctx: &dyn SdContext, data: &SdData) -> Result<PathBuf, SdError> {
+    let s = ctx.scale();
+    if s.repeats < 2 {
+        return Err(SdError::Settings(
+            "the statistics need at least 2 repeats per setting".into(),
+        ));
+    }
+    data.check()?;
+    let base = base_scale(s);
+    let arms = s.arms();
+    let analysis_dir = ctx.dir().join("analysis");
+    std::fs::create_dir_all(&analysis_dir).map_err(|source| SdError::CreateDir {
+        path: analysis_dir.clone(),
+        source,
+    })?;
+    let mut networks = Vec::new();
+    for arm in &arms {
+        let fd = arm_data(s, data, arm)?;
+        let g = arm_group(arm, &base)?;
+        let rows = ctx.train(&fd, &g, s.repeats)?;
+        for row in rows.into_iter().filter(|r| r.status == RunStatus::Ok) {
+            let analysis = analysis_of(ctx.dir(), ctx.device(), s, &fd, &row)?;
+            networks.push(Network { arm, row, analysis });
+        }
+    }
+    let text = report::report(ctx, data, &arms, &networks)?;
+    let path = ctx.dir().join("report.md");
+    neurogen_io::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slopes_are_computed_by_hand() {
+        let f = neurogen_analysis::default_fractions();
+        // y = 1 until 0.2, then falling 2 per unit fraction: slopes 0 before, 2 after.
+        let y: Vec<f64> = f
+            .iter()
+            .map(|x| {
+                if *x <= 0.2 {
+                    1.0
+                } else {
+                    1.0 - 2.0 * (x - 0.2)
+                }
+            })
+            .collect();
+        let (a, b) = slopes_around(&f, &y, 0.2).unwrap();
+        assert!(a.abs() < 1e-12 && (b - 2.0).abs() < 1e-12, "{a} {b}");
+        assert!(slopes_around(&f, &y, 0.0).is_none());
+        assert!(slopes_around(&f, &y, 0.33).is_none());
+    }
+}

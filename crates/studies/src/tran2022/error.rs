@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use neurogen_model::ModelError;
 
+use crate::cache::CacheError;
 use crate::cnn::CnnError;
 
 /// Everything that can go wrong in [`crate::tran2022`].
@@ -56,15 +57,9 @@ pub enum TranError {
         #[source]
         source: Box<ModelError>,
     },
-    /// A saved analysis (fig. 5's `analysis/STEM.json`) does not parse.
-    #[error("{} is damaged: delete it to redo the analysis", path.display())]
-    DamagedAnalysis {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        #[source]
-        source: serde_json::Error,
-    },
+    /// A saved analysis (fig. 5's `analysis/STEM.json`) does not parse, or cannot be written.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
     /// The program running the figure failed ([`super::context::FigureContext`]: training,
     /// merging, writing the report), with its own message.
     #[error(transparent)]

@@ -3,19 +3,18 @@
 //! units replace old ones. Each network's analyses are saved in `analysis/STEM.json` (in the
 //! figure's directory) with its configuration hash and the analysis settings, so a rerun
 //! analyses nothing it has and a committed result re-derives its report without checkpoints.
-use std::path::Path;
-
 use neurogen_analysis::{ablation_curve, class_selectivity, default_fractions, AblationOrder};
 use neurogen_data::Split;
 use neurogen_model::{
     checkpoint, edit_replica, evaluate, evaluate_with, hidden_activations, Adam, AdamConfig, Cnn,
-    ModelError, Regularizer, Silence, StepCtx, EVAL_BATCH,
+    ModelError, Silence, StepCtx, EVAL_BATCH,
 };
 use neurogen_regularizers::spec::stream;
-use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, RegularizerRecord, UnitCount};
+use neurogen_regularizers::{Neurogenesis, NeurogenesisConfig, UnitCount};
 use serde::{Deserialize, Serialize};
 
 use super::LAYER;
+use crate::cache::cached_json;
 use crate::cnn::{stem, CnnError, RunRecord};
 use crate::tran2022::context::FigureContext;
 use crate::tran2022::error::TranError;
@@ -146,7 +145,7 @@ fn analyse(
     })?;
     let mut model = ck.model;
     let width = model.hidden_width(LAYER)?;
-    let reg = regularizers_of(&ck.meta.regularizer)?;
+    let reg = crate::cnn::regularizers_of(&ck.meta.regularizer)?;
     let mut stack =
         neurogen_regularizers::Stack::new(vec![reg, Box::new(Silence::new(LAYER, vec![]))]);
     let curve = ablation_curve(
@@ -182,55 +181,6 @@ fn analyse(
     })
 }
 
-/// Rebuilds a checkpoint's regularisers (for evaluation-mode hooks such as the reference's
-/// dropout max-norm) from its metadata; no regulariser if the metadata records none.
-fn regularizers_of(meta: &serde_json::Value) -> Result<Box<dyn Regularizer>, TranError> {
-    let record = RegularizerRecord::from_json(meta).map_err(CnnError::from)?;
-    Ok(match record {
-        Some(record) => {
-            Box::new(neurogen_regularizers::build(&record.config, 0).map_err(CnnError::from)?)
-        }
-        None => Box::new(neurogen_model::NoRegularizer),
-    })
-}
-
-/// A JSON file that caches a computation: `path` is read when it holds a value that
-/// `is_current` accepts (made for the same run and settings); otherwise `compute` runs, its
-/// value is written atomically (creating the folder) and read back, so that the caller uses
-/// exactly what a later run will read. A file that does not parse is an error that names it.
-fn cached_json<T: Serialize + serde::de::DeserializeOwned>(
-    path: &Path,
-    is_current: impl Fn(&T) -> bool,
-    compute: impl FnOnce() -> Result<T, TranError>,
-) -> Result<T, TranError> {
-    let damaged = |source| TranError::DamagedAnalysis {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let value: T = serde_json::from_str(&text).map_err(damaged)?;
-        if is_current(&value) {
-            return Ok(value);
-        }
-    }
-    let value = compute()?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| {
-            CnnError::from(neurogen_io::IoError::Write {
-                path: dir.to_path_buf(),
-                source,
-            })
-        })?;
-    }
-    let text = serde_json::to_string_pretty(&value).map_err(CnnError::from)?;
-    neurogen_io::write_atomic(path, text.as_bytes()).map_err(CnnError::from)?;
-    let text = std::fs::read_to_string(path).map_err(|source| CnnError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(damaged)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,35 +204,5 @@ mod tests {
                 "column {u}"
             );
         }
-    }
-    #[test]
-    fn a_saved_analysis_is_reused_when_current_redone_when_stale_and_named_when_damaged() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("analysis").join("control_r0.json");
-        let computed = std::cell::Cell::new(0);
-        let compute = |v: f64| {
-            computed.set(computed.get() + 1);
-            Ok(vec![v, 0.1 + 0.2])
-        };
-        // Computed, written (creating the folder) and read back.
-        let a: Vec<f64> = cached_json(&path, |_: &Vec<f64>| false, || compute(1.0)).unwrap();
-        assert_eq!(a, vec![1.0, 0.1 + 0.2]);
-        assert_eq!(computed.get(), 1);
-        // Current: read, not computed.
-        let b: Vec<f64> = cached_json(&path, |v: &Vec<f64>| v[0] == 1.0, || compute(2.0)).unwrap();
-        assert_eq!((b, computed.get()), (a, 1));
-        // Stale: computed again and replaced.
-        let c: Vec<f64> = cached_json(&path, |v: &Vec<f64>| v[0] == 2.0, || compute(2.0)).unwrap();
-        assert_eq!((c[0], computed.get()), (2.0, 2));
-        // Damaged: an error naming the file, nothing computed.
-        std::fs::write(&path, "{not json").unwrap();
-        let e = cached_json(&path, |_: &Vec<f64>| true, || compute(3.0)).unwrap_err();
-        assert!(matches!(e, TranError::DamagedAnalysis { .. }), "{e}");
-        let msg = e.to_string();
-        assert!(
-            msg.contains("control_r0.json") && msg.contains("delete it"),
-            "{msg}"
-        );
-        assert_eq!(computed.get(), 2);
     }
 }
