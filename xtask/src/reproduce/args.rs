@@ -355,10 +355,15 @@ pub enum IdxDataset {
 /// `reproduce gevb`.
 #[derive(Args, Debug, Clone)]
 pub struct GevbArgs {
-    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
-    /// /usr/share/datasets/fashion-mnist).
+    /// The data: with fashion-mnist the IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist), with cifar10 any form of CIFAR-10 `data summary`
+    /// reads (default: the shared archive ../shared/data/cifar10-jpeg.tar.gz).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The dataset: fashion-mnist (default) or cifar10 (the paper's second table; writes
+    /// into OUT/gevb-cifar10/, or OUT/gevb-conv-cifar10/ with --conv).
+    #[arg(long, value_enum, default_value_t = GevbDataset::FashionMnist)]
+    pub dataset: GevbDataset,
     /// Adds the convolutional arms (GEVB+ Conv-Vec, DFA+ Conv; smoke scale only) and writes
     /// into OUT/gevb-conv/.
     #[arg(long)]
@@ -366,6 +371,15 @@ pub struct GevbArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// The datasets of `reproduce gevb`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GevbDataset {
+    /// Fashion-MNIST (the default; MNIST's shape).
+    FashionMnist,
+    /// CIFAR-10, flattened to 3,072 inputs for the FC networks.
+    Cifar10,
 }
 
 /// `reproduce modular`.

@@ -1,13 +1,13 @@
 //! `reproduce gevb`: Clark et al.'s GEVB study
 //! (`neurogen_studies::clark2021_gevb::study`) into `OUT/gevb/`. This module only reads the
-//! flags, loads Fashion-MNIST and prints the engine's progress; the study, its claims and its
+//! flags, loads Fashion-MNIST (or CIFAR-10 with `--dataset cifar10`, into `OUT/gevb-cifar10/`) and prints the engine's progress; the study, its claims and its
 //! report live in the studies crate.
 
 use neurogen_studies::clark2021_gevb::study::{
     self, ConvShape, GevbScale, GevbSettings, GevbStudy,
 };
 
-use super::args::GevbArgs;
+use super::args::{GevbArgs, GevbDataset};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -38,7 +38,13 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per arm")? {
         settings.repeats = r;
     }
-    let loaded = super::study_cli::load_fashion_mnist(&args.data, common)?;
+    let loaded = match args.dataset {
+        GevbDataset::FashionMnist => super::study_cli::load_fashion_mnist(&args.data, common)?,
+        GevbDataset::Cifar10 => {
+            settings.dataset = study::CIFAR10;
+            super::study_cli::load_cifar10(&args.data, common)?
+        }
+    };
     let gevb = GevbStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(gevb.id());

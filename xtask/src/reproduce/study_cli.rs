@@ -35,6 +35,33 @@ pub fn load_fashion_mnist(
         .with_context(|| format!("loading Fashion-MNIST from {}", data.display()))
 }
 
+/// CIFAR-10 from `data` (default: the shared archive, [`neurogen_data::cifar10_archive`]),
+/// decoded with `common`'s cache directory; a missing path is a clear error.
+pub fn load_cifar10(
+    data: &Option<PathBuf>,
+    common: &CommonArgs,
+) -> anyhow::Result<neurogen_data::Loaded> {
+    let data = match data {
+        Some(p) => p.clone(),
+        None => neurogen_data::cifar10_archive().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no CIFAR-10: pass --data PATH (the shared archive ../shared/data/cifar10-jpeg.tar.gz was not found)"
+            )
+        })?,
+    };
+    anyhow::ensure!(
+        data.exists(),
+        "--data {}: no such file or directory",
+        data.display()
+    );
+    let opts = match &common.cache_dir {
+        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+        None => neurogen_data::LoadOptions::default(),
+    };
+    neurogen_data::load_as(&data, neurogen_data::DatasetKind::Cifar10, &opts)
+        .with_context(|| format!("loading CIFAR-10 from {}", data.display()))
+}
+
 /// The IDX dataset `dataset` names: Fashion-MNIST as [`load_fashion_mnist`] loads it, or
 /// MNIST from `data`, which is then required (MNIST is not installed here).
 pub fn load_idx(
