@@ -60,6 +60,10 @@ fn committed_results_are_rederived_from_their_runs_csv() {
                 "{}: no data on these machines for --dataset {other}",
                 dir.display()
             ),
+            // Clark et al.'s GEVB study on CIFAR-10 writes into `gevb-cifar10`.
+            ("gevb", Some("cifar10")) => {
+                (neurogen_data::cifar10_archive(), format!("{fig}-cifar10"))
+            }
             // Cornford et al.'s Dale study, Clark et al.'s GEVB study and Lei et al.'s attention
             // study read Fashion-MNIST (--data).
             ("dale" | "gevb" | "attention", _) => {

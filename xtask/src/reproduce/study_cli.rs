@@ -22,17 +22,7 @@ pub fn load_fashion_mnist(
             )
         })?,
     };
-    anyhow::ensure!(
-        data.exists(),
-        "--data {}: no such file or directory",
-        data.display()
-    );
-    let opts = match &common.cache_dir {
-        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
-        None => neurogen_data::LoadOptions::default(),
-    };
-    neurogen_data::load_as(&data, neurogen_data::DatasetKind::FashionMnist, &opts)
-        .with_context(|| format!("loading Fashion-MNIST from {}", data.display()))
+    load_kind(&data, neurogen_data::DatasetKind::FashionMnist, common)
 }
 
 /// CIFAR-10 from `data` (default: the shared archive, [`neurogen_data::cifar10_archive`]),
@@ -49,6 +39,15 @@ pub fn load_cifar10(
             )
         })?,
     };
+    load_kind(&data, neurogen_data::DatasetKind::Cifar10, common)
+}
+
+/// The dataset `kind` from `data` (which must exist), decoded with `common`'s cache directory.
+fn load_kind(
+    data: &std::path::Path,
+    kind: neurogen_data::DatasetKind,
+    common: &CommonArgs,
+) -> anyhow::Result<neurogen_data::Loaded> {
     anyhow::ensure!(
         data.exists(),
         "--data {}: no such file or directory",
@@ -58,8 +57,8 @@ pub fn load_cifar10(
         Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
         None => neurogen_data::LoadOptions::default(),
     };
-    neurogen_data::load_as(&data, neurogen_data::DatasetKind::Cifar10, &opts)
-        .with_context(|| format!("loading CIFAR-10 from {}", data.display()))
+    neurogen_data::load_as(data, kind, &opts)
+        .with_context(|| format!("loading {kind} from {}", data.display()))
 }
 
 /// The IDX dataset `dataset` names: Fashion-MNIST as [`load_fashion_mnist`] loads it, or
@@ -77,17 +76,7 @@ pub fn load_idx(
                     "--dataset mnist needs --data DIR with MNIST's IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each may end in .gz): MNIST is not installed here"
                 )
             })?;
-            anyhow::ensure!(
-                dir.exists(),
-                "--data {}: no such file or directory",
-                dir.display()
-            );
-            let opts = match &common.cache_dir {
-                Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
-                None => neurogen_data::LoadOptions::default(),
-            };
-            neurogen_data::load_as(dir, neurogen_data::DatasetKind::Mnist, &opts)
-                .with_context(|| format!("loading MNIST from {}", dir.display()))
+            load_kind(dir, neurogen_data::DatasetKind::Mnist, common)
         }
     }
 }

@@ -13,18 +13,7 @@ struct Toy {
 
 impl Row for Toy {
     const COLUMNS: &'static [&'static str] = &["group", "repeat", "config_hash", "status"];
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    crate::row_identity!();
 }
 
 const HEADER: &str = "group,repeat,config_hash,status\n";

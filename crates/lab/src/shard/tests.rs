@@ -40,18 +40,7 @@ impl Row for Toy {
         "seconds",
         "saved",
     ];
-    fn group(&self) -> &str {
-        &self.group
-    }
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    crate::row_identity!();
 }
 
 impl MergeRow for Toy {

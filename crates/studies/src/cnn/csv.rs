@@ -118,21 +118,7 @@ impl Row for RunRecord {
         vec![&RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1]]
     }
 
-    fn group(&self) -> &str {
-        &self.group
-    }
-
-    fn repeat(&self) -> usize {
-        self.repeat
-    }
-
-    fn config_hash(&self) -> &str {
-        &self.config_hash
-    }
-
-    fn status(&self) -> RunStatus {
-        self.status
-    }
+    neurogen_lab::row_identity!();
 
     /// Group, repeat, outcome (test and train accuracy, or why it failed), wall time.
     fn summary(&self) -> String {
