@@ -13,7 +13,8 @@
 //! weights; only its abstract is retrievable (no equations, numbers or code), so the study
 //! anchors its Dale's-law networks on Cornford et al.'s published code, and measures
 //! plausibility with `neurogen_analysis::plausibility` ([`report`], with
-//! [`fgsm`](mod@fgsm), [`pgd`](mod@pgd) and [`few_shot`]).
+//! [`fgsm`](mod@fgsm), [`pgd`](mod@pgd) and [`few_shot`]); the same report covers the
+//! paper's CNN ([`cnn_plausibility_report`]) and GEVB's networks ([`gevb_report`]).
 //!
 //! **Elsewhere:** the local learning rule (item 2) is [`crate::krotov2019_local`]. PGD
 //! ([`pgd`](mod@pgd)) sits beside FGSM.
@@ -40,6 +41,7 @@ pub mod data;
 pub mod error;
 pub mod few_shot;
 pub mod fgsm;
+pub mod gevb_report;
 pub mod init;
 pub mod layer;
 pub mod local_rule;
@@ -59,8 +61,8 @@ pub use fgsm::{fgsm, fgsm_curve, FgsmPoint};
 pub use layer::Layer;
 pub use mlp::DenseLayer;
 pub use net::{
-    DaleNet, Forward, NetConfig, NetKind, DANN_NO_CORRECTION_LR, FASHION_MNIST_PIXEL_MEAN,
-    MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
+    DaleNet, Forward, NetConfig, NetKind, CIFAR10_PIXEL_MEAN, DANN_NO_CORRECTION_LR,
+    FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
 };
 pub use pgd::{pgd, pgd_curve};
 pub use report::{

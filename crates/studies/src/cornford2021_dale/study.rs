@@ -31,12 +31,14 @@ use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
 use neurogen_learners::Learner;
 use serde::{Deserialize, Serialize};
 
+use super::data::class_interleaved;
 use super::error::{DaleError, Result};
 use super::few_shot::{few_shot_curve, Features};
 use super::fgsm::fgsm_curve;
 use super::local_rule::{self, LocalRuleSettings, LocalRuleSpec};
 use super::net::{
-    DaleNet, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
+    DaleNet, NetConfig, NetKind, CIFAR10_PIXEL_MEAN, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN,
+    PAPER_BATCH_SIZE,
 };
 use super::pgd::pgd_curve;
 use super::report::PlausibilityReport;
@@ -52,8 +54,11 @@ pub const DATASET: &str = "Fashion-MNIST";
 /// The name MNIST runs record in their specs.
 pub const MNIST: &str = "MNIST";
 
-/// Which IDX dataset the study reads (both have the same file names and layout, so the user
-/// says which).
+/// The name CIFAR-10 runs record in their specs.
+pub const CIFAR10: &str = "CIFAR-10";
+
+/// Which dataset the study reads: one of the two IDX datasets (both have the same file names
+/// and layout, so the user says which) or CIFAR-10 (in colour, flattened to 3,072 inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DaleData {
@@ -62,6 +67,9 @@ pub enum DaleData {
     FashionMnist,
     /// MNIST, the paper's dataset, from IDX files the user passes.
     Mnist,
+    /// CIFAR-10 (ours): 32×32 colour images flattened channel by channel to 3,072 inputs in
+    /// `[0, 1]`, the authors' network shapes otherwise.
+    Cifar10,
 }
 
 impl DaleData {
@@ -70,6 +78,22 @@ impl DaleData {
         match self {
             DaleData::FashionMnist => DATASET,
             DaleData::Mnist => MNIST,
+            DaleData::Cifar10 => CIFAR10,
+        }
+    }
+
+    /// The networks' input width: 784 (28×28) for the IDX datasets, 3,072 (3×32×32) for
+    /// CIFAR-10.
+    ///
+    /// ```
+    /// use neurogen_studies::cornford2021_dale::study::DaleData;
+    /// assert_eq!(DaleData::FashionMnist.n_input(), 784);
+    /// assert_eq!(DaleData::Cifar10.n_input(), 3 * 32 * 32);
+    /// ```
+    pub fn n_input(self) -> usize {
+        match self {
+            DaleData::FashionMnist | DaleData::Mnist => 784,
+            DaleData::Cifar10 => CIFAR10_INPUT,
         }
     }
 
@@ -78,13 +102,34 @@ impl DaleData {
         match self {
             DaleData::FashionMnist => neurogen_data::DatasetKind::FashionMnist,
             DaleData::Mnist => neurogen_data::DatasetKind::Mnist,
+            DaleData::Cifar10 => neurogen_data::DatasetKind::Cifar10,
         }
+    }
+
+    /// The indices of "the first `n` images" of `split`: the first `n` for the IDX datasets
+    /// (their files mix the classes), CIFAR-10's first `n` taken class by class in turn
+    /// ([`class_interleaved`]: the shared archive is sorted by class). Refuses `n` beyond the
+    /// split.
+    pub fn first(self, split: &neurogen_data::Split, n: usize) -> Result<Vec<usize>> {
+        if n > split.len() {
+            return Err(DaleError::InvalidArgument(format!(
+                "{n} images asked for: out of range (the split has {} images)",
+                split.len()
+            )));
+        }
+        Ok(match self {
+            DaleData::FashionMnist | DaleData::Mnist => (0..n).collect(),
+            DaleData::Cifar10 => class_interleaved(split.labels(), n),
+        })
     }
 
     fn is_fashion(&self) -> bool {
         *self == DaleData::FashionMnist
     }
 }
+
+/// The input width of CIFAR-10 runs (3 colour channels of 32×32, channel-major).
+pub const CIFAR10_INPUT: usize = 3 * 32 * 32;
 
 /// How big the study is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,7 +286,7 @@ pub struct DaleSpec {
     pub repeat: usize,
     /// Which network (or the local rule).
     pub kind: ArmKind,
-    /// The dataset ([`DATASET`]).
+    /// The dataset ([`DATASET`], [`MNIST`] or [`CIFAR10`]).
     pub dataset: String,
     /// Training images.
     pub n_train: usize,
@@ -280,16 +325,19 @@ impl RunSpec for DaleSpec {
 impl DaleSpec {
     /// The backprop network this run trains (`None` for the local rule).
     pub fn net_config(&self) -> Option<NetConfig> {
+        let paper = NetConfig::paper(self.kind.net()?, self.repeat as u64);
+        let (n_input, pixel_mean) = match self.dataset.as_str() {
+            MNIST => (paper.n_input, MNIST_PIXEL_MEAN),
+            CIFAR10 => (CIFAR10_INPUT, CIFAR10_PIXEL_MEAN),
+            _ => (paper.n_input, FASHION_MNIST_PIXEL_MEAN),
+        };
         Some(NetConfig {
+            n_input,
             hidden_layers: self.hidden_layers,
             ne: self.ne,
             ni: self.ni,
-            pixel_mean: if self.dataset == MNIST {
-                MNIST_PIXEL_MEAN
-            } else {
-                FASHION_MNIST_PIXEL_MEAN
-            },
-            ..NetConfig::paper(self.kind.net()?, self.repeat as u64)
+            pixel_mean,
+            ..paper
         })
     }
 }
@@ -455,7 +503,12 @@ fn local_spec(s: &DaleSettings, l: &LocalRuleSettings, repeat: usize) -> DaleSpe
         ne: l.hidden,
         ni: 0,
         fgsm_epsilon: s.fgsm_epsilon,
-        local_rule: Some(LocalRuleSpec::new(l, s.n_train, repeat)),
+        local_rule: Some(LocalRuleSpec::with_input(
+            l,
+            s.data.n_input(),
+            s.n_train,
+            repeat,
+        )),
     }
 }
 
@@ -516,9 +569,18 @@ impl DaleStudy {
                 data.kind
             )));
         }
+        let numel = data.train.shape().numel();
+        if numel != s.data.n_input() {
+            return Err(DaleError::InvalidArgument(format!(
+                "{} images have {} values, the networks take {}",
+                s.data.name(),
+                numel,
+                s.data.n_input()
+            )));
+        }
         let dev = Device::Cpu;
-        let train = unit_tensors(&data.train, &(0..s.n_train).collect::<Vec<_>>(), &dev)?;
-        let test = unit_tensors(&data.test, &(0..s.n_test).collect::<Vec<_>>(), &dev)?;
+        let train = unit_tensors(&data.train, &s.data.first(&data.train, s.n_train)?, &dev)?;
+        let test = unit_tensors(&data.test, &s.data.first(&data.test, s.n_test)?, &dev)?;
         Ok(DaleStudy {
             settings,
             train,
@@ -947,6 +1009,12 @@ pub fn report(
         match s.data {
             DaleData::FashionMnist => format!("{DATASET} in place of MNIST"),
             DaleData::Mnist => "MNIST (the paper's dataset)".to_string(),
+            DaleData::Cifar10 => format!(
+                "{CIFAR10} in place of MNIST, in colour: each 32×32×3 image flattened to \
+                 {CIFAR10_INPUT} inputs (channel by channel), ColumnEI's first-layer bias \
+                 centred with the mean pixel over the three channels ({CIFAR10_PIXEL_MEAN}); \
+                 the same network shapes and learning rates as on MNIST"
+            ),
         },
         s.n_train,
         s.n_test,
