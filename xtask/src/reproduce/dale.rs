@@ -31,11 +31,12 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
             "reproduce dale has scales smoke and quick (the paper's 50 epochs on 60,000 images are not sized yet)"
         ),
     };
-    let mut settings = if args.local_rule {
-        DaleSettings::with_local_rule(scale)
-    } else {
-        DaleSettings::new(scale)
+    let data = match args.dataset {
+        DaleDataset::FashionMnist => DaleData::FashionMnist,
+        DaleDataset::Mnist => DaleData::Mnist,
+        DaleDataset::Cifar10 => DaleData::Cifar10,
     };
+    let mut settings = DaleSettings::for_data(scale, data, args.local_rule);
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
@@ -43,14 +44,8 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
         DaleDataset::FashionMnist => {
             super::study_cli::load_idx(IdxDataset::FashionMnist, &args.data, common)?
         }
-        DaleDataset::Mnist => {
-            settings.data = DaleData::Mnist;
-            super::study_cli::load_idx(IdxDataset::Mnist, &args.data, common)?
-        }
-        DaleDataset::Cifar10 => {
-            settings.data = DaleData::Cifar10;
-            load_cifar10(&args.data, common)?
-        }
+        DaleDataset::Mnist => super::study_cli::load_idx(IdxDataset::Mnist, &args.data, common)?,
+        DaleDataset::Cifar10 => load_cifar10(&args.data, common)?,
     };
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
