@@ -40,7 +40,7 @@ fn gevb(e: GevbError) -> DaleError {
 /// let net = VecFc::new(&cfg, 0, &Device::Cpu)?;
 /// let dims: Vec<_> = vec_fc_synapses(&net)?.into_iter().map(|(n, w)| (n, w.dims().to_vec())).collect();
 /// assert_eq!(dims, [("fc0".into(), vec![18, 4]), ("fc1".into(), vec![2, 6]), ("fc2".into(), vec![1, 2])]);
-/// # Ok::<(), neurogen_studies::cornford2021_dale::DaleError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn vec_fc_synapses(net: &VecFc) -> Result<Vec<(String, Tensor)>> {
     let (k, d) = (net.config().classes, net.config().input_dim);
