@@ -32,7 +32,9 @@
 //!   cross-entropy.
 //! - Code, not stated in the paper: ColumnEI's first layer is all-excitatory with a bias that
 //!   centres the pre-activations with the dataset's pixel mean (Fashion-MNIST 0.2860).
-//! - Ours: Fashion-MNIST in place of MNIST (not in the workspace); ChaCha8 draws instead of
+//! - Ours: Fashion-MNIST in place of MNIST (not in the workspace), or CIFAR-10 in colour
+//!   flattened to 3,072 inputs (`--dataset cifar10`; its MLP rate, ColumnEI pixel mean, local
+//!   rule `β` and quick scale are ours: [`study::DaleSettings::for_data`]); ChaCha8 draws instead of
 //!   NumPy's, so the same seed does not give the authors' weights; the minibatch order of
 //!   `neurogen_data::epoch_batches`; `γ`'s `ε = 1e-8` is the code's.
 pub mod column_ei;

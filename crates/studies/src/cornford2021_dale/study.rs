@@ -1,5 +1,5 @@
 //! The study on the engine (`neurogen_lab`): the MLP, DANN and ColumnEI trained on
-//! Fashion-MNIST for a few seeds, each run's plausibility report saved beside `runs.csv`, and
+//! Fashion-MNIST (or MNIST, or CIFAR-10 in colour: [`DaleData`]) for a few seeds, each run's plausibility report saved beside `runs.csv`, and
 //! the paper's two claims decided (DANN learns as well as the MLP; ColumnEI learns worse).
 //! `cargo xtask reproduce dale --scale smoke|quick` runs it ([`run`]).
 //!
