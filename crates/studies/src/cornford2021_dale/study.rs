@@ -243,9 +243,10 @@ impl DaleSettings {
 
     /// The settings of `scale` on `data`, with the local-rule arm if `local_rule`: those of
     /// [`DaleSettings::new`] (or [`DaleSettings::with_local_rule`]) with `data`, except on
-    /// CIFAR-10, where the quick scale trains on 5,000 images for 3 epochs (ours, sized so the
-    /// 20 runs with the local rule take about 45 minutes on one loaded core; 3,072 inputs make
-    /// each step about twice Fashion-MNIST's) and the local rule's `β` is
+    /// CIFAR-10, where the quick scale trains on 5,000 images for 3 epochs (ours, sized from a
+    /// timed DANN run at 10,000 images × 5 epochs, 270 s, to fit 45 minutes; the 20 runs with
+    /// the local rule took 972 s at one thread on the loaded 2-core machine) and the local
+    /// rule's `β` is
     /// [`CIFAR10_LOCAL_BETA`]. Fashion-MNIST's and MNIST's settings are `new`'s.
     ///
     /// ```
