@@ -125,3 +125,63 @@ fn dale_reads_mnist_idx_files_from_data() {
     let csv = std::fs::read_to_string(out.join("dale/runs.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "{csv}");
 }
+
+/// `--dataset cifar10` trains the same arms on CIFAR-10 flattened to 3,072 inputs (here a
+/// tiny CIFAR-10 binary release of the test kit, 1,000 images per batch file), records
+/// `CIFAR-10` in the specs and says so in the report; Fashion-MNIST runs are then refused in
+/// the same directory (their specs differ), and `--data` holding another dataset is refused.
+#[test]
+fn dale_runs_on_cifar10() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cifar = tmp.path().join("cifar-10-batches-bin");
+    neurogen_testkit::cifar::write_cifar_binary(&cifar, 1_000);
+    let out = tmp.path().join("out");
+    let c = cifar.display().to_string();
+    let args = [
+        "--scale",
+        "smoke",
+        "--dataset",
+        "cifar10",
+        "--data",
+        c.as_str(),
+    ];
+    let o = dale(&args, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("6 of 6 runs recorded"), "{}", text(&o));
+    let dir = out.join("dale");
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for want in [
+        "Ours: CIFAR-10 in place of MNIST, in colour",
+        "3072 inputs",
+        "the MLP's learning rate 0.05",
+    ] {
+        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
+    }
+    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "{csv}");
+    let again = dale(&args, &out);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(!text(&again).contains("training "), "{}", text(&again));
+
+    if let Some(fashion) = neurogen_data::fashion_mnist_dir() {
+        let f = fashion.display().to_string();
+        // Fashion-MNIST into the CIFAR-10 directory: the recorded specs differ.
+        let o = dale(&["--scale", "smoke", "--data", f.as_str()], &out);
+        assert!(!o.status.success(), "{}", text(&o));
+        assert_eq!(std::fs::read_to_string(dir.join("runs.csv")).unwrap(), csv);
+        // --dataset cifar10 with Fashion-MNIST's files.
+        let o = dale(
+            &[
+                "--scale",
+                "smoke",
+                "--dataset",
+                "cifar10",
+                "--data",
+                f.as_str(),
+            ],
+            &tmp.path().join("other"),
+        );
+        assert!(!o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("loading CIFAR-10 from"), "{}", text(&o));
+    }
+}

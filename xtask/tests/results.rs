@@ -64,6 +64,8 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ("gevb", Some("cifar10")) => {
                 (neurogen_data::cifar10_archive(), format!("{fig}-cifar10"))
             }
+            // Cornford et al.'s Dale study reads CIFAR-10 with --dataset cifar10 (into `dale`).
+            ("dale", Some("cifar10")) => (neurogen_data::cifar10_archive(), fig.to_string()),
             // Cornford et al.'s Dale study, Clark et al.'s GEVB study and Lei et al.'s attention
             // study read Fashion-MNIST (--data).
             ("dale" | "gevb" | "attention", _) => {

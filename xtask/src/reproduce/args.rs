@@ -325,21 +325,34 @@ pub struct FlyArgs {
 /// `reproduce dale`.
 #[derive(Args, Debug, Clone)]
 pub struct DaleArgs {
-    /// The Fashion-MNIST IDX folder (default: $NEUROGEN_FASHION_MNIST or
-    /// /usr/share/datasets/fashion-mnist).
+    /// The data: the IDX folder (default: $NEUROGEN_FASHION_MNIST or
+    /// /usr/share/datasets/fashion-mnist), or with --dataset cifar10 any form of CIFAR-10
+    /// `cargo xtask data summary` reads (default: the shared archive).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Add a fourth arm: Krotov & Hopfield's local rule, a stand-in for the seed paper's
     /// (unretrievable) rule, and decide the seed's four claims for it against the MLP.
     #[arg(long)]
     pub local_rule: bool,
-    /// The IDX dataset in --data: fashion-mnist (default) or mnist (the paper's; not installed
-    /// here, so --data DIR with its four IDX files is required).
-    #[arg(long, value_enum, default_value_t = IdxDataset::FashionMnist)]
-    pub dataset: IdxDataset,
+    /// The dataset: fashion-mnist (default), mnist (the paper's; not installed here, so --data
+    /// DIR with its four IDX files is required) or cifar10 (in colour, flattened to 3,072
+    /// inputs; default --data: the shared CIFAR-10 archive).
+    #[arg(long, value_enum, default_value_t = DaleDataset::FashionMnist)]
+    pub dataset: DaleDataset,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `--dataset` of `reproduce dale`: the IDX datasets and CIFAR-10.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaleDataset {
+    /// Fashion-MNIST.
+    FashionMnist,
+    /// MNIST.
+    Mnist,
+    /// CIFAR-10, in colour, flattened to 3,072 inputs.
+    Cifar10,
 }
 
 /// `--dataset` of the studies that read IDX files (`dale`, `modular`, `attention`): MNIST and

@@ -1,7 +1,7 @@
 //! `reproduce dale`: Cornford et al.'s Dale's-principle study
 //! (`neurogen_studies::cornford2021_dale::study`) into `OUT/dale/`. This module only reads the
 //! flags (`--local-rule` adds the local-rule arm), loads Fashion-MNIST (or MNIST with
-//! `--dataset mnist --data DIR`) and prints the engine's
+//! `--dataset mnist --data DIR`, or CIFAR-10 with `--dataset cifar10`) and prints the engine's
 //! progress; the study, its claims and its
 //! report live in the studies crate.
 
@@ -9,7 +9,9 @@ use neurogen_studies::cornford2021_dale::study::{
     self, DaleData, DaleScale, DaleSettings, DaleStudy,
 };
 
-use super::args::{DaleArgs, IdxDataset};
+use anyhow::Context;
+
+use super::args::{DaleArgs, DaleDataset, IdxDataset};
 use super::scale::ScaleName;
 use super::study_cli::Lines;
 
@@ -29,18 +31,22 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
             "reproduce dale has scales smoke and quick (the paper's 50 epochs on 60,000 images are not sized yet)"
         ),
     };
-    let mut settings = if args.local_rule {
-        DaleSettings::with_local_rule(scale)
-    } else {
-        DaleSettings::new(scale)
+    let data = match args.dataset {
+        DaleDataset::FashionMnist => DaleData::FashionMnist,
+        DaleDataset::Mnist => DaleData::Mnist,
+        DaleDataset::Cifar10 => DaleData::Cifar10,
     };
+    let mut settings = DaleSettings::for_data(scale, data, args.local_rule);
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per network")? {
         settings.repeats = r;
     }
-    if args.dataset == IdxDataset::Mnist {
-        settings.data = DaleData::Mnist;
-    }
-    let loaded = super::study_cli::load_idx(args.dataset, &args.data, common)?;
+    let loaded = match args.dataset {
+        DaleDataset::FashionMnist => {
+            super::study_cli::load_idx(IdxDataset::FashionMnist, &args.data, common)?
+        }
+        DaleDataset::Mnist => super::study_cli::load_idx(IdxDataset::Mnist, &args.data, common)?,
+        DaleDataset::Cifar10 => load_cifar10(&args.data, common)?,
+    };
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(study::STUDY_ID);
@@ -62,4 +68,30 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// CIFAR-10 from `data`, or from the shared archive ([`neurogen_data::cifar10_archive`]).
+fn load_cifar10(
+    data: &Option<std::path::PathBuf>,
+    common: &super::args::CommonArgs,
+) -> anyhow::Result<neurogen_data::Loaded> {
+    let path = match data {
+        Some(p) => p.clone(),
+        None => neurogen_data::cifar10_archive().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--dataset cifar10: no CIFAR-10 in the shared data folder: pass --data PATH (any form `cargo xtask data summary` reads)"
+            )
+        })?,
+    };
+    anyhow::ensure!(
+        path.exists(),
+        "--data {}: no such file or directory",
+        path.display()
+    );
+    let opts = match &common.cache_dir {
+        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
+        None => neurogen_data::LoadOptions::default(),
+    };
+    neurogen_data::load_as(&path, neurogen_data::DatasetKind::Cifar10, &opts)
+        .with_context(|| format!("loading CIFAR-10 from {}", path.display()))
 }

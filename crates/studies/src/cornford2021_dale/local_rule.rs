@@ -26,7 +26,8 @@ use super::error::{DaleError, Result};
 use super::study::DaleScale;
 use crate::krotov2019_local::{KrotovConfig, KrotovLearner};
 
-/// Image width of the study's inputs (28 × 28).
+/// Image width of the study's IDX inputs (28 × 28; CIFAR-10's 3,072 through
+/// [`LocalRuleSpec::with_input`]).
 pub const N_INPUT: usize = 784;
 
 /// Classes of Fashion-MNIST.
@@ -94,6 +95,24 @@ impl LocalRuleSpec {
     /// assert_eq!((s.rule.batches_per_epoch, s.rule.seed, s.rule.k), (20, 1, 2));
     /// ```
     pub fn new(settings: &LocalRuleSettings, n_train: usize, repeat: usize) -> Self {
+        Self::with_input(settings, N_INPUT, n_train, repeat)
+    }
+
+    /// The spec of repeat `repeat` on `n_train` training images of `n_input` values each (e.g.
+    /// 3,072 for CIFAR-10 in colour; [`LocalRuleSpec::new`] is this with [`N_INPUT`]).
+    ///
+    /// ```
+    /// use neurogen_studies::cornford2021_dale::local_rule::{LocalRuleSettings, LocalRuleSpec};
+    /// use neurogen_studies::cornford2021_dale::study::DaleScale;
+    /// let s = LocalRuleSpec::with_input(&LocalRuleSettings::new(DaleScale::Smoke), 3072, 2_000, 1);
+    /// assert_eq!((s.rule.n_input, s.rule.hidden), (3072, 100));
+    /// ```
+    pub fn with_input(
+        settings: &LocalRuleSettings,
+        n_input: usize,
+        n_train: usize,
+        repeat: usize,
+    ) -> Self {
         let s = settings;
         LocalRuleSpec {
             rule: KrotovConfig {
@@ -103,7 +122,7 @@ impl LocalRuleSpec {
                 beta: s.beta,
                 readout_lr: s.readout_lr,
                 seed: repeat as u64,
-                ..KrotovConfig::notebook(N_INPUT, CLASSES)
+                ..KrotovConfig::notebook(n_input, CLASSES)
             },
             readout_epochs: s.readout_epochs,
             batch_size: s.batch_size,
@@ -111,7 +130,7 @@ impl LocalRuleSpec {
     }
 }
 
-/// Trains the rule, then its read-out, on `x` (`[n, 784]` in `[0, 1]`) and `y` (`[n]` class
+/// Trains the rule, then its read-out, on `x` (`[n, n_input]` in `[0, 1]`) and `y` (`[n]` class
 /// indices) through [`Learner::learn`], minibatches in the order of
 /// `neurogen_data::epoch_batches` (seed = the rule's seed).
 pub fn train_local_rule(spec: &LocalRuleSpec, x: &Tensor, y: &Tensor) -> Result<KrotovLearner> {

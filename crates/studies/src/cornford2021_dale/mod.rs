@@ -13,7 +13,8 @@
 //! weights; only its abstract is retrievable (no equations, numbers or code), so the study
 //! anchors its Dale's-law networks on Cornford et al.'s published code, and measures
 //! plausibility with `neurogen_analysis::plausibility` ([`report`], with
-//! [`fgsm`](mod@fgsm), [`pgd`](mod@pgd) and [`few_shot`]).
+//! [`fgsm`](mod@fgsm), [`pgd`](mod@pgd) and [`few_shot`]); the same report covers the
+//! paper's CNN ([`cnn_plausibility_report`]) and GEVB's networks ([`gevb_report`]).
 //!
 //! **Elsewhere:** the local learning rule (item 2) is [`crate::krotov2019_local`]. PGD
 //! ([`pgd`](mod@pgd)) sits beside FGSM.
@@ -31,7 +32,9 @@
 //!   cross-entropy.
 //! - Code, not stated in the paper: ColumnEI's first layer is all-excitatory with a bias that
 //!   centres the pre-activations with the dataset's pixel mean (Fashion-MNIST 0.2860).
-//! - Ours: Fashion-MNIST in place of MNIST (not in the workspace); ChaCha8 draws instead of
+//! - Ours: Fashion-MNIST in place of MNIST (not in the workspace), or CIFAR-10 in colour
+//!   flattened to 3,072 inputs (`--dataset cifar10`; its MLP rate, ColumnEI pixel mean, local
+//!   rule `β` and quick scale are ours: [`study::DaleSettings::for_data`]); ChaCha8 draws instead of
 //!   NumPy's, so the same seed does not give the authors' weights; the minibatch order of
 //!   `neurogen_data::epoch_batches`; `γ`'s `ε = 1e-8` is the code's.
 pub mod column_ei;
@@ -40,6 +43,7 @@ pub mod data;
 pub mod error;
 pub mod few_shot;
 pub mod fgsm;
+pub mod gevb_report;
 pub mod init;
 pub mod layer;
 pub mod local_rule;
@@ -59,8 +63,8 @@ pub use fgsm::{fgsm, fgsm_curve, FgsmPoint};
 pub use layer::Layer;
 pub use mlp::DenseLayer;
 pub use net::{
-    DaleNet, Forward, NetConfig, NetKind, DANN_NO_CORRECTION_LR, FASHION_MNIST_PIXEL_MEAN,
-    MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
+    DaleNet, Forward, NetConfig, NetKind, CIFAR10_PIXEL_MEAN, DANN_NO_CORRECTION_LR,
+    FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
 };
 pub use pgd::{pgd, pgd_curve};
 pub use report::{

@@ -35,6 +35,11 @@ pub const DANN_NO_CORRECTION_LR: f64 = 0.003981;
 /// The mean pixel of MNIST's training images in `[0, 1]` (the code's value).
 pub const MNIST_PIXEL_MEAN: f64 = 0.1307;
 
+/// The mean pixel of CIFAR-10's training images in `[0, 1]` over the three channels (ours:
+/// the mean of the usual per-channel means 0.4914, 0.4822, 0.4465), for ColumnEI's first-layer
+/// bias on colour images flattened to 3,072 inputs.
+pub const CIFAR10_PIXEL_MEAN: f64 = 0.4734;
+
 /// Which network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,5 @@
 //! The study on the engine (`neurogen_lab`): the MLP, DANN and ColumnEI trained on
-//! Fashion-MNIST for a few seeds, each run's plausibility report saved beside `runs.csv`, and
+//! Fashion-MNIST (or MNIST, or CIFAR-10 in colour: [`DaleData`]) for a few seeds, each run's plausibility report saved beside `runs.csv`, and
 //! the paper's two claims decided (DANN learns as well as the MLP; ColumnEI learns worse).
 //! `cargo xtask reproduce dale --scale smoke|quick` runs it ([`run`]).
 //!
@@ -32,12 +32,14 @@ use neurogen_lab::summary::{failed_runs, run_and_report, Summary};
 use neurogen_learners::Learner;
 use serde::{Deserialize, Serialize};
 
+use super::data::class_interleaved;
 use super::error::{DaleError, Result};
 use super::few_shot::{few_shot_curve, Features};
 use super::fgsm::fgsm_curve;
 use super::local_rule::{self, LocalRuleSettings, LocalRuleSpec};
 use super::net::{
-    DaleNet, NetConfig, NetKind, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN, PAPER_BATCH_SIZE,
+    DaleNet, NetConfig, NetKind, CIFAR10_PIXEL_MEAN, FASHION_MNIST_PIXEL_MEAN, MNIST_PIXEL_MEAN,
+    PAPER_BATCH_SIZE,
 };
 use super::pgd::pgd_curve;
 use super::report::PlausibilityReport;
@@ -53,8 +55,11 @@ pub const DATASET: &str = "Fashion-MNIST";
 /// The name MNIST runs record in their specs.
 pub const MNIST: &str = "MNIST";
 
-/// Which IDX dataset the study reads (both have the same file names and layout, so the user
-/// says which).
+/// The name CIFAR-10 runs record in their specs.
+pub const CIFAR10: &str = "CIFAR-10";
+
+/// Which dataset the study reads: one of the two IDX datasets (both have the same file names
+/// and layout, so the user says which) or CIFAR-10 (in colour, flattened to 3,072 inputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DaleData {
@@ -63,6 +68,9 @@ pub enum DaleData {
     FashionMnist,
     /// MNIST, the paper's dataset, from IDX files the user passes.
     Mnist,
+    /// CIFAR-10 (ours): 32×32 colour images flattened channel by channel to 3,072 inputs in
+    /// `[0, 1]`, the authors' network shapes otherwise.
+    Cifar10,
 }
 
 impl DaleData {
@@ -71,6 +79,40 @@ impl DaleData {
         match self {
             DaleData::FashionMnist => DATASET,
             DaleData::Mnist => MNIST,
+            DaleData::Cifar10 => CIFAR10,
+        }
+    }
+
+    /// The networks' input width: 784 (28×28) for the IDX datasets, 3,072 (3×32×32) for
+    /// CIFAR-10.
+    ///
+    /// ```
+    /// use neurogen_studies::cornford2021_dale::study::DaleData;
+    /// assert_eq!(DaleData::FashionMnist.n_input(), 784);
+    /// assert_eq!(DaleData::Cifar10.n_input(), 3 * 32 * 32);
+    /// ```
+    pub fn n_input(self) -> usize {
+        match self {
+            DaleData::FashionMnist | DaleData::Mnist => 784,
+            DaleData::Cifar10 => CIFAR10_INPUT,
+        }
+    }
+
+    /// The SGD learning rate of network `kind` on this dataset: the paper's MNIST rate
+    /// ([`NetKind::paper_lr`]), except the MLP's on CIFAR-10, [`CIFAR10_MLP_LR`] (ours: the
+    /// paper's 0.2976 diverges there).
+    ///
+    /// ```
+    /// use neurogen_studies::cornford2021_dale::study::DaleData;
+    /// use neurogen_studies::cornford2021_dale::NetKind;
+    /// assert_eq!(DaleData::FashionMnist.lr(NetKind::Mlp), 0.2976);
+    /// assert_eq!(DaleData::Cifar10.lr(NetKind::Mlp), 0.05);
+    /// assert_eq!(DaleData::Cifar10.lr(NetKind::Dann), 0.1107);
+    /// ```
+    pub fn lr(self, kind: NetKind) -> f64 {
+        match (self, kind) {
+            (DaleData::Cifar10, NetKind::Mlp) => CIFAR10_MLP_LR,
+            _ => kind.paper_lr(),
         }
     }
 
@@ -79,13 +121,46 @@ impl DaleData {
         match self {
             DaleData::FashionMnist => neurogen_data::DatasetKind::FashionMnist,
             DaleData::Mnist => neurogen_data::DatasetKind::Mnist,
+            DaleData::Cifar10 => neurogen_data::DatasetKind::Cifar10,
         }
+    }
+
+    /// The indices of "the first `n` images" of `split`: the first `n` for the IDX datasets
+    /// (their files mix the classes), CIFAR-10's first `n` taken class by class in turn
+    /// ([`class_interleaved`]: the shared archive is sorted by class). Refuses `n` beyond the
+    /// split.
+    pub fn first(self, split: &neurogen_data::Split, n: usize) -> Result<Vec<usize>> {
+        if n > split.len() {
+            return Err(DaleError::InvalidArgument(format!(
+                "{n} images asked for: out of range (the split has {} images)",
+                split.len()
+            )));
+        }
+        Ok(match self {
+            DaleData::FashionMnist | DaleData::Mnist => (0..n).collect(),
+            DaleData::Cifar10 => class_interleaved(split.labels(), n),
+        })
     }
 
     fn is_fashion(&self) -> bool {
         *self == DaleData::FashionMnist
     }
 }
+
+/// The input width of CIFAR-10 runs (3 colour channels of 32×32, channel-major).
+pub const CIFAR10_INPUT: usize = 3 * 32 * 32;
+
+/// The MLP's learning rate on CIFAR-10 (ours). The paper's MNIST rate 0.2976 diverges on
+/// CIFAR-10's 3,072 colour inputs (loss NaN within 10 steps in all five quick-scale seeds; at
+/// smoke scale the network dies at chance, loss ln 10); 0.05, near ColumnEI's 0.05273, learns
+/// (smoke: 0.16–0.18 after one epoch, DANN 0.14–0.17). Not tuned further.
+pub const CIFAR10_MLP_LR: f64 = 0.05;
+
+/// The local rule's read-out `β` on CIFAR-10 (ours): Fashion-MNIST's 1e-6 scaled by
+/// `(‖x‖_Fashion / ‖x‖_CIFAR)^4.5 ≈ (11.4 / 28.8)^4.5` (the read-out sees `h^4.5` and a
+/// unit-norm hidden weight gives `h ≤ ‖x‖`), so that `β·h^4.5` stays in tanh's range
+/// (smoke: accuracy 0.20 against 0.11 with 1e-6).
+pub const CIFAR10_LOCAL_BETA: f64 = 1.5e-8;
 
 /// How big the study is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +242,41 @@ impl DaleSettings {
         }
     }
 
+    /// The settings of `scale` on `data`, with the local-rule arm if `local_rule`: those of
+    /// [`DaleSettings::new`] (or [`DaleSettings::with_local_rule`]) with `data`, except on
+    /// CIFAR-10, where the quick scale trains on 5,000 images for 3 epochs (ours, sized from a
+    /// timed DANN run at 10,000 images × 5 epochs, 270 s, to fit 45 minutes; the 20 runs with
+    /// the local rule took 972 s at one thread on the loaded 2-core machine) and the local
+    /// rule's `β` is
+    /// [`CIFAR10_LOCAL_BETA`]. Fashion-MNIST's and MNIST's settings are `new`'s.
+    ///
+    /// ```
+    /// use neurogen_studies::cornford2021_dale::study::{DaleData, DaleScale, DaleSettings};
+    /// let s = DaleSettings::for_data(DaleScale::Quick, DaleData::Cifar10, true);
+    /// assert_eq!((s.n_train, s.epochs, s.n_test), (5_000, 3, 10_000));
+    /// assert_eq!(s.local_rule.unwrap().beta, 1.5e-8);
+    /// let f = DaleSettings::for_data(DaleScale::Quick, DaleData::FashionMnist, false);
+    /// assert_eq!(f, DaleSettings::new(DaleScale::Quick));
+    /// ```
+    pub fn for_data(scale: DaleScale, data: DaleData, local_rule: bool) -> Self {
+        let base = if local_rule {
+            DaleSettings::with_local_rule(scale)
+        } else {
+            DaleSettings::new(scale)
+        };
+        let mut s = DaleSettings { data, ..base };
+        if data == DaleData::Cifar10 {
+            if scale == DaleScale::Quick {
+                s.n_train = 5_000;
+                s.epochs = 3;
+            }
+            if let Some(l) = s.local_rule.as_mut() {
+                l.beta = CIFAR10_LOCAL_BETA;
+            }
+        }
+        s
+    }
+
     /// The settings of `scale` with the local-rule arm added.
     ///
     /// ```
@@ -242,7 +352,7 @@ pub struct DaleSpec {
     pub repeat: usize,
     /// Which network (or the local rule).
     pub kind: ArmKind,
-    /// The dataset ([`DATASET`]).
+    /// The dataset ([`DATASET`], [`MNIST`] or [`CIFAR10`]).
     pub dataset: String,
     /// Training images.
     pub n_train: usize,
@@ -281,16 +391,19 @@ impl RunSpec for DaleSpec {
 impl DaleSpec {
     /// The backprop network this run trains (`None` for the local rule).
     pub fn net_config(&self) -> Option<NetConfig> {
+        let paper = NetConfig::paper(self.kind.net()?, self.repeat as u64);
+        let (n_input, pixel_mean) = match self.dataset.as_str() {
+            MNIST => (paper.n_input, MNIST_PIXEL_MEAN),
+            CIFAR10 => (CIFAR10_INPUT, CIFAR10_PIXEL_MEAN),
+            _ => (paper.n_input, FASHION_MNIST_PIXEL_MEAN),
+        };
         Some(NetConfig {
+            n_input,
             hidden_layers: self.hidden_layers,
             ne: self.ne,
             ni: self.ni,
-            pixel_mean: if self.dataset == MNIST {
-                MNIST_PIXEL_MEAN
-            } else {
-                FASHION_MNIST_PIXEL_MEAN
-            },
-            ..NetConfig::paper(self.kind.net()?, self.repeat as u64)
+            pixel_mean,
+            ..paper
         })
     }
 }
@@ -411,7 +524,7 @@ pub fn spec(settings: &DaleSettings, kind: NetKind, repeat: usize) -> DaleSpec {
         n_test: s.n_test,
         n_attack: s.n_attack,
         epochs: s.epochs,
-        lr: kind.paper_lr(),
+        lr: s.data.lr(kind),
         batch_size: s.batch_size,
         hidden_layers: s.hidden_layers,
         ne: s.ne,
@@ -445,7 +558,12 @@ fn local_spec(s: &DaleSettings, l: &LocalRuleSettings, repeat: usize) -> DaleSpe
         ne: l.hidden,
         ni: 0,
         fgsm_epsilon: s.fgsm_epsilon,
-        local_rule: Some(LocalRuleSpec::new(l, s.n_train, repeat)),
+        local_rule: Some(LocalRuleSpec::with_input(
+            l,
+            s.data.n_input(),
+            s.n_train,
+            repeat,
+        )),
     }
 }
 
@@ -506,9 +624,18 @@ impl DaleStudy {
                 data.kind
             )));
         }
+        let numel = data.train.shape().numel();
+        if numel != s.data.n_input() {
+            return Err(DaleError::InvalidArgument(format!(
+                "{} images have {} values, the networks take {}",
+                s.data.name(),
+                numel,
+                s.data.n_input()
+            )));
+        }
         let dev = Device::Cpu;
-        let train = unit_tensors(&data.train, &(0..s.n_train).collect::<Vec<_>>(), &dev)?;
-        let test = unit_tensors(&data.test, &(0..s.n_test).collect::<Vec<_>>(), &dev)?;
+        let train = unit_tensors(&data.train, &s.data.first(&data.train, s.n_train)?, &dev)?;
+        let test = unit_tensors(&data.test, &s.data.first(&data.test, s.n_test)?, &dev)?;
         Ok(DaleStudy {
             settings,
             train,
@@ -917,6 +1044,15 @@ pub fn report(
         match s.data {
             DaleData::FashionMnist => format!("{DATASET} in place of MNIST"),
             DaleData::Mnist => "MNIST (the paper's dataset)".to_string(),
+            DaleData::Cifar10 => format!(
+                "{CIFAR10} in place of MNIST, in colour: each 32×32×3 image flattened to \
+                 {CIFAR10_INPUT} inputs (channel by channel), ColumnEI's first-layer bias \
+                 centred with the mean pixel over the three channels ({CIFAR10_PIXEL_MEAN}); \
+                 the first images taken class by class in turn (the archive is sorted by \
+                 class); the MLP's learning rate {CIFAR10_MLP_LR} (the paper's {} diverges on \
+                 CIFAR-10), the others the paper's MNIST rates",
+                NetKind::Mlp.paper_lr()
+            ),
         },
         s.n_train,
         s.n_test,
@@ -1035,6 +1171,54 @@ mod tests {
         );
         let e = DaleStudy::new(settings, &tiny()).err().unwrap().to_string();
         assert!(e.contains("ask for MNIST"), "{e}");
+    }
+
+    /// CIFAR-10 runs record their dataset, take 3,072 inputs with the three-channel pixel
+    /// mean, the MLP's CIFAR-10 rate and the local rule's CIFAR-10 `β`; the Fashion-MNIST
+    /// specs are unchanged; the study refuses other data and takes the first images class by
+    /// class from a class-sorted split.
+    #[test]
+    fn cifar10_settings_record_cifar10_and_take_classes_in_turn() {
+        let settings = DaleSettings::for_data(DaleScale::Smoke, DaleData::Cifar10, true);
+        let s = spec(&settings, NetKind::Mlp, 0);
+        assert_eq!((s.dataset.as_str(), s.lr), ("CIFAR-10", CIFAR10_MLP_LR));
+        let c = s.net_config().unwrap();
+        assert_eq!((c.n_input, c.pixel_mean), (3072, CIFAR10_PIXEL_MEAN));
+        let fashion = DaleSettings::with_local_rule(DaleScale::Smoke);
+        assert_eq!(
+            DaleSettings::for_data(DaleScale::Smoke, DaleData::FashionMnist, true),
+            fashion
+        );
+        assert_ne!(
+            s.hash().unwrap(),
+            spec(&fashion, NetKind::Mlp, 0).hash().unwrap()
+        );
+        let l = local_rule_spec(&settings, 1).unwrap().local_rule.unwrap();
+        assert_eq!((l.rule.n_input, l.rule.beta), (3072, CIFAR10_LOCAL_BETA));
+        let e = DaleStudy::new(settings.clone(), &tiny())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("ask for CIFAR-10"), "{e}");
+
+        // 10 classes of 8 images each, sorted by class as in the shared archive.
+        let shape = neurogen_data::ImageShape::new(3, 32, 32);
+        let labels: Vec<u8> = (0..80).map(|i| (i / 8) as u8).collect();
+        let split =
+            || neurogen_data::Split::new(shape, vec![0; 80 * 3072], labels.clone()).unwrap();
+        let data =
+            neurogen_data::Dataset::new(neurogen_data::DatasetKind::Cifar10, split(), split())
+                .unwrap();
+        let small = DaleSettings {
+            n_train: 12,
+            n_test: 80,
+            n_attack: 10,
+            ..settings
+        };
+        let study = DaleStudy::new(small, &data).unwrap();
+        assert_eq!(study.train.0.dims(), &[12, 3072]);
+        let y: Vec<u32> = study.train.1.to_vec1().unwrap();
+        assert_eq!(y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
     }
 
     fn row(group: &str, repeat: usize, acc: f64) -> DaleRow {
