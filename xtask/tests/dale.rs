@@ -145,7 +145,7 @@ fn dale_runs_on_cifar10() {
         "--data",
         c.as_str(),
     ];
-    let o = dale(&args, &out);
+    let o = reproduce("dale", &args, &out);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("6 of 6 runs recorded"), "{}", text(&o));
     let dir = out.join("dale");
@@ -159,18 +159,19 @@ fn dale_runs_on_cifar10() {
     }
     let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "{csv}");
-    let again = dale(&args, &out);
+    let again = reproduce("dale", &args, &out);
     assert!(again.status.success(), "{}", text(&again));
     assert!(!text(&again).contains("training "), "{}", text(&again));
 
     if let Some(fashion) = neurogen_data::fashion_mnist_dir() {
         let f = fashion.display().to_string();
         // Fashion-MNIST into the CIFAR-10 directory: the recorded specs differ.
-        let o = dale(&["--scale", "smoke", "--data", f.as_str()], &out);
+        let o = reproduce("dale", &["--scale", "smoke", "--data", f.as_str()], &out);
         assert!(!o.status.success(), "{}", text(&o));
         assert_eq!(std::fs::read_to_string(dir.join("runs.csv")).unwrap(), csv);
         // --dataset cifar10 with Fashion-MNIST's files.
-        let o = dale(
+        let o = reproduce(
+            "dale",
             &[
                 "--scale",
                 "smoke",

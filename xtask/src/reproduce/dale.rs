@@ -9,7 +9,6 @@ use neurogen_studies::cornford2021_dale::study::{
     self, DaleData, DaleScale, DaleSettings, DaleStudy,
 };
 
-use anyhow::Context;
 
 use super::args::{DaleArgs, DaleDataset, IdxDataset};
 use super::scale::ScaleName;
@@ -45,7 +44,7 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
             super::study_cli::load_idx(IdxDataset::FashionMnist, &args.data, common)?
         }
         DaleDataset::Mnist => super::study_cli::load_idx(IdxDataset::Mnist, &args.data, common)?,
-        DaleDataset::Cifar10 => load_cifar10(&args.data, common)?,
+        DaleDataset::Cifar10 => super::study_cli::load_cifar10(&args.data, common)?,
     };
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
@@ -68,30 +67,4 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// CIFAR-10 from `data`, or from the shared archive ([`neurogen_data::cifar10_archive`]).
-fn load_cifar10(
-    data: &Option<std::path::PathBuf>,
-    common: &super::args::CommonArgs,
-) -> anyhow::Result<neurogen_data::Loaded> {
-    let path = match data {
-        Some(p) => p.clone(),
-        None => neurogen_data::cifar10_archive().ok_or_else(|| {
-            anyhow::anyhow!(
-                "--dataset cifar10: no CIFAR-10 in the shared data folder: pass --data PATH (any form `cargo xtask data summary` reads)"
-            )
-        })?,
-    };
-    anyhow::ensure!(
-        path.exists(),
-        "--data {}: no such file or directory",
-        path.display()
-    );
-    let opts = match &common.cache_dir {
-        Some(d) => neurogen_data::LoadOptions::with_cache_dir(d),
-        None => neurogen_data::LoadOptions::default(),
-    };
-    neurogen_data::load_as(&path, neurogen_data::DatasetKind::Cifar10, &opts)
-        .with_context(|| format!("loading CIFAR-10 from {}", path.display()))
 }
