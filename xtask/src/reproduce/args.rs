@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::flymodel::FlyDataset;
 use super::run::Shard;
-use super::scale::ScaleName;
+use neurogen_studies::scale::ScaleName;
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Args, Debug)]

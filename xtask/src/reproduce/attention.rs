@@ -9,8 +9,8 @@ use neurogen_studies::lei2021_attention::study::{
 
 use super::args::AttentionArgs;
 use super::args::IdxDataset;
-use super::scale::ScaleName;
 use super::study_cli::Lines;
+use neurogen_studies::scale::ScaleName;
 
 /// Runs the study at the scale `args` ask for (resuming what `OUT/attention/runs.csv` records) and
 /// writes `OUT/attention/report.md`.

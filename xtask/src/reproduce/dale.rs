@@ -9,10 +9,9 @@ use neurogen_studies::cornford2021_dale::study::{
     self, DaleData, DaleScale, DaleSettings, DaleStudy,
 };
 
-
 use super::args::{DaleArgs, DaleDataset, IdxDataset};
-use super::scale::ScaleName;
 use super::study_cli::Lines;
+use neurogen_studies::scale::ScaleName;
 
 /// Runs the study at the scale `args` ask for (resuming what `OUT/dale/runs.csv` records) and
 /// writes `OUT/dale/report.md`.

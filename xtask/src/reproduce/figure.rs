@@ -9,8 +9,8 @@ use neurogen_studies::tran2022::{FigureContext, TranError};
 
 pub use neurogen_studies::tran2022::figure::{Figure, Group, Results};
 
-use super::scale::Scale;
 use super::FigureCtx;
+use neurogen_studies::tran2022::scale::Scale;
 
 /// The figure's script runs on the command line's context: its training (or shards, or
 /// recorded runs), device, report header and report directory.

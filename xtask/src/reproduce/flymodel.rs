@@ -12,8 +12,8 @@ use neurogen_studies::shen2021_flymodel::{
 use serde::{Deserialize, Serialize};
 
 use super::args::FlyArgs;
-use super::scale::ScaleName;
 use super::study_cli::Lines;
+use neurogen_studies::scale::ScaleName;
 
 /// The benchmark `reproduce flymodel` runs (`--dataset`). MNIST, KMNIST and Fashion-MNIST
 /// files share their names, so the kind is stated, never guessed.

@@ -8,8 +8,8 @@ use neurogen_studies::clark2021_gevb::study::{
 };
 
 use super::args::{GevbArgs, GevbDataset};
-use super::scale::ScaleName;
 use super::study_cli::Lines;
+use neurogen_studies::scale::ScaleName;
 
 /// Runs the study at the scale `args` ask for (resuming what `OUT/gevb/runs.csv` records, or
 /// `OUT/gevb-conv/` with `--conv`) and writes its `report.md`.

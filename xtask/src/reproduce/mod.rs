@@ -27,18 +27,17 @@ pub mod figure;
 pub mod flymodel;
 pub mod gevb;
 pub mod modular;
-pub mod report;
 pub mod run;
-pub mod scale;
 pub mod single_directions;
 pub mod slurm;
 pub mod study_cli;
 
 pub use args::{FigureName, FigureRunArgs, Recorded, ReproduceArgs, SlurmArgs, Study, TranArgs};
 use figure::{Figure, Results};
+use neurogen_studies::tran2022::report;
+use neurogen_studies::tran2022::scale::Scale;
 use neurogen_studies::tran2022::{fig2, fig3, fig4, fig5};
 use run::{merge_groups, recorded_groups, run_groups, FigureData, RunOptions, Shard};
-use scale::Scale;
 
 /// Everything a figure needs.
 pub struct FigureCtx<'a> {
@@ -519,8 +518,8 @@ pub fn save_plot_sized<F: neurogen_analysis::plot::Figure>(
 
 #[cfg(test)]
 mod tests {
-    use super::scale::{Scale, ScaleName};
     use super::*;
+    use neurogen_studies::tran2022::scale::{Scale, ScaleName};
 
     fn figures(s: &Scale) -> Vec<Figure> {
         vec![

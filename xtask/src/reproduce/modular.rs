@@ -11,8 +11,8 @@ use neurogen_studies::bena2021_modular::ConnectionScheme;
 
 use super::args::IdxDataset;
 use super::args::{ModularArgs, ModularScheme};
-use super::scale::ScaleName;
 use super::study_cli::Lines;
+use neurogen_studies::scale::ScaleName;
 
 /// Runs the study at the scale `args` ask for (resuming what `OUT/modular/runs.csv` records) and
 /// writes `OUT/modular/report.md`.

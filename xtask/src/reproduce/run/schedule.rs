@@ -396,8 +396,8 @@ fn run_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reproduce::scale::{Scale, ScaleName};
     use neurogen_model::ModelConfig;
+    use neurogen_studies::tran2022::scale::{Scale, ScaleName};
     use std::path::Path;
 
     /// The runs of `specs` not yet recorded in `rows` (read from `csv_path`); fails if a
