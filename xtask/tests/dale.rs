@@ -67,7 +67,10 @@ fn bad_dale_flags_are_refused_with_a_clear_message() {
     refuses_bad_flags(
         "dale",
         &[
-            (&["--scale", "paper"][..], "has scales smoke and quick"),
+            (
+                &["--scale", "paper", "--dataset", "kmnist"][..],
+                "--dataset",
+            ),
             ONE_REPEAT,
             CUDA,
             NO_SUCH_DATA,

@@ -25,9 +25,7 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
     let scale = match common.scale() {
         ScaleName::Smoke => DaleScale::Smoke,
         ScaleName::Quick => DaleScale::Quick,
-        ScaleName::Paper => anyhow::bail!(
-            "reproduce dale has scales smoke and quick (the paper's 50 epochs on 60,000 images are not sized yet)"
-        ),
+        ScaleName::Paper => DaleScale::Paper,
     };
     let data = match args.dataset {
         DaleDataset::FashionMnist => DaleData::FashionMnist,
