@@ -7,7 +7,8 @@ mod common;
 
 use common::study::{
     copy_into, fashion_mnist_or_skip, idx_files, refuses_bad_flags, reproduce,
-    smoke_runs_and_resumes, text, CUDA, EPOCHS, MNIST_WITHOUT_DATA, NO_SUCH_DATA, ONE_REPEAT,
+    smoke_runs_and_resumes, text, tiny_cifar10, Recorded, CUDA, EPOCHS, MNIST_WITHOUT_DATA,
+    NO_SUCH_DATA, ONE_REPEAT,
 };
 
 #[test]
@@ -131,40 +132,26 @@ fn dale_reads_mnist_idx_files_from_data() {
 
 /// `--dataset cifar10` trains the same arms on CIFAR-10 flattened to 3,072 inputs (here a
 /// tiny CIFAR-10 binary release of the test kit, 1,000 images per batch file), records
-/// `CIFAR-10` in the specs and says so in the report; Fashion-MNIST runs are then refused in
-/// the same directory (their specs differ), and `--data` holding another dataset is refused.
+/// `CIFAR-10` in the specs, says so in the report and resumes; Fashion-MNIST runs are then
+/// refused in the same directory (their specs differ), and `--data` holding another dataset is
+/// refused.
 #[test]
 fn dale_runs_on_cifar10() {
     let tmp = tempfile::tempdir().unwrap();
-    let cifar = tmp.path().join("cifar-10-batches-bin");
-    neurogen_testkit::cifar::write_cifar_binary(&cifar, 1_000);
     let out = tmp.path().join("out");
-    let c = cifar.display().to_string();
-    let args = [
-        "--scale",
-        "smoke",
-        "--dataset",
-        "cifar10",
-        "--data",
-        c.as_str(),
-    ];
-    let o = reproduce("dale", &args, &out);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("6 of 6 runs recorded"), "{}", text(&o));
-    let dir = out.join("dale");
-    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    for want in [
-        "Ours: CIFAR-10 in place of MNIST, in colour",
-        "3072 inputs",
-        "the MLP's learning rate 0.05",
-    ] {
-        assert!(report.contains(want), "report lacks {want:?}:\n{report}");
-    }
-    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7, "{csv}");
-    let again = reproduce("dale", &args, &out);
-    assert!(again.status.success(), "{}", text(&again));
-    assert!(!text(&again).contains("training "), "{}", text(&again));
+    let c = tiny_cifar10(tmp.path());
+    let args = ["--scale", "smoke", "--dataset", "cifar10", "--data", &c];
+    let Recorded { dir, csv, .. } = smoke_runs_and_resumes(
+        "dale",
+        &args,
+        &out,
+        6,
+        &[
+            "Ours: CIFAR-10 in place of MNIST, in colour",
+            "3072 inputs",
+            "the MLP's learning rate 0.05",
+        ],
+    );
 
     if let Some(fashion) = neurogen_data::fashion_mnist_dir() {
         let f = fashion.display().to_string();

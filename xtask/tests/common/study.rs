@@ -101,11 +101,24 @@ pub fn smoke_runs_and_resumes(
     runs: usize,
     wants: &[&str],
 ) -> Recorded {
+    smoke_runs_and_resumes_in(study, study, args, out, runs, wants)
+}
+
+/// [`smoke_runs_and_resumes`] for a command that writes into `OUT/DIR_NAME` (e.g.
+/// `gevb-cifar10` for `reproduce gevb --dataset cifar10`).
+pub fn smoke_runs_and_resumes_in(
+    study: &str,
+    dir_name: &str,
+    args: &[&str],
+    out: &Path,
+    runs: usize,
+    wants: &[&str],
+) -> Recorded {
     let first = reproduce(study, args, out);
     assert!(first.status.success(), "{}", text(&first));
     let recorded = format!("{runs} of {runs} runs recorded");
     assert!(text(&first).contains(&recorded), "{}", text(&first));
-    let dir = out.join(study);
+    let dir = out.join(dir_name);
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     for want in wants {
         assert!(report.contains(want), "report lacks {want:?}:\n{report}");
@@ -159,4 +172,12 @@ pub fn refuses_bad_flags(study: &str, cases: &[(&[&str], &str)]) {
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
     assert!(!out.join(study).join("runs.csv").exists());
+}
+
+/// A tiny CIFAR-10 binary release of the test kit under `dir` (1,000 images per batch file:
+/// 5,000 training and 1,000 test images, enough for a smoke scale), as a `--data` argument.
+pub fn tiny_cifar10(dir: &Path) -> String {
+    let cifar = dir.join("cifar-10-batches-bin");
+    neurogen_testkit::cifar::write_cifar_binary(&cifar, 1_000);
+    cifar.display().to_string()
 }

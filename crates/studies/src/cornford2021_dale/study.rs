@@ -246,19 +246,12 @@ impl DaleSettings {
                 local_rule: None,
                 data: DaleData::FashionMnist,
             },
+            // The quick scale's networks, on every training and test image, for 50 epochs.
             DaleScale::Paper => DaleSettings {
                 n_train: 60_000,
-                n_test: 10_000,
                 n_attack: 10_000,
                 epochs: 50,
-                batch_size: PAPER_BATCH_SIZE,
-                hidden_layers: 3,
-                ne: 500,
-                ni: 50,
-                fgsm_epsilon: 0.05,
-                repeats: 5,
-                local_rule: None,
-                data: DaleData::FashionMnist,
+                ..DaleSettings::new(DaleScale::Quick)
             },
         }
     }
