@@ -399,6 +399,17 @@ mod tests {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let fc1 = candle_nn::linear(3, 4, vb.pp("fc1")).unwrap();
         let out = candle_nn::linear(4, 2, vb.pp("out")).unwrap();
+        // Fixed weights, not the VarMap's unseeded random init: with random weights all four
+        // hidden units could be dead on this input, leaving fc1.bias with a zero gradient.
+        for (name, shape, value) in [
+            ("fc1.weight", &[4usize, 3][..], 0.1f32),
+            ("fc1.bias", &[4][..], 0.5),
+            ("out.weight", &[2, 4][..], 0.2),
+            ("out.bias", &[2][..], 0.0),
+        ] {
+            let fixed = Tensor::full(value, shape, &Device::Cpu).unwrap();
+            var_named(&varmap, name).unwrap().set(&fixed).unwrap();
+        }
         let mut opt = VarAdam::new(varmap.all_vars(), AdamConfig::default()).unwrap();
         let x = Tensor::ones((5, 3), DType::F32, &Device::Cpu).unwrap();
         let loss = out
