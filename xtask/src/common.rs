@@ -28,6 +28,47 @@ pub fn load_data(path: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Resul
     }
 }
 
+/// The checkpoint at `path` (`--checkpoint`) on `device` and the dataset at `data` (or the
+/// default), refusing a missing file or a directory (`expected` says what the file should be,
+/// e.g. "model.safetensors written by `cargo xtask train`") and a dataset whose image shape is
+/// not the one the network takes.
+pub fn load_checkpoint_and_data(
+    path: &Path,
+    expected: &str,
+    data: Option<&Path>,
+    cache_dir: Option<&Path>,
+    device: &candle_core::Device,
+) -> anyhow::Result<(neurogen_model::checkpoint::Checkpoint, Loaded)> {
+    if !path.exists() {
+        anyhow::bail!(
+            "--checkpoint {}: no such file (expected {expected})",
+            path.display()
+        );
+    }
+    if path.is_dir() {
+        anyhow::bail!(
+            "--checkpoint {}: is a directory, expected a checkpoint file (e.g. {})",
+            path.display(),
+            path.join("model.safetensors").display()
+        );
+    }
+    let ck = neurogen_model::checkpoint::load(path, device)?;
+    let loaded = load_data(data, cache_dir)?;
+    let (cfg, shape) = (ck.model.config(), loaded.dataset.shape);
+    anyhow::ensure!(
+        (cfg.in_channels, cfg.in_height, cfg.in_width)
+            == (shape.channels, shape.height, shape.width),
+        "checkpoint {} takes {}x{}x{} images but {} has {}",
+        path.display(),
+        cfg.in_channels,
+        cfg.in_height,
+        cfg.in_width,
+        loaded.source.display(),
+        shape
+    );
+    Ok((ck, loaded))
+}
+
 /// Writes `value` as pretty JSON to `path` atomically ([`neurogen_io::write_atomic`]).
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;

@@ -3,9 +3,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use neurogen_model::{checkpoint, parse_device_single_stream};
-
-use crate::common::load_data;
+use neurogen_model::parse_device_single_stream;
 
 /// Which split to evaluate on.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -53,34 +51,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     // SAFETY: xtask uses the device from its main thread only.
     let device = unsafe { parse_device_single_stream(&args.device)? };
     let cp = &args.checkpoint;
-    if !cp.exists() {
-        anyhow::bail!(
-            "--checkpoint {}: no such file (expected model.safetensors written by `cargo xtask train`)",
-            cp.display()
-        );
-    }
-    if cp.is_dir() {
-        anyhow::bail!(
-            "--checkpoint {}: is a directory, expected a checkpoint file (e.g. {})",
-            cp.display(),
-            cp.join("model.safetensors").display()
-        );
-    }
-    let ck = checkpoint::load(cp, &device)?;
-    let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    let (ck, loaded) = crate::common::load_checkpoint_and_data(
+        cp,
+        "model.safetensors written by `cargo xtask train`",
+        args.data.as_deref(),
+        args.cache_dir.as_deref(),
+        &device,
+    )?;
     let ds = &loaded.dataset;
-    let cfg = ck.model.config();
-    anyhow::ensure!(
-        (cfg.in_channels, cfg.in_height, cfg.in_width)
-            == (ds.shape.channels, ds.shape.height, ds.shape.width),
-        "checkpoint {} takes {}x{}x{} images but {} has {}",
-        args.checkpoint.display(),
-        cfg.in_channels,
-        cfg.in_height,
-        cfg.in_width,
-        loaded.source.display(),
-        ds.shape
-    );
     let (name, mut split) = match args.split {
         SplitName::Test => ("test", ds.test.clone()),
         SplitName::Train => ("train", ds.train.clone()),

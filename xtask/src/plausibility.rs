@@ -7,10 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use neurogen_model::{checkpoint, parse_device_single_stream};
+use neurogen_model::parse_device_single_stream;
 use neurogen_studies::cornford2021_dale::cnn_plausibility_report;
-
-use crate::common::load_data;
 
 /// Arguments of `cargo xtask plausibility`.
 #[derive(Args, Debug)]
@@ -51,26 +49,14 @@ pub fn run(args: PlausibilityArgs) -> anyhow::Result<()> {
     // SAFETY: xtask uses the device from its main thread only.
     let device = unsafe { parse_device_single_stream(&args.device)? };
     let cp = &args.checkpoint;
-    anyhow::ensure!(
-        cp.is_file(),
-        "--checkpoint {}: no such file (expected a model.safetensors of the paper's CNN)",
-        cp.display()
-    );
-    let ck = checkpoint::load(cp, &device)?;
-    let loaded = load_data(args.data.as_deref(), args.cache_dir.as_deref())?;
+    let (ck, loaded) = crate::common::load_checkpoint_and_data(
+        cp,
+        "a model.safetensors of the paper's CNN",
+        args.data.as_deref(),
+        args.cache_dir.as_deref(),
+        &device,
+    )?;
     let ds = &loaded.dataset;
-    let cfg = ck.model.config();
-    anyhow::ensure!(
-        (cfg.in_channels, cfg.in_height, cfg.in_width)
-            == (ds.shape.channels, ds.shape.height, ds.shape.width),
-        "checkpoint {} takes {}x{}x{} images but {} has {}",
-        cp.display(),
-        cfg.in_channels,
-        cfg.in_height,
-        cfg.in_width,
-        loaded.source.display(),
-        ds.shape
-    );
     anyhow::ensure!(
         args.probe <= ds.test.len(),
         "--probe {} must be in 1..={} (the test split's size)",

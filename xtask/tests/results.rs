@@ -60,17 +60,32 @@ fn committed_results_are_rederived_from_their_runs_csv() {
                 "{}: no data on these machines for --dataset {other}",
                 dir.display()
             ),
-            // Clark et al.'s GEVB study on CIFAR-10 writes into `gevb-cifar10`.
-            ("gevb", Some("cifar10")) => {
-                (neurogen_data::cifar10_archive(), format!("{fig}-cifar10"))
+            // Clark et al.'s GEVB study writes into `gevb[-conv][-signed][-cifar10]`, after its
+            // flags (Fashion-MNIST unless --dataset cifar10).
+            ("gevb", _) => {
+                let flag = |f: &str| args.contains(&f);
+                let sub = format!(
+                    "{fig}{}{}{}",
+                    if flag("--conv") { "-conv" } else { "" },
+                    if flag("--signed") { "-signed" } else { "" },
+                    if dataset == Some("cifar10") {
+                        "-cifar10"
+                    } else {
+                        ""
+                    },
+                );
+                let data = if dataset == Some("cifar10") {
+                    neurogen_data::cifar10_archive()
+                } else {
+                    neurogen_data::fashion_mnist_dir()
+                };
+                (data, sub)
             }
             // Cornford et al.'s Dale study reads CIFAR-10 with --dataset cifar10 (into `dale`).
             ("dale", Some("cifar10")) => (neurogen_data::cifar10_archive(), fig.to_string()),
-            // Cornford et al.'s Dale study, Clark et al.'s GEVB study and Lei et al.'s attention
-            // study read Fashion-MNIST (--data).
-            ("dale" | "gevb" | "attention", _) => {
-                (neurogen_data::fashion_mnist_dir(), fig.to_string())
-            }
+            // Cornford et al.'s Dale study and Lei et al.'s attention study read Fashion-MNIST
+            // (--data).
+            ("dale" | "attention", _) => (neurogen_data::fashion_mnist_dir(), fig.to_string()),
             // Béna & Goodman's modular study reads Fashion-MNIST (--data) and writes into
             // `modular[-SCHEME]`.
             ("modular", _) => {

@@ -282,6 +282,17 @@ fn check_arms<S: RunSpec>(study: &str, arms: &[Arm<S>]) -> Result<(), RunError> 
                 a.key, a.name
             )));
         }
+        // Runs' files (checkpoints, curves, analyses) are named after the group's slug.
+        let slug = crate::store::slug(&a.name);
+        if let Some(b) = arms[..i]
+            .iter()
+            .find(|b| crate::store::slug(&b.name) == slug)
+        {
+            return Err(bad(format!(
+                "the arm names {:?} and {:?} give the same file names ({slug}-rNN): rename one",
+                b.name, a.name
+            )));
+        }
         for (r, s) in a.specs.iter().enumerate() {
             if s.group() != a.name || s.repeat() != r {
                 return Err(bad(format!(

@@ -448,6 +448,38 @@ fn inconsistent_arms_and_undeclared_columns_are_refused() {
     let err = run_study(&Twins, dir.path(), &opts(1), &mut Silent).unwrap_err();
     assert!(matches!(err, RunError::Arms { .. }), "{err}");
 
+    // Two names that differ only in punctuation ("GEVB+" and "GEVB") would share their runs'
+    // file names: refused before anything trains, naming both.
+    struct SameFiles;
+    impl Study for SameFiles {
+        type Spec = Spec;
+        type Row = Run;
+        fn id(&self) -> &str {
+            "same-files"
+        }
+        fn arms(&self) -> Vec<Arm<Spec>> {
+            let mut arms = Toy::new(1).arms();
+            arms[1] = Arm::new("n", "CONTROL+", 1, |repeat| Spec {
+                group: "CONTROL+".into(),
+                repeat,
+                steps: 1,
+                rate: 0.5,
+            });
+            arms
+        }
+        fn run_batch(&self, cx: &mut RunCx<'_>, b: &[Spec]) -> Result<Vec<Run>, BoxError> {
+            Toy::new(1).run_batch(cx, b)
+        }
+    }
+    let err = run_study(&SameFiles, dir.path(), &opts(1), &mut Silent).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, RunError::Arms { .. }), "{msg}");
+    assert!(
+        msg.contains("\"Control\"") && msg.contains("\"CONTROL+\"") && msg.contains("control-rNN"),
+        "{msg}"
+    );
+    assert!(!dir.path().join("runs.csv").exists());
+
     #[derive(Clone, Serialize, Deserialize)]
     struct Misdeclared {
         repeat: usize,

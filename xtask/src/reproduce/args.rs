@@ -377,10 +377,14 @@ pub struct GevbArgs {
     /// into OUT/gevb-cifar10/, or OUT/gevb-conv-cifar10/ with --conv).
     #[arg(long, value_enum, default_value_t = GevbDataset::FashionMnist)]
     pub dataset: GevbDataset,
-    /// Adds the convolutional arms (GEVB+ Conv-Vec, DFA+ Conv; smoke scale only) and writes
-    /// into OUT/gevb-conv/.
+    /// Adds the convolutional arms (GEVB+ Conv-Vec, BP+ Conv-Vec, DFA+ Conv; a small shape at
+    /// each scale) and writes into OUT/gevb-conv/.
     #[arg(long)]
     pub conv: bool,
+    /// Adds the mixed-sign arms (GEVB and BP on FC-Vec without the "+" constraint) and writes
+    /// into OUT/gevb-signed/ (suffixes combine: OUT/gevb-conv-signed-cifar10/).
+    #[arg(long)]
+    pub signed: bool,
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,

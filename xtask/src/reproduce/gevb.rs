@@ -1,7 +1,8 @@
 //! `reproduce gevb`: Clark et al.'s GEVB study
 //! (`neurogen_studies::clark2021_gevb::study`) into `OUT/gevb/`. This module only reads the
-//! flags, loads Fashion-MNIST (or CIFAR-10 with `--dataset cifar10`, into `OUT/gevb-cifar10/`) and prints the engine's progress; the study, its claims and its
-//! report live in the studies crate.
+//! flags, loads Fashion-MNIST (or CIFAR-10 with `--dataset cifar10`, into
+//! `OUT/gevb-cifar10/`; `--conv` and `--signed` add arms and their suffixes) and prints the
+//! engine's progress; the study, its claims and its report live in the studies crate.
 
 use neurogen_studies::clark2021_gevb::study::{
     self, ConvShape, GevbScale, GevbSettings, GevbStudy,
@@ -12,7 +13,8 @@ use super::study_cli::Lines;
 use neurogen_studies::scale::ScaleName;
 
 /// Runs the study at the scale `args` ask for (resuming what `OUT/gevb/runs.csv` records, or
-/// `OUT/gevb-conv/` with `--conv`) and writes its `report.md`.
+/// the directory its flags name, e.g. `OUT/gevb-conv/` with `--conv`) and writes its
+/// `report.md`.
 pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     let common = &args.common;
     anyhow::ensure!(
@@ -27,14 +29,14 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
             "reproduce gevb has scales smoke and quick (the paper's up to 200 epochs on 60,000 images are not sized yet)"
         ),
     };
-    anyhow::ensure!(
-        !args.conv || scale == GevbScale::Smoke,
-        "reproduce gevb --conv runs at smoke scale only (the convolutional arms are not sized for quick yet)"
-    );
     let mut settings = GevbSettings::new(scale);
     if args.conv {
-        settings.conv = Some(ConvShape::smoke());
+        settings.conv = Some(match scale {
+            GevbScale::Smoke => ConvShape::smoke(),
+            GevbScale::Quick => ConvShape::quick(),
+        });
     }
+    settings.signed = args.signed;
     if let Some(r) = common.checked_repeats("the claims' tests need two runs per arm")? {
         settings.repeats = r;
     }

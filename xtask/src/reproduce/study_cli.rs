@@ -83,14 +83,14 @@ pub fn load_idx(
 
 /// Prints the engine's events as lines prefixed with the study's id (notes only without
 /// `--quiet`).
-pub struct Lines {
+pub struct Lines<'a> {
     /// The study's id (`dale`, ...).
-    pub study: &'static str,
+    pub study: &'a str,
     /// `--quiet`.
     pub quiet: bool,
 }
 
-impl Observer for Lines {
+impl Observer for Lines<'_> {
     fn event(&mut self, event: &Event) {
         match event {
             Event::Started {

@@ -39,7 +39,7 @@
 //!
 //! - [`study`]: the study on the engine — `cargo xtask reproduce gevb --scale smoke|quick`
 //!   trains FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA for several seeds on
-//!   Fashion-MNIST (with `--conv`, also a Conv-Vec+ by GEVB and a Conv+ by DFA) and decides
+//!   Fashion-MNIST (with `--conv`, also a Conv-Vec+ by GEVB and by backprop and a Conv+ by DFA) and decides
 //!   the paper's claims; [`tracking`]: the alignment each run measures during training.
 //!
 //! ```
