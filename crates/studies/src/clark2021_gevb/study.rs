@@ -981,6 +981,18 @@ pub fn report(
         GevbArm::GevbVec.name(),
         summary.samples_mut(),
     )?);
+    if settings.signed {
+        // The paper's argument for the constraint: in "+" networks GEVB's update is
+        // sign-matched to the gradient; without it nothing aligns the two.
+        claims.push(Claim::welch(
+            "The \"+\" constraint aligns GEVB's update with the gradient (angle at initialisation, GEVB+ vs GEVB (mixed sign))",
+            "difference {d}",
+            tracking::ANGLE_INIT,
+            GevbArm::GevbVec.name(),
+            GevbArm::GevbSigned.name(),
+            Expect::Better,
+        ));
+    }
     let decided = decide(summary.samples(), &claims, vec![])?;
     rep.add_claims(decided);
     Ok(rep.finish())
