@@ -251,6 +251,10 @@ fn another_count_of_shards_is_refused() {
         "{msg}"
     );
     assert!(toy.trained().is_empty());
+    assert!(
+        !shard("2/3").dir(dir.path()).exists(),
+        "the refused shard left its directory"
+    );
 }
 
 #[test]

@@ -68,6 +68,8 @@ pub fn run_shard<St: Study, T: Serialize>(
     let arms = study.arms();
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let mine = shard::select(all_batches(study, opts)?, shard, batch_cost);
+    // Before the shard's directory exists: a refused shard leaves none behind.
+    shard::check_count(dir, shard)?;
     let sdir = shard.dir(dir);
     let store = RunStore::new(&sdir);
     store.create_dir()?;

@@ -267,15 +267,7 @@ pub fn start<T: Serialize>(
     plan: &Plan,
     settings: &T,
 ) -> Result<(), ShardError> {
-    for (found, _) in find_shards(dir)? {
-        if found.count != shard.count {
-            return Err(ShardError::OtherCount {
-                dir: dir.to_path_buf(),
-                asked: shard,
-                found,
-            });
-        }
-    }
+    check_count(dir, shard)?;
     let sdir = shard.dir(dir);
     let changed = |path: PathBuf, what: &str| ShardError::Changed {
         path,
@@ -315,6 +307,22 @@ pub fn start<T: Serialize>(
     }
     write_json(&sdir.join(PLAN_FILE), plan)?;
     write_json(&path, &ours)
+}
+
+/// Refuses `shard` when the study in `dir` holds a shard split into another count
+/// ([`ShardError::OtherCount`]); call it before creating the shard's directory.
+pub fn check_count(dir: &Path, shard: Shard) -> Result<(), ShardError> {
+    match find_shards(dir)?
+        .into_iter()
+        .find(|(s, _)| s.count != shard.count)
+    {
+        Some((found, _)) => Err(ShardError::OtherCount {
+            dir: dir.to_path_buf(),
+            asked: shard,
+            found,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The JSON file `path` of shard `shard`'s directory; None when there is none.

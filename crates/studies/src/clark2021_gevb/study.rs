@@ -363,6 +363,7 @@ impl Row for GevbRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce gevb";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.test_accuracy {
