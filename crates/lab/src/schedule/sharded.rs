@@ -23,8 +23,8 @@ pub fn batch_cost<S>(batch: &[S]) -> u64 {
     batch.len() as u64
 }
 
-/// Every run of `study` batched as one machine batches them with `opts` (the order in which
-/// it records them), and the arms' display names.
+/// Every run of `study` batched as one machine batches them with `opts` (in the order in
+/// which it records them).
 fn all_batches<St: Study>(study: &St, opts: &Options) -> Result<Vec<Vec<St::Spec>>, RunError> {
     let arms = study.arms();
     check_arms(study.id(), &arms)?;
@@ -57,6 +57,55 @@ pub fn recording_order<St: Study>(study: &St, opts: &Options) -> Result<Vec<St::
 /// [`crate::shard::SETTINGS_FILE`], and refuses ([`crate::shard::start`]) a count other than
 /// the shards already there, or a shard directory started with another plan or other
 /// settings. What the runs save goes into `dir` ([`RunCx::dir`]), as without shards.
+///
+/// ```
+/// use neurogen_lab::events::Silent;
+/// use neurogen_lab::schedule::{merge_study, run_shard, run_study, Options};
+/// use neurogen_lab::shard::{MergeHints, Shard};
+/// # use neurogen_lab::store::{Row, RunStatus};
+/// # use neurogen_lab::study::{Arm, BoxError, RunCx, RunSpec, Study};
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Clone, Serialize)]
+/// # struct Spec { group: String, repeat: usize }
+/// # impl RunSpec for Spec {
+/// #     fn group(&self) -> &str { &self.group }
+/// #     fn repeat(&self) -> usize { self.repeat }
+/// # }
+/// # #[derive(Clone, Serialize, Deserialize)]
+/// # struct Run { group: String, repeat: usize, config_hash: String, status: RunStatus }
+/// # impl Row for Run {
+/// #     const COLUMNS: &'static [&'static str] = &["group", "repeat", "config_hash", "status"];
+/// #     neurogen_lab::row_identity!();
+/// # }
+/// # struct Toy;
+/// # impl Study for Toy {
+/// #     type Spec = Spec;
+/// #     type Row = Run;
+/// #     fn id(&self) -> &str { "toy" }
+/// #     fn arms(&self) -> Vec<Arm<Spec>> {
+/// #         ["A", "B"].iter().map(|g| Arm::new(g, g, 3, |repeat| Spec { group: g.to_string(), repeat })).collect()
+/// #     }
+/// #     fn run_batch(&self, _cx: &mut RunCx<'_>, batch: &[Spec]) -> Result<Vec<Run>, BoxError> {
+/// #         batch.iter().map(|s| Ok(Run {
+/// #             group: s.group.clone(), repeat: s.repeat, config_hash: s.hash()?, status: RunStatus::Ok,
+/// #         })).collect()
+/// #     }
+/// # }
+/// // `Toy` is a study of two arms × 3 repeats, as in the example of `Study`.
+/// let dir = tempfile::tempdir()?;
+/// let opts = Options::default();
+/// for shard in ["1/2", "2/2"] {
+///     // On each machine (its own process, or a copy of the directory).
+///     let shard: Shard = shard.parse()?;
+///     let mine = run_shard(&Toy, dir.path(), &opts, shard, &"the flags", &mut Silent)?;
+///     assert_eq!(mine.len(), 3);
+/// }
+/// let rows = merge_study(&Toy, dir.path(), &opts, &MergeHints::new("toy"))?;
+/// assert_eq!(rows.len(), 6);
+/// // Every run is recorded: the study trains nothing more (and would write its report).
+/// assert_eq!(run_study(&Toy, dir.path(), &opts, &mut Silent)?.len(), 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_shard<St: Study, T: Serialize>(
     study: &St,
     dir: &Path,
