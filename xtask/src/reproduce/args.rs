@@ -277,15 +277,15 @@ impl PartialEq<FigureName> for MergeTarget {
 /// merge` combines: `dale`, `gevb` (and its conv and CIFAR-10 variants), `modular` (and per
 /// `--scheme`) and `attention`.
 pub const MERGE_STUDIES: [&str; 9] = [
-    "dale",
-    "gevb",
-    "gevb-conv",
-    "gevb-cifar10",
-    "gevb-conv-cifar10",
-    "modular",
+    neurogen_studies::cornford2021_dale::study::STUDY_ID,
+    neurogen_studies::clark2021_gevb::study::STUDY_ID,
+    neurogen_studies::clark2021_gevb::study::CONV_STUDY_ID,
+    neurogen_studies::clark2021_gevb::study::CIFAR10_STUDY_ID,
+    neurogen_studies::clark2021_gevb::study::CONV_CIFAR10_STUDY_ID,
+    neurogen_studies::bena2021_modular::study::STUDY_ID,
     "modular-deep-r",
     "modular-fixed-mask",
-    "attention",
+    neurogen_studies::lei2021_attention::study::STUDY_ID,
 ];
 
 /// `reproduce merge`'s target: a figure's name or one of [`MERGE_STUDIES`] (clap's invalid
@@ -674,6 +674,15 @@ mod tests {
         Cli::try_parse_from(std::iter::once("merge").chain(args.iter().copied()))
             .unwrap()
             .tran
+    }
+
+    /// `reproduce modular --scheme S` writes into `modular-S`: each is a merge target.
+    #[test]
+    fn every_modular_scheme_directory_can_be_merged() {
+        for s in ModularScheme::value_variants() {
+            let dir = format!("modular-{}", s.to_possible_value().unwrap().get_name());
+            assert!(MERGE_STUDIES.contains(&dir.as_str()), "{dir}");
+        }
     }
 
     #[test]
