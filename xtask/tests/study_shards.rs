@@ -2,7 +2,7 @@
 //! `reproduce merge gevb-cifar10`): at smoke scale on the test kit's tiny CIFAR-10, two shards
 //! and a merge give the runs one machine gives (every column but the wall time) and a report;
 //! a shard writes no report; a shard that does not exist, a merge with no shards and a merge
-//! given a study's flag are refused by name.
+//! given a study's flag are refused by name; a merge takes --data where the data moved.
 mod common;
 
 use std::path::Path;
@@ -74,10 +74,33 @@ fn two_shards_and_a_merge_give_one_machines_runs_and_a_report() {
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("GEVB+ learns as well as BP+"), "{report}");
 
+    // The data moved on the merging machine: --data points at it, the rest is the shards'.
+    let moved = tmp.path().join("moved");
+    std::fs::rename(&data, &moved).unwrap();
+    let o = reproduce("merge", &["gevb-cifar10", "--quiet"], &sharded);
+    assert!(!o.status.success());
+    assert!(text(&o).contains(&data), "{}", text(&o));
+    let moved = moved.display().to_string();
+    let o = reproduce("merge", &["gevb-cifar10", "--data", &moved], &sharded);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let but_data = |r: &str| -> Vec<String> {
+        r.lines()
+            .filter(|l| !l.starts_with("Data: "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(but_data(&again), but_data(&report));
+    assert!(again.contains(&moved), "{again}");
+
     // A figure's flag is refused by merge: the shards' flags are used.
     let o = reproduce("merge", &["gevb-cifar10", "--lr", "0.1"], &sharded);
     assert!(!o.status.success());
-    assert!(text(&o).contains("takes only --out"), "{}", text(&o));
+    assert!(
+        text(&o).contains("takes only --out, --quiet"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

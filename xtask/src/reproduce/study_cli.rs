@@ -68,6 +68,20 @@ impl StudyRecorded {
     }
 }
 
+/// `args` without `--data` and its value.
+fn without_data(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--data" {
+            it.next();
+        } else if !a.starts_with("--data=") {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
 /// The words of a refused merge of the study in `dir` (the shards' command line, as recorded).
 fn hints(dir: &Path, rec: Option<&StudyRecorded>) -> MergeHints {
     let name = dir
@@ -128,14 +142,14 @@ pub fn shard_or_merge<St: EngineStudy>(
 
 /// `reproduce merge STUDY` for a study on the engine: reads the command line its shards
 /// recorded in `OUT/STUDY/shards/*/settings.json` ([`StudyRecorded`]) and runs it in merge
-/// mode ([`shard_or_merge`]) with the merge's `--out`, `--quiet` and `--cache-dir`: the shards
+/// mode ([`shard_or_merge`]) with the merge's `--out`, `--quiet` and `--cache-dir` (and its
+/// `--data` in place of the shards', for data that is elsewhere on this machine): the shards
 /// are merged, nothing is trained, and the report is written. Any other flag is refused (the
 /// shards' are used).
 pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
     let c = &tran.common;
     let t = &tran.training;
-    let figure_flags = tran.data.is_some()
-        || tran.reference_quirks
+    let figure_flags = tran.reference_quirks
         || tran.compare_reference
         || c.scale.is_some()
         || c.repeats.is_some()
@@ -146,7 +160,7 @@ pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
         || t.mix_groups;
     anyhow::ensure!(
         !figure_flags,
-        "reproduce merge {name} takes only --out, --quiet and --cache-dir: the study runs with the flags its shards recorded"
+        "reproduce merge {name} takes only --out, --quiet, --cache-dir and --data: the study runs with the flags its shards recorded"
     );
     let dir = c.out.join(name);
     let rec = recorded_settings::<StudyRecorded>(&dir)?.ok_or_else(|| {
@@ -157,7 +171,13 @@ pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
         )
     })?;
     let mut argv: Vec<std::ffi::OsString> = vec!["reproduce".into()];
-    argv.extend(rec.args.iter().map(Into::into));
+    match &tran.data {
+        Some(data) => {
+            argv.extend(without_data(&rec.args).into_iter().map(Into::into));
+            argv.extend(["--data".into(), data.clone().into_os_string()]);
+        }
+        None => argv.extend(rec.args.iter().map(Into::into)),
+    }
     argv.extend(["--out".into(), c.out.clone().into_os_string()]);
     if c.quiet {
         argv.push("--quiet".into());
@@ -339,6 +359,10 @@ mod tests {
             "--data=.",
         ];
         let rec = StudyRecorded::from_args(argv.iter().map(|a| a.to_string()));
+        assert_eq!(
+            without_data(&rec.args),
+            ["gevb", "--scale", "smoke", "--repeats=3"]
+        );
         let cwd = std::fs::canonicalize(".").unwrap().display().to_string();
         assert_eq!(
             rec.args,

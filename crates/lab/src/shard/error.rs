@@ -108,8 +108,8 @@ pub enum ShardError {
     /// directory: every shard of a study must split it the same way.
     #[error(
         "{dir}: shard {asked} was asked for, but shard {found} is there already: a study's \
-         shards must all be split into the same N (merge the {found_count} shards first, or \
-         delete {dir}/shards to split anew)",
+         shards must all be split into the same N (keep N = {found_count}, or merge those \
+         shards and then delete {dir}/shards to split anew)",
         found_count = .found.count
     )]
     OtherCount {
