@@ -1,7 +1,7 @@
 //! The FlyModel study on the engine, end to end on synthetic images (no dataset needed): every
 //! method runs, a rerun trains nothing and writes the same report, adding A-GEM trains only
-//! A-GEM, and a directory of the former format (`results.json`) is converted and re-derived
-//! without training.
+//! A-GEM, a directory of the former format (`results.json`) is converted and re-derived
+//! without training, and two shards merged give one machine's runs.
 use neurogen_data::{Dataset, DatasetKind, Split};
 use neurogen_lab::events::{Event, Recorder};
 use neurogen_studies::shen2021_flymodel::{
@@ -220,4 +220,50 @@ fn bad_settings_and_data_of_another_kind_are_refused() {
             .contains("--dataset mnist reads MNIST, but synthetic holds Fashion-MNIST"),
         "{e}"
     );
+}
+
+/// `runs.csv` of `dir` without its last column (`seconds`, the wall time).
+fn runs_but_seconds(dir: &std::path::Path) -> Vec<String> {
+    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    csv.lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+/// The study splits over machines on the engine (`run_shard`, `merge_study`): two shards train
+/// every run once, and after the merge the study trains nothing and its runs are one machine's.
+#[test]
+fn shards_merge_into_one_machines_runs() {
+    use neurogen_lab::schedule::{merge_study, run_shard, Options};
+    use neurogen_lab::shard::{MergeHints, Shard};
+
+    let ds = dataset();
+    let one = tempfile::tempdir().unwrap();
+    run(&study(&ds, tiny()), one.path(), &mut Recorder::default()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options::default();
+    let mut shard_runs = 0;
+    for s in ["1/2", "2/2"] {
+        let s: Shard = s.parse().unwrap();
+        let mut rec = Recorder::default();
+        let rows = run_shard(&study(&ds, tiny()), dir.path(), &opts, s, &(), &mut rec).unwrap();
+        assert_eq!(trained(&rec), rows.len());
+        shard_runs += rows.len();
+        assert!(!dir.path().join("report.md").exists());
+    }
+    assert_eq!(shard_runs, 10);
+    let merged = merge_study(
+        &study(&ds, tiny()),
+        dir.path(),
+        &opts,
+        &MergeHints::new("flymodel"),
+    )
+    .unwrap();
+    assert_eq!(merged.len(), 10);
+    let mut rec = Recorder::default();
+    run(&study(&ds, tiny()), dir.path(), &mut rec).unwrap();
+    assert_eq!(trained(&rec), 0);
+    assert!(dir.path().join("report.md").exists());
+    assert_eq!(runs_but_seconds(dir.path()), runs_but_seconds(one.path()));
 }

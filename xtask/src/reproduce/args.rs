@@ -5,14 +5,15 @@
 //! | subcommand | flags |
 //! |---|---|
 //! | `fig2` `fig3` `fig4` `fig5` `all` | [`FigureRunArgs`]: [`TranArgs`] and `--shard` |
-//! | `merge`, `interim` FIGURE | [`MergeArgs`]: [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]) |
+//! | `merge` FIGURE or STUDY | [`MergeStudyArgs`]: a figure's [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]); a study on the engine's, only `--out`, `--quiet` and `--cache-dir` (the shards recorded the rest) |
+//! | `interim` FIGURE | [`MergeArgs`]: [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]) |
 //! | `slurm` FIGURE | [`SlurmArgs`]: [`TranArgs`] and the `#SBATCH` settings |
 //! | `flymodel` | [`FlyArgs`] |
 //! | `single-directions` | [`SdArgs`] |
-//! | `dale` | [`DaleArgs`] |
-//! | `gevb` | [`GevbArgs`] |
-//! | `modular` | [`ModularArgs`] |
-//! | `attention` | [`AttentionArgs`] |
+//! | `dale` | [`DaleArgs`] and `--shard` ([`StudyShardArgs`]) |
+//! | `gevb` | [`GevbArgs`] and `--shard` |
+//! | `modular` | [`ModularArgs`] and `--shard` |
+//! | `attention` | [`AttentionArgs`] and `--shard` |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -72,10 +73,10 @@ pub enum Study {
     /// multiplicative tuning), with the mask and tuning figures. Scales smoke and quick; not
     /// part of `all`.
     Attention(AttentionArgs),
-    /// Combine the shards of a figure into OUT/figN/runs.csv and write its report and plots;
-    /// trains nothing. Reads the settings the shards recorded (data, scale, ...): only --out
-    /// is needed.
-    Merge(MergeArgs),
+    /// Combine the shards of a figure into OUT/figN/runs.csv (or of a study on the engine,
+    /// e.g. gevb, into OUT/gevb/runs.csv) and write its report and plots; trains nothing.
+    /// Reads the settings the shards recorded (data, scale, ...): only --out is needed.
+    Merge(MergeStudyArgs),
     /// Write a Slurm array job (one shard per task) and a merge job that depends on it, and
     /// print the sbatch commands.
     Slurm(SlurmArgs),
@@ -255,6 +256,81 @@ pub struct MergeArgs {
     pub tran: TranArgs,
 }
 
+/// What `reproduce merge` combines: a figure of Tran et al., or a study on the engine by its
+/// output directory's name ([`merge_studies`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeTarget {
+    /// A figure (`fig2` ... `fig5`, `all`).
+    Figure(FigureName),
+    /// A study on the engine, by its directory under `--out` (`gevb`, `gevb-cifar10`, ...).
+    Study(String),
+}
+
+/// A target is the figure it names (so `merge`'s figure reads as before).
+impl PartialEq<FigureName> for MergeTarget {
+    fn eq(&self, other: &FigureName) -> bool {
+        *self == MergeTarget::Figure(*other)
+    }
+}
+
+/// The output directories of the studies on the engine that `--shard` splits and `reproduce
+/// merge` combines: `dale`, `gevb` (and its conv, mixed-sign and CIFAR-10 variants),
+/// `modular` (and per `--scheme`) and `attention`.
+pub fn merge_studies() -> Vec<&'static str> {
+    let mut ids = vec![neurogen_studies::cornford2021_dale::study::STUDY_ID];
+    ids.extend(neurogen_studies::clark2021_gevb::study::STUDY_IDS);
+    ids.extend([
+        neurogen_studies::bena2021_modular::study::STUDY_ID,
+        "modular-deep-r",
+        "modular-fixed-mask",
+        neurogen_studies::lei2021_attention::study::STUDY_ID,
+    ]);
+    ids
+}
+
+/// `reproduce merge`'s target: a figure's name or one of [`merge_studies`] (clap's invalid
+/// value, listing them, for any other).
+fn merge_target() -> impl clap::builder::TypedValueParser<Value = MergeTarget> {
+    let figures = FigureName::value_variants()
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>();
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(figures.into_iter().chain(merge_studies())).map(
+        |name: String| match <FigureName as ValueEnum>::from_str(&name, false) {
+            Ok(f) => MergeTarget::Figure(f),
+            Err(_) => MergeTarget::Study(name),
+        },
+    )
+}
+
+/// Arguments of `reproduce merge`.
+#[derive(Args, Debug)]
+pub struct MergeStudyArgs {
+    /// The figure whose shards to merge, or the output directory (under --out) of the study
+    /// on the engine whose shards to merge.
+    #[arg(value_parser = merge_target(), value_name = "FIGURE|STUDY")]
+    pub figure: MergeTarget,
+    /// A figure's settings: each one not given is the one the shards recorded (their
+    /// `settings.json`), or the default where no shard recorded its settings. A study on the
+    /// engine takes only --out, --quiet and --cache-dir: its shards recorded the rest.
+    #[command(flatten)]
+    pub tran: TranArgs,
+}
+
+/// `--shard` of the studies on the engine (`dale`, `gevb`, `modular`, `attention`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct StudyShardArgs {
+    /// Train only shard I of N (1 <= I <= N) of the study's runs, recorded in
+    /// OUT/STUDY/shards/I-of-N/ with the flags they ran with, and write no report;
+    /// `reproduce merge STUDY` combines the shards and writes the report (docs/reproduce.md).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Set by `reproduce merge STUDY` (not a flag): merge the shards, then write the report.
+    #[arg(skip)]
+    pub merge: bool,
+}
+
 /// Arguments of `reproduce slurm`.
 #[derive(Args, Debug)]
 pub struct SlurmArgs {
@@ -342,6 +418,9 @@ pub struct DaleArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// `--dataset` of `reproduce dale`: the IDX datasets and CIFAR-10.
@@ -388,6 +467,9 @@ pub struct GevbArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// The datasets of `reproduce gevb`.
@@ -417,6 +499,9 @@ pub struct ModularArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// How `reproduce modular --scheme` keeps the interconnections sparse.
@@ -442,6 +527,9 @@ pub struct AttentionArgs {
     /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// `reproduce single-directions`.
@@ -590,6 +678,15 @@ mod tests {
         Cli::try_parse_from(std::iter::once("merge").chain(args.iter().copied()))
             .unwrap()
             .tran
+    }
+
+    /// `reproduce modular --scheme S` writes into `modular-S`: each is a merge target.
+    #[test]
+    fn every_modular_scheme_directory_can_be_merged() {
+        for s in ModularScheme::value_variants() {
+            let dir = format!("modular-{}", s.to_possible_value().unwrap().get_name());
+            assert!(merge_studies().contains(&dir.as_str()), "{dir}");
+        }
     }
 
     #[test]

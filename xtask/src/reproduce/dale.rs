@@ -46,6 +46,9 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
     let dale = DaleStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(study::STUDY_ID);
+    if super::study_cli::shard_or_merge(&args.sharding, &dale, &dir, common.quiet)? {
+        return Ok(());
+    }
     let t0 = std::time::Instant::now();
     let out = study::run(
         &dale,

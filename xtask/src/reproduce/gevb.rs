@@ -50,6 +50,9 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     let gevb = GevbStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(gevb.id());
+    if super::study_cli::shard_or_merge(&args.sharding, &gevb, &dir, common.quiet)? {
+        return Ok(());
+    }
     let t0 = std::time::Instant::now();
     let out = study::run(
         &gevb,

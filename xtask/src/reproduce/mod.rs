@@ -32,7 +32,9 @@ pub mod single_directions;
 pub mod slurm;
 pub mod study_cli;
 
-pub use args::{FigureName, FigureRunArgs, Recorded, ReproduceArgs, SlurmArgs, Study, TranArgs};
+pub use args::{
+    FigureName, FigureRunArgs, MergeTarget, Recorded, ReproduceArgs, SlurmArgs, Study, TranArgs,
+};
 use figure::{Figure, Results};
 use neurogen_studies::tran2022::report;
 use neurogen_studies::tran2022::scale::Scale;
@@ -268,7 +270,10 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::Gevb(a) => gevb::run(&a),
         Study::Modular(a) => modular::run(&a),
         Study::Attention(a) => attention::run(&a),
-        Study::Merge(m) => reproduce(m.figure, &m.tran, Mode::Merge),
+        Study::Merge(m) => match m.figure {
+            MergeTarget::Figure(f) => reproduce(f, &m.tran, Mode::Merge),
+            MergeTarget::Study(name) => study_cli::merge(&name, &m.tran),
+        },
         Study::Slurm(s) => slurm::run(&s),
         Study::Export(e) => export::run(&e),
         Study::Interim(m) => {

@@ -54,6 +54,9 @@ pub fn run(args: &ModularArgs) -> anyhow::Result<()> {
     let modular = ModularStudy::new(settings, &loaded.dataset)?;
     crate::common::ensure_dir(&common.out)?;
     let dir = common.out.join(dir_name);
+    if super::study_cli::shard_or_merge(&args.sharding, &modular, &dir, common.quiet)? {
+        return Ok(());
+    }
     let t0 = std::time::Instant::now();
     let out = study::run(
         &modular,

@@ -104,6 +104,38 @@ pub enum ShardError {
         /// The shard whose settings differ from the first's.
         second: Shard,
     },
+    /// A shard was asked for with another count than the shards already in the study's
+    /// directory: every shard of a study must split it the same way.
+    #[error(
+        "{dir}: shard {asked} was asked for, but shard {found} is there already: a study's \
+         shards must all be split into the same N (keep N = {found_count}, or merge those \
+         shards and then delete {dir}/shards to split anew)",
+        found_count = .found.count
+    )]
+    OtherCount {
+        /// The study's directory.
+        dir: PathBuf,
+        /// The shard asked for.
+        asked: Shard,
+        /// A shard already there, split into another count.
+        found: Shard,
+    },
+    /// A shard's directory holds a plan (or settings) other than those it would run with now:
+    /// it was started with other settings.
+    #[error(
+        "{path}: shard {shard} was started with other settings (its {what} differs from this \
+         run's): rerun it with the same flags, or delete {dir} to start it anew"
+    )]
+    Changed {
+        /// The plan or settings file that differs.
+        path: PathBuf,
+        /// The shard's directory.
+        dir: PathBuf,
+        /// The shard.
+        shard: Shard,
+        /// What differs (`plan: the runs and their configuration hashes`).
+        what: String,
+    },
     /// A shard still holds its lock: it is training, and would add runs after the merge.
     #[error("{study}: shard {shard} is still running, merge once it has finished ({lock})")]
     Running {

@@ -12,22 +12,6 @@ use crate::study::RunSpec;
 /// At most this many runs are listed in a refusal, then a count of the rest.
 pub const MAX_LISTED: usize = 20;
 
-/// What [`merge()`] needs to know about a row beyond [`Row`]: which columns may differ between
-/// two recordings of the same run, and which files a run saved.
-pub trait MergeRow: Row {
-    /// The columns that may differ between two recordings of the same run on the same kind of
-    /// machine (its timing, the device's name, how many runs it was batched with): left out
-    /// when deciding whether two recordings agree. Every other column must be equal.
-    const VOLATILE_COLUMNS: &'static [&'static str] = &[];
-
-    /// The files a run saved that the study reads back (paths relative to the study's
-    /// directory, e.g. a checkpoint): a merge refuses a run whose files are not there (a shard
-    /// that wrote to another file system). None by default.
-    fn saved_files(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 /// How a refused merge tells the user what to do: the words of the program that runs shards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeHints {
@@ -43,7 +27,7 @@ pub struct MergeHints {
     /// configuration hashes than the specs', e.g. `the shards and the merge must use the same
     /// settings`.
     pub same_settings: String,
-    /// What a successful run saves ([`MergeRow::saved_files`]), e.g. `checkpoint`.
+    /// What a successful run saves ([`Row::saved_files`]), e.g. `checkpoint`.
     pub saved: String,
 }
 
@@ -67,9 +51,9 @@ struct Source {
     shard: Option<Shard>,
 }
 
-/// The row's fields as written to `runs.csv`, without its [`MergeRow::VOLATILE_COLUMNS`]: equal
+/// The row's fields as written to `runs.csv`, without its [`Row::VOLATILE_COLUMNS`]: equal
 /// for two recordings of the same run.
-fn results_of<R: MergeRow>(row: &R) -> Result<Vec<String>, ShardError> {
+fn results_of<R: Row>(row: &R) -> Result<Vec<String>, ShardError> {
     let mut w = ::csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -122,12 +106,39 @@ pub fn listing(lines: &[String]) -> String {
 /// hash is not its spec's (naming where each hash was found), when a run is recorded twice
 /// with different results, when runs are missing (naming them and the shard to rerun), or
 /// when a successful run's saved files are missing. The caller holds the study's lock.
-pub fn merge<S: RunSpec, R: MergeRow>(
+pub fn merge<S: RunSpec, R: Row>(
     dir: &Path,
     study: &str,
     specs: &[S],
     owners_for: impl Fn(usize) -> Vec<usize>,
     hints: &MergeHints,
+) -> Result<Vec<R>, ShardError> {
+    merge_with(dir, study, specs, owners_for, hints, true)
+}
+
+/// Folds what the shards of the study in `dir` recorded into `dir/runs.csv`, for a run on one
+/// machine that goes on where the shards left off: as [`merge()`], with the same refusals
+/// (a shard still running, another configuration hash, a run recorded twice with different
+/// results, lost saved files), except that runs recorded nowhere are no error: they are left
+/// out (the caller trains them). Returns the rows of `specs` recorded somewhere, in `specs`'
+/// order. The caller holds the study's lock.
+pub fn fold<S: RunSpec, R: Row>(
+    dir: &Path,
+    study: &str,
+    specs: &[S],
+    hints: &MergeHints,
+) -> Result<Vec<R>, ShardError> {
+    merge_with(dir, study, specs, |_| Vec::new(), hints, false)
+}
+
+/// [`merge()`] (`every_run`: runs recorded nowhere are refused) or [`fold`] (they are left out).
+fn merge_with<S: RunSpec, R: Row>(
+    dir: &Path,
+    study: &str,
+    specs: &[S],
+    owners_for: impl Fn(usize) -> Vec<usize>,
+    hints: &MergeHints,
+    every_run: bool,
 ) -> Result<Vec<R>, ShardError> {
     let shards = find_shards(dir)?;
     // A shard still training would add runs after the merge: refuse while any holds its lock.
@@ -271,7 +282,7 @@ pub fn merge<S: RunSpec, R: MergeRow>(
             &result_conflicts,
         ));
     }
-    if !missing.is_empty() {
+    if every_run && !missing.is_empty() {
         let lines: Vec<String> = missing
             .iter()
             .map(|(s, owner)| {

@@ -39,7 +39,7 @@ mod error;
 pub mod merge;
 
 pub use error::{ParseShardError, Refusal, ShardError};
-pub use merge::{merge, MergeHints, MergeRow};
+pub use merge::{fold, merge, MergeHints};
 
 /// The directory of a study that holds the shard directories.
 pub const SHARDS_DIR: &str = "shards";
@@ -222,24 +222,128 @@ pub fn write_plan<S: RunSpec>(
     replicas: usize,
     batches: &[Vec<S>],
 ) -> Result<(), ShardError> {
-    let runs = batches
-        .iter()
-        .flatten()
-        .map(|s| {
-            Ok(PlannedRun {
-                group: s.group().to_string(),
-                repeat: s.repeat(),
-                config_hash: s.hash()?,
-            })
-        })
-        .collect::<Result<_, ShardError>>()?;
-    let plan = Plan {
-        figure: study.to_string(),
-        shard: shard.to_string(),
-        replicas,
-        runs,
-    };
+    let plan = Plan::new(study, shard, replicas, batches)?;
     write_json(&shard_dir.join(PLAN_FILE), &plan)
+}
+
+impl Plan {
+    /// The plan of `shard` of `study`: the runs of `batches`, split with `replicas` runs per
+    /// batch.
+    pub fn new<S: RunSpec>(
+        study: &str,
+        shard: Shard,
+        replicas: usize,
+        batches: &[Vec<S>],
+    ) -> Result<Plan, ShardError> {
+        let runs = batches
+            .iter()
+            .flatten()
+            .map(|s| {
+                Ok(PlannedRun {
+                    group: s.group().to_string(),
+                    repeat: s.repeat(),
+                    config_hash: s.hash()?,
+                })
+            })
+            .collect::<Result<_, ShardError>>()?;
+        Ok(Plan {
+            figure: study.to_string(),
+            shard: shard.to_string(),
+            replicas,
+            runs,
+        })
+    }
+}
+
+/// Starts shard `shard` of the study in `dir`: refuses it when a shard split into another
+/// count is there already ([`ShardError::OtherCount`]), or when its directory holds a plan
+/// other than `plan` or settings other than `settings` (it was started with other settings:
+/// [`ShardError::Changed`]), or when another shard recorded other settings
+/// ([`ShardError::SettingsDiffer`]); otherwise writes its [`PLAN_FILE`] and [`SETTINGS_FILE`]
+/// (atomically) into `shard.dir(dir)`, which must exist.
+pub fn start<T: Serialize>(
+    dir: &Path,
+    shard: Shard,
+    plan: &Plan,
+    settings: &T,
+) -> Result<(), ShardError> {
+    check_count(dir, shard)?;
+    let sdir = shard.dir(dir);
+    let changed = |path: PathBuf, what: &str| ShardError::Changed {
+        path,
+        dir: sdir.clone(),
+        shard,
+        what: what.to_string(),
+    };
+    if let Some(old) = read_plan(&sdir)? {
+        if old != *plan {
+            return Err(changed(
+                sdir.join(PLAN_FILE),
+                "plan: the runs it is to record and their configuration hashes",
+            ));
+        }
+    }
+    let path = sdir.join(SETTINGS_FILE);
+    let ours = serde_json::to_value(settings).map_err(|source| ShardError::Serialise {
+        path: path.clone(),
+        source,
+    })?;
+    for (other, other_dir) in find_shards(dir)? {
+        let file = other_dir.join(SETTINGS_FILE);
+        let Some(theirs) = read_json::<serde_json::Value>(&file, other)? else {
+            continue;
+        };
+        if theirs != ours {
+            return Err(if other == shard {
+                changed(file, "settings")
+            } else {
+                ShardError::SettingsDiffer {
+                    dir: dir.to_path_buf(),
+                    first: other,
+                    second: shard,
+                }
+            });
+        }
+    }
+    write_json(&sdir.join(PLAN_FILE), plan)?;
+    write_json(&path, &ours)
+}
+
+/// Refuses `shard` when the study in `dir` holds a shard split into another count
+/// ([`ShardError::OtherCount`]); call it before creating the shard's directory.
+pub fn check_count(dir: &Path, shard: Shard) -> Result<(), ShardError> {
+    match find_shards(dir)?
+        .into_iter()
+        .find(|(s, _)| s.count != shard.count)
+    {
+        Some((found, _)) => Err(ShardError::OtherCount {
+            dir: dir.to_path_buf(),
+            asked: shard,
+            found,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The JSON file `path` of shard `shard`'s directory; None when there is none.
+fn read_json<T: DeserializeOwned>(path: &Path, shard: Shard) -> Result<Option<T>, ShardError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ShardError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|source| ShardError::Damaged {
+            path: path.to_path_buf(),
+            what: Some(format!("the settings shard {shard} ran with")),
+            source,
+        })
 }
 
 /// Reads the plan of a shard's directory; None when it has none.
@@ -273,17 +377,9 @@ pub fn recorded_settings<T: DeserializeOwned + PartialEq>(
 ) -> Result<Option<T>, ShardError> {
     let mut first: Option<(Shard, T)> = None;
     for (s, shard_dir) in find_shards(dir)? {
-        let path = shard_dir.join(SETTINGS_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(ShardError::Read { path, source }),
+        let Some(settings) = read_json::<T>(&shard_dir.join(SETTINGS_FILE), s)? else {
+            continue;
         };
-        let settings: T = serde_json::from_str(&text).map_err(|source| ShardError::Damaged {
-            path: path.clone(),
-            what: Some(format!("the settings shard {s} ran with")),
-            source,
-        })?;
         match &first {
             None => first = Some((s, settings)),
             Some((f, theirs)) if *theirs != settings => {

@@ -41,9 +41,6 @@ impl Row for Toy {
         "saved",
     ];
     crate::row_identity!();
-}
-
-impl MergeRow for Toy {
     const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     fn saved_files(&self) -> Vec<String> {
         vec![self.saved.clone()]

@@ -56,6 +56,19 @@ pub trait Row: Serialize + DeserializeOwned + Clone {
         Vec::new()
     }
 
+    /// The columns that may differ between two recordings of the same run on the same kind of
+    /// machine (its timing, the device's name, how many runs it was batched with): left out
+    /// when a merge of shards ([`crate::shard::merge()`]) decides whether two recordings of a
+    /// run agree. Every other column must be equal. None by default.
+    const VOLATILE_COLUMNS: &'static [&'static str] = &[];
+
+    /// The files a run saved that the study reads back (paths relative to the study's
+    /// directory, e.g. a checkpoint): a merge of shards refuses a run whose files are not
+    /// there (a shard that wrote to another file system). None by default.
+    fn saved_files(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The run's group: the display name of its arm (the resume key, with [`Row::repeat`]).
     fn group(&self) -> &str;
 

@@ -299,6 +299,7 @@ impl Row for ModularRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce modular";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     fn older_columns() -> Vec<&'static [&'static str]> {
         vec![&[
             "group",

@@ -54,6 +54,19 @@ pub const CONV_CIFAR10_STUDY_ID: &str = "gevb-conv-cifar10";
 /// `--conv` and on CIFAR-10 the suffixes combine: `gevb-conv-signed-cifar10`).
 pub const SIGNED_STUDY_ID: &str = "gevb-signed";
 
+/// Every output directory the study writes into, one per combination of the convolutional
+/// arms, the mixed-sign arms and the dataset ([`GevbStudy::id`]).
+pub const STUDY_IDS: [&str; 8] = [
+    STUDY_ID,
+    CONV_STUDY_ID,
+    CIFAR10_STUDY_ID,
+    CONV_CIFAR10_STUDY_ID,
+    SIGNED_STUDY_ID,
+    "gevb-conv-signed",
+    "gevb-signed-cifar10",
+    "gevb-conv-signed-cifar10",
+];
+
 /// The default dataset (recorded in each spec).
 pub const DATASET: &str = "Fashion-MNIST";
 
@@ -425,6 +438,7 @@ impl Row for GevbRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce gevb";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.test_accuracy {
@@ -1149,6 +1163,13 @@ mod tests {
             ids,
             ["gevb", "gevb-conv", "gevb-signed", "gevb-conv-signed"]
         );
+        for id in &ids {
+            assert!(STUDY_IDS.contains(&id.as_str()), "{id}");
+        }
+        // On CIFAR-10 the dataset's suffix comes last.
+        for id in ids.iter().map(|i| format!("{i}-cifar10")) {
+            assert!(STUDY_IDS.contains(&id.as_str()), "{id}");
+        }
     }
 
     /// The mixed-sign claims are decided from the rows, in the paper's direction: GEVB+ better

@@ -4,7 +4,6 @@
 //! directories are read back (and resumed) with this code.
 use std::path::Path;
 
-use neurogen_lab::shard::MergeRow;
 use neurogen_lab::store::{read_rows, write_rows, Row, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -109,10 +108,19 @@ pub const RUNS_COLUMNS: [&str; 24] = [
 ];
 
 /// `runs.csv` rows for the engine ([`neurogen_lab::store`]): its columns ([`RUNS_COLUMNS`],
-/// and the older header without `replicas`), and the run's key, hash and status.
+/// and the older header without `replicas`), and the run's key, hash and status. Merging
+/// shards ([`neurogen_lab::shard::merge()`]): two recordings of a run agree when every column
+/// but the timing, the device's name and the replicas it trained with is equal; a successful
+/// run saved its checkpoint.
 impl Row for RunRecord {
     const COLUMNS: &'static [&'static str] = &RUNS_COLUMNS;
     const WRITTEN_BY: &'static str = "reproduce";
+    const VOLATILE_COLUMNS: &'static [&'static str] =
+        &["device", "wall_seconds", "images_per_second", "replicas"];
+
+    fn saved_files(&self) -> Vec<String> {
+        vec![self.checkpoint.clone()]
+    }
 
     fn older_columns() -> Vec<&'static [&'static str]> {
         vec![&RUNS_COLUMNS[..RUNS_COLUMNS.len() - 1]]
@@ -135,18 +143,6 @@ impl Row for RunRecord {
             "{} r{}: {outcome}, {:.0} s",
             self.group, self.repeat, self.wall_seconds
         )
-    }
-}
-
-/// Merging shards ([`neurogen_lab::shard::merge()`]): two recordings of a run agree when every
-/// column but the timing, the device's name and the replicas it trained with is equal; a
-/// successful run saved its checkpoint.
-impl MergeRow for RunRecord {
-    const VOLATILE_COLUMNS: &'static [&'static str] =
-        &["device", "wall_seconds", "images_per_second", "replicas"];
-
-    fn saved_files(&self) -> Vec<String> {
-        vec![self.checkpoint.clone()]
     }
 }
 
@@ -234,7 +230,7 @@ mod tests {
     fn a_merge_compares_every_column_but_timing_device_and_replicas() {
         // The columns a run's results determine: all but these four, as before the merge
         // moved into the engine.
-        let volatile = <RunRecord as MergeRow>::VOLATILE_COLUMNS;
+        let volatile = <RunRecord as Row>::VOLATILE_COLUMNS;
         assert!(
             volatile.iter().all(|c| RUNS_COLUMNS.contains(c)),
             "{volatile:?}"

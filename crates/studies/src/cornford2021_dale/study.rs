@@ -488,6 +488,7 @@ impl Row for DaleRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce dale";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     fn older_columns() -> Vec<&'static [&'static str]> {
         vec![&[
             "group",

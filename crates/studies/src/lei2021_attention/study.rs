@@ -274,6 +274,7 @@ impl Row for AttentionRow {
         "message",
     ];
     const WRITTEN_BY: &'static str = "reproduce attention";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     neurogen_lab::row_identity!();
     fn summary(&self) -> String {
         match self.accuracy {

@@ -196,6 +196,7 @@ impl Row for FlyRow {
         "seconds",
     ];
     const WRITTEN_BY: &'static str = "reproduce flymodel";
+    const VOLATILE_COLUMNS: &'static [&'static str] = &["seconds"];
     fn group(&self) -> &str {
         &self.method
     }

@@ -8,8 +8,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::events::{Event, Observer};
+use crate::shard::ShardError;
 use crate::store::{Row, RunStore, StoreError};
 use crate::study::{Arm, BoxError, RunCx, RunSpec, Study};
+
+mod sharded;
+
+pub use sharded::{batch_cost, merge_study, recording_order, run_shard};
 
 /// What can go wrong running a study's schedule.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +23,9 @@ pub enum RunError {
     /// Reading, resuming or writing the run store, or its lock.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Starting a shard, or folding or merging the shards' runs, was refused.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
     /// The study's arms are inconsistent (a spec's group or repeat is not its arm's, or two
     /// arms share a key or a name).
     #[error("study {study}: {problem}")]
@@ -222,11 +230,15 @@ fn check_rows<S: RunSpec, R: Row>(batch: &[S], rows: &[R]) -> Result<(), String>
 }
 
 /// Runs every run of `study` not yet recorded in `dir/runs.csv` and returns the rows of all its
-/// runs (in the file's order). Creates and locks `dir` for the whole call; lists the runs
-/// repeat-major ([`repeat_major`]), refuses a recorded run whose configuration changed,
-/// batches the rest by [`Study::batch_class`] with at most [`Options::max_batch`] runs
-/// ([`batches`]), and trains and records batch after batch ([`run_batches`]). Rows of runs the
-/// study no longer has stay in the file but are not returned. See [`Study`] for an example.
+/// runs (in the file's order). Creates and locks `dir` for the whole call; when `dir` holds
+/// shards ([`run_shard`]), first folds the runs they recorded into `dir/runs.csv`
+/// ([`crate::shard::fold`]: refusing another configuration hash or a run recorded twice with
+/// different results), so that a run on one machine goes on where the shards left off (and
+/// once it has trained the rest, writes every row in the order one machine records them); lists the runs repeat-major ([`repeat_major`]), refuses
+/// a recorded run whose configuration changed, batches the rest by [`Study::batch_class`] with
+/// at most [`Options::max_batch`] runs ([`batches`]), and trains and records batch after batch
+/// ([`run_batches`]). Rows of runs the study no longer has stay in the file but are not
+/// returned. See [`Study`] for an example.
 pub fn run_study<St: Study>(
     study: &St,
     dir: &Path,
@@ -238,15 +250,13 @@ pub fn run_study<St: Study>(
     let store = RunStore::new(dir);
     store.create_dir()?;
     let _lock = store.lock(&format!("study {}", study.id()))?;
+    let sharded = sharded::fold_shards(study, dir, opts)?;
     let specs = repeat_major(&arms);
     let rows: Vec<St::Row> = store.read()?;
     let todo = store.still_to_do(&specs, &rows)?;
     let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
     let planned = batches(&todo, &names, opts.max_batch, |s| {
-        study.batch_class(s).map_err(|source| RunError::BatchClass {
-            group: s.group().to_string(),
-            source,
-        })
+        sharded::class_of(study, s)
     })?;
     let rows = run_batches(
         &store,
@@ -259,6 +269,13 @@ pub fn run_study<St: Study>(
             study.run_batch(&mut cx, batch)
         },
     )?;
+    // With shards, the runs trained here went last: in one machine's order again.
+    let rows = if sharded {
+        sharded::fold_shards(study, dir, opts)?;
+        store.read()?
+    } else {
+        rows
+    };
     Ok(rows
         .into_iter()
         .filter(|r| {
