@@ -67,17 +67,27 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         export(&args.from, &args.to, &args.command)?
     };
     println!(
-        "exported {} to {}{}: {} files, {:.1} MB ({} neurogenesis events dropped from curves/; the checkpoints keep them)",
+        "exported {} to {}{}: {} files, {:.1} MB{}",
         args.from.display(),
         args.to.display(),
         if args.partial {
-            format!(" ({} recorded runs; RESUME.md says how to continue)", done.runs)
+            format!(
+                " ({} recorded runs; RESUME.md says how to continue)",
+                done.runs
+            )
         } else {
             String::new()
         },
         done.files,
         done.bytes as f64 / 1e6,
-        done.dropped
+        if done.dropped > 0 {
+            format!(
+                " ({} neurogenesis events dropped from curves/; the checkpoints keep them)",
+                done.dropped
+            )
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
