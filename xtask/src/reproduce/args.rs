@@ -274,10 +274,22 @@ impl PartialEq<FigureName> for MergeTarget {
 }
 
 /// The output directories of the studies on the engine that `--shard` splits and `reproduce
-/// merge` combines: `dale`, `gevb` (and its conv, mixed-sign and CIFAR-10 variants),
-/// `modular` (and per `--scheme`) and `attention`.
+/// merge` combines: `flymodel` (and per `--dataset`, e.g. `flymodel-cifar10`), `dale`,
+/// `gevb` (and its conv, mixed-sign and CIFAR-10 variants), `modular` (and per `--scheme`)
+/// and `attention`.
 pub fn merge_studies() -> Vec<&'static str> {
-    let mut ids = vec![neurogen_studies::cornford2021_dale::study::STUDY_ID];
+    use neurogen_studies::shen2021_flymodel::Benchmark;
+    let mut ids: Vec<&'static str> = [
+        Benchmark::FashionMnist,
+        Benchmark::Mnist,
+        Benchmark::Kmnist,
+        Benchmark::Mnist20,
+        Benchmark::Cifar10,
+    ]
+    .iter()
+    .map(|b| b.dir_name())
+    .collect();
+    ids.push(neurogen_studies::cornford2021_dale::study::STUDY_ID);
     ids.extend(neurogen_studies::clark2021_gevb::study::STUDY_IDS);
     ids.extend([
         neurogen_studies::bena2021_modular::study::STUDY_ID,
@@ -318,7 +330,7 @@ pub struct MergeStudyArgs {
     pub tran: TranArgs,
 }
 
-/// `--shard` of the studies on the engine (`dale`, `gevb`, `modular`, `attention`).
+/// `--shard` of the studies on the engine (`flymodel`, `dale`, `gevb`, `modular`, `attention`).
 #[derive(Args, Debug, Clone, Default)]
 pub struct StudyShardArgs {
     /// Train only shard I of N (1 <= I <= N) of the study's runs, recorded in
@@ -396,6 +408,9 @@ pub struct FlyArgs {
     /// Flags every study takes (the learners are small: --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// `reproduce dale`.

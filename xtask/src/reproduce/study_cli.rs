@@ -1,5 +1,5 @@
-//! What the command lines of the studies on the engine (`dale`, `gevb`, `modular`,
-//! `attention`) share: loading Fashion-MNIST from `--data` (or its installed place), printing
+//! What the command lines of the studies on the engine (`flymodel`, `dale`, `gevb`,
+//! `modular`, `attention`) share: loading Fashion-MNIST from `--data` (or its installed place), printing
 //! the engine's progress events as lines (`flymodel` uses the lines too), and their shards
 //! (`--shard I/N`, [`shard_or_merge`]) and `reproduce merge STUDY` ([`merge`]).
 use std::path::{Path, PathBuf};
@@ -198,6 +198,10 @@ pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
         )
     })?;
     match again.study {
+        Study::Flymodel(mut a) => {
+            a.sharding.merge = true;
+            super::flymodel::run(&a)
+        }
         Study::Dale(mut a) => {
             a.sharding.merge = true;
             super::dale::run(&a)
