@@ -282,7 +282,7 @@ mod tests {
         for line in [
             "reproduce merge single-directions",
             "reproduce slurm single-directions --array 2",
-            "reproduce interim flymodel",
+            "reproduce interim single-directions",
         ] {
             let e = parse(line).unwrap_err();
             assert_eq!(

@@ -292,8 +292,9 @@ fn without_seconds(dir: &Path) -> Vec<String> {
 }
 
 /// `reproduce flymodel --shard I/N` then `reproduce merge flymodel-mnist` (with only --out):
-/// two shards train every run once between them and write no report; the merge gives one
-/// machine's `runs.csv` (every column but the wall time) and its report.
+/// two shards train every run once between them and write no report; `reproduce interim`
+/// reports their runs without merging; the merge gives one machine's `runs.csv` (every column
+/// but the wall time) and its report.
 #[test]
 fn two_shards_and_a_merge_give_one_machines_runs_and_a_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -318,6 +319,19 @@ fn two_shards_and_a_merge_give_one_machines_runs_and_a_report() {
     }
     // Five methods × 2 repeats, each trained by one shard.
     assert_eq!(shard_rows, 10);
+    // Before the merge, an interim report covers the shards' runs (and merges nothing).
+    let o = xtask()
+        .args(["reproduce", "interim", "flymodel-mnist", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    ok(&o);
+    let interim = std::fs::read_to_string(fly.join("interim-report.md")).unwrap();
+    assert!(interim.contains("(interim: 10 of 10 runs)"), "{interim}");
+    assert!(interim.contains("Every run is now recorded"), "{interim}");
+    assert!(!fly.join("runs.csv").exists() && !fly.join("report.md").exists());
 
     let o = xtask()
         .args(["reproduce", "merge", "flymodel-mnist", "--quiet", "--out"])

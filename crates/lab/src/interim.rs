@@ -120,8 +120,9 @@ pub fn interim<T>(f: impl FnOnce() -> T) -> (T, Vec<Coverage>) {
     (out, written.unwrap_or_default())
 }
 
-/// Whether this thread is inside [`interim`].
-pub(crate) fn active() -> bool {
+/// Whether this thread is inside [`interim`] (so a study's run writes an interim report, not
+/// its `report.md`).
+pub fn active() -> bool {
     WRITTEN.with(|w| w.borrow().is_some())
 }
 

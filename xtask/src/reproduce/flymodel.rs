@@ -180,7 +180,7 @@ pub fn run(args: &FlyArgs) -> anyhow::Result<()> {
     println!(
         "flymodel: {} runs; wrote {} ({:.0} s)",
         outcome.rows.len(),
-        dir.join("report.md").display(),
+        super::study_cli::report_written(&dir).display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())
