@@ -255,7 +255,6 @@ mod tests {
             "reproduce flymodel --replicas 4",
             "reproduce flymodel --reference-quirks",
             "reproduce flymodel --mlp-data x",
-            "reproduce flymodel --shard 1/2",
         ] {
             let flag = line
                 .split_whitespace()
@@ -281,10 +280,9 @@ mod tests {
         }
         // Studies that are not sharded have no merge or Slurm jobs.
         for line in [
-            "reproduce merge flymodel",
             "reproduce merge single-directions",
             "reproduce slurm single-directions --array 2",
-            "reproduce interim flymodel",
+            "reproduce interim single-directions",
         ] {
             let e = parse(line).unwrap_err();
             assert_eq!(

@@ -68,11 +68,17 @@ fn help_lists_only_the_studys_own_flags() {
         );
     }
     let fly = help("flymodel");
-    for own in ["--gem", "--dataset", "--ewc-lambda", "--scale", "--out"] {
+    for own in [
+        "--gem",
+        "--dataset",
+        "--ewc-lambda",
+        "--scale",
+        "--out",
+        "--shard",
+    ] {
         assert!(fly.contains(own), "flymodel --help lacks {own}:\n{fly}");
     }
     for foreign in [
-        "--shard",
         "--compare-reference",
         "--epochs",
         "--mix-groups",

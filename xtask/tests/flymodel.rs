@@ -276,6 +276,98 @@ fn write_idx(dir: &Path, n_train: usize, n_test: usize) {
     }
 }
 
+/// `runs.csv`'s lines without the `seconds` column (the wall time, which differs between two
+/// recordings of a run).
+fn without_seconds(dir: &Path) -> Vec<String> {
+    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "seconds").unwrap();
+    csv.lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(col);
+            cells.join(",")
+        })
+        .collect()
+}
+
+/// `reproduce flymodel --shard I/N` then `reproduce merge flymodel-mnist` (with only --out):
+/// two shards train every run once between them and write no report; `reproduce interim`
+/// reports their runs without merging; the merge gives one machine's `runs.csv` (every column
+/// but the wall time) and its report.
+#[test]
+fn two_shards_and_a_merge_give_one_machines_runs_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = dir.path().join("mnist");
+    write_idx(&mnist, 200, 100);
+    let cache = dir.path().join("cache");
+    let one = dir.path().join("one");
+    ok(&flymodel(&["--dataset", "mnist"], &mnist, &one, &cache));
+
+    let out = dir.path().join("sharded");
+    let fly = out.join("flymodel-mnist");
+    let mut shard_rows = 0;
+    for s in ["1/2", "2/2"] {
+        let o = flymodel(&["--dataset", "mnist", "--shard", s], &mnist, &out, &cache);
+        ok(&o);
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(said.contains("reproduce merge flymodel-mnist"), "{said}");
+        assert!(!fly.join("report.md").exists(), "shard {s} wrote a report");
+        assert!(!fly.join("runs.csv").exists(), "shard {s} wrote runs.csv");
+        let sdir = fly.join("shards").join(s.replace('/', "-of-"));
+        shard_rows += without_seconds(&sdir).len() - 1;
+    }
+    // Five methods × 2 repeats, each trained by one shard.
+    assert_eq!(shard_rows, 10);
+    // Before the merge, an interim report covers the shards' runs (and merges nothing).
+    let o = xtask()
+        .args(["reproduce", "interim", "flymodel-mnist", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    ok(&o);
+    let interim = std::fs::read_to_string(fly.join("interim-report.md")).unwrap();
+    assert!(interim.contains("(interim: 10 of 10 runs)"), "{interim}");
+    assert!(interim.contains("Every run is now recorded"), "{interim}");
+    assert!(!fly.join("runs.csv").exists() && !fly.join("report.md").exists());
+
+    let o = xtask()
+        .args(["reproduce", "merge", "flymodel-mnist", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    ok(&o);
+    assert_eq!(
+        without_seconds(&fly),
+        without_seconds(&one.join("flymodel-mnist"))
+    );
+    let report = std::fs::read_to_string(fly.join("report.md")).unwrap();
+    assert!(
+        report.contains("| FlyModel's final accuracy is above EWC's |"),
+        "{report}"
+    );
+    // A study flag is refused by merge: the shards' flags are used.
+    let o = xtask()
+        .args([
+            "reproduce",
+            "merge",
+            "flymodel-mnist",
+            "--scale",
+            "quick",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("takes only --out, --quiet"), "{e}");
+}
+
 #[test]
 fn flymodel_reads_mnist_kmnist_and_assembles_mnist20() {
     let dir = tempfile::tempdir().unwrap();

@@ -126,3 +126,79 @@ fn a_shard_that_does_not_exist_or_a_merge_without_shards_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!out.exists(), "a refused command wrote into --out");
 }
+
+/// `reproduce interim STUDY` (a sharded study, with the flags its shards recorded) and
+/// `reproduce STUDY ... --interim` (with the study's own flags): the report of the runs
+/// recorded so far in `interim-report.md`, saying how many of how many runs it covers; nothing
+/// trained, no `runs.csv`, no `report.md`. With nothing recorded, or without shards, the
+/// refusals say what to do.
+#[test]
+fn an_interim_report_of_a_sharded_study_covers_the_runs_recorded_so_far() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tiny_cifar10(tmp.path());
+    let args = [
+        "--scale",
+        "smoke",
+        "--dataset",
+        "cifar10",
+        "--data",
+        &data,
+        "--quiet",
+    ];
+    let out = tmp.path().join("out");
+    let dir = out.join("gevb-cifar10");
+
+    // Nothing recorded yet: refused, and nothing written.
+    let mut interim = args.to_vec();
+    interim.push("--interim");
+    let o = reproduce("gevb", &interim, &out);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no run of study gevb-cifar10 is recorded yet"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.join("interim-report.md").exists());
+    // Without shards, `reproduce interim STUDY` has no flags to use: it says to pass them.
+    let o = reproduce("interim", &["gevb-cifar10"], &out);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--interim"), "{}", text(&o));
+    // --interim trains nothing, so it is no shard.
+    let mut both = interim.clone();
+    both.extend(["--shard", "1/2"]);
+    let o = reproduce("gevb", &both, &out);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // One shard of two has run.
+    let mut first = args.to_vec();
+    first.extend(["--shard", "1/2"]);
+    let o = reproduce("gevb", &first, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let shard_csv = std::fs::read_to_string(dir.join("shards/1-of-2/runs.csv")).unwrap();
+
+    let o = reproduce("interim", &["gevb-cifar10", "--quiet"], &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("interim report of 3 of 6 runs"),
+        "{}",
+        text(&o)
+    );
+    let report = std::fs::read_to_string(dir.join("interim-report.md")).unwrap();
+    assert!(report.contains("(interim: 3 of 6 runs)"), "{report}");
+    assert!(report.contains("Still to train:"), "{report}");
+    assert!(report.contains("GEVB+ learns as well as BP+"), "{report}");
+    assert!(!dir.join("report.md").exists());
+    assert!(!dir.join("runs.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("shards/1-of-2/runs.csv")).unwrap(),
+        shard_csv
+    );
+
+    // The study's own flags and --interim write the same report.
+    std::fs::remove_file(dir.join("interim-report.md")).unwrap();
+    let o = reproduce("gevb", &interim, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = std::fs::read_to_string(dir.join("interim-report.md")).unwrap();
+    assert_eq!(again, report);
+    assert!(!dir.join("runs.csv").exists());
+}

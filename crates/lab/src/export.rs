@@ -5,7 +5,7 @@
 //! Everything in the study's directory is copied except what is not a result: the
 //! [`CHECKPOINTS_DIR`] (hundreds of MB), the shards ([`crate::shard::SHARDS_DIR`]), an interim
 //! report ([`crate::shard::INTERIM_DIR`]: carried by a partial export only while it is
-//! current), the directories a study adds to [`ExportRules::skip_dirs`], and every
+//! current; a study on the engine's [`crate::interim::INTERIM_REPORT_FILE`]: never), the directories a study adds to [`ExportRules::skip_dirs`], and every
 //! directory's lock file. A study may rewrite the JSON files of a directory on the way
 //! ([`ExportRules::rewrite_json`], e.g. to drop logs no report reads).
 //!
@@ -26,6 +26,7 @@
 //! ```
 use std::path::{Path, PathBuf};
 
+use crate::interim::INTERIM_REPORT_FILE;
 use crate::shard::{INTERIM_DIR, SHARDS_DIR};
 use crate::store::{read_rows, Row, StoreError, RUNS_FILE};
 
@@ -284,7 +285,8 @@ fn create_dir(path: &Path) -> Result<(), ExportError> {
 }
 
 /// Copies `from` into `to`, without lock files; at the top (`rules` given) without the
-/// directories never exported and with the study's rewrites.
+/// directories never exported, without an interim report of a study on the engine
+/// ([`INTERIM_REPORT_FILE`]) and with the study's rewrites.
 fn copy_dir(
     from: &Path,
     to: &Path,
@@ -316,7 +318,9 @@ fn copy_dir(
                 }
             }
             copy_dir(&src, &dst, None, done)?;
-        } else if name_str != neurogen_io::LOCK_FILE {
+        } else if name_str != neurogen_io::LOCK_FILE
+            && !(rules.is_some() && name_str == INTERIM_REPORT_FILE)
+        {
             let bytes = std::fs::read(&src).map_err(|source| ExportError::Read {
                 path: src.clone(),
                 source,

@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod events;
 pub mod export;
+pub mod interim;
 pub mod plot;
 pub mod report;
 pub mod schedule;

@@ -59,8 +59,9 @@ use std::path::Path;
 
 use crate::claims::{ClaimError, Samples, Value};
 use crate::events::Observer;
+use crate::interim;
 use crate::report::Report;
-use crate::schedule::{run_study, Options};
+use crate::schedule::{recorded_runs, run_study, Options};
 use crate::store::{Row, RunStatus};
 use crate::study::{BoxError, Study};
 
@@ -191,6 +192,12 @@ pub struct Outcome<R> {
 /// Runs `study` into `dir` ([`run_study`]: resuming what is recorded there), builds the
 /// report from every row with `report` (which may also write the report's figures into
 /// `dir`), and writes it to `dir/report.md` atomically.
+///
+/// Inside [`crate::interim::interim`] it trains nothing instead: the report is built from the
+/// runs recorded so far ([`recorded_runs`], which takes no lock and writes nothing), marked
+/// as interim ([`crate::interim::with_notice`]) and written to `dir/interim-report.md`
+/// ([`crate::interim::INTERIM_REPORT_FILE`]); the outcome holds those rows and that text.
+/// With no run recorded yet it is refused ([`crate::interim::InterimError::NothingRecorded`]).
 pub fn run_and_report<S: Study>(
     study: &S,
     dir: &Path,
@@ -198,10 +205,45 @@ pub fn run_and_report<S: Study>(
     observer: &mut dyn Observer,
     report: impl FnOnce(&[S::Row]) -> Result<String, BoxError>,
 ) -> Result<Outcome<S::Row>, BoxError> {
+    if interim::active() {
+        return interim_report(study, dir, opts, report);
+    }
     let rows = run_study(study, dir, opts, observer)?;
     let report = report(&rows)?;
     neurogen_io::write_atomic(&dir.join("report.md"), report.as_bytes())?;
     Ok(Outcome { rows, report })
+}
+
+/// [`run_and_report`] inside [`crate::interim::interim`].
+fn interim_report<S: Study>(
+    study: &S,
+    dir: &Path,
+    opts: &Options,
+    report: impl FnOnce(&[S::Row]) -> Result<String, BoxError>,
+) -> Result<Outcome<S::Row>, BoxError> {
+    let rec = recorded_runs(study, dir, opts)?;
+    if rec.rows.is_empty() {
+        return Err(interim::InterimError::NothingRecorded {
+            study: study.id().to_string(),
+            dir: dir.to_path_buf(),
+        }
+        .into());
+    }
+    let file = dir.join(interim::INTERIM_REPORT_FILE);
+    let coverage = interim::Coverage {
+        study: study.id().to_string(),
+        file: file.clone(),
+        recorded: rec.rows.len(),
+        total: rec.total,
+        missing: rec.missing,
+    };
+    let text = interim::with_notice(&report(&rec.rows)?, &coverage);
+    neurogen_io::write_atomic(&file, text.as_bytes())?;
+    interim::note(coverage);
+    Ok(Outcome {
+        rows: rec.rows,
+        report: text,
+    })
 }
 
 #[cfg(test)]

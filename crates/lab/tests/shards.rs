@@ -355,3 +355,124 @@ fn a_shard_recorded_with_another_configuration_is_refused_on_one_machine() {
     assert!(err.to_string().contains("shards/1-of-2/runs.csv"), "{err}");
     assert!(longer.trained().is_empty());
 }
+
+/// The toy study's report: the value's table and one claim (Control above Slow, Welch).
+fn toy_report(rows: &[Run]) -> Result<String, BoxError> {
+    use neurogen_lab::claims::{decide, Claim, Expect, Value};
+    use neurogen_lab::summary::Summary;
+    const VALUE: Value = Value::new("value", "value", "", 3, true);
+    let mut summary = Summary::new();
+    summary.tabulate(
+        &[VALUE],
+        &["Control", "Noisy", "Slow"],
+        rows,
+        |r: &Run, _| Some(r.value),
+    )?;
+    let claims = [Claim::welch(
+        "Control is above Slow",
+        "difference {d}",
+        VALUE,
+        "Control",
+        "Slow",
+        Expect::Better,
+    )];
+    let mut rep = neurogen_lab::Report::new("The toy study");
+    summary.write_tables(&mut rep);
+    rep.add_claims(decide(summary.samples(), &claims, vec![])?);
+    Ok(rep.finish())
+}
+
+/// The toy study's entry point, as a study's `run` is: run it, then report.
+fn toy_run(toy: &Toy, dir: &Path) -> Result<Vec<Run>, BoxError> {
+    Ok(neurogen_lab::summary::run_and_report(toy, dir, &OPTS, &mut Silent, toy_report)?.rows)
+}
+
+/// `interim` reports what a study's `runs.csv` and its shards recorded, as the study's own
+/// report marked as interim in `interim-report.md`: it trains nothing, writes nothing else, and
+/// a claim whose groups lack runs is "not testable"; with nothing recorded it is refused.
+#[test]
+fn an_interim_report_covers_the_recorded_runs_and_trains_nothing() {
+    use neurogen_lab::interim::{interim, InterimError, INTERIM_REPORT_FILE};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("toy");
+
+    // Nothing recorded: refused, nothing written.
+    let toy = Toy::new(3);
+    let (out, covered) = interim(|| toy_run(&toy, &dir));
+    let e = out.unwrap_err();
+    assert!(
+        matches!(
+            e.downcast_ref::<InterimError>(),
+            Some(InterimError::NothingRecorded { .. })
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("no run of study toy is recorded"),
+        "{e}"
+    );
+    assert!(covered.is_empty());
+    assert!(!dir.join(INTERIM_REPORT_FILE).exists());
+
+    // Repeat 0 of every arm recorded in runs.csv (a study of 1 repeat has the same runs).
+    run_study(&Toy::new(1), &dir, &OPTS, &mut Silent).unwrap();
+    let before = csv(&dir);
+    let toy = Toy::new(3);
+    let (rows, covered) = interim(|| toy_run(&toy, &dir));
+    assert_eq!(rows.unwrap().len(), 3);
+    assert!(
+        toy.trained().is_empty(),
+        "interim trained {:?}",
+        toy.trained()
+    );
+    assert_eq!(csv(&dir), before);
+    assert!(!dir.join("report.md").exists());
+    assert_eq!(covered.len(), 1);
+    let c = &covered[0];
+    assert_eq!((c.recorded, c.total), (3, 9));
+    assert_eq!(c.file, dir.join(INTERIM_REPORT_FILE));
+    assert_eq!(
+        c.missing,
+        [
+            ("a".to_string(), vec![1, 2]),
+            ("b".to_string(), vec![1, 2]),
+            ("s".to_string(), vec![1, 2])
+        ]
+    );
+    let text = std::fs::read_to_string(&c.file).unwrap();
+    assert!(
+        text.starts_with("# The toy study (interim: 3 of 9 runs)\n"),
+        "{text}"
+    );
+    assert!(text.contains("Still to train:\n- a: r1–r2\n"), "{text}");
+    assert!(text.contains("not testable"), "{text}");
+
+    // A shard's runs count too (a run recorded in both places once).
+    run_shard(&Toy::new(3), &dir, &OPTS, shard("1/2"), &(), &mut Silent).unwrap();
+    let sharded =
+        neurogen_lab::store::read_rows::<Run>(&shard("1/2").dir(&dir).join("runs.csv")).unwrap();
+    let new = sharded.iter().filter(|r| r.repeat > 0).count();
+    assert!(new > 0);
+    let toy = Toy::new(3);
+    let (rows, covered) = interim(|| toy_run(&toy, &dir));
+    let rows = rows.unwrap();
+    assert_eq!(rows.len(), 3 + new);
+    assert_eq!(covered[0].recorded, 3 + new);
+    assert!(toy.trained().is_empty());
+    // In the order one machine records them.
+    let order: Vec<(String, usize)> = neurogen_lab::schedule::recording_order(&toy, &OPTS)
+        .unwrap()
+        .iter()
+        .map(|s| (s.group.clone(), s.repeat))
+        .filter(|k| rows.iter().any(|r| (r.group.clone(), r.repeat) == *k))
+        .collect();
+    let got: Vec<(String, usize)> = rows.iter().map(|r| (r.group.clone(), r.repeat)).collect();
+    assert_eq!(got, order);
+
+    // Out of interim mode the study trains the rest and writes its own report.
+    let toy = Toy::new(3);
+    assert_eq!(toy_run(&toy, &dir).unwrap().len(), 9);
+    assert_eq!(toy.trained().len(), 9 - 3 - new);
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(!report.contains("interim"), "{report}");
+}

@@ -6,14 +6,14 @@
 //! |---|---|
 //! | `fig2` `fig3` `fig4` `fig5` `all` | [`FigureRunArgs`]: [`TranArgs`] and `--shard` |
 //! | `merge` FIGURE or STUDY | [`MergeStudyArgs`]: a figure's [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]); a study on the engine's, only `--out`, `--quiet` and `--cache-dir` (the shards recorded the rest) |
-//! | `interim` FIGURE | [`MergeArgs`]: [`TranArgs`], each defaulting to what the shards recorded ([`Recorded`]) |
+//! | `interim` FIGURE or STUDY | [`MergeStudyArgs`], as `merge` (a study on one machine, unsharded: `STUDY ... --interim`) |
 //! | `slurm` FIGURE | [`SlurmArgs`]: [`TranArgs`] and the `#SBATCH` settings |
-//! | `flymodel` | [`FlyArgs`] |
+//! | `flymodel` | [`FlyArgs`] and `--shard`, `--interim` ([`StudyShardArgs`]) |
 //! | `single-directions` | [`SdArgs`] |
-//! | `dale` | [`DaleArgs`] and `--shard` ([`StudyShardArgs`]) |
-//! | `gevb` | [`GevbArgs`] and `--shard` |
-//! | `modular` | [`ModularArgs`] and `--shard` |
-//! | `attention` | [`AttentionArgs`] and `--shard` |
+//! | `dale` | [`DaleArgs`] and `--shard`, `--interim` |
+//! | `gevb` | [`GevbArgs`] and `--shard`, `--interim` |
+//! | `modular` | [`ModularArgs`] and `--shard`, `--interim` |
+//! | `attention` | [`AttentionArgs`] and `--shard`, `--interim` |
 //! | `export` | [`super::export::ExportArgs`] |
 use std::path::{Path, PathBuf};
 
@@ -87,8 +87,9 @@ pub enum Study {
     /// Write an interim report of a figure still training (or carried unfinished) from the
     /// runs recorded so far, in its runs.csv and its shards', into OUT/figN/interim/; trains
     /// nothing and leaves the figure's own files alone. Takes the figure's flags (those the
-    /// shards recorded, if any, by default).
-    Interim(MergeArgs),
+    /// shards recorded, if any, by default). For a sharded study on the engine (e.g. gevb),
+    /// the same into OUT/STUDY/interim-report.md with the flags its shards recorded.
+    Interim(MergeStudyArgs),
 }
 
 /// A figure of Tran et al. (the figures `merge`, `interim` and `slurm` act on).
@@ -244,18 +245,6 @@ pub struct FigureRunArgs {
     pub tran: TranArgs,
 }
 
-/// Arguments of `reproduce merge` and `reproduce interim`.
-#[derive(Args, Debug)]
-pub struct MergeArgs {
-    /// The figure whose shards to merge (whose recorded runs to report).
-    #[arg(value_enum)]
-    pub figure: FigureName,
-    /// The figure's settings: each one not given is the one the shards recorded (their
-    /// `settings.json`), or the default where no shard recorded its settings.
-    #[command(flatten)]
-    pub tran: TranArgs,
-}
-
 /// What `reproduce merge` combines: a figure of Tran et al., or a study on the engine by its
 /// output directory's name ([`merge_studies`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,10 +263,22 @@ impl PartialEq<FigureName> for MergeTarget {
 }
 
 /// The output directories of the studies on the engine that `--shard` splits and `reproduce
-/// merge` combines: `dale`, `gevb` (and its conv, mixed-sign and CIFAR-10 variants),
-/// `modular` (and per `--scheme`) and `attention`.
+/// merge` combines (and `reproduce interim` reports): `flymodel` (and per `--dataset`, e.g. `flymodel-cifar10`), `dale`,
+/// `gevb` (and its conv, mixed-sign and CIFAR-10 variants), `modular` (and per `--scheme`)
+/// and `attention`.
 pub fn merge_studies() -> Vec<&'static str> {
-    let mut ids = vec![neurogen_studies::cornford2021_dale::study::STUDY_ID];
+    use neurogen_studies::shen2021_flymodel::Benchmark;
+    let mut ids: Vec<&'static str> = [
+        Benchmark::FashionMnist,
+        Benchmark::Mnist,
+        Benchmark::Kmnist,
+        Benchmark::Mnist20,
+        Benchmark::Cifar10,
+    ]
+    .iter()
+    .map(|b| b.dir_name())
+    .collect();
+    ids.push(neurogen_studies::cornford2021_dale::study::STUDY_ID);
     ids.extend(neurogen_studies::clark2021_gevb::study::STUDY_IDS);
     ids.extend([
         neurogen_studies::bena2021_modular::study::STUDY_ID,
@@ -304,11 +305,11 @@ fn merge_target() -> impl clap::builder::TypedValueParser<Value = MergeTarget> {
     )
 }
 
-/// Arguments of `reproduce merge`.
+/// Arguments of `reproduce merge` and `reproduce interim`.
 #[derive(Args, Debug)]
 pub struct MergeStudyArgs {
-    /// The figure whose shards to merge, or the output directory (under --out) of the study
-    /// on the engine whose shards to merge.
+    /// The figure whose shards to merge (or whose recorded runs to report), or the output
+    /// directory (under --out) of the study on the engine whose shards to merge (or report).
     #[arg(value_parser = merge_target(), value_name = "FIGURE|STUDY")]
     pub figure: MergeTarget,
     /// A figure's settings: each one not given is the one the shards recorded (their
@@ -318,7 +319,8 @@ pub struct MergeStudyArgs {
     pub tran: TranArgs,
 }
 
-/// `--shard` of the studies on the engine (`dale`, `gevb`, `modular`, `attention`).
+/// `--shard` and `--interim` of the studies on the engine (`flymodel`, `dale`, `gevb`,
+/// `modular`, `attention`).
 #[derive(Args, Debug, Clone, Default)]
 pub struct StudyShardArgs {
     /// Train only shard I of N (1 <= I <= N) of the study's runs, recorded in
@@ -326,6 +328,12 @@ pub struct StudyShardArgs {
     /// `reproduce merge STUDY` combines the shards and writes the report (docs/reproduce.md).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Train nothing: write the report of the runs recorded so far (in OUT/STUDY/runs.csv and
+    /// its shards') to OUT/STUDY/interim-report.md, marked as interim, beside a run still
+    /// training (report.md is left alone). `reproduce interim STUDY` does it with the flags
+    /// the shards recorded.
+    #[arg(long, conflicts_with = "shard")]
+    pub interim: bool,
     /// Set by `reproduce merge STUDY` (not a flag): merge the shards, then write the report.
     #[arg(skip)]
     pub merge: bool,
@@ -396,6 +404,9 @@ pub struct FlyArgs {
     /// Flags every study takes (the learners are small: --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--shard I/N` and `--interim`.
+    #[command(flatten)]
+    pub sharding: StudyShardArgs,
 }
 
 /// `reproduce dale`.
@@ -418,7 +429,7 @@ pub struct DaleArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// `--shard I/N`.
+    /// `--shard I/N` and `--interim`.
     #[command(flatten)]
     pub sharding: StudyShardArgs,
 }
@@ -467,7 +478,7 @@ pub struct GevbArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// `--shard I/N`.
+    /// `--shard I/N` and `--interim`.
     #[command(flatten)]
     pub sharding: StudyShardArgs,
 }
@@ -499,7 +510,7 @@ pub struct ModularArgs {
     /// Flags every study takes (scales smoke and quick; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// `--shard I/N`.
+    /// `--shard I/N` and `--interim`.
     #[command(flatten)]
     pub sharding: StudyShardArgs,
 }
@@ -527,7 +538,7 @@ pub struct AttentionArgs {
     /// Flags every study takes (scale smoke; --device must be cpu).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// `--shard I/N`.
+    /// `--shard I/N` and `--interim`.
     #[command(flatten)]
     pub sharding: StudyShardArgs,
 }

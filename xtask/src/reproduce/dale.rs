@@ -63,7 +63,7 @@ pub fn run(args: &DaleArgs) -> anyhow::Result<()> {
     println!(
         "dale: {} runs; wrote {} ({:.0} s)",
         out.rows.len(),
-        dir.join("report.md").display(),
+        super::study_cli::report_written(&dir).display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())

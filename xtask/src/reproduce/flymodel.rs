@@ -73,7 +73,9 @@ fn settings(args: &FlyArgs, benchmark: Benchmark) -> anyhow::Result<FlyScale> {
 }
 
 /// Runs the study `args` ask for (resuming what `OUT/flymodel*/runs.csv` records) and writes
-/// its `report.md` (CPU only: the learners are small).
+/// its `report.md` (CPU only: the learners are small); with `--shard I/N` trains the shard's
+/// share only, and for `reproduce merge flymodel*` merges the shards first
+/// ([`super::study_cli::shard_or_merge`]).
 pub fn run(args: &FlyArgs) -> anyhow::Result<()> {
     let common = &args.common;
     anyhow::ensure!(
@@ -156,6 +158,12 @@ pub fn run(args: &FlyArgs) -> anyhow::Result<()> {
         },
         args.save_learners,
     )?;
+    if super::study_cli::shard_or_merge(&args.sharding, &study, &dir, common.quiet)? {
+        for w in study.take_warnings() {
+            eprintln!("{w}");
+        }
+        return Ok(());
+    }
     let t0 = std::time::Instant::now();
     let outcome = fly::run(
         &study,
@@ -172,7 +180,7 @@ pub fn run(args: &FlyArgs) -> anyhow::Result<()> {
     println!(
         "flymodel: {} runs; wrote {} ({:.0} s)",
         outcome.rows.len(),
-        dir.join("report.md").display(),
+        super::study_cli::report_written(&dir).display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())

@@ -264,25 +264,28 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Study::Fig4(a) => figure(FigureName::Fig4, a),
         Study::Fig5(a) => figure(FigureName::Fig5, a),
         Study::All(a) => figure(FigureName::All, a),
-        Study::Flymodel(a) => flymodel::run(&a),
         Study::SingleDirections(a) => single_directions::run(&a),
-        Study::Dale(a) => dale::run(&a),
-        Study::Gevb(a) => gevb::run(&a),
-        Study::Modular(a) => modular::run(&a),
-        Study::Attention(a) => attention::run(&a),
+        s @ (Study::Flymodel(_)
+        | Study::Dale(_)
+        | Study::Gevb(_)
+        | Study::Modular(_)
+        | Study::Attention(_)) => study_cli::run_engine(&s),
         Study::Merge(m) => match m.figure {
             MergeTarget::Figure(f) => reproduce(f, &m.tran, Mode::Merge),
             MergeTarget::Study(name) => study_cli::merge(&name, &m.tran),
         },
         Study::Slurm(s) => slurm::run(&s),
         Study::Export(e) => export::run(&e),
-        Study::Interim(m) => {
-            anyhow::ensure!(
-                m.figure != FigureName::Fig5,
-                "reproduce interim covers fig2, fig3 and fig4: fig5's analyses read every group's checkpoint, so it has no report before its runs are done"
-            );
-            reproduce(m.figure, &m.tran, Mode::Interim)
-        }
+        Study::Interim(m) => match m.figure {
+            MergeTarget::Figure(f) => {
+                anyhow::ensure!(
+                    f != FigureName::Fig5,
+                    "reproduce interim covers fig2, fig3 and fig4: fig5's analyses read every group's checkpoint, so it has no report before its runs are done"
+                );
+                reproduce(f, &m.tran, Mode::Interim)
+            }
+            MergeTarget::Study(name) => study_cli::interim(&name, &m.tran),
+        },
     }
 }
 

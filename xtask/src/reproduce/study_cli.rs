@@ -1,7 +1,8 @@
-//! What the command lines of the studies on the engine (`dale`, `gevb`, `modular`,
-//! `attention`) share: loading Fashion-MNIST from `--data` (or its installed place), printing
-//! the engine's progress events as lines (`flymodel` uses the lines too), and their shards
-//! (`--shard I/N`, [`shard_or_merge`]) and `reproduce merge STUDY` ([`merge`]).
+//! What the command lines of the studies on the engine (`flymodel`, `dale`, `gevb`,
+//! `modular`, `attention`) share: loading Fashion-MNIST from `--data` (or its installed
+//! place), printing the engine's progress events as lines, their shards (`--shard I/N`,
+//! [`shard_or_merge`]) and `reproduce merge STUDY` ([`merge`]), and their interim reports
+//! (`--interim`, `reproduce interim STUDY`: [`run_engine`], [`interim`]).
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -147,6 +148,90 @@ pub fn shard_or_merge<St: EngineStudy>(
 /// are merged, nothing is trained, and the report is written. Any other flag is refused (the
 /// shards' are used).
 pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
+    let mut study = recorded_command(name, tran, "merge")?;
+    sharding_of(&mut study)
+        .ok_or_else(|| no_shards(name, tran))?
+        .merge = true;
+    run_engine(&study)
+}
+
+/// `reproduce interim STUDY` for a sharded study on the engine: runs the command line its
+/// shards recorded, as [`merge`] does, with `--interim` ([`run_engine`]): the report of the
+/// runs recorded so far, in `OUT/STUDY/runs.csv` and the shards', is written to
+/// `OUT/STUDY/interim-report.md`; nothing is trained or merged.
+pub fn interim(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
+    let mut study = recorded_command(name, tran, "interim")?;
+    sharding_of(&mut study)
+        .ok_or_else(|| no_shards(name, tran))?
+        .interim = true;
+    run_engine(&study)
+}
+
+/// The refusal of a command line recorded by shards of a study that has none.
+fn no_shards(name: &str, tran: &TranArgs) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: the shards recorded the command line of a study that has no shards",
+        tran.common.out.join(name).display()
+    )
+}
+
+/// The `--shard`/`--interim` flags of `study`, if it is a study on the engine.
+fn sharding_of(study: &mut Study) -> Option<&mut StudyShardArgs> {
+    match study {
+        Study::Flymodel(a) => Some(&mut a.sharding),
+        Study::Dale(a) => Some(&mut a.sharding),
+        Study::Gevb(a) => Some(&mut a.sharding),
+        Study::Modular(a) => Some(&mut a.sharding),
+        Study::Attention(a) => Some(&mut a.sharding),
+        _ => None,
+    }
+}
+
+/// Runs `study`, a study on the engine (`flymodel`, `dale`, `gevb`, `modular`, `attention`);
+/// with `--interim`, inside [`neurogen_lab::interim::interim`], so that its run trains nothing
+/// and writes `OUT/STUDY/interim-report.md` from the runs recorded so far (and this prints
+/// how many of how many runs it covers).
+pub fn run_engine(study: &Study) -> anyhow::Result<()> {
+    type Run<'a> = &'a dyn Fn() -> anyhow::Result<()>;
+    let (sharding, run): (&StudyShardArgs, Run<'_>) = match study {
+        Study::Flymodel(a) => (&a.sharding, &|| super::flymodel::run(a)),
+        Study::Dale(a) => (&a.sharding, &|| super::dale::run(a)),
+        Study::Gevb(a) => (&a.sharding, &|| super::gevb::run(a)),
+        Study::Modular(a) => (&a.sharding, &|| super::modular::run(a)),
+        Study::Attention(a) => (&a.sharding, &|| super::attention::run(a)),
+        _ => anyhow::bail!("only the studies on the engine have shards and interim reports"),
+    };
+    if !sharding.interim {
+        return run();
+    }
+    let (out, covered) = neurogen_lab::interim::interim(run);
+    out?;
+    for c in covered {
+        println!(
+            "{}: interim report of {} of {} runs written to {} (report.md is written when every run is in)",
+            c.study,
+            c.recorded,
+            c.total,
+            c.file.display()
+        );
+    }
+    Ok(())
+}
+
+/// The report a study on the engine has just written in its directory `dir`: `report.md`,
+/// or inside an interim run ([`run_engine`] with `--interim`) `interim-report.md`.
+pub fn report_written(dir: &Path) -> PathBuf {
+    if neurogen_lab::interim::active() {
+        dir.join(neurogen_lab::interim::INTERIM_REPORT_FILE)
+    } else {
+        dir.join("report.md")
+    }
+}
+
+/// The command line the shards of the study in `OUT/name` recorded, completed with this
+/// command's `--out`, `--quiet`, `--cache-dir` and `--data` (for `reproduce VERB name`), any
+/// other flag refused.
+fn recorded_command(name: &str, tran: &TranArgs, verb: &str) -> anyhow::Result<Study> {
     let c = &tran.common;
     let t = &tran.training;
     let figure_flags = tran.reference_quirks
@@ -160,12 +245,17 @@ pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
         || t.mix_groups;
     anyhow::ensure!(
         !figure_flags,
-        "reproduce merge {name} takes only --out, --quiet, --cache-dir and --data: the study runs with the flags its shards recorded"
+        "reproduce {verb} {name} takes only --out, --quiet, --cache-dir and --data: the study runs with the flags its shards recorded"
     );
     let dir = c.out.join(name);
     let rec = recorded_settings::<StudyRecorded>(&dir)?.ok_or_else(|| {
+        let alone = if verb == "interim" {
+            format!("; a study training on one machine writes its interim report with its own flags and --interim (`reproduce STUDY ... --out {} --interim`)", c.out.display())
+        } else {
+            String::new()
+        };
         anyhow::anyhow!(
-            "{}: no shard of {name} has run here (no shards/*/settings.json): run `reproduce STUDY --shard I/N --out {}` for I = 1 .. N first",
+            "{}: no shard of {name} has run here (no shards/*/settings.json): run `reproduce STUDY --shard I/N --out {}` for I = 1 .. N first{alone}",
             dir.display(),
             c.out.display()
         )
@@ -197,29 +287,7 @@ pub fn merge(name: &str, tran: &TranArgs) -> anyhow::Result<()> {
             rec.args.join(" ")
         )
     })?;
-    match again.study {
-        Study::Dale(mut a) => {
-            a.sharding.merge = true;
-            super::dale::run(&a)
-        }
-        Study::Gevb(mut a) => {
-            a.sharding.merge = true;
-            super::gevb::run(&a)
-        }
-        Study::Modular(mut a) => {
-            a.sharding.merge = true;
-            super::modular::run(&a)
-        }
-        Study::Attention(mut a) => {
-            a.sharding.merge = true;
-            super::attention::run(&a)
-        }
-        _ => anyhow::bail!(
-            "{}: the shards recorded `reproduce {}`, which has no shards",
-            dir.display(),
-            rec.args.join(" ")
-        ),
-    }
+    Ok(again.study)
 }
 
 /// Fashion-MNIST from `data` (default: the installed IDX files or `$NEUROGEN_FASHION_MNIST`),

@@ -238,3 +238,22 @@ fn an_interim_report_is_carried_only_while_it_is_current() {
     export(&s, &to3, "toy", &rules()).unwrap();
     assert!(!to3.join(INTERIM_DIR).exists());
 }
+
+#[test]
+fn an_engine_studys_interim_report_is_never_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = study(dir.path());
+    std::fs::write(
+        s.join(crate::interim::INTERIM_REPORT_FILE),
+        "# Toy (interim)\n",
+    )
+    .unwrap();
+    let to = dir.path().join("full");
+    export(&s, &to, "toy", &rules()).unwrap();
+    assert!(to.join("report.md").is_file());
+    assert!(!to.join(crate::interim::INTERIM_REPORT_FILE).exists());
+    let to = dir.path().join("partial");
+    export_partial::<Toy>(&s, &to, &rules(), |runs, _| format!("# {runs} runs\n")).unwrap();
+    assert!(to.join("runs.csv").is_file());
+    assert!(!to.join(crate::interim::INTERIM_REPORT_FILE).exists());
+}

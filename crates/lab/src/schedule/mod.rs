@@ -12,8 +12,10 @@ use crate::shard::ShardError;
 use crate::store::{Row, RunStore, StoreError};
 use crate::study::{Arm, BoxError, RunCx, RunSpec, Study};
 
+mod recorded;
 mod sharded;
 
+pub use recorded::{recorded_runs, Recorded};
 pub use sharded::{batch_cost, merge_study, recording_order, run_shard};
 
 /// What can go wrong running a study's schedule.
