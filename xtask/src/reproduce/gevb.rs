@@ -67,7 +67,7 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     println!(
         "gevb: {} runs; wrote {} ({:.0} s)",
         out.rows.len(),
-        dir.join("report.md").display(),
+        super::study_cli::report_written(&dir).display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())
