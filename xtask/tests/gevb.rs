@@ -5,7 +5,7 @@
 mod common;
 
 use common::study::{
-    fashion_mnist_or_skip, refuses_bad_flags, reproduce, smoke_runs_and_resumes,
+    fashion_mnist_or_skip, mnist_named_copy, refuses_bad_flags, reproduce, smoke_runs_and_resumes,
     smoke_runs_and_resumes_in, text, tiny_cifar10, CUDA, NO_SUCH_DATA, ONE_REPEAT,
 };
 
@@ -101,4 +101,35 @@ fn gevb_signed_adds_the_mixed_sign_arms_into_its_own_directory() {
         ],
     );
     assert!(!out.join("gevb").exists(), "the \"+\" directory untouched");
+}
+
+/// `--dataset mnist --data DIR` reads MNIST's IDX files (here Fashion-MNIST's under MNIST's
+/// names: MNIST is not installed) into `OUT/gevb-mnist/`, records MNIST in the specs and puts
+/// the paper's MNIST numbers beside ours as the same dataset; without --data it is refused.
+#[test]
+fn gevb_reads_mnist_files_into_its_own_directory() {
+    let Some(fashion) = fashion_mnist_or_skip() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = mnist_named_copy(&fashion, tmp.path()).display().to_string();
+    let out = tmp.path().join("out");
+    smoke_runs_and_resumes_in(
+        "gevb",
+        "gevb-mnist",
+        &["--scale", "smoke", "--dataset", "mnist", "--data", &mnist],
+        &out,
+        6,
+        &[
+            "MNIST, the paper's dataset, from the IDX files passed",
+            "| GEVB+ | 1.87 (MNIST) |",
+            "ours: test error % (MNIST)",
+        ],
+    );
+    let o = reproduce("gevb", &["--scale", "smoke", "--dataset", "mnist"], &out);
+    assert!(
+        !o.status.success(),
+        "--dataset mnist without --data was accepted"
+    );
+    assert!(text(&o).contains("needs --data DIR"), "{}", text(&o));
 }

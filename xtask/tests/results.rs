@@ -62,6 +62,10 @@ fn committed_results_are_rederived_from_their_runs_csv() {
             ),
             // Clark et al.'s GEVB study writes into `gevb[-conv][-signed][-cifar10]`, after its
             // flags (Fashion-MNIST unless --dataset cifar10).
+            ("gevb", Some("mnist")) => panic!(
+                "{}: no MNIST on these machines to re-derive it",
+                dir.display()
+            ),
             ("gevb", _) => {
                 let flag = |f: &str| args.contains(&f);
                 let sub = format!(

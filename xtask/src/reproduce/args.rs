@@ -463,8 +463,9 @@ pub struct GevbArgs {
     /// reads (default: the shared archive ../shared/data/cifar10-jpeg.tar.gz).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// The dataset: fashion-mnist (default) or cifar10 (the paper's second table; writes
-    /// into OUT/gevb-cifar10/, or OUT/gevb-conv-cifar10/ with --conv).
+    /// The dataset: fashion-mnist (default), mnist (the paper's first table, with --data DIR
+    /// holding MNIST's IDX files; writes into OUT/gevb-mnist/) or cifar10 (the paper's second
+    /// table; writes into OUT/gevb-cifar10/, or OUT/gevb-conv-cifar10/ with --conv).
     #[arg(long, value_enum, default_value_t = GevbDataset::FashionMnist)]
     pub dataset: GevbDataset,
     /// Adds the convolutional arms (GEVB+ Conv-Vec, BP+ Conv-Vec, DFA+ Conv; a small shape at
@@ -488,6 +489,9 @@ pub struct GevbArgs {
 pub enum GevbDataset {
     /// Fashion-MNIST (the default; MNIST's shape).
     FashionMnist,
+    /// MNIST, the paper's first table, from `--data DIR` holding its four IDX files (not
+    /// installed here); writes into OUT/gevb-mnist/.
+    Mnist,
     /// CIFAR-10, flattened to 3,072 inputs for the FC networks.
     Cifar10,
 }

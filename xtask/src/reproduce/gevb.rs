@@ -42,6 +42,10 @@ pub fn run(args: &GevbArgs) -> anyhow::Result<()> {
     }
     let loaded = match args.dataset {
         GevbDataset::FashionMnist => super::study_cli::load_fashion_mnist(&args.data, common)?,
+        GevbDataset::Mnist => {
+            settings.dataset = study::MNIST;
+            super::study_cli::load_idx(super::args::IdxDataset::Mnist, &args.data, common)?
+        }
         GevbDataset::Cifar10 => {
             settings.dataset = study::CIFAR10;
             super::study_cli::load_cifar10(&args.data, common)?
