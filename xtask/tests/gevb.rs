@@ -20,7 +20,7 @@ fn gevb_runs_at_smoke_scale_and_resumes() {
         "gevb",
         &["--scale", "smoke", "--data", data.as_str()],
         &tmp.path().join("out"),
-        6,
+        8,
         &[
             "| GEVB+ learns as well as BP+ in vectorized nets (GEVB+ vs BP+) |",
             "| GEVB+ in vectorized nets learns better than DFA+ in conventional nets (GEVB+ vs DFA+) |",
@@ -42,7 +42,7 @@ fn gevb_runs_on_cifar10_into_its_own_directory() {
         "gevb-cifar10",
         &args,
         &out,
-        6,
+        8,
         &[
             "Table 1 on CIFAR-10",
             "each colour image flattened to 3,072 inputs",
@@ -91,7 +91,7 @@ fn gevb_signed_adds_the_mixed_sign_arms_into_its_own_directory() {
         "gevb-signed",
         &["--scale", "smoke", "--signed", "--data", data.as_str()],
         &out,
-        10,
+        12,
         &[
             "| The \"+\" constraint makes GEVB learn better (GEVB+ vs GEVB (mixed sign)) |",
             "| Backprop needs no \"+\" constraint: BP learns as well as BP+ (BP (mixed sign) vs BP+) |",
@@ -119,7 +119,7 @@ fn gevb_reads_mnist_files_into_its_own_directory() {
         "gevb-mnist",
         &["--scale", "smoke", "--dataset", "mnist", "--data", &mnist],
         &out,
-        6,
+        8,
         &[
             "MNIST, the paper's dataset, from the IDX files passed",
             "| GEVB+ | 1.87 (MNIST) |",

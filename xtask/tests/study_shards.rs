@@ -57,12 +57,12 @@ fn two_shards_and_a_merge_give_one_machines_runs_and_a_report() {
         assert!(!dir.join("report.md").exists(), "shard {s} wrote a report");
         assert!(!dir.join("runs.csv").exists(), "shard {s} wrote runs.csv");
     }
-    // A shard records its share only: 6 runs in all, none twice.
+    // A shard records its share only: 8 runs in all, none twice.
     let shard_rows: usize = ["1-of-2", "2-of-2"]
         .iter()
         .map(|s| without_seconds(&dir.join("shards").join(s)).len() - 1)
         .sum();
-    assert_eq!(shard_rows, 6);
+    assert_eq!(shard_rows, 8);
 
     // The merge needs only --out: the shards recorded the rest.
     let o = reproduce("merge", &["gevb-cifar10", "--quiet"], &sharded);
@@ -179,12 +179,12 @@ fn an_interim_report_of_a_sharded_study_covers_the_runs_recorded_so_far() {
     let o = reproduce("interim", &["gevb-cifar10", "--quiet"], &out);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("interim report of 3 of 6 runs"),
+        text(&o).contains("interim report of 4 of 8 runs"),
         "{}",
         text(&o)
     );
     let report = std::fs::read_to_string(dir.join("interim-report.md")).unwrap();
-    assert!(report.contains("(interim: 3 of 6 runs)"), "{report}");
+    assert!(report.contains("(interim: 4 of 8 runs)"), "{report}");
     assert!(report.contains("Still to train:"), "{report}");
     assert!(report.contains("GEVB+ learns as well as BP+"), "{report}");
     assert!(!dir.join("report.md").exists());

@@ -39,8 +39,8 @@ fn the_smoke_study_runs_decides_its_claims_and_resumes() {
 
     let mut rec = Recorder::default();
     let first = run(&study, &out, "Fashion-MNIST", &mut rec).unwrap();
-    assert_eq!(trained(&rec), 6, "3 arms × 2 repeats train");
-    assert_eq!(first.rows.len(), 6);
+    assert_eq!(trained(&rec), 8, "4 arms × 2 repeats train");
+    assert_eq!(first.rows.len(), 8);
     for r in &first.rows {
         assert_eq!(r.status, RunStatus::Ok, "{r:?}");
         let acc = r.test_accuracy.unwrap();
@@ -129,7 +129,7 @@ fn the_convolutional_arms_train_at_smoke_scale() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join(study.id());
     let done = run(&study, &out, "Fashion-MNIST", &mut Recorder::default()).unwrap();
-    assert_eq!(done.rows.len(), 12, "6 arms × 2 repeats");
+    assert_eq!(done.rows.len(), 16, "8 arms × 2 repeats");
     for r in done.rows.iter().filter(|r| r.group.contains("Conv")) {
         assert_eq!(r.status, RunStatus::Ok, "{r:?}");
         assert!(r.test_accuracy.unwrap() > 0.0, "{r:?}");

@@ -468,8 +468,8 @@ pub struct GevbArgs {
     /// table; writes into OUT/gevb-cifar10/, or OUT/gevb-conv-cifar10/ with --conv).
     #[arg(long, value_enum, default_value_t = GevbDataset::FashionMnist)]
     pub dataset: GevbDataset,
-    /// Adds the convolutional arms (GEVB+ Conv-Vec, BP+ Conv-Vec, DFA+ Conv; a small shape at
-    /// each scale) and writes into OUT/gevb-conv/.
+    /// Adds the convolutional arms (GEVB+ Conv-Vec, BP+ Conv-Vec, DFA+ Conv, BP+ Conv; a small
+    /// shape at each scale) and writes into OUT/gevb-conv/.
     #[arg(long)]
     pub conv: bool,
     /// Adds the mixed-sign arms (GEVB and BP on FC-Vec without the "+" constraint) and writes

@@ -38,8 +38,9 @@
 //! and a typed error for every bad input.
 //!
 //! - [`study`]: the study on the engine — `cargo xtask reproduce gevb --scale smoke|quick`
-//!   trains FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA for several seeds on
-//!   Fashion-MNIST (with `--conv`, also a Conv-Vec+ by GEVB and by backprop and a Conv+ by DFA) and decides
+//!   trains FC-Vec+ by GEVB and by backprop and a conventional FC+ by DFA and by backprop for
+//!   several seeds on Fashion-MNIST (with `--conv`, also a Conv-Vec+ by GEVB and by backprop
+//!   and a Conv+ by DFA and by backprop) and decides
 //!   the paper's claims; [`tracking`]: the alignment each run measures during training.
 //!
 //! ```
