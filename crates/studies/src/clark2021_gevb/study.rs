@@ -1,8 +1,10 @@
 //! The study on the engine (`neurogen_lab`): a vectorized non-negative FC network (FC-Vec+)
 //! trained by GEVB and by exact backprop, and a conventional non-negative FC network (FC+)
-//! trained by direct feedback alignment and by exact backprop, on Fashion-MNIST (or CIFAR-10, the paper's second
-//! dataset, or MNIST from IDX files a user passes: [`GevbSettings::dataset`]) for a few seeds; the paper's claims
-//! decided (GEVB+ learns as well as BP+; GEVB+ learns better than DFA+).
+//! trained by direct feedback alignment and by exact backprop, on Fashion-MNIST (or CIFAR-10,
+//! the paper's second dataset, or MNIST from IDX files a user passes:
+//! [`GevbSettings::dataset`]) for a few seeds; the paper's claims decided (GEVB+ learns as well
+//! as BP+; GEVB+ learns better than DFA+, whose deficit is the rule's: DFA+ learns worse than
+//! backprop on the same network; with `--signed`, the "+" constraint's claims).
 //! `cargo xtask reproduce gevb --scale smoke|quick` runs it ([`run`]); with `--conv` a small
 //! Conv-Vec+ trained by GEVB and by backprop and the conventional Conv+ of the same shape
 //! trained by DFA join them ([`ConvShape`]: GEVB trains convolutional layers where DFA fails,
