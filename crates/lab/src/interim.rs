@@ -196,8 +196,9 @@ pub fn notice(c: &Coverage) -> String {
     s
 }
 
-/// Repeat indices as ranges: `[0, 1, 2, 5]` → "r0–r2, r5".
-fn repeat_ranges(repeats: &[usize]) -> String {
+/// Repeat indices (sorted) as ranges: `[0, 1, 2, 5]` → "r0–r2, r5" (how reports name the runs
+/// still to train).
+pub fn repeat_ranges(repeats: &[usize]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut i = 0;
     while i < repeats.len() {

@@ -30,26 +30,12 @@ pub fn interim_notice(recorded: usize, total: usize, missing: &[(String, Vec<usi
     s
 }
 
-/// Repeat indices as ranges: `[0, 1, 2, 5]` → "r0–r2, r5".
+/// Repeat indices as ranges with their count: `[0, 1, 2, 5]` → "r0–r2, r5 (4 runs)".
 fn repeat_ranges(repeats: &[usize]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < repeats.len() {
-        let mut j = i;
-        while j + 1 < repeats.len() && repeats[j + 1] == repeats[j] + 1 {
-            j += 1;
-        }
-        parts.push(if j == i {
-            format!("r{}", repeats[i])
-        } else {
-            format!("r{}–r{}", repeats[i], repeats[j])
-        });
-        i = j + 1;
-    }
     let n = repeats.len();
     format!(
         "{} ({n} run{})",
-        parts.join(", "),
+        neurogen_lab::interim::repeat_ranges(repeats),
         if n == 1 { "" } else { "s" }
     )
 }
